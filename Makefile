@@ -1,0 +1,41 @@
+# The two commands: `make run` (the whole system, sandbox mode) and `make test`.
+# Both create .venv and install requirements.txt on first use; both find PostgreSQL/Redis by the
+# rule in scripts/devstack.py (URLs from the environment, else local services, else embedded).
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint venv system-deps clean
+
+$(STAMP): requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+# Debian tools some tests use (nginx -t, shellcheck); installed only when missing and possible.
+system-deps:
+	@missing=""; for c in nginx shellcheck; do command -v $$c >/dev/null 2>&1 || [ -x /usr/sbin/$$c ] || missing="$$missing $$c"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing:$$missing"; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null 2>&1 || \
+	    (apt-get update -qq >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null 2>&1) || \
+	    echo "could not install$$missing; tests needing them will fail"; \
+	  else echo "missing$$missing (not root: install them yourself)"; fi; \
+	fi
+
+run: $(STAMP)
+	$(PY) scripts/devstack.py run
+
+test: $(STAMP) system-deps
+	$(PY) scripts/devstack.py test $(ARGS)
+
+lint: $(STAMP)
+	$(PY) -m ruff check .
+
+clean:
+	rm -rf var/static .pytest_cache

@@ -1,0 +1,79 @@
+import pytest
+from django.core.management import call_command
+
+from integrations.models import ServiceToken
+from integrations.services import service_token_revoke
+
+pytestmark = pytest.mark.django_db
+
+
+def test_token_obtain_refresh_and_blacklist(api_client, user_factory):
+    user_factory("alice", password="s3nha-muito-forte")
+    obtained = api_client.post("/v1/auth/token/", {"username": "alice", "password": "s3nha-muito-forte"}, format="json")
+    assert obtained.status_code == 200
+    access, refresh = obtained.json()["access"], obtained.json()["refresh"]
+
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {access}")
+    assert api_client.get("/v1/schema/").status_code == 200
+    api_client.credentials()
+
+    refreshed = api_client.post("/v1/auth/token/refresh/", {"refresh": refresh}, format="json")
+    assert refreshed.status_code == 200
+    new_refresh = refreshed.json()["refresh"]
+
+    # Rotation blacklists the old refresh token at once.
+    reused = api_client.post("/v1/auth/token/refresh/", {"refresh": refresh}, format="json")
+    assert reused.status_code == 401
+    assert reused.json()["error"]["code"] == "invalid_token"
+
+    assert api_client.post("/v1/auth/token/blacklist/", {"refresh": new_refresh}, format="json").status_code == 200
+    after_logout = api_client.post("/v1/auth/token/refresh/", {"refresh": new_refresh}, format="json")
+    assert after_logout.status_code == 401
+
+
+def test_wrong_password_gets_401_in_the_envelope(api_client, user_factory):
+    user_factory("alice", password="s3nha-muito-forte")
+    response = api_client.post("/v1/auth/token/", {"username": "alice", "password": "errada"}, format="json")
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] in {"invalid_token", "not_authenticated"}
+
+
+def test_service_token_works_until_revoked_then_401_invalid_token(api_client, user_factory, capsys):
+    user_factory("bubble")
+    call_command("issue_service_token", "bubble", "--days", "365")
+    token = capsys.readouterr().out.strip()
+    row = ServiceToken.objects.get()
+    assert (row.expires_at - row.created_at).days in {364, 365}
+
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert api_client.get("/v1/schema/").status_code == 200
+
+    assert service_token_revoke(token=row, by="admin") is True
+    response = api_client.get("/v1/schema/")
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "invalid_token"
+    assert service_token_revoke(token=row, by="admin") is False
+
+
+def test_service_token_whose_row_is_unknown_is_refused(api_client, user_factory, capsys):
+    user_factory("bubble")
+    call_command("issue_service_token", "bubble", "--days", "30")
+    token = capsys.readouterr().out.strip()
+    ServiceToken.objects.all().delete()
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert api_client.get("/v1/schema/").status_code == 401
+
+
+def test_service_token_is_revocable_from_the_admin(client, user_factory, capsys):
+    user_factory("bubble")
+    call_command("issue_service_token", "bubble", "--days", "30")
+    capsys.readouterr()
+    admin = user_factory("chefe", is_staff=True, is_superuser=True)
+    client.force_login(admin)
+    row = ServiceToken.objects.get()
+    response = client.post(
+        "/admin/integrations/servicetoken/", {"action": "revoke", "_selected_action": [row.pk]}, follow=True
+    )
+    assert response.status_code == 200
+    row.refresh_from_db()
+    assert row.revoked_at is not None and row.revoked_by == "chefe"

@@ -1,0 +1,47 @@
+"""The Celery app (SPEC §2). Settings come from Django's, namespace CELERY_.
+
+The request id of the HTTP request that enqueued a task travels in the message headers and is put
+back in the log context while the task runs (common.request_context).
+"""
+
+import logging.config
+import os
+
+from celery import Celery, signals
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.django.base")
+
+app = Celery("blu_omie")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+
+@signals.setup_logging.connect
+def _setup_logging(**_kwargs: object) -> None:
+    from django.conf import settings
+
+    logging.config.dictConfig(settings.LOGGING)
+
+
+@signals.before_task_publish.connect
+def _carry_request_id(headers: dict | None = None, **_kwargs: object) -> None:
+    from common.request_context import get_request_id
+
+    request_id = get_request_id()
+    if headers is not None and request_id and "request_id" not in headers:
+        headers["request_id"] = request_id
+
+
+@signals.task_prerun.connect
+def _restore_request_id(task: object = None, **_kwargs: object) -> None:
+    from common.request_context import set_request_id
+
+    request = getattr(task, "request", None)
+    set_request_id(getattr(request, "request_id", None) or (request and request.id) or None)
+
+
+@signals.task_postrun.connect
+def _clear_request_id(**_kwargs: object) -> None:
+    from common.request_context import set_request_id
+
+    set_request_id(None)

@@ -1,0 +1,31 @@
+"""Tests: real PostgreSQL and Redis (URLs from the environment, see scripts/devstack.py).
+
+Celery is NOT eager here: tests that need task execution start a real worker against the real
+broker (tests/conftest.py ``celery_worker_process``), because acks, retries and countdowns only
+behave truthfully there. Tests use their own Redis database (TEST_REDIS_DB, default 15) so a
+running `make run` is not disturbed.
+"""
+
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from config.django.base import *  # noqa: F403
+from config.env import env
+
+
+def _with_db(url: str, db: int) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, f"/{db}", parts.query, parts.fragment))
+
+
+TEST_REDIS_DB = env.int("TEST_REDIS_DB", default=15)
+REDIS_URL = _with_db(REDIS_URL, TEST_REDIS_DB)  # noqa: F405
+CELERY_BROKER_URL = REDIS_URL
+CACHES["default"]["LOCATION"] = REDIS_URL  # noqa: F405
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405
+LOGGING["handlers"]["console"]["formatter"] = "text"  # noqa: F405
+LOGGING["root"]["level"] = env.str("TEST_LOG_LEVEL", default="WARNING")  # noqa: F405
+
+Path(STATIC_ROOT).mkdir(parents=True, exist_ok=True)  # noqa: F405 - whitenoise warns when it is missing

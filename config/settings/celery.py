@@ -1,0 +1,60 @@
+"""Celery (SPEC §2, reference/django_celery_practice.md Part 2a).
+
+Every task in this project is idempotent and re-checks state, which is what makes
+``acks_late`` + prefetch 1 safe: a worker that dies mid-task leaves the message to be redelivered.
+"""
+
+from kombu import Queue
+
+from config.env import env
+
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=env.str("REDIS_URL", default="redis://127.0.0.1:6379/0"))
+CELERY_RESULT_BACKEND = "django-db"
+CELERY_RESULT_EXTENDED = True
+CELERY_TASK_TRACK_STARTED = True
+CELERY_RESULT_EXPIRES = 7 * 24 * 3600
+CELERY_TIMEZONE = "America/Sao_Paulo"
+CELERY_ENABLE_UTC = True
+
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+
+CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A task's hard limit is its crash bound; each external call has its own HTTP timeouts far below.
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=120)
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=180)
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT = 10.0
+
+# The longest countdown the project ever schedules (the Omie ban pause, 1800 s, plus jitter).
+# Redis redelivers an unacked message after the visibility timeout, so it must stay above every
+# countdown and every task's hard limit, or a waiting retry runs twice.
+# https://docs.celeryq.dev/en/stable/getting-started/backends-and-brokers/redis.html#visibility-timeout
+CELERY_MAX_COUNTDOWN_SECONDS = 2400
+CELERY_VISIBILITY_TIMEOUT = 3 * 3600
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+
+# Flower needs the events.
+CELERY_WORKER_SEND_TASK_EVENTS = True
+CELERY_TASK_SEND_SENT_EVENT = True
+
+# https://docs.celeryq.dev/en/stable/userguide/routing.html
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_QUEUES = (Queue("default"), Queue("omie"), Queue("bubble"), Queue("lookups"))
+CELERY_TASK_ROUTES = {
+    "orders.tasks.omie.*": {"queue": "omie"},
+    "billing.tasks.omie.*": {"queue": "omie"},
+    "integrations.tasks.bubble.*": {"queue": "bubble"},
+    "integrations.tasks.lookups.*": {"queue": "lookups"},
+}
+
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# A crontab that was missed by more than this is not fired late by beat; the due sweep catches up.
+CELERY_BEAT_CRON_STARTING_DEADLINE = 3600
+
+# Beat writes a heartbeat every minute; readiness fails when it is older than this.
+BEAT_HEARTBEAT_MAX_AGE_SECONDS = env.int("BEAT_HEARTBEAT_MAX_AGE_SECONDS", default=180)

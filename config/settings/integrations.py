@@ -1,0 +1,77 @@
+"""The external systems (SPEC §6, §8, §9, §11) and the billing rules.
+
+In sandbox mode every base URL defaults to this server's own fake systems under /sandbox/, so
+`make run` shows the whole flow without any account.
+"""
+
+from decimal import Decimal
+
+from config.env import env
+
+SANDBOX = env.bool("SANDBOX", default=False)
+# The fake systems are refused on a server with DEBUG off unless explicitly forced (SPEC §11).
+SANDBOX_FORCE = env.bool("SANDBOX_FORCE", default=False)
+SANDBOX_BASE_URL = env.str("SANDBOX_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+
+_sandbox = SANDBOX_BASE_URL + "/sandbox"
+
+# OMIE
+# ------------------------------------------------------------------------------
+OMIE_BASE_URL = env.str("OMIE_BASE_URL", default=f"{_sandbox}/omie/api/v1/" if SANDBOX else "https://app.omie.com.br/api/v1/")
+OMIE_APP_KEY = env.str("OMIE_APP_KEY", default="sandbox-app-key" if SANDBOX else "")
+OMIE_APP_SECRET = env.str("OMIE_APP_SECRET", default="sandbox-app-secret" if SANDBOX else "")
+OMIE_CODIGO_CATEGORIA = env.str("OMIE_CODIGO_CATEGORIA", default="1.01.02")
+OMIE_CONTA_CORRENTE = env.int("OMIE_CONTA_CORRENTE", default=0)
+OMIE_CIDADE_PRESTACAO = env.str("OMIE_CIDADE_PRESTACAO", default="SAO PAULO (SP)")
+OMIE_ETAPA_OS = env.str("OMIE_ETAPA_OS", default="20")
+OMIE_CONNECT_TIMEOUT = env.float("OMIE_CONNECT_TIMEOUT", default=5.0)
+OMIE_READ_TIMEOUT = env.float("OMIE_READ_TIMEOUT", default=30.0)
+# The central throttle (SPEC §6): below Omie's 240/min per method and 960/min per key.
+OMIE_RATE_PER_METHOD_PER_MINUTE = env.int("OMIE_RATE_PER_METHOD_PER_MINUTE", default=200)
+OMIE_RATE_PER_KEY_PER_MINUTE = env.int("OMIE_RATE_PER_KEY_PER_MINUTE", default=800)
+OMIE_WRITE_CONCURRENCY = env.int("OMIE_WRITE_CONCURRENCY", default=1)
+OMIE_READ_CONCURRENCY = env.int("OMIE_READ_CONCURRENCY", default=3)
+OMIE_LEASE_SECONDS = env.int("OMIE_LEASE_SECONDS", default=60)
+# Omie bans a method after 10 errors; we pause it ourselves after this many within the window.
+OMIE_ERROR_BUDGET = env.int("OMIE_ERROR_BUDGET", default=6)
+OMIE_ERROR_WINDOW_SECONDS = env.int("OMIE_ERROR_WINDOW_SECONDS", default=600)
+OMIE_ERROR_PAUSE_SECONDS = env.int("OMIE_ERROR_PAUSE_SECONDS", default=600)
+OMIE_RATE_LIMITED_PAUSE_SECONDS = env.int("OMIE_RATE_LIMITED_PAUSE_SECONDS", default=60)
+OMIE_BAN_DEFAULT_SECONDS = env.int("OMIE_BAN_DEFAULT_SECONDS", default=1800)
+OMIE_REDUNDANT_DEFAULT_SECONDS = env.int("OMIE_REDUNDANT_DEFAULT_SECONDS", default=60)
+OMIE_CALL_RETENTION_DAYS = env.int("OMIE_CALL_RETENTION_DAYS", default=90)
+
+# BUBBLE
+# ------------------------------------------------------------------------------
+BUBBLE_BASE_URL = env.str("BUBBLE_BASE_URL", default=f"{_sandbox}/bubble/api/1.1" if SANDBOX else "")
+BUBBLE_API_TOKEN = env.str("BUBBLE_API_TOKEN", default="sandbox-bubble-token" if SANDBOX else "")
+BUBBLE_TYPE_ORDER = env.str("BUBBLE_TYPE_ORDER", default="pedido")
+BUBBLE_TYPE_CUSTOMER = env.str("BUBBLE_TYPE_CUSTOMER", default="cliente")
+# Field keys differ between Bubble apps (display names vs generated ids): override any of them with
+# a JSON object, e.g. BUBBLE_FIELD_MAP='{"status_pedido": "status_pedido_option_status"}'.
+BUBBLE_FIELD_MAP = env.json("BUBBLE_FIELD_MAP", default={})
+BUBBLE_CONNECT_TIMEOUT = env.float("BUBBLE_CONNECT_TIMEOUT", default=5.0)
+BUBBLE_READ_TIMEOUT = env.float("BUBBLE_READ_TIMEOUT", default=20.0)
+BUBBLE_WRITEBACK_MAX_AGE_HOURS = env.int("BUBBLE_WRITEBACK_MAX_AGE_HOURS", default=24)
+
+# BRASILAPI
+# ------------------------------------------------------------------------------
+BRASILAPI_BASE_URL = env.str("BRASILAPI_BASE_URL", default=f"{_sandbox}/brasilapi/api" if SANDBOX else "https://brasilapi.com.br/api")
+BRASILAPI_RATE_PER_SECOND = env.float("BRASILAPI_RATE_PER_SECOND", default=1.0)
+BRASILAPI_CACHE_DAYS = env.int("BRASILAPI_CACHE_DAYS", default=30)
+BRASILAPI_NOT_FOUND_RETRIES = env.int("BRASILAPI_NOT_FOUND_RETRIES", default=3)
+BRASILAPI_CONNECT_TIMEOUT = env.float("BRASILAPI_CONNECT_TIMEOUT", default=5.0)
+BRASILAPI_READ_TIMEOUT = env.float("BRASILAPI_READ_TIMEOUT", default=10.0)
+
+# PAGAR.ME
+# ------------------------------------------------------------------------------
+PAGARME_WEBHOOK_SECRET = env.str("PAGARME_WEBHOOK_SECRET", default="sandbox-pagarme-secret" if SANDBOX else "")
+
+# BILLING (SPEC §4.3)
+# ------------------------------------------------------------------------------
+BILLING_DAY = env.int("BILLING_DAY", default=25)
+BILLING_HOLD_THRESHOLD = Decimal(env.str("BILLING_HOLD_THRESHOLD", default="50000.00"))
+
+# OPS
+# ------------------------------------------------------------------------------
+FLOWER_URL = env.str("FLOWER_URL", default="http://127.0.0.1:5555/")

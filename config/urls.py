@@ -1,0 +1,30 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularSwaggerView
+from rest_framework_simplejwt.views import TokenBlacklistView, TokenObtainPairView, TokenRefreshView
+
+from common import health
+from common.schema import SchemaView
+
+api_v1 = [
+    path("auth/token/", TokenObtainPairView.as_view(), name="token_obtain_pair"),
+    path("auth/token/refresh/", TokenRefreshView.as_view(), name="token_refresh"),
+    path("auth/token/blacklist/", TokenBlacklistView.as_view(), name="token_blacklist"),
+    path("schema/", SchemaView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+]
+
+urlpatterns = [
+    path(settings.ADMIN_URL, admin.site.urls),
+    path("v1/", include(api_v1)),
+    path("health/live", health.live, name="health-live"),
+    path("health/ready", health.ready, name="health-ready"),
+]
+
+handler404 = "common.exceptions.handler404"
+handler500 = "common.exceptions.handler500"
+
+admin.site.site_header = "Blu × Omie — backoffice"
+admin.site.site_title = "Backoffice Blu × Omie"
+admin.site.index_title = "Operação"

