@@ -22,6 +22,14 @@ urlpatterns = [
     path("health/ready", health.ready, name="health-ready"),
 ]
 
+if settings.SANDBOX:
+    from django.core.exceptions import ImproperlyConfigured
+
+    # The fakes answer like Omie and Bubble: never expose them on a real server by accident.
+    if not (settings.DEBUG or settings.SANDBOX_FORCE):
+        raise ImproperlyConfigured("SANDBOX=true with DEBUG off: set SANDBOX_FORCE=true if you really mean it.")
+    urlpatterns.append(path("sandbox/", include("integrations.sandbox.urls")))
+
 handler404 = "common.exceptions.handler404"
 handler500 = "common.exceptions.handler500"
 

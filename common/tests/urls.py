@@ -7,7 +7,7 @@ from config.urls import urlpatterns as project_urlpatterns
 
 
 class ExplodingApi(APIView):
-    def get(self, request):  # noqa: ANN001, ANN201
+    def get(self, request):
         raise RuntimeError("boom: secret internals that must not leak")
 
 

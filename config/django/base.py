@@ -73,6 +73,13 @@ THIRD_PARTY_APPS = [
 LOCAL_APPS = [
     "common",
     "integrations",
+    "integrations.omie",
+    "integrations.bubble",
+    "integrations.brasilapi",
+    "integrations.pagarme",
+    "integrations.sandbox.fake_omie",
+    "integrations.sandbox.fake_bubble",
+    "integrations.sandbox.fake_brasilapi",
     "orders",
     "billing",
 ]

@@ -23,6 +23,10 @@ REDIS_URL = _with_db(REDIS_URL, TEST_REDIS_DB)  # noqa: F405
 CELERY_BROKER_URL = REDIS_URL
 CACHES["default"]["LOCATION"] = REDIS_URL  # noqa: F405
 
+# The fake external systems are mounted; tests point the clients at a live server's /sandbox/.
+SANDBOX = True
+SANDBOX_FORCE = True
+
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405
 LOGGING["handlers"]["console"]["formatter"] = "text"  # noqa: F405

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class PagarmeConfig(AppConfig):
+    name = "integrations.pagarme"
+    label = "pagarme"
+    verbose_name = "Pagar.me"

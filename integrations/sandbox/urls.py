@@ -1,0 +1,9 @@
+"""The fake external systems (SPEC §11), mounted under /sandbox/ only when SANDBOX is on."""
+
+from django.urls import include, path
+
+urlpatterns = [
+    path("omie/", include("integrations.sandbox.fake_omie.urls")),
+    path("bubble/", include("integrations.sandbox.fake_bubble.urls")),
+    path("brasilapi/", include("integrations.sandbox.fake_brasilapi.urls")),
+]
