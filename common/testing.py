@@ -57,6 +57,7 @@ class WorkerProcess:
             if self.proc.poll() is not None:
                 raise RuntimeError("worker died at start:\n" + self.log_path.read_text())
             time.sleep(0.1)
+        self.kill()  # never leave a half-started worker behind
         raise RuntimeError("worker did not become ready:\n" + self.log_path.read_text())
 
     def kill(self, sig: int = signal.SIGKILL) -> None:
