@@ -131,7 +131,7 @@ class OrderAdmin(admin.ModelAdmin):
     @admin.display(description="gatilho / data", ordering="billing_scheduled_for")
     def schedule(self, obj: Order) -> SafeString:
         if not obj.billing_trigger:
-            return mark_safe('<span class="muted">—</span>')  # noqa: S308 - constant markup
+            return mark_safe('<span class="muted">—</span>')
         when = obj.billing_scheduled_for.strftime("%d/%m/%Y") if obj.billing_scheduled_for else "após pagamento"
         return format_html('{}<br><span class="muted">{}</span>', obj.get_billing_trigger_display(), when)
 
@@ -145,7 +145,7 @@ class OrderAdmin(admin.ModelAdmin):
     @admin.display(description="último erro")
     def error_short(self, obj: Order) -> SafeString:
         if not obj.last_error:
-            return mark_safe('<span class="muted">—</span>')  # noqa: S308 - constant markup
+            return mark_safe('<span class="muted">—</span>')
         return format_html('<span class="error-text" title="{}">{}</span>', obj.last_error, Truncator(obj.last_error).chars(60))
 
     # Page ---------------------------------------------------------------------
