@@ -46,3 +46,22 @@ def test_orders_cannot_be_added_or_deleted_from_the_admin(superuser_client):
     order = Order.objects.create(bubble_id=BUBBLE_ID)
     assert superuser_client.get("/admin/orders/order/add/").status_code == 403
     assert superuser_client.get(f"/admin/orders/order/{order.pk}/delete/").status_code == 403
+
+
+def test_dashboard_shows_counts_failures_and_the_next_billing_run(superuser_client):
+    from decimal import Decimal
+
+    from billing.dates import today_sp
+    from billing.decision import next_billing_date
+
+    run = next_billing_date(today_sp(), 25)
+    for i in range(3):
+        Order.objects.create(
+            bubble_id=f"1671702337369x48832159236732790{i}", sync_status="SYNCED", billing_status="SCHEDULED",
+            billing_scheduled_for=run, amount=Decimal("100.10"),
+        )
+    Order.objects.create(bubble_id="1671702337369x488321592367327999", sync_status="FAILED")
+    html = superuser_client.get("/admin/").content.decode()
+    assert "Próximo faturamento" in html
+    assert "R$ 300,30" in html
+    assert 'href="orders/order/?sync_status__exact=FAILED"' in html
