@@ -115,3 +115,72 @@ def tool(name: str) -> str:
     if path is None:
         pytest.fail(f"{name} is not installed: `apt-get install -y {name}` (`make test` does it when run as root)")
     return path
+
+
+@dataclass
+class Stage:
+    base: str
+    workdir: str = "/"
+    user: str = "root"
+    copies: list[tuple[str, str]] | None = None  # (source in the build context, destination)
+    runs: list[str] | None = None
+
+
+def dockerfile_stages() -> dict[str, Stage]:
+    """The stages of docker/Dockerfile by target name: base image, WORKDIR, USER, COPY (from the context), RUN."""
+    text = (ROOT / "docker" / "Dockerfile").read_text().replace("\\\n", " ")
+    args = dict(re.findall(r"^ARG (\w+)=(\S+)", text, flags=re.M))
+    stages: dict[str, Stage] = {}
+    current: Stage | None = None
+    for line in text.splitlines():
+        words = line.split()
+        if not words or words[0].startswith("#"):
+            continue
+        instruction = words[0].upper()
+        if instruction == "FROM":
+            base = re.sub(r"\$\{(\w+)\}", lambda m: args[m.group(1)], words[1])
+            current = Stage(base=base, copies=[], runs=[])
+            stages[words[3] if len(words) > 3 and words[2].upper() == "AS" else base] = current
+        elif current is None:
+            continue
+        elif instruction == "WORKDIR":
+            current.workdir = words[1]
+        elif instruction == "USER":
+            current.user = words[1]
+        elif instruction == "COPY" and not any(w.startswith("--from") for w in words):
+            sources = [w for w in words[1:] if not w.startswith("--")]
+            current.copies.append((sources[0], sources[-1]))  # type: ignore[union-attr]
+        elif instruction == "RUN":
+            current.runs.append(" ".join(words[1:]))  # type: ignore[union-attr]
+    return stages
+
+
+def repo_path(stage: Stage, container_path: str) -> Path | None:
+    """Where a path inside the image comes from in this repository (None when no COPY provides it)."""
+    import posixpath
+
+    def absolute_in_image(path: str) -> str:
+        return posixpath.normpath(posixpath.join(stage.workdir, path))
+
+    absolute = absolute_in_image(container_path)
+    for source, raw_destination in reversed(stage.copies or []):
+        destination = absolute_in_image(raw_destination)
+        if source == ".":
+            prefix = destination.rstrip("/") + "/"
+            if absolute.startswith(prefix):
+                return ROOT / absolute[len(prefix):]
+        elif source.endswith("/") and absolute.startswith(destination.rstrip("/") + "/"):
+            return ROOT / source / absolute[len(destination.rstrip("/")) + 1:]
+    return None
+
+
+def load_script(relative: str) -> Any:
+    """Imports a script of docker/ (not a package) as a module."""
+    import importlib.util
+
+    path = ROOT / relative
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
