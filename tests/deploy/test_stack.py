@@ -38,9 +38,11 @@ def free_port() -> int:
 class Stack:
     """The processes of one run; each in its own session so it can be signalled with its children."""
 
-    def __init__(self, logs: Path, env: dict[str, str]) -> None:
+    def __init__(self, *, logs: Path, env: dict[str, str], ports: dict[str, int], static_root: Path) -> None:
         self.logs = logs
         self.env = env
+        self.ports = ports
+        self.static_root = static_root
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
         logs.mkdir(parents=True, exist_ok=True)
 
@@ -124,9 +126,7 @@ def stack(tmp_path, settings):
         PYTHON=sys.executable,
         PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
     )
-    stack = Stack(tmp_path / "logs", env)
-    stack.ports = ports  # type: ignore[attr-defined]
-    stack.static_root = static_root  # type: ignore[attr-defined]
+    stack = Stack(logs=tmp_path / "logs", env=env, ports=ports, static_root=static_root)
     try:
         yield stack
     finally:
@@ -144,7 +144,7 @@ def _start(stack: Stack) -> str:
                              capture_output=True, text=True, timeout=120)
     assert collect.returncode == 0, collect.stderr
 
-    web_url = f"http://127.0.0.1:{stack.ports['web']}"  # type: ignore[attr-defined]
+    web_url = f"http://127.0.0.1:{stack.ports['web']}"
     stack.start("web", ["docker/start-web"])
 
     def web_live() -> bool:
@@ -166,7 +166,7 @@ def _start(stack: Stack) -> str:
     stack.start("beat", ["docker/start-beat"])
     stack.start("flower", ["docker/start-flower"])
     stack.start("nginx", ["nginx/start"])
-    return f"http://127.0.0.1:{stack.ports['nginx']}"  # type: ignore[attr-defined]
+    return f"http://127.0.0.1:{stack.ports['nginx']}"
 
 
 def test_the_production_stack_is_ready_through_nginx_and_nginx_serves_the_static_files(stack, redis_client):
@@ -199,10 +199,10 @@ def test_the_production_stack_is_ready_through_nginx_and_nginx_serves_the_static
     # 2. A static admin asset comes from nginx's disk, and gunicorn never sees the request.
     asset = requests.get(f"{base}/static/admin/css/base.css", timeout=5)
     assert asset.status_code == 200
-    assert asset.content == (stack.static_root / "admin" / "css" / "base.css").read_bytes()  # type: ignore[attr-defined]
+    assert asset.content == (stack.static_root / "admin" / "css" / "base.css").read_bytes()
     assert asset.headers["Content-Type"].startswith("text/css")
     assert asset.headers["Content-Security-Policy"] == "default-src 'none'; frame-ancestors 'none'"  # nginx's headers.conf
-    manifest = json.loads((stack.static_root / "staticfiles.json").read_text())  # type: ignore[attr-defined]
+    manifest = json.loads((stack.static_root / "staticfiles.json").read_text())
     hashed = requests.get(f"{base}/static/{manifest['paths']['admin/css/base.css']}", timeout=5)
     assert hashed.status_code == 200 and hashed.headers["Cache-Control"] == "max-age=315360000"
     assert asset.headers["Cache-Control"] == "max-age=3600"
@@ -225,7 +225,7 @@ def test_the_production_stack_is_ready_through_nginx_and_nginx_serves_the_static
         assert admin.status_code == 301 and admin.headers["Location"].startswith("https://127.0.0.1"), headers
 
     # 6. Flower is proxied under /flower/, behind its basic auth; its unauthenticated endpoints are not.
-    flower_direct = f"http://127.0.0.1:{stack.ports['flower']}/flower"  # type: ignore[attr-defined]
+    flower_direct = f"http://127.0.0.1:{stack.ports['flower']}/flower"
 
     def flower_up() -> bool:
         assert stack.alive("flower"), stack.logs_tail()
