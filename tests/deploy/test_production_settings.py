@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 import subprocess
 import sys
 
 import pytest
 
-from tests.deploy.files import ROOT
+from tests.deploy.files import ROOT, compose, env_example
 
 
 def realistic_env(**overrides: str | None) -> dict[str, str]:
@@ -97,3 +98,20 @@ def test_sandbox_only_needs_the_core_variables():
     env = realistic_env(**dict.fromkeys(integrations), SANDBOX="true", SANDBOX_FORCE="true")
     result = manage(env, "check")
     assert result.returncode == 0, result.stderr
+
+
+def test_a_copy_of_env_example_passes_check_deploy_as_compose_would_pass_it():
+    """`cp .env.example .env` plus what compose derives (DATABASE_URL, REDIS_URL) gives a bootable configuration."""
+    env = {"PATH": "/usr/bin:/bin"}
+    env.update({name: line.value for name, line in env_example().items() if not line.commented})
+
+    def interpolate(match: re.Match[str]) -> str:
+        return env.get(match.group(1)) or match.group(2) or ""
+
+    for name, value in compose()["x-app-environment"].items():
+        default = re.fullmatch(r"\$\{\w+:-(.*)\}", value)
+        if name not in env and default:  # ${NAME:-default}, .env's values interpolated into the default
+            env[name] = re.sub(r"\$\{(\w+)(?::-([^}]*))?\}", interpolate, default.group(1))
+    assert env["DATABASE_URL"] == "postgres://blu:change-me-postgres-password@postgres:5432/blu"
+    result = manage(env, "check", "--deploy", "--fail-level", "WARNING")
+    assert result.returncode == 0, result.stdout + result.stderr
