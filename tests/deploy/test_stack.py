@@ -150,8 +150,8 @@ def _start(stack: Stack) -> str:
     def web_live() -> bool:
         assert stack.alive("web"), stack.logs_tail()
         try:
-            return requests.get(f"{web_url}/health/live", timeout=2).status_code == 200
-        except requests.ConnectionError:
+            return requests.get(f"{web_url}/health/live", timeout=5).status_code == 200
+        except requests.RequestException:  # refused or slow while starting: not up yet
             return False
 
     wait_for(web_live, timeout=90, interval=0.3, message="gunicorn never answered /health/live")
@@ -230,8 +230,8 @@ def test_the_production_stack_is_ready_through_nginx_and_nginx_serves_the_static
     def flower_up() -> bool:
         assert stack.alive("flower"), stack.logs_tail()
         try:
-            return requests.get(f"{flower_direct}/healthcheck", timeout=2).status_code == 200
-        except requests.ConnectionError:
+            return requests.get(f"{flower_direct}/healthcheck", timeout=5).status_code == 200
+        except requests.RequestException:  # refused or slow while starting: not up yet
             return False
 
     wait_for(flower_up, timeout=90, interval=0.5, message="Flower never started")
