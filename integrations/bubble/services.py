@@ -345,18 +345,19 @@ def _resend(writeback_id: int) -> str:
     newest = _newest_versions(row)
     keep = [key for key in row.fields if int(row.versions.get(key, 0)) > newest.get(key, -1)]
     now = timezone.now()
+    row.updated_at = now
+    if not keep:
+        # Everything it carried was superseded by newer writes, sent or on their way: nothing to send.
+        row.status, row.delivered_at = Status.DONE, now
+        row.last_error = "Reenvio dispensado: valores mais novos já foram ou serão enviados ao Bubble."
+        row.save()
+        return row.status
     row.fields = {key: row.fields[key] for key in keep}
     row.versions = {key: row.versions[key] for key in keep if key in row.versions}
     row.give_up_at = now + timedelta(hours=settings.BUBBLE_WRITEBACK_MAX_AGE_HOURS)
     _absorb_newer_pending(row)
-    row.attempts, row.next_attempt_at, row.updated_at = 0, now, now
+    row.status, row.last_error, row.attempts, row.next_attempt_at = Status.PENDING, "", 0, now
     row.locked_until = row.claim_token = None
-    if row.fields:
-        row.status, row.last_error = Status.PENDING, ""
-    else:
-        # Everything it carried was superseded by newer writes already handled: nothing to send.
-        row.status, row.delivered_at = Status.DONE, now
-        row.last_error = "Reenvio dispensado: valores mais novos já foram enviados ao Bubble."
     row.save()
     return row.status
 

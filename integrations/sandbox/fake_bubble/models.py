@@ -53,6 +53,8 @@ class FakeControl(models.Model):
     latency_ms = models.PositiveIntegerField(default=0)
     # What a missing thing answers: 404 (current Bubble) or 400 (older apps), both with MISSING_DATA.
     missing_status = models.PositiveSmallIntegerField(default=404)
+    # The bearer token the fake accepts; empty = settings.BUBBLE_API_TOKEN (what the client sends).
+    token = models.CharField(max_length=200, blank=True, default="")
     calls = models.PositiveBigIntegerField(default=0)
 
     class Meta:

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from integrations.sandbox.fake_bubble.models import FakeControl, FakePatch, FakeThing
 
-CONTROL_FIELDS = ("outage_status", "outage_calls_left", "latency_ms", "missing_status")
+CONTROL_FIELDS = ("outage_status", "outage_calls_left", "latency_ms", "missing_status", "token")
 
 
 def control_get() -> FakeControl:
@@ -35,7 +35,10 @@ def control_set(**values: Any) -> FakeControl:
 
 def control_reset(*, clear_data: bool = False) -> None:
     FakeControl.objects.update_or_create(
-        pk=1, defaults={"outage_status": None, "outage_calls_left": None, "latency_ms": 0, "missing_status": 404, "calls": 0}
+        pk=1,
+        defaults={
+            "outage_status": None, "outage_calls_left": None, "latency_ms": 0, "missing_status": 404, "token": "", "calls": 0,
+        },
     )
     if clear_data:
         FakePatch.objects.all().delete()

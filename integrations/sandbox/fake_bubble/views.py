@@ -54,7 +54,7 @@ def thing(request: HttpRequest, type_name: str, bubble_id: str) -> HttpResponse:
     outage = services.outage_take()
     if outage is not None:
         return fail(_envelope(outage, "Bubble está temporariamente indisponível (sandbox)."))
-    expected = settings.BUBBLE_API_TOKEN
+    expected = control.token or settings.BUBBLE_API_TOKEN
     if not expected or request.headers.get("Authorization", "") != f"Bearer {expected}":
         return fail(_envelope(401, "Invalid or missing API token"))
     missing = _envelope(
