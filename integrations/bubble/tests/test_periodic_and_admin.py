@@ -86,3 +86,11 @@ def test_the_resend_action_needs_the_permission(rows, client, user_factory):
     client.post(url, {"action": "resend", "_selected_action": [dead.pk]})
     dead.refresh_from_db()
     assert dead.status == BubbleWriteback.Status.PENDING
+
+
+def test_the_sandbox_admin_pages_load(admin_client):
+    from django.core.management import call_command as run
+
+    run("sandbox_seed", stdout=open("/dev/null", "w"))
+    for name in ("fake_bubble_fakething", "fake_bubble_fakepatch", "fake_brasilapi_fakecompany", "brasilapi_companyrecord"):
+        assert admin_client.get(reverse(f"admin:{name}_changelist")).status_code == 200
