@@ -6,9 +6,10 @@ the on-commit publish to Redis), (2) delivery throughput with N concurrent deliv
 much coalescing saves (changes decided vs PATCHes sent). Results go in docs/benchmarks.md.
 
     eval "$(python scripts/devstack.py env 2>/dev/null)"   # or DATABASE_URL / REDIS_URL of your own
-    python bench/bubble_writeback.py --things 200 --changes 10 --deliverers 4
+    python bench/bubble_writeback.py --redis-db 12 --things 200 --changes 10 --deliverers 4
 
-Uses its own database (<name>_bench_bubble) and Redis DB 14, and cleans its queue afterwards.
+Uses its own database (<name>_bench_bubble) and the Redis database you name (one nobody else uses:
+the enqueue publishes delivery tasks to its "bubble" queue, which the bench deletes at the end).
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ def _free_port() -> int:
 
 def main() -> int:
     parser = argparse.ArgumentParser()
+    parser.add_argument("--redis-db", type=int, required=True, help="a Redis database no other process uses")
     parser.add_argument("--things", type=int, default=200)
     parser.add_argument("--changes", type=int, default=10, help="changes per thing")
     parser.add_argument("--deliverers", type=int, default=4)
@@ -49,7 +51,7 @@ def main() -> int:
 
     base_db = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/blu_omie")
     db_name = urlsplit(base_db).path.lstrip("/") + "_bench_bubble"
-    redis_url = _with_path(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"), "/14")
+    redis_url = _with_path(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"), f"/{args.redis_db}")
     port = _free_port()
     env = dict(os.environ)
     env.update(
