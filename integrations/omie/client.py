@@ -1,0 +1,433 @@
+"""The Omie client: every call goes through the central throttle, is classified and is recorded.
+
+Use ``get_omie_client()``; each method returns a typed record or raises an ``OmieError`` that says
+whether retrying can help (see errors.py). ``OmieNotNow`` means "call again in ``retry_after`` s":
+Celery tasks turn it into ``self.retry(countdown=exc.retry_after)``; nothing here ever sleeps.
+
+Recoveries done here, so callers don't repeat them:
+- IncluirOS answered "já cadastrada" (or REDUNDANT) → ConsultarOS by ``cCodIntOS``; the existing OS
+  is returned (``already_existed=True``).
+- A REDUNDANT answer to a write → consult by the integration key to learn whether it happened
+  (UpsertCliente → ConsultarCliente, FaturarOS → ``cFaturada``, CancelarOS → ``cCancelada``);
+  when it cannot be told, ``OmieNotNow(outcome_unknown=True)``.
+- ListarOS/ListarNFSEs past the last page (Client-5113) → an empty page.
+Call it outside database transactions: the call log row must survive the caller's rollback.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import time
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any, NoReturn
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.db import DatabaseError
+
+from common.logging import redact
+from integrations.http import build_session, json_or_none, send
+from integrations.omie.calls import ENDPOINTS, WRITE_CALLS
+from integrations.omie.classify import classify
+from integrations.omie.errors import (
+    OmieBusinessError,
+    OmieDuplicate,
+    OmieError,
+    OmieNotFound,
+    OmieNotNow,
+    OmieTransientError,
+)
+from integrations.omie.payloads import omie_date
+from integrations.omie.throttle import OmieThrottle, ThrottleLimits, get_redis
+from integrations.omie.types import (
+    CallClass,
+    ClienteInfo,
+    NfseInfo,
+    NfsePage,
+    NfseStatus,
+    OSCreated,
+    OSInfo,
+    OSPage,
+    Outcome,
+    UpsertClienteResult,
+)
+
+logger = logging.getLogger(__name__)
+
+# Friendly filter names → Omie's (ListarOS / ListarNFSEs). Omie's own names are accepted too.
+OS_FILTERS = {
+    "cliente": "filtrar_por_cliente",
+    "etapa": "filtrar_por_etapa",
+    "incluida_de": "filtrar_por_data_de",
+    "incluida_ate": "filtrar_por_data_ate",
+    "previsao_de": "filtrar_por_data_previsao_de",
+    "previsao_ate": "filtrar_por_data_previsao_ate",
+    "faturada_de": "filtrar_por_data_faturamento_de",
+    "faturada_ate": "filtrar_por_data_faturamento_ate",
+    "apenas_importado_api": "apenas_importado_api",
+}
+NFSE_FILTERS = {
+    "n_cod_os": "nCodigoOS",
+    "numero": "nNumeroNFSe",
+    "cliente": "nCodigoCliente",
+    "emitida_de": "dEmiInicial",
+    "emitida_ate": "dEmiFinal",
+    "status": "cStatusNFSe",
+}
+
+
+class OmieClient:
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        app_key: str,
+        app_secret: str,
+        timeout: tuple[float, float],
+        throttle: OmieThrottle,
+    ) -> None:
+        if throttle.limits.lease_seconds < timeout[0] + timeout[1]:
+            raise ImproperlyConfigured("OMIE_LEASE_SECONDS must cover OMIE_CONNECT_TIMEOUT + OMIE_READ_TIMEOUT")
+        self.base_url = base_url if base_url.endswith("/") else base_url + "/"
+        self.app_key = app_key
+        self.app_secret = app_secret
+        self.timeout = timeout
+        self.throttle = throttle
+        self.session = build_session("omie")
+
+    # customers ----------------------------------------------------------------------------------
+    def upsert_cliente(
+        self, *, codigo_cliente_integracao: str, cliente: dict, order_id: int | None = None
+    ) -> UpsertClienteResult:
+        param = {**cliente, "codigo_cliente_integracao": codigo_cliente_integracao}
+        outcome = self._call("UpsertCliente", param, key=codigo_cliente_integracao, order_id=order_id)
+        if outcome.cls == CallClass.OK:
+            body = outcome.body
+            return UpsertClienteResult(
+                codigo_cliente_omie=int(body["codigo_cliente_omie"]),
+                codigo_cliente_integracao=str(body.get("codigo_cliente_integracao") or codigo_cliente_integracao),
+                message=str(body.get("descricao_status", "")),
+            )
+        if outcome.cls == CallClass.REDUNDANT:
+            info = self._confirm("UpsertCliente", outcome, lambda: self.consultar_cliente(
+                codigo_cliente_integracao=codigo_cliente_integracao, order_id=order_id))
+            if info is not None:
+                return UpsertClienteResult(info.codigo_cliente_omie, codigo_cliente_integracao, "confirmado por consulta")
+            raise self._not_now("UpsertCliente", outcome, outcome_unknown=False)
+        self._raise("UpsertCliente", outcome)
+
+    def consultar_cliente(self, *, codigo_cliente_integracao: str, order_id: int | None = None) -> ClienteInfo | None:
+        param = {"codigo_cliente_integracao": codigo_cliente_integracao}
+        outcome = self._call("ConsultarCliente", param, key=codigo_cliente_integracao, order_id=order_id)
+        if outcome.cls == CallClass.NOT_FOUND:
+            return None
+        if outcome.cls != CallClass.OK:
+            self._raise("ConsultarCliente", outcome)
+        body = outcome.body
+        return ClienteInfo(
+            codigo_cliente_omie=int(body["codigo_cliente_omie"]),
+            codigo_cliente_integracao=str(body.get("codigo_cliente_integracao") or codigo_cliente_integracao),
+            razao_social=str(body.get("razao_social", "")),
+            email=str(body.get("email", "")),
+            raw=body,
+        )
+
+    # service orders -----------------------------------------------------------------------------
+    def incluir_os(self, *, os_payload: dict, order_id: int | None = None) -> OSCreated:
+        c_cod_int_os = str(os_payload["Cabecalho"]["cCodIntOS"])
+        outcome = self._call("IncluirOS", os_payload, key=c_cod_int_os, order_id=order_id)
+        if outcome.cls == CallClass.OK:
+            body = outcome.body
+            return OSCreated(n_cod_os=int(body["nCodOS"]), c_num_os=str(body.get("cNumOS", "")), c_cod_int_os=c_cod_int_os)
+        if outcome.cls in {CallClass.DUPLICATE, CallClass.REDUNDANT}:
+            # "Already created" is the answer we wanted: read the OS back instead of failing.
+            info = self._confirm("IncluirOS", outcome, lambda: self.consultar_os(c_cod_int_os=c_cod_int_os, order_id=order_id))
+            if info is not None:
+                return OSCreated(n_cod_os=info.n_cod_os, c_num_os=info.c_num_os, c_cod_int_os=c_cod_int_os, already_existed=True)
+            if outcome.cls == CallClass.REDUNDANT:
+                raise self._not_now("IncluirOS", outcome, outcome_unknown=False)
+        self._raise("IncluirOS", outcome)
+
+    def consultar_os(self, *, c_cod_int_os: str, order_id: int | None = None) -> OSInfo | None:
+        outcome = self._call("ConsultarOS", {"cCodIntOS": c_cod_int_os}, key=c_cod_int_os, order_id=order_id)
+        if outcome.cls == CallClass.NOT_FOUND:
+            return None
+        if outcome.cls != CallClass.OK:
+            self._raise("ConsultarOS", outcome)
+        return _os_info(outcome.body)
+
+    def status_os(self, *, c_cod_int_os: str, order_id: int | None = None) -> NfseStatus:
+        outcome = self._call("StatusOS", {"cCodIntOS": c_cod_int_os, "lMsg": True}, key=c_cod_int_os, order_id=order_id)
+        if outcome.cls != CallClass.OK:
+            self._raise("StatusOS", outcome)
+        return _nfse_status(outcome.body)
+
+    def faturar_os(self, *, c_cod_int_os: str, order_id: int | None = None) -> None:
+        self._os_action("FaturarOS", c_cod_int_os, order_id, done=lambda info: info.faturada)
+
+    def cancelar_os(self, *, c_cod_int_os: str, order_id: int | None = None) -> None:
+        self._os_action("CancelarOS", c_cod_int_os, order_id, done=lambda info: info.cancelada)
+
+    def reenviar_os(self, *, c_cod_int_os: str, order_id: int | None = None) -> None:
+        self._os_action("ReenviarOS", c_cod_int_os, order_id, done=None)
+
+    def _os_action(self, call: str, c_cod_int_os: str, order_id: int | None, *, done: Any) -> None:
+        outcome = self._call(call, {"cCodIntOS": c_cod_int_os}, key=c_cod_int_os, order_id=order_id)
+        if outcome.cls == CallClass.OK:
+            return
+        if outcome.cls == CallClass.REDUNDANT and done is not None:
+            info = self._confirm(call, outcome, lambda: self.consultar_os(c_cod_int_os=c_cod_int_os, order_id=order_id))
+            if info is not None and done(info):
+                return
+            # Consulted: it did not happen, so waiting out the window and sending again is safe.
+            raise self._not_now(call, outcome, outcome_unknown=False)
+        self._raise(call, outcome)
+
+    # lists --------------------------------------------------------------------------------------
+    def listar_os(self, *, pagina: int, registros_por_pagina: int, **filters: Any) -> OSPage:
+        param = {"pagina": pagina, "registros_por_pagina": registros_por_pagina, **_filters(filters, OS_FILTERS)}
+        outcome = self._call("ListarOS", param, key=None, label=f"pagina={pagina}")
+        if outcome.cls == CallClass.NOT_FOUND:
+            return OSPage(pagina=pagina, total_de_paginas=0, total_de_registros=0, items=[])
+        if outcome.cls != CallClass.OK:
+            self._raise("ListarOS", outcome)
+        body = outcome.body
+        return OSPage(
+            pagina=int(body.get("pagina") or pagina),
+            total_de_paginas=int(body.get("total_de_paginas") or 0),
+            total_de_registros=int(body.get("total_de_registros") or 0),
+            items=[_os_info(item) for item in body.get("osCadastro") or []],
+        )
+
+    def listar_nfses(self, *, pagina: int, registros_por_pagina: int, **filters: Any) -> NfsePage:
+        param = {"nPagina": pagina, "nRegPorPagina": registros_por_pagina, **_filters(filters, NFSE_FILTERS)}
+        outcome = self._call("ListarNFSEs", param, key=None, label=f"pagina={pagina}")
+        if outcome.cls == CallClass.NOT_FOUND:
+            return NfsePage(pagina=pagina, total_de_paginas=0, total_de_registros=0, items=[])
+        if outcome.cls != CallClass.OK:
+            self._raise("ListarNFSEs", outcome)
+        body = outcome.body
+        return NfsePage(
+            pagina=int(body.get("nPagina") or pagina),
+            total_de_paginas=int(body.get("nTotPaginas") or 0),
+            total_de_registros=int(body.get("nTotRegistros") or 0),
+            items=[_nfse_info(item) for item in body.get("nfseEncontradas") or []],
+        )
+
+    # the one path every call takes --------------------------------------------------------------
+    def _call(self, call: str, param: dict, *, key: str | None, order_id: int | None = None, label: str = "") -> Outcome:
+        lease = self.throttle.acquire(call, guard_id=key)
+        started = time.monotonic()
+        outcome: Outcome | None = None
+        try:
+            outcome = self._post(call, param)
+        finally:
+            # Never keep a lease past the call, whatever happened (a crash frees it by TTL).
+            self.throttle.finish(lease, outcome or Outcome(CallClass.TRANSIENT, transport="connection"))
+        duration_ms = int((time.monotonic() - started) * 1000)
+        self._record(call, outcome, key=key or label, order_id=order_id, duration_ms=duration_ms)
+        return outcome
+
+    def _post(self, call: str, param: dict) -> Outcome:
+        body = {"call": call, "app_key": self.app_key, "app_secret": self.app_secret, "param": [param]}
+        data = json.dumps(body, default=_json_default, ensure_ascii=False).encode()
+        url = f"{self.base_url}{ENDPOINTS[call]}"
+        try:
+            response = send(self.session, "POST", url, timeout=self.timeout, error_class=OmieTransientError,
+                            data=data, headers={"Content-Type": "application/json"})
+        except OmieTransientError as exc:
+            kind = exc.details.get("kind", "connection")
+            # A read timeout may have reached Omie; a refused connection did not.
+            return Outcome(CallClass.TRANSIENT, message=exc.message, transport="timeout" if kind == "timeout" else "connection")
+        return classify(response.status_code, json_or_none(response), response.headers)
+
+    def _record(self, call: str, outcome: Outcome, *, key: str, order_id: int | None, duration_ms: int) -> None:
+        from integrations.omie.models import OmieCall
+
+        message = redact(outcome.message)[:2000]
+        logger.info("omie %s → %s (HTTP %s, %d ms)", call, outcome.cls.value, outcome.http_status, duration_ms)
+        try:
+            OmieCall.objects.create(
+                call=call, integration_key=(key or "")[:100], order_id=order_id, http_status=outcome.http_status,
+                outcome=outcome.cls.value, fault_code=outcome.fault_code[:80], fault_message=message,
+                duration_ms=duration_ms, request_id=outcome.request_id[:80],
+            )
+        except DatabaseError:
+            # The answer matters more than its log line: an IncluirOS that succeeded must not fail here.
+            logger.exception("could not record the Omie call %s", call)
+
+    # outcomes → results or errors ---------------------------------------------------------------
+    def _confirm(self, call: str, outcome: Outcome, consult: Any) -> Any:
+        """Runs the consult that tells whether a write happened; a consult that cannot run now
+        leaves the outcome unknown."""
+        try:
+            return consult()
+        except OmieNotNow as exc:
+            wait = max(exc.retry_after or 0, outcome.wait_seconds or 0)
+            raise OmieNotNow(f"{call}: resultado incerto; consultar após {int(wait)} s", retry_after=wait,
+                             reason=exc.reason, outcome_unknown=True, call=call) from exc
+
+    def _not_now(self, call: str, outcome: Outcome, *, outcome_unknown: bool) -> OmieNotNow:
+        lim = self.throttle.limits
+        reason = outcome.cls.value
+        if outcome.cls == CallClass.RATE_LIMITED:
+            wait = max(lim.rate_limited_pause_seconds, outcome.wait_seconds or 0)
+        elif outcome.cls == CallClass.BANNED:
+            wait = outcome.wait_seconds or lim.ban_default_seconds
+        elif outcome.cls == CallClass.CONCURRENT:
+            wait = (outcome.wait_seconds or lim.concurrent_retry_seconds) * random.uniform(1.0, 1.5)
+        else:  # REDUNDANT
+            wait = outcome.wait_seconds or max(lim.redundant_seconds, 60)
+        return OmieNotNow(redact(f"{call}: {outcome.message}"), retry_after=wait, reason=reason, outcome_unknown=outcome_unknown,
+                          call=call, fault_code=outcome.fault_code, outcome=outcome.cls.value, status=outcome.http_status)
+
+    def _raise(self, call: str, outcome: Outcome) -> NoReturn:
+        kw: dict[str, Any] = {
+            "call": call, "fault_code": outcome.fault_code, "outcome": outcome.cls.value, "status": outcome.http_status,
+        }
+        message = redact(outcome.message) or f"Omie: {outcome.cls.label}"
+        cls = outcome.cls
+        if cls in {CallClass.RATE_LIMITED, CallClass.BANNED, CallClass.CONCURRENT, CallClass.REDUNDANT}:
+            raise self._not_now(call, outcome, outcome_unknown=cls == CallClass.REDUNDANT and call in WRITE_CALLS)
+        if cls == CallClass.DUPLICATE:
+            raise OmieDuplicate(message, existing_id=outcome.existing_id, **kw)
+        if cls == CallClass.NOT_FOUND:
+            raise OmieNotFound(message, **kw)
+        if cls == CallClass.BUSINESS:
+            raise OmieBusinessError(message, **kw)
+        if cls == CallClass.TRANSIENT:
+            raise OmieTransientError(message, **kw)
+        raise OmieError(f"{call}: resposta inesperada", **kw)
+
+
+_clients: dict[tuple, OmieClient] = {}
+
+
+def get_omie_client() -> OmieClient:
+    """The client for the current settings (one per configuration and process, sessions reused)."""
+    limits = ThrottleLimits.from_settings()
+    timeout = (float(settings.OMIE_CONNECT_TIMEOUT), float(settings.OMIE_READ_TIMEOUT))
+    key = (settings.OMIE_BASE_URL, settings.OMIE_APP_KEY, settings.OMIE_APP_SECRET, timeout, limits, settings.REDIS_URL)
+    client = _clients.get(key)
+    if client is None:
+        throttle = OmieThrottle(client=get_redis(), app_key=settings.OMIE_APP_KEY, limits=limits)
+        client = OmieClient(base_url=settings.OMIE_BASE_URL, app_key=settings.OMIE_APP_KEY,
+                            app_secret=settings.OMIE_APP_SECRET, timeout=timeout, throttle=throttle)
+        _clients.clear()  # settings changed (tests, reloads): drop the old sessions
+        _clients[key] = client
+    return client
+
+
+# parsing helpers ------------------------------------------------------------------------------
+def _json_default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        # A 2-place amount's float prints back with the same digits (shortest round-trip repr).
+        return float(value)
+    if isinstance(value, datetime | date):
+        return omie_date(value)
+    raise TypeError(f"not JSON serializable: {type(value).__name__}")
+
+
+def _filters(filters: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
+    omie_names = set(names.values())
+    out: dict[str, Any] = {}
+    for name, value in filters.items():
+        if name not in names and name not in omie_names:
+            raise TypeError(f"unknown filter {name!r}; use one of {sorted(names)}")
+        if isinstance(value, bool):
+            value = "S" if value else "N"
+        elif isinstance(value, date):
+            value = omie_date(value)
+        out[names.get(name, name)] = value
+    return out
+
+
+def _decimal(value: Any) -> Decimal | None:
+    if value in (None, ""):
+        return None
+    try:
+        return Decimal(str(value)).quantize(Decimal("0.01"))
+    except (InvalidOperation, ValueError):
+        return None
+
+
+def _date(value: Any) -> date | None:
+    if not value:
+        return None
+    for fmt in ("%d/%m/%Y", "%Y-%m-%d"):
+        try:
+            return datetime.strptime(str(value), fmt).date()
+        except ValueError:
+            continue
+    return None
+
+
+def _os_info(body: dict) -> OSInfo:
+    head = body.get("Cabecalho") or {}
+    info = body.get("InfoCadastro") or {}
+    amount = _decimal(head.get("nValorTotal"))
+    if amount is None:
+        lines = body.get("ServicosPrestados") or []
+        total = sum(((_decimal(s.get("nValUnit")) or Decimal(0)) * Decimal(str(s.get("nQtde") or 1)) for s in lines), Decimal(0))
+        amount = total.quantize(Decimal("0.01")) if lines else None
+    return OSInfo(
+        n_cod_os=int(head.get("nCodOS") or 0),
+        c_num_os=str(head.get("cNumOS") or ""),
+        c_cod_int_os=str(head.get("cCodIntOS") or ""),
+        faturada=str(info.get("cFaturada", "N")).upper() == "S",
+        cancelada=str(info.get("cCancelada", "N")).upper() == "S",
+        etapa=str(head.get("cEtapa") or ""),
+        billed_on=_date(info.get("dDtFat")),
+        amount=amount,
+        raw=body,
+    )
+
+
+def _nfse_status(body: dict) -> NfseStatus:
+    rps = str(body.get("cStatusRps") or body.get("cStatusRPS") or "").strip()
+    lot = str(body.get("cStatusLote") or "").strip()
+    number = str(body.get("nNfse") or "").strip()
+    if number in {"", "0"}:
+        number = ""
+    messages = []
+    for key, value in body.items():
+        if isinstance(value, list) and ("msg" in key.lower() or "mensag" in key.lower()):
+            for item in value:
+                if isinstance(item, dict):
+                    messages.append(" ".join(str(v) for v in item.values() if v))
+    message = "; ".join(messages) or str(body.get("cDescStatus") or "")
+    if rps == "004" or number:
+        state = "issued"
+    elif rps == "003" or lot == "003":
+        state = "rejected"
+    else:
+        state = "pending"
+    return NfseStatus(
+        state=state,
+        number=number or None,
+        verification_code=str(body.get("cCodVerif") or ""),
+        url=str(body.get("cUrlNfse") or ""),
+        message=message if state == "rejected" else "",
+        raw=body,
+    )
+
+
+def _nfse_info(item: dict) -> NfseInfo:
+    head = item.get("Cabecalho") or {}
+    os_block = item.get("OrdemServico") or {}
+    emission = item.get("Emissao") or {}
+    n_cod_os = os_block.get("nCodigoOS")
+    return NfseInfo(
+        number=str(head.get("nNumeroNFSe") or ""),
+        status=str(head.get("cStatusNFSe") or ""),
+        n_cod_os=int(n_cod_os) if n_cod_os else None,
+        c_num_os=str(os_block.get("nNumeroOS") or ""),
+        c_cod_int_os=str(os_block.get("cCodigoIntegracaoOS") or os_block.get("cCodIntOS") or ""),
+        verification_code=str(head.get("cCodigoVerifNFSe") or head.get("cCodVerif") or ""),
+        amount=_decimal(head.get("nValorNFSe")),
+        issued_on=_date(emission.get("dDataEmisNFSe") or emission.get("dEmiNFSe")),
+        raw=item,
+    )
