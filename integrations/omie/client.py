@@ -316,9 +316,16 @@ def get_omie_client() -> OmieClient:
         throttle = OmieThrottle(client=get_redis(), app_key=settings.OMIE_APP_KEY, limits=limits)
         client = OmieClient(base_url=settings.OMIE_BASE_URL, app_key=settings.OMIE_APP_KEY,
                             app_secret=settings.OMIE_APP_SECRET, timeout=timeout, throttle=throttle)
-        _clients.clear()  # settings changed (tests, reloads): drop the old sessions
+        close_clients()  # settings changed (tests, reloads): drop the old sessions
         _clients[key] = client
     return client
+
+
+def close_clients() -> None:
+    """Closes every cached client's HTTP connections."""
+    for client in _clients.values():
+        client.session.close()
+    _clients.clear()
 
 
 # parsing helpers ------------------------------------------------------------------------------

@@ -59,7 +59,7 @@ def _gate(config: FakeOmieConfig, app_key: str, call: str, ident: str, now: Any)
     if config.ban_on:
         ban = FakeOmieBan.objects.filter(app_key=app_key, call=call, until__gt=now).first()
         if ban is not None:
-            ban.until = now + timedelta(seconds=config.scaled(config.ban_seconds))
+            ban.until = max(ban.until, now + timedelta(seconds=config.scaled(config.ban_seconds)))
             ban.save(update_fields=["until"])
             seconds = math.ceil((ban.until - now).total_seconds())
             return 425, fault("MISUSE_API_PROCESS", f"API bloqueada por consumo indevido. Tente novamente em {seconds} segundos.")
