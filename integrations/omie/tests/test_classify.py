@@ -18,7 +18,8 @@ def fault(code: str, text: str) -> dict[str, str]:
         # ok
         (200, {"cCodIntOS": "x", "nCodOS": 1, "cNumOS": "000000000001726", "cCodStatus": "0",
                "cDescStatus": "Ordem de Serviço cadastrado com sucesso!"}, CallClass.OK),
-        (200, {"codigo_cliente_omie": 1, "codigo_status": "0", "descricao_status": "Cliente alterado com sucesso!"}, CallClass.OK),
+        (200, {"codigo_cliente_omie": 1, "codigo_status": "0", "descricao_status": "Cliente alterado com sucesso!"},
+         CallClass.OK),
         (200, {"pagina": 1, "total_de_paginas": 1, "osCadastro": []}, CallClass.OK),
         # business inside HTTP 200 (recorded FaturarOS)
         (200, {"cCodStatus": "1", "cDescStatus": "Não foi possível realizar o faturamento dessa Ordem de Serviço! O CNPJ/CPF "
@@ -90,7 +91,8 @@ def test_messages_lose_the_error_prefix_and_keep_the_fault_code():
 
 
 def test_the_omie_api_error_header_marks_8020_transient_and_the_request_id_is_kept():
-    outcome = classify(500, fault("SOAP-ENV:Client-9999", "ERROR: erro"), {"OmieAPI-Error": "8020 - x", "x-omie-request-id": "abc"})
+    headers = {"OmieAPI-Error": "8020 - x", "x-omie-request-id": "abc"}
+    outcome = classify(500, fault("SOAP-ENV:Client-9999", "ERROR: erro"), headers)
     assert outcome.cls == CallClass.TRANSIENT and outcome.request_id == "abc"
 
 

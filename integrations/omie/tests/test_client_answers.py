@@ -41,7 +41,8 @@ def _state(call):
 
 # business -------------------------------------------------------------------------------------
 def test_invalid_document_is_a_permanent_business_error_with_the_document_masked(omie):
-    payload = cliente_payload(codigo_cliente_integracao="cli-bad", razao_social="X", email="x@example.com", document="11111111111")
+    payload = cliente_payload(codigo_cliente_integracao="cli-bad", razao_social="X", email="x@example.com",
+                              document="11111111111")
     payload["cnpj_cpf"] = "123.456.789-00"  # what a typo in Bubble would send
     with pytest.raises(OmieBusinessError) as exc:
         omie.upsert_cliente(codigo_cliente_integracao="cli-bad", cliente=payload, order_id=42)

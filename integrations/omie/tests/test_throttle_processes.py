@@ -3,6 +3,7 @@ HTTP. The fake's own record of what it received is the judge, not the processes'
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
@@ -89,7 +90,7 @@ def test_at_most_one_write_of_a_method_is_in_flight_across_processes(fake_omie):
     assert len(calls) >= 30, results
     assert not [c for c in calls if "1880" in c.fault_code]  # the fake answers 1880 to a 2nd write in flight
     ordered = sorted(calls, key=lambda c: c.received_at)
-    for before, after in zip(ordered, ordered[1:], strict=False):
+    for before, after in itertools.pairwise(ordered):
         assert after.received_at >= before.finished_at  # no overlap at all
     assert all(c.http_status == 200 for c in calls)
     assert sum(r.get("notnow:concurrency", 0) for r in results) > 0  # they did contend

@@ -30,7 +30,7 @@ def make_cpf(n: int) -> str:
 class FakeOmie:
     """The fake Omie of one live server: its URL, and its control helpers (same database)."""
 
-    def __init__(self, server_url: str, *, app_key: str = "test-app-key", app_secret: str = "test-app-secret") -> None:
+    def __init__(self, server_url: str, *, app_key: str = "test-app-key", app_secret: str = "test-app-secret") -> None:  # noqa: S107
         self.server_url = server_url.rstrip("/")
         self.api_url = f"{self.server_url}/sandbox/omie/api/v1/"
         self.control_url = f"{self.server_url}/sandbox/omie/_control/"
@@ -73,3 +73,60 @@ class FakeOmie:
 
     def statuses(self, call: str | None = None) -> list[int | None]:
         return [c.http_status for c in self.calls(call)]
+
+
+class Gunicorn:
+    """A real gunicorn serving this project (fake Omie included) in its own process group."""
+
+    def __init__(self, env: dict[str, str], *, workers: int = 3, threads: int = 1, log_path: str | None = None) -> None:
+        import socket
+
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = env
+        self.workers = workers
+        self.threads = threads
+        self.log_path = log_path
+        self.proc: Any = None
+
+    def start(self, timeout: float = 30) -> Gunicorn:
+        import subprocess
+        import sys
+        import time
+
+        from common.testing import ROOT
+
+        log = open(self.log_path, "wb") if self.log_path else subprocess.DEVNULL
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{self.port}", "--workers", str(self.workers),
+             "--threads", str(self.threads), "--timeout", "60"],
+            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        import requests
+
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"gunicorn exited with {self.proc.returncode}")
+            try:
+                requests.get(f"{self.url}/health/live", timeout=1)
+                return self
+            except requests.RequestException:
+                time.sleep(0.2)
+        self.stop()
+        raise RuntimeError("gunicorn did not start")
+
+    def stop(self) -> None:
+        import os
+        import signal
+        import subprocess
+
+        if self.proc is not None and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(10)
