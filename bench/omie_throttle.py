@@ -97,6 +97,7 @@ def main() -> int:
     log.parent.mkdir(exist_ok=True)
     server = Gunicorn(env, workers=args.gunicorn_workers, threads=args.gunicorn_threads, log_path=str(log)).start()
     env["OMIE_BASE_URL"] = f"{server.url}/sandbox/omie/api/v1/"
+    load_before = os.getloadavg()[0]
     try:
         start_at = time.time() + 5
         procs = [
@@ -129,6 +130,7 @@ def main() -> int:
         "http_425": statuses.count(425), "client_1880": statuses.count(500),
         "max_in_any_scaled_minute": _max_in_window(stamps, minute), "omie_limit_per_scaled_minute": 240,
         "worker_outcomes": stats,
+        "cpus": os.cpu_count(), "load_avg_1m_before_after": [round(load_before, 2), round(os.getloadavg()[0], 2)],
     }
     print(json.dumps(result, indent=2))
     print(f"\n{args.call}: {achieved:.2f} calls/s achieved vs {limit_per_s:.2f}/s configured ({achieved / limit_per_s:.1%}); "

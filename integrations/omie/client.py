@@ -19,6 +19,8 @@ from __future__ import annotations
 import json
 import logging
 import random
+import re
+import secrets
 import time
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -233,7 +235,7 @@ class OmieClient:
 
     def _post(self, call: str, param: dict) -> Outcome:
         body = {"call": call, "app_key": self.app_key, "app_secret": self.app_secret, "param": [param]}
-        data = json.dumps(body, default=_json_default, ensure_ascii=False).encode()
+        data = dumps(body).encode()
         url = f"{self.base_url}{ENDPOINTS[call]}"
         try:
             response = send(self.session, "POST", url, timeout=self.timeout, error_class=OmieTransientError,
@@ -328,15 +330,28 @@ def close_clients() -> None:
     _clients.clear()
 
 
-# parsing helpers ------------------------------------------------------------------------------
-def _json_default(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        # A 2-place amount's float prints back with the same digits (shortest round-trip repr).
-        return float(value)
-    if isinstance(value, datetime | date):
-        return omie_date(value)
-    raise TypeError(f"not JSON serializable: {type(value).__name__}")
+# wire format ----------------------------------------------------------------------------------
+_DECIMAL_MARK = f"__omie_decimal_{secrets.token_hex(6)}__"
+_DECIMAL_TOKEN = re.compile(rf'"{_DECIMAL_MARK}(-?\d+(?:\.\d+)?)"')
 
+
+def dumps(body: Any) -> str:
+    """JSON for Omie. ``Decimal`` amounts become JSON numbers with their exact digits (``1500.10``),
+    never passing through float; dates become Omie's dd/mm/yyyy."""
+
+    def default(value: Any) -> Any:
+        if isinstance(value, Decimal):
+            if not value.is_finite():
+                raise ValueError("amount is not a finite number")
+            return f"{_DECIMAL_MARK}{value:f}"
+        if isinstance(value, datetime | date):
+            return omie_date(value)
+        raise TypeError(f"not JSON serializable: {type(value).__name__}")
+
+    return _DECIMAL_TOKEN.sub(r"\1", json.dumps(body, default=default, ensure_ascii=False))
+
+
+# parsing helpers ------------------------------------------------------------------------------
 
 def _filters(filters: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
     omie_names = set(names.values())

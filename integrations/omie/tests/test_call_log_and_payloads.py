@@ -101,7 +101,7 @@ def test_cliente_payload_formats_the_document_phone_and_address():
 
 
 def test_os_payload_uses_the_account_settings_and_keeps_the_amount_exact(settings):
-    from integrations.omie.client import _json_default
+    from integrations.omie.client import dumps
 
     settings.OMIE_CODIGO_CATEGORIA, settings.OMIE_CONTA_CORRENTE = "1.01.03", 4321
     settings.OMIE_CIDADE_PRESTACAO, settings.OMIE_ETAPA_OS = "CAMPINAS (SP)", "10"
@@ -112,5 +112,7 @@ def test_os_payload_uses_the_account_settings_and_keeps_the_amount_exact(setting
                                                                                           "25/11/2026", "10")
     assert info == {"cCidPrestServ": "CAMPINAS (SP)", "cCodCateg": "1.01.03", "nCodCC": 4321}
     assert (line["cCodServLC116"], line["nValUnit"], line["nQtde"]) == ("17.01", Decimal("1234567.89"), 1)
-    wire = json.dumps(payload, default=_json_default)
+    wire = dumps({**payload, "cents": Decimal("10.10")})
     assert '"nValUnit": 1234567.89' in wire and '"nValorTotal": 1234567.89' in wire
+    assert '"cents": 10.10' in wire  # the exact digits, never a float's
+    assert json.loads(wire, parse_float=Decimal)["ServicosPrestados"][0]["nValUnit"] == Decimal("1234567.89")
