@@ -269,7 +269,10 @@ class OmieThrottle:
             # The earliest lease expiry is only a bound: leases are usually given back in one call.
             return min(wait, self.limits.lease_retry_seconds) * random.uniform(0.5, 1.5)
         if reason == "rate":
-            return wait * random.uniform(1.0, 1.25)
+            # Spread the callers that wait for the same token over the next two intervals, so each
+            # token finds a few of them instead of the whole herd at once.
+            interval = 60.0 / self.limits.rate_per_method_per_minute
+            return wait + random.uniform(0, 2 * interval)
         # Pauses: spread the herd a little after the end, never before it.
         return wait + random.uniform(0, min(5.0, wait * 0.1))
 

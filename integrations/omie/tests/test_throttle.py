@@ -33,7 +33,7 @@ def test_the_bucket_grants_the_burst_then_one_call_per_interval(limits):
         throttle.finish(throttle.acquire("ListarOS"), _ok())
     with pytest.raises(OmieNotNow) as exc:
         throttle.acquire("ListarOS")
-    assert exc.value.reason == "rate" and 0.05 <= exc.value.retry_after <= 0.2  # 10/s → next token within 0.1 s
+    assert exc.value.reason == "rate" and 0.05 <= exc.value.retry_after <= 0.3  # next token within 0.1 s, + spread of 2 intervals
     time.sleep(exc.value.retry_after)
     throttle.finish(throttle.acquire("ListarOS"), _ok())
 
