@@ -1,1 +1,139 @@
+from django.db import models
+from django.db.models import Q
 
+from orders.statuses import (
+    ActionOutcome,
+    BillingStatus,
+    BillingTrigger,
+    CustomerKind,
+    HoldReason,
+    PaidVia,
+    PaymentStatus,
+    SyncStatus,
+)
+
+BUBBLE_ID_REGEX = r"^[0-9]{10,16}x[0-9]{10,24}$"
+
+
+class Order(models.Model):
+    """One Bubble order and everything the backend did with it (SPEC §4.1).
+
+    Bubble stays the source of truth for the business data copied here (customer, amount,
+    description); this row is the source of truth for what was sent to Omie and why.
+    """
+
+    SyncStatus = SyncStatus
+    BillingStatus = BillingStatus
+    BillingTrigger = BillingTrigger
+    HoldReason = HoldReason
+    CustomerKind = CustomerKind
+    PaymentStatus = PaymentStatus
+    PaidVia = PaidVia
+
+    bubble_id = models.CharField("ID do pedido no Bubble", max_length=64, unique=True)
+
+    # Customer, as read from Bubble
+    customer_bubble_id = models.CharField("ID do cliente no Bubble", max_length=64, blank=True, db_index=True)
+    document = models.CharField("CPF/CNPJ", max_length=14, blank=True, db_index=True, help_text="Somente caracteres, em maiúsculas.")
+    customer_kind = models.CharField("tipo de cliente", max_length=2, choices=CustomerKind.choices, blank=True)
+    customer_name = models.CharField("nome do cliente", max_length=200, blank=True)
+    customer_email = models.EmailField("e-mail do cliente", blank=True)
+    cnpj_status = models.CharField("situação cadastral do CNPJ", max_length=40, blank=True)
+    requires_approval = models.BooleanField("cliente exige aprovação", default=False)
+
+    # What is billed
+    amount = models.DecimalField("valor (R$)", max_digits=14, decimal_places=2, null=True, blank=True)
+    service_description = models.TextField("descrição do serviço", blank=True)
+    lc116_code = models.CharField("código de serviço LC 116", max_length=10, blank=True)
+
+    # Payment
+    payment_method = models.CharField("forma de pagamento", max_length=40, blank=True)
+    payment_status = models.CharField("pagamento", max_length=12, choices=PaymentStatus.choices, default=PaymentStatus.PENDING)
+    paid_via = models.CharField("pago via", max_length=16, choices=PaidVia.choices, blank=True)
+    paid_at = models.DateTimeField("pago em", null=True, blank=True)
+    amount_paid = models.DecimalField("valor pago (R$)", max_digits=14, decimal_places=2, default=0)
+    # The time of the newest payment fact applied; an older webhook never overwrites a newer state.
+    payment_state_at = models.DateTimeField("pagamento atualizado em", null=True, blank=True)
+    payment_flag = models.CharField(
+        "alerta de pagamento", max_length=200, blank=True, help_text="Estorno ou chargeback recebido: requer análise."
+    )
+
+    # Statuses
+    sync_status = models.CharField("status do pedido", max_length=10, choices=SyncStatus.choices, default=SyncStatus.PENDING)
+    billing_status = models.CharField("status do faturamento", max_length=20, choices=BillingStatus.choices, blank=True)
+
+    # Billing decision (SPEC §4.3): stored, so ops and Bubble see when and why
+    billing_trigger = models.CharField("gatilho de faturamento", max_length=16, choices=BillingTrigger.choices, blank=True)
+    billing_scheduled_for = models.DateField("faturamento previsto para", null=True, blank=True)
+    override_day25 = models.BooleanField("antecipação do dia 25 autorizada", default=False)
+    hold_reason = models.CharField("motivo da retenção", max_length=16, choices=HoldReason.choices, blank=True)
+    hold_approved_by = models.CharField("retenção aprovada por", max_length=200, blank=True)
+    hold_approved_at = models.DateTimeField("retenção aprovada em", null=True, blank=True)
+
+    # Omie ids
+    omie_customer_code = models.BigIntegerField("código do cliente no Omie", null=True, blank=True)
+    omie_os_code = models.BigIntegerField("nCodOS (Omie)", null=True, blank=True, unique=True)
+    omie_os_number = models.CharField("número da OS (Omie)", max_length=20, blank=True, db_index=True)
+
+    # Work bookkeeping
+    last_error = models.TextField("último erro", blank=True)
+    sync_attempts = models.PositiveIntegerField("tentativas de sincronização", default=0)
+    billing_attempts = models.PositiveIntegerField("tentativas de emissão", default=0)
+    next_attempt_at = models.DateTimeField("próxima tentativa em", null=True, blank=True)
+    version = models.PositiveIntegerField("versão", default=0)
+
+    created_at = models.DateTimeField("criado em", auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField("atualizado em", auto_now=True)
+    synced_at = models.DateTimeField("sincronizado em", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "pedido"
+        verbose_name_plural = "pedidos"
+        ordering = ["-created_at"]
+        permissions = [("retry_order", "Pode reprocessar pedidos com falha")]
+        constraints = [
+            models.CheckConstraint(condition=Q(bubble_id__regex=BUBBLE_ID_REGEX), name="order_bubble_id_format"),
+            models.CheckConstraint(condition=Q(amount__isnull=True) | Q(amount__gte=0), name="order_amount_not_negative"),
+            models.CheckConstraint(condition=Q(amount_paid__gte=0), name="order_amount_paid_not_negative"),
+            # Billing starts only once the order exists in Omie.
+            models.CheckConstraint(
+                condition=Q(billing_status="") | Q(sync_status=SyncStatus.SYNCED), name="order_billing_only_after_sync"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["sync_status", "created_at"], name="order_sync_status_idx"),
+            models.Index(fields=["billing_status", "billing_scheduled_for"], name="order_billing_due_idx"),
+            models.Index(fields=["payment_status"], name="order_payment_status_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.bubble_id
+
+
+class ActionLog(models.Model):
+    """Append-only history of every state change and every refused attempt (SPEC §4.6).
+
+    Rows are never updated or deleted: a database trigger refuses it (migration 0002), and the
+    admin grants nobody change or delete permission.
+    """
+
+    Outcome = ActionOutcome
+
+    created_at = models.DateTimeField("quando", auto_now_add=True, db_index=True)
+    actor = models.CharField("quem", max_length=200, help_text="usuário do admin, bubble:<e-mail>, pagarme ou system:<tarefa>")
+    action = models.CharField("ação", max_length=60, db_index=True)
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, null=True, blank=True, related_name="actions", verbose_name="pedido")
+    # Kept for refused requests on ids that never became an Order.
+    order_bubble_id = models.CharField("ID do pedido no Bubble", max_length=64, blank=True, db_index=True)
+    payload = models.JSONField("dados da requisição", default=dict, blank=True)
+    outcome = models.CharField("resultado", max_length=10, choices=ActionOutcome.choices)
+    message = models.TextField("mensagem", blank=True)
+
+    class Meta:
+        verbose_name = "registro de ação"
+        verbose_name_plural = "registro de ações"
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["order", "created_at"], name="actionlog_order_time_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor} {self.action} ({self.outcome})"
