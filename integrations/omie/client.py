@@ -16,14 +16,9 @@ Call it outside database transactions: the call log row must survive the caller'
 
 from __future__ import annotations
 
-import json
 import logging
 import random
-import re
-import secrets
 import time
-from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
 from typing import Any, NoReturn
 
 from django.conf import settings
@@ -42,12 +37,10 @@ from integrations.omie.errors import (
     OmieNotNow,
     OmieTransientError,
 )
-from integrations.omie.payloads import omie_date
 from integrations.omie.throttle import OmieThrottle, ThrottleLimits, get_redis
 from integrations.omie.types import (
     CallClass,
     ClienteInfo,
-    NfseInfo,
     NfsePage,
     NfseStatus,
     OSCreated,
@@ -56,30 +49,9 @@ from integrations.omie.types import (
     Outcome,
     UpsertClienteResult,
 )
+from integrations.omie.wire import NFSE_FILTERS, OS_FILTERS, dumps, list_filters, nfse_info, nfse_status, os_info
 
 logger = logging.getLogger(__name__)
-
-# Friendly filter names → Omie's (ListarOS / ListarNFSEs). Omie's own names are accepted too.
-OS_FILTERS = {
-    "cliente": "filtrar_por_cliente",
-    "etapa": "filtrar_por_etapa",
-    "incluida_de": "filtrar_por_data_de",
-    "incluida_ate": "filtrar_por_data_ate",
-    "previsao_de": "filtrar_por_data_previsao_de",
-    "previsao_ate": "filtrar_por_data_previsao_ate",
-    "faturada_de": "filtrar_por_data_faturamento_de",
-    "faturada_ate": "filtrar_por_data_faturamento_ate",
-    "apenas_importado_api": "apenas_importado_api",
-}
-NFSE_FILTERS = {
-    "n_cod_os": "nCodigoOS",
-    "numero": "nNumeroNFSe",
-    "cliente": "nCodigoCliente",
-    "emitida_de": "dEmiInicial",
-    "emitida_ate": "dEmiFinal",
-    "status": "cStatusNFSe",
-}
-
 
 class OmieClient:
     def __init__(
@@ -159,13 +131,13 @@ class OmieClient:
             return None
         if outcome.cls != CallClass.OK:
             self._raise("ConsultarOS", outcome)
-        return _os_info(outcome.body)
+        return os_info(outcome.body)
 
     def status_os(self, *, c_cod_int_os: str, order_id: int | None = None) -> NfseStatus:
         outcome = self._call("StatusOS", {"cCodIntOS": c_cod_int_os, "lMsg": True}, key=c_cod_int_os, order_id=order_id)
         if outcome.cls != CallClass.OK:
             self._raise("StatusOS", outcome)
-        return _nfse_status(outcome.body)
+        return nfse_status(outcome.body)
 
     def faturar_os(self, *, c_cod_int_os: str, order_id: int | None = None) -> None:
         self._os_action("FaturarOS", c_cod_int_os, order_id, done=lambda info: info.faturada)
@@ -190,7 +162,7 @@ class OmieClient:
 
     # lists --------------------------------------------------------------------------------------
     def listar_os(self, *, pagina: int, registros_por_pagina: int, **filters: Any) -> OSPage:
-        param = {"pagina": pagina, "registros_por_pagina": registros_por_pagina, **_filters(filters, OS_FILTERS)}
+        param = {"pagina": pagina, "registros_por_pagina": registros_por_pagina, **list_filters(filters, OS_FILTERS)}
         outcome = self._call("ListarOS", param, key=None, label=f"pagina={pagina}")
         if outcome.cls == CallClass.NOT_FOUND:
             return OSPage(pagina=pagina, total_de_paginas=0, total_de_registros=0, items=[])
@@ -201,11 +173,11 @@ class OmieClient:
             pagina=int(body.get("pagina") or pagina),
             total_de_paginas=int(body.get("total_de_paginas") or 0),
             total_de_registros=int(body.get("total_de_registros") or 0),
-            items=[_os_info(item) for item in body.get("osCadastro") or []],
+            items=[os_info(item) for item in body.get("osCadastro") or []],
         )
 
     def listar_nfses(self, *, pagina: int, registros_por_pagina: int, **filters: Any) -> NfsePage:
-        param = {"nPagina": pagina, "nRegPorPagina": registros_por_pagina, **_filters(filters, NFSE_FILTERS)}
+        param = {"nPagina": pagina, "nRegPorPagina": registros_por_pagina, **list_filters(filters, NFSE_FILTERS)}
         outcome = self._call("ListarNFSEs", param, key=None, label=f"pagina={pagina}")
         if outcome.cls == CallClass.NOT_FOUND:
             return NfsePage(pagina=pagina, total_de_paginas=0, total_de_registros=0, items=[])
@@ -216,7 +188,7 @@ class OmieClient:
             pagina=int(body.get("nPagina") or pagina),
             total_de_paginas=int(body.get("nTotPaginas") or 0),
             total_de_registros=int(body.get("nTotRegistros") or 0),
-            items=[_nfse_info(item) for item in body.get("nfseEncontradas") or []],
+            items=[nfse_info(item) for item in body.get("nfseEncontradas") or []],
         )
 
     # the one path every call takes --------------------------------------------------------------
@@ -328,128 +300,3 @@ def close_clients() -> None:
     for client in _clients.values():
         client.session.close()
     _clients.clear()
-
-
-# wire format ----------------------------------------------------------------------------------
-_DECIMAL_MARK = f"__omie_decimal_{secrets.token_hex(6)}__"
-_DECIMAL_TOKEN = re.compile(rf'"{_DECIMAL_MARK}(-?\d+(?:\.\d+)?)"')
-
-
-def dumps(body: Any) -> str:
-    """JSON for Omie. ``Decimal`` amounts become JSON numbers with their exact digits (``1500.10``),
-    never passing through float; dates become Omie's dd/mm/yyyy."""
-
-    def default(value: Any) -> Any:
-        if isinstance(value, Decimal):
-            if not value.is_finite():
-                raise ValueError("amount is not a finite number")
-            return f"{_DECIMAL_MARK}{value:f}"
-        if isinstance(value, datetime | date):
-            return omie_date(value)
-        raise TypeError(f"not JSON serializable: {type(value).__name__}")
-
-    return _DECIMAL_TOKEN.sub(r"\1", json.dumps(body, default=default, ensure_ascii=False))
-
-
-# parsing helpers ------------------------------------------------------------------------------
-
-def _filters(filters: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
-    omie_names = set(names.values())
-    out: dict[str, Any] = {}
-    for name, value in filters.items():
-        if name not in names and name not in omie_names:
-            raise TypeError(f"unknown filter {name!r}; use one of {sorted(names)}")
-        if isinstance(value, bool):
-            value = "S" if value else "N"
-        elif isinstance(value, date):
-            value = omie_date(value)
-        out[names.get(name, name)] = value
-    return out
-
-
-def _decimal(value: Any) -> Decimal | None:
-    if value in (None, ""):
-        return None
-    try:
-        return Decimal(str(value)).quantize(Decimal("0.01"))
-    except (InvalidOperation, ValueError):
-        return None
-
-
-def _date(value: Any) -> date | None:
-    if not value:
-        return None
-    for fmt in ("%d/%m/%Y", "%Y-%m-%d"):
-        try:
-            return datetime.strptime(str(value), fmt).date()
-        except ValueError:
-            continue
-    return None
-
-
-def _os_info(body: dict) -> OSInfo:
-    head = body.get("Cabecalho") or {}
-    info = body.get("InfoCadastro") or {}
-    amount = _decimal(head.get("nValorTotal"))
-    if amount is None:
-        lines = body.get("ServicosPrestados") or []
-        total = sum(((_decimal(s.get("nValUnit")) or Decimal(0)) * Decimal(str(s.get("nQtde") or 1)) for s in lines), Decimal(0))
-        amount = total.quantize(Decimal("0.01")) if lines else None
-    return OSInfo(
-        n_cod_os=int(head.get("nCodOS") or 0),
-        c_num_os=str(head.get("cNumOS") or ""),
-        c_cod_int_os=str(head.get("cCodIntOS") or ""),
-        faturada=str(info.get("cFaturada", "N")).upper() == "S",
-        cancelada=str(info.get("cCancelada", "N")).upper() == "S",
-        etapa=str(head.get("cEtapa") or ""),
-        billed_on=_date(info.get("dDtFat")),
-        amount=amount,
-        raw=body,
-    )
-
-
-def _nfse_status(body: dict) -> NfseStatus:
-    rps = str(body.get("cStatusRps") or body.get("cStatusRPS") or "").strip()
-    lot = str(body.get("cStatusLote") or "").strip()
-    number = str(body.get("nNfse") or "").strip()
-    if number in {"", "0"}:
-        number = ""
-    messages = []
-    for key, value in body.items():
-        if isinstance(value, list) and ("msg" in key.lower() or "mensag" in key.lower()):
-            for item in value:
-                if isinstance(item, dict):
-                    messages.append(" ".join(str(v) for v in item.values() if v))
-    message = "; ".join(messages) or str(body.get("cDescStatus") or "")
-    if rps == "004" or number:
-        state = "issued"
-    elif rps == "003" or lot == "003":
-        state = "rejected"
-    else:
-        state = "pending"
-    return NfseStatus(
-        state=state,
-        number=number or None,
-        verification_code=str(body.get("cCodVerif") or ""),
-        url=str(body.get("cUrlNfse") or ""),
-        message=message if state == "rejected" else "",
-        raw=body,
-    )
-
-
-def _nfse_info(item: dict) -> NfseInfo:
-    head = item.get("Cabecalho") or {}
-    os_block = item.get("OrdemServico") or {}
-    emission = item.get("Emissao") or {}
-    n_cod_os = os_block.get("nCodigoOS")
-    return NfseInfo(
-        number=str(head.get("nNumeroNFSe") or ""),
-        status=str(head.get("cStatusNFSe") or ""),
-        n_cod_os=int(n_cod_os) if n_cod_os else None,
-        c_num_os=str(os_block.get("nNumeroOS") or ""),
-        c_cod_int_os=str(os_block.get("cCodigoIntegracaoOS") or os_block.get("cCodIntOS") or ""),
-        verification_code=str(head.get("cCodigoVerifNFSe") or head.get("cCodVerif") or ""),
-        amount=_decimal(head.get("nValorNFSe")),
-        issued_on=_date(emission.get("dDataEmisNFSe") or emission.get("dEmiNFSe")),
-        raw=item,
-    )

@@ -101,7 +101,7 @@ def test_cliente_payload_formats_the_document_phone_and_address():
 
 
 def test_os_payload_uses_the_account_settings_and_keeps_the_amount_exact(settings):
-    from integrations.omie.client import dumps
+    from integrations.omie.wire import dumps
 
     settings.OMIE_CODIGO_CATEGORIA, settings.OMIE_CONTA_CORRENTE = "1.01.03", 4321
     settings.OMIE_CIDADE_PRESTACAO, settings.OMIE_ETAPA_OS = "CAMPINAS (SP)", "10"
@@ -116,3 +116,14 @@ def test_os_payload_uses_the_account_settings_and_keeps_the_amount_exact(setting
     assert '"nValUnit": 1234567.89' in wire and '"nValorTotal": 1234567.89' in wire
     assert '"cents": 10.10' in wire  # the exact digits, never a float's
     assert json.loads(wire, parse_float=Decimal)["ServicosPrestados"][0]["nValUnit"] == Decimal("1234567.89")
+
+
+def test_the_dashboard_panel_names_paused_methods_and_their_reason():
+    from integrations.omie.selectors import omie_dashboard_panel
+    from integrations.omie.throttle import get_throttle
+
+    get_throttle().pause("FaturarOS", seconds=600, reason="banned")
+    panel = omie_dashboard_panel()
+    assert panel["alert"] and panel["big"] == 1
+    row = next(r for r in panel["rows"] if r[0] == "FaturarOS")
+    assert "pausado até" in row[1] and "425" in row[1] and row[3] == "0 / 1"
