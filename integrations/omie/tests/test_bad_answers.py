@@ -145,3 +145,11 @@ def test_a_404_from_a_wrong_base_url_is_permanent(broken_omie):
     with pytest.raises(OmieError) as exc:
         _client().consultar_cliente(codigo_cliente_integracao="cli-1")
     assert exc.value.permanent
+
+
+def test_without_redis_nothing_is_sent_and_the_error_is_transient(broken_omie, settings):
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+    with pytest.raises(OmieTransientError) as exc:
+        _client().consultar_os(c_cod_int_os="os-1")
+    assert "Redis" in exc.value.message
+    assert not OmieCall.objects.exists()  # the throttle could not vouch for the call: it was not made
