@@ -8,6 +8,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 
 from common.admin_badges import badge
+from orders.admin_search import order_search_q
 from orders.models import ActionLog, Order
 from orders.timeline import order_timeline
 
@@ -60,8 +61,13 @@ class OrderAdmin(admin.ModelAdmin):
         "billing_trigger",
         ("billing_scheduled_for", admin.DateFieldListFilter),
     )
-    search_fields = ("=bubble_id", "=document", "customer_name", "=omie_os_number", "=customer_bubble_id")
-    search_help_text = "ID do Bubble, CPF/CNPJ (só números e letras), nome do cliente ou número da OS."
+    # Any value makes Django show the search box; the matching is order_search_q (exact on the
+    # indexed column the pasted value belongs to), not Django's OR over every field.
+    search_fields = ("bubble_id",)
+    search_help_text = (
+        "Cole o ID do pedido ou do cliente no Bubble, o CPF/CNPJ (com ou sem pontuação), o número da OS ou da NF, "
+        "o e-mail ou parte do nome do cliente."
+    )
     list_per_page = 50
     show_full_result_count = False  # one COUNT(*) per page, not two, on 100k+ orders
     date_hierarchy = None
@@ -147,6 +153,10 @@ class OrderAdmin(admin.ModelAdmin):
         if not obj.last_error:
             return mark_safe('<span class="muted">—</span>')
         return format_html('<span class="error-text" title="{}">{}</span>', obj.last_error, Truncator(obj.last_error).chars(60))
+
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet[Order], search_term: str) -> tuple[QuerySet[Order], bool]:
+        q = order_search_q(search_term)
+        return (queryset if q is None else queryset.filter(q)), False
 
     # Page ---------------------------------------------------------------------
     def change_view(self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict | None = None):
