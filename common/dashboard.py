@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Sum
 from django.utils import timezone
 
 from billing.dates import today_sp
@@ -28,7 +28,10 @@ class Dashboard:
     sync_counts: list[dict[str, Any]]
     billing_counts: list[dict[str, Any]]
     failures_24h: int
+    omie_failures_24h: int
     failed_orders: int
+    sync_failed: int
+    billing_failed: int
     next_run_date: date
     next_run_orders: int
     next_run_amount: Decimal
@@ -76,17 +79,36 @@ def _panels() -> list[dict[str, Any]]:
 EXTRA_PANELS: list[Any] = []
 
 
+# Omie answers that are a failure of the call (not found / duplicate are normal answers of a lookup).
+OMIE_FAILURES = ["business", "concurrent", "redundant", "rate_limited", "banned", "transient"]
+
+
+def _omie_failures(since: datetime) -> int:
+    from integrations.omie.selectors import omie_call_counts
+
+    counts = omie_call_counts(since=since)
+    return sum(counts.get(outcome, 0) for outcome in OMIE_FAILURES)
+
+
 def dashboard_data() -> Dashboard:
     since = timezone.now() - timedelta(hours=24)
     run_date = next_billing_date(today_sp(), settings.BILLING_DAY)
     due = Order.objects.filter(billing_status=BillingStatus.SCHEDULED, billing_scheduled_for__lte=run_date).aggregate(
         n=Count("id"), total=Sum("amount")
     )
+    sync_counts = _counts("sync_status", SyncStatus)
+    billing_counts = _counts("billing_status", BillingStatus)
+    sync_failed = next(r["count"] for r in sync_counts if r["value"] == SyncStatus.FAILED)
+    billing_failed = next(r["count"] for r in billing_counts if r["value"] == BillingStatus.FAILED)
     return Dashboard(
-        sync_counts=_counts("sync_status", SyncStatus),
-        billing_counts=_counts("billing_status", BillingStatus),
+        sync_counts=sync_counts,
+        billing_counts=billing_counts,
         failures_24h=ActionLog.objects.filter(created_at__gte=since, outcome=ActionLog.Outcome.ERROR).count(),
-        failed_orders=Order.objects.filter(Q(sync_status=SyncStatus.FAILED) | Q(billing_status=BillingStatus.FAILED)).count(),
+        omie_failures_24h=_omie_failures(since),
+        # An order cannot fail both ways at once (billing starts only after a successful sync).
+        failed_orders=sync_failed + billing_failed,
+        sync_failed=sync_failed,
+        billing_failed=billing_failed,
         next_run_date=run_date,
         next_run_orders=due["n"] or 0,
         next_run_amount=due["total"] or Decimal("0.00"),
