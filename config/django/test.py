@@ -6,6 +6,7 @@ behave truthfully there. Tests use their own Redis database (TEST_REDIS_DB, defa
 running `make run` is not disturbed.
 """
 
+import os
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -21,6 +22,9 @@ def _with_db(url: str, db: int) -> str:
 TEST_REDIS_DB = env.int("TEST_REDIS_DB", default=15)
 REDIS_URL = _with_db(REDIS_URL, TEST_REDIS_DB)  # noqa: F405
 CELERY_BROKER_URL = REDIS_URL
+# Celery reads the CELERY_BROKER_URL environment variable before any setting (devstack exports
+# one for db 0): without this, every test run and its workers would share one broker database.
+os.environ["CELERY_BROKER_URL"] = CELERY_BROKER_URL
 CACHES["default"]["LOCATION"] = REDIS_URL  # noqa: F405
 
 # The fake external systems are mounted; tests point the clients at a live server's /sandbox/.
