@@ -22,8 +22,9 @@ def _with_db(url: str, db: int) -> str:
 TEST_REDIS_DB = env.int("TEST_REDIS_DB", default=15)
 REDIS_URL = _with_db(REDIS_URL, TEST_REDIS_DB)  # noqa: F405
 CELERY_BROKER_URL = REDIS_URL
-# Celery reads the CELERY_BROKER_URL environment variable before any setting (devstack exports
-# one for db 0): without this, every test run and its workers would share one broker database.
+# Celery reads the CELERY_BROKER_URL *environment variable* before this setting (celery.app.utils), and
+# devstack exports it pointing at Redis DB 0: without this, tests would publish to (and test workers,
+# which inherit the environment, consume from) DB 0, shared with `make run` and other test runs.
 os.environ["CELERY_BROKER_URL"] = CELERY_BROKER_URL
 CACHES["default"]["LOCATION"] = REDIS_URL  # noqa: F405
 
