@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
@@ -59,7 +58,7 @@ def order_sync_fetch(*, order_id: int) -> SyncOutcome:
         if order.source_fetched_at is not None:
             return SyncOutcome(next_step=OMIE)
         try:
-            data = read_sources(bubble_id=order.bubble_id, order_id=order.id, attempts=order.sync_attempts)
+            data = read_sources(bubble_id=order.bubble_id)
         except SourceDataInvalid as exc:
             order_sync_fail(order_id=order_id, message=str(exc), actor=ACTOR, action=ACTION)
             return SyncOutcome.done()
@@ -97,7 +96,8 @@ def _system_of(exc: IntegrationError) -> str:
     return "Leitura dos dados do pedido"
 
 
-def read_sources(*, bubble_id: str, order_id: int, attempts: int) -> SourceData:
+def read_sources(*, bubble_id: str) -> SourceData:
+    from integrations.brasilapi.services import cnpj_lookup
     from integrations.bubble.client import get_bubble_client
     from integrations.documents import InvalidDocument, document_validate
 
@@ -117,21 +117,10 @@ def read_sources(*, bubble_id: str, order_id: int, attempts: int) -> SourceData:
     if problems:
         raise SourceDataInvalid("Dados inválidos no Bubble: " + "; ".join(problems) + ".")
 
-    company = _company(document=document, attempts=attempts) if kind == CustomerKind.PJ else None
+    # BrasilAPI's false 404s are retried by the lookup's own rule (CnpjNotFoundYet, transient) until
+    # BRASILAPI_NOT_FOUND_RETRIES, then CnpjNotFound ("CNPJ não encontrado na Receita Federal").
+    company = cnpj_lookup(cnpj=document) if kind == CustomerKind.PJ else None
     return build_source_data(bubble_order=bubble_order, customer=customer, document=document, kind=kind, company=company)
-
-
-def _company(*, document: str, attempts: int) -> Any:
-    from integrations.brasilapi.errors import CnpjNotFoundYet
-    from integrations.brasilapi.services import cnpj_lookup
-
-    try:
-        return cnpj_lookup(cnpj=document)
-    except CnpjNotFoundYet as exc:
-        # BrasilAPI answers false 404s: retried, but not forever (SPEC §5.1 step 2).
-        if attempts + 1 >= settings.BRASILAPI_NOT_FOUND_RETRIES:
-            raise SourceDataInvalid("CNPJ não encontrado na Receita Federal") from exc
-        raise
 
 
 def _order_problems(bubble_order: Any, customer: Any) -> list[str]:
