@@ -66,7 +66,7 @@ def _sync_restart(*, order: Order) -> str:
 def _dead_writebacks(*, order: Order) -> list[Any]:
     from integrations.bubble.models import BubbleWriteback
 
-    return list(BubbleWriteback.objects.filter(order_id=order.id, status="DEAD").order_by("id"))
+    return list(BubbleWriteback.objects.filter(order_id=order.id, status=BubbleWriteback.Status.DEAD).order_by("id"))
 
 
 def _writebacks_resend(*, writebacks: list[Any]) -> str:

@@ -115,7 +115,7 @@ def read_sources(*, bubble_id: str) -> SourceData:
         document, kind = "", ""
     problems += _order_problems(bubble_order, customer)
     if problems:
-        raise SourceDataInvalid("Dados inválidos no Bubble: " + "; ".join(problems) + ".")
+        raise SourceDataInvalid("Dados inválidos no Bubble: " + "; ".join(p.rstrip(".") for p in problems) + ".")
 
     # BrasilAPI's false 404s are retried by the lookup's own rule (CnpjNotFoundYet, transient) until
     # BRASILAPI_NOT_FOUND_RETRIES, then CnpjNotFound ("CNPJ não encontrado na Receita Federal").

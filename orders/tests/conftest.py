@@ -13,6 +13,7 @@ from django.conf import settings as django_settings
 from integrations.sandbox.fake_omie.testing import FakeOmie, make_cpf
 
 _ids = itertools.count(1)
+BUBBLE_TOKEN = "test-bubble-token"
 
 
 def make_cnpj(n: int) -> str:
@@ -35,10 +36,14 @@ class Sandbox:
         self.omie.point_settings(settings)
         settings.BUBBLE_BASE_URL = f"{self.url}/sandbox/bubble/api/1.1"
         settings.BRASILAPI_BASE_URL = f"{self.url}/sandbox/brasilapi/api"
+        settings.BUBBLE_API_TOKEN = BUBBLE_TOKEN  # the fake checks the live server's own setting
         from integrations.sandbox.fake_brasilapi import services as fake_brasilapi
         from integrations.sandbox.fake_bubble import services as fake_bubble
 
-        self.omie.reset()
+        # Omie's 60 s REDUNDANT window (the fake's and the client's guard) is the Omie tests' subject;
+        # here it would only turn every quick re-run into a one-minute wait.
+        self.omie.reset(redundant_on=False)
+        settings.OMIE_REDUNDANT_DEFAULT_SECONDS = 0
         fake_bubble.control_reset(clear_data=True)
         fake_brasilapi.control_reset(clear_data=True)
 
@@ -50,6 +55,8 @@ class Sandbox:
             "OMIE_APP_SECRET": self.omie.app_secret,
             "BUBBLE_BASE_URL": f"{self.url}/sandbox/bubble/api/1.1",
             "BRASILAPI_BASE_URL": f"{self.url}/sandbox/brasilapi/api",
+            "BUBBLE_API_TOKEN": BUBBLE_TOKEN,
+            "OMIE_REDUNDANT_DEFAULT_SECONDS": "0",
             "TEST_REDIS_DB": str(django_settings.TEST_REDIS_DB),
         }
         values.update({k: str(v) for k, v in extra.items()})

@@ -42,7 +42,7 @@ def test_a_pf_order_is_synced_once_with_its_ids_stored_and_billing_decided(sandb
     assert run(order) == SyncOutcome.done()
 
     order.refresh_from_db()
-    assert order.sync_status == SyncStatus.SYNCED and order.last_error == ""
+    assert (order.sync_status, order.last_error) == (SyncStatus.SYNCED, ""), order.last_error
     assert order.customer_kind == "PF" and str(order.amount) == "150.00"
     assert order.omie_customer_code and order.omie_os_code and order.omie_os_number
     assert order.billing_status == BillingStatus.AWAITING_PAYMENT  # the billing decision ran
