@@ -10,6 +10,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from common.testing import wait_for
 from orders.models import ActionLog, Order
 from orders.services import order_sync_sweep_stuck
 from orders.services.locks import SYNC_LOCK_NAMESPACE, order_work_lock
@@ -54,9 +55,13 @@ def test_the_work_lock_is_exclusive_and_dies_with_its_connection(settings):
         assert other.execute("SELECT pg_try_advisory_lock(%s, %s)", [SYNC_LOCK_NAMESPACE, 77]).fetchone()[0]
         with order_work_lock(order_id=77) as acquired:
             assert not acquired
-        other.close()  # the holder dies (a SIGKILLed worker): the database lets go at once
-        with order_work_lock(order_id=77) as acquired:
-            assert acquired
+        other.close()  # the holder dies (a SIGKILLed worker): the database lets go as its backend exits
+
+        def reacquired() -> bool:
+            with order_work_lock(order_id=77) as acquired:
+                return acquired
+
+        wait_for(reacquired, timeout=5, interval=0.05, message="the lock outlived its connection")
         with order_work_lock(order_id=78) as acquired:
             assert acquired
     finally:
