@@ -107,6 +107,7 @@ def main() -> int:
     logging.disable(logging.INFO)
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
+    from django.db import connection
     from rest_framework_simplejwt.tokens import AccessToken
 
     call_command("migrate", verbosity=0)
@@ -121,8 +122,6 @@ def main() -> int:
     from orders.models import ActionLog, IdempotencyRecord, Order
 
     # A clean slate (the action log is append-only by trigger: TRUNCATE is the only way to empty it).
-    from django.db import connection
-
     with connection.cursor() as cursor:
         cursor.execute(f"TRUNCATE {ActionLog._meta.db_table}, {Order._meta.db_table} RESTART IDENTITY CASCADE")
     for model in (IdempotencyRecord, BubbleWriteback, OmieCall):
