@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from orders.models import Order
 from orders.services.action_log import action_log_record, actor_for_task
-from orders.services.sync_state import FETCH, OMIE, order_sync_enqueue
+from orders.services.sync_state import FETCH, OMIE, order_sync_enqueue, order_sync_fail
 from orders.statuses import ActionOutcome, SyncStatus
 
 logger = logging.getLogger(__name__)
@@ -33,11 +33,21 @@ def order_sync_sweep_stuck(*, stuck_after: timedelta | None = None) -> int:
         Order.objects.filter(sync_status=SyncStatus.PENDING)
         .filter(Q(next_attempt_at__lt=cutoff) | Q(next_attempt_at__isnull=True, updated_at__lt=cutoff))
         .order_by("next_attempt_at")
-        .only("id", "bubble_id", "next_attempt_at", "source_fetched_at", "updated_at")[:BATCH]
+        .only("id", "bubble_id", "next_attempt_at", "source_fetched_at", "updated_at", "sync_started_at", "created_at")[:BATCH]
     )
+    give_up_before = now - timedelta(seconds=settings.ORDERS_SYNC_GIVE_UP_SECONDS)
     count = 0
     for order in stuck:
         due = order.next_attempt_at
+        if (order.sync_started_at or order.created_at) < give_up_before:
+            # A step that keeps crashing (a bug, not an integration error) is not re-run forever.
+            minutes = settings.ORDERS_SYNC_GIVE_UP_SECONDS // 60
+            order_sync_fail(
+                order_id=order.pk, actor=ACTOR, action="sync_resume",
+                message=f"Sincronização não concluída em {minutes} min (a etapa falhou sem resposta). "
+                "Verifique os logs e use 'reprocessar'.",
+            )
+            continue
         claimed = Order.objects.filter(pk=order.pk, sync_status=SyncStatus.PENDING, next_attempt_at=due).update(
             next_attempt_at=now, updated_at=now
         )

@@ -66,3 +66,16 @@ def test_the_work_lock_is_exclusive_and_dies_with_its_connection(settings):
             assert acquired
     finally:
         other.close()
+
+
+def test_the_sweep_fails_a_sync_that_kept_crashing_past_the_give_up_time(redis_client, django_capture_on_commit_callbacks):
+    long_ago = timezone.now() - timedelta(hours=4)
+    order = _order(6, next_attempt_at=long_ago, sync_started_at=long_ago)
+    with django_capture_on_commit_callbacks(execute=False):
+        assert order_sync_sweep_stuck() == 0
+    order.refresh_from_db()
+    assert order.sync_status == SyncStatus.FAILED and "Sincronização não concluída em 180 min" in order.last_error
+    assert not _queued(redis_client, "default") and not _queued(redis_client, "omie")
+    from integrations.bubble.models import BubbleWriteback
+
+    assert BubbleWriteback.objects.get(bubble_id=order.bubble_id).fields["status_pedido"] == "Erro de sincronização"
