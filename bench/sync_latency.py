@@ -73,6 +73,8 @@ def main() -> int:
     parser.add_argument("--web-workers", type=int, default=3)
     parser.add_argument("--timeout", type=float, default=600)
     args = parser.parse_args()
+    # SIGTERM (timeout, Ctrl-C in a runner) unwinds through the finally that stops gunicorn and the worker.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
     base_db = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/blu_omie")
     db_name = urlsplit(base_db).path.lstrip("/") + "_bench_sync"
@@ -157,12 +159,14 @@ def main() -> int:
     web = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", str(args.web_workers),
          "--threads", "8", "--log-level", "warning"],
-        cwd=ROOT, env=env,
+        cwd=ROOT, env=env, start_new_session=True,
     )
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "-l", "warning", "-Q", "default,omie,bubble,lookups",
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", "default,omie,bubble,lookups",
          "--concurrency", str(args.concurrency), "--without-gossip", "--without-mingle", "-n", f"bench-{port}@%h"],
-        cwd=ROOT, env=env, start_new_session=True,
+        cwd=ROOT, start_new_session=True,
+        # BENCH_WORKER_LOG=INFO shows every task run and retry (text logs on stderr).
+        env={**env, "DJANGO_LOG_LEVEL": os.environ.get("BENCH_WORKER_LOG", "WARNING"), "LOG_FORMAT": "text"},
     )
     sent_at: dict[str, float] = {}
     statuses: list[int] = []
@@ -215,10 +219,13 @@ def main() -> int:
         omie_calls = {c: FakeOmieCall.objects.filter(call=c, http_status=200).count() for c in ("UpsertCliente", "IncluirOS")}
         refused = FakeOmieCall.objects.exclude(http_status=200).count()
     finally:
-        os.killpg(worker.pid, signal.SIGTERM)
-        web.terminate()
-        worker.wait(30)
-        web.wait(30)
+        for proc in (worker, web):
+            os.killpg(proc.pid, signal.SIGTERM)
+        for proc in (worker, web):
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
         redis.Redis.from_url(redis_url).flushdb()
 
     print(f"orders={args.orders} rate={args.rate}/s (sent in {send_span:.1f} s) pj_share={args.pj_share} "

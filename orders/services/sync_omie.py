@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from billing.dates import today_sp
-from integrations.http import IntegrationError
+from integrations.http import IntegrationError, NotNow
 from orders.models import Order
 from orders.services.action_log import action_log_record, actor_for_task
 from orders.services.locks import order_work_lock
@@ -124,9 +124,11 @@ def _create_os(*, client: Any, order: Order) -> SyncOutcome | None:
     try:
         created = client.incluir_os(os_payload=payload, order_id=order.id)
     except IntegrationError as exc:
+        # Only a timeout, a 5xx or a REDUNDANT the client could not confirm leave the outcome unknown.
+        never_sent = isinstance(exc, NotNow) and not getattr(exc, "outcome_unknown", False)
         return order_sync_error(
             order_id=order.id, exc=exc, actor=ACTOR, action="omie_os_create", what="Omie (inclusão da OS)",
-            clear_os_request=exc.permanent,
+            clear_os_request=exc.permanent or never_sent,
         )
     _store_os(order_id=order.id, n_cod_os=created.n_cod_os, c_num_os=created.c_num_os, how="criada")
     return None

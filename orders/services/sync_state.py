@@ -68,8 +68,9 @@ def order_sync_fail(*, order_id: int, message: str, actor: str, action: str, cle
 
 
 def _jitter(seconds: float) -> float:
-    # Spreads the retries of many orders that hit the same wall at the same moment.
-    return random.uniform(0, min(5.0, 0.5 + seconds * 0.2))
+    # Spreads the retries of many orders that hit the same wall (a pause, a ban) at the same moment;
+    # proportional, so a sub-second "lease busy, retry at T" stays sub-second.
+    return random.uniform(0, min(5.0, seconds * 0.1))
 
 
 def _backoff(attempt: int) -> float:
@@ -83,7 +84,9 @@ def order_sync_error(
     """Classifies an integration failure: FAILED (permanent), or a retry at the time it allows.
 
     ``what`` names the call in Portuguese for the messages ops read ("Omie (IncluirOS)").
-    ``clear_os_request``: the failure is IncluirOS's own refusal, so no OS exists for the order.
+    ``clear_os_request``: IncluirOS certainly did not create an OS (Omie refused it, or the throttle
+    never sent it), so the next try needs no ConsultarOS first — a "not found" there would spend
+    Omie's error budget for nothing.
     """
     if exc.permanent:
         order_sync_fail(
@@ -118,7 +121,11 @@ def order_sync_error(
         if not give_up:
             countdown = min(countdown, float(settings.CELERY_MAX_COUNTDOWN_SECONDS))
             order.next_attempt_at = now + timedelta(seconds=countdown)
-            order.save(update_fields=["sync_attempts", "next_attempt_at", "updated_at"])
+            update = ["sync_attempts", "next_attempt_at", "updated_at"]
+            if clear_os_request:
+                order.omie_os_requested_at = None
+                update.append("omie_os_requested_at")
+            order.save(update_fields=update)
             if not isinstance(exc, NotNow):
                 action_log_record(
                     actor=actor, action=action, outcome=ActionOutcome.ERROR, order=order,

@@ -188,3 +188,20 @@ def test_a_busy_order_is_left_to_the_worker_holding_it(sandbox):
         thread.join()
     order.refresh_from_db()
     assert order.sync_status == SyncStatus.PENDING
+
+
+def test_an_incluir_os_the_throttle_never_sent_leaves_nothing_to_consult(sandbox):
+    """"Not now" before sending is not an unknown outcome: no ConsultarOS (a miss costs Omie's error budget)."""
+    from integrations.omie.client import get_omie_client
+
+    order = trigger(sandbox.seed())
+    throttle = get_omie_client().throttle
+    throttle.pause("IncluirOS", seconds=60)
+    outcome = run(order)
+    order.refresh_from_db()
+    assert outcome.retry_in is not None and order.sync_attempts == 0
+    assert order.omie_os_requested_at is None and not sandbox.omie.calls("IncluirOS")
+
+    throttle.resume("IncluirOS")
+    assert order_sync_omie(order_id=order.pk) == SyncOutcome.done()
+    assert [c.call for c in sandbox.omie.calls()] == ["UpsertCliente", "IncluirOS"]
