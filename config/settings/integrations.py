@@ -99,7 +99,7 @@ ORDERS_SYNC_BACKOFF_BASE_SECONDS = env.float("ORDERS_SYNC_BACKOFF_BASE_SECONDS",
 ORDERS_SYNC_BACKOFF_MAX_SECONDS = env.float("ORDERS_SYNC_BACKOFF_MAX_SECONDS", default=300.0)
 # Throttle waits ("not now") do not count as failures, but a sync still gives up after this long
 # (above Omie's 30-minute ban, so one ban alone never fails an order).
-ORDERS_SYNC_GIVE_UP_SECONDS = env.int("ORDERS_SYNC_GIVE_UP_SECONDS", default=3 * 3600)
+ORDERS_SYNC_GIVE_UP_SECONDS = env.int("ORDERS_SYNC_GIVE_UP_SECONDS", default=10800)
 # A PENDING order whose expected next attempt is this late is re-enqueued by the sweep
 # (message lost, worker killed).
 ORDERS_SYNC_STUCK_SECONDS = env.int("ORDERS_SYNC_STUCK_SECONDS", default=300)
