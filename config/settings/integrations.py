@@ -104,6 +104,8 @@ ORDERS_SYNC_GIVE_UP_SECONDS = env.int("ORDERS_SYNC_GIVE_UP_SECONDS", default=108
 # (message lost, worker killed).
 ORDERS_SYNC_STUCK_SECONDS = env.int("ORDERS_SYNC_STUCK_SECONDS", default=300)
 ORDERS_SYNC_SWEEP_EVERY_SECONDS = env.int("ORDERS_SYNC_SWEEP_EVERY_SECONDS", default=60)
+# A customer another order sent to Omie with identical data this recently is not sent again.
+ORDERS_CUSTOMER_REUSE_SECONDS = env.int("ORDERS_CUSTOMER_REUSE_SECONDS", default=3600)
 IDEMPOTENCY_TTL_HOURS = env.int("IDEMPOTENCY_TTL_HOURS", default=24)
 # An IN_FLIGHT key whose request never finished (web process killed) is free again after this.
 IDEMPOTENCY_LOCK_SECONDS = env.int("IDEMPOTENCY_LOCK_SECONDS", default=120)

@@ -11,8 +11,10 @@ Safe to re-run after a crash at any point:
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -44,6 +46,12 @@ def order_sync_omie(*, order_id: int) -> SyncOutcome:
 
         client = get_omie_client()
         if order.omie_customer_code is None or order.omie_customer_synced_at is None:
+            known = customer_known_in_omie(order=order)
+            if known is not None:
+                order = _store_customer(order_id=order_id, code=known, how="já enviado por outro pedido há pouco")
+                if order is None:
+                    return SyncOutcome.done()
+        if order.omie_customer_code is None or order.omie_customer_synced_at is None:
             try:
                 result = client.upsert_cliente(
                     codigo_cliente_integracao=order.customer_bubble_id, cliente=order.customer_payload, order_id=order.id
@@ -52,7 +60,7 @@ def order_sync_omie(*, order_id: int) -> SyncOutcome:
                 return order_sync_error(
                     order_id=order_id, exc=exc, actor=ACTOR, action="omie_customer_upsert", what="Omie (cadastro do cliente)"
                 )
-            order = _store_customer(order_id=order_id, code=result.codigo_cliente_omie)
+            order = _store_customer(order_id=order_id, code=result.codigo_cliente_omie, how="enviado ao Omie")
             if order is None:
                 return SyncOutcome.done()
 
@@ -65,7 +73,26 @@ def order_sync_omie(*, order_id: int) -> SyncOutcome:
     return SyncOutcome.done()
 
 
-def _store_customer(*, order_id: int, code: int) -> Order | None:
+def customer_known_in_omie(*, order: Order) -> int | None:
+    """Omie's code for this customer when another order sent the very same data a moment ago.
+
+    A customer placing several orders in a row is sent once: a second UpsertCliente of the same
+    integration key within 60 s would only get Omie's REDUNDANT (and a one-minute wait).
+    """
+    since = timezone.now() - timedelta(seconds=settings.ORDERS_CUSTOMER_REUSE_SECONDS)
+    return (
+        Order.objects.filter(
+            customer_bubble_id=order.customer_bubble_id, customer_payload=order.customer_payload,
+            omie_customer_synced_at__gte=since, omie_customer_code__isnull=False,
+        )
+        .exclude(pk=order.pk)
+        .order_by("-omie_customer_synced_at")
+        .values_list("omie_customer_code", flat=True)
+        .first()
+    )
+
+
+def _store_customer(*, order_id: int, code: int, how: str) -> Order | None:
     with transaction.atomic():
         order = locked_pending(order_id)
         if order is None:
@@ -79,7 +106,7 @@ def _store_customer(*, order_id: int, code: int) -> Order | None:
             customer_writeback(order=order, fields={"omie_cliente_id": str(code)})
         action_log_record(
             actor=ACTOR, action="omie_customer_upsert", outcome=ActionOutcome.OK, order=order,
-            message=f"Cliente enviado ao Omie (código {code}).",
+            message=f"Cliente {how} (código Omie {code}).",
         )
     return order
 

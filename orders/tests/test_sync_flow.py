@@ -205,3 +205,25 @@ def test_an_incluir_os_the_throttle_never_sent_leaves_nothing_to_consult(sandbox
     throttle.resume("IncluirOS")
     assert order_sync_omie(order_id=order.pk) == SyncOutcome.done()
     assert [c.call for c in sandbox.omie.calls()] == ["UpsertCliente", "IncluirOS"]
+
+
+def test_a_customer_just_sent_by_another_order_is_not_sent_again(sandbox):
+    first = trigger(sandbox.seed())
+    second_id = sandbox.seed()
+    sandbox.bubble_set("pedido", second_id, cliente=sandbox.customer_id_of(first.bubble_id))
+    second = trigger(second_id)
+    run(first)
+    run(second)
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.sync_status == second.sync_status == SyncStatus.SYNCED
+    assert second.omie_customer_code == first.omie_customer_code
+    assert len(sandbox.omie_calls("UpsertCliente")) == 1 and len(sandbox.omie_calls("IncluirOS")) == 2
+    assert "já enviado por outro pedido" in ActionLog.objects.get(order=second, action="omie_customer_upsert").message
+
+    # Changed data in Bubble is sent again.
+    third_id = sandbox.seed()
+    sandbox.bubble_set("pedido", third_id, cliente=first.customer_bubble_id)
+    sandbox.bubble_set("cliente", first.customer_bubble_id, email="novo@example.com")
+    run(trigger(third_id))
+    assert len(sandbox.omie_calls("UpsertCliente")) == 2
