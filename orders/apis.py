@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -79,6 +81,12 @@ class OrderOutputSerializer(serializers.Serializer):
         return order_invoice_summary(order=order)
 
 
+class ErrorOutputSerializer(serializers.Serializer):
+    """SPEC §7's envelope: ``{"error": {"code", "message", "details"}}``."""
+
+    error = serializers.DictField()
+
+
 class ActionOutputSerializer(serializers.Serializer):
     at = serializers.DateTimeField(source="created_at")
     actor = serializers.CharField()
@@ -87,15 +95,27 @@ class ActionOutputSerializer(serializers.Serializer):
     message = serializers.CharField()
 
 
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER,
+    description="Repeats within 24 h replay the first answer (Idempotent-Replayed: true).",
+)
+ERRORS = {code: ErrorOutputSerializer for code in (400, 401, 403, 404, 409, 413, 415, 422)}
+
+
 class OrderSyncOmieApi(OrderApi):
     """POST /v1/orders/{id}/sync-omie — Bubble's "Pedido criado" trigger: 202 first, 200 after."""
 
     required_permission = "orders.add_order"
     action_name = "sync_trigger"
 
+    @extend_schema_serializer(component_name="OrderSyncOmieInput")
     class InputSerializer(StrictSerializer):
         pass
 
+    @extend_schema(
+        request=InputSerializer, parameters=[IDEMPOTENCY_KEY],
+        responses={202: OrderOutputSerializer, 200: OrderOutputSerializer, **ERRORS},
+    )
     def post(self, request: Request, bubble_id: str) -> Response:
         bubble_id = self.bubble_id()
         self.InputSerializer(data=request.data).is_valid(raise_exception=True)
@@ -108,12 +128,14 @@ class OrderDetailApi(OrderApi):
 
     required_permission = "orders.view_order"
 
+    @extend_schema_serializer(component_name="OrderDetail")
     class OutputSerializer(OrderOutputSerializer):
         recent_actions = serializers.SerializerMethodField()
 
         def get_recent_actions(self, order: Order) -> list[dict[str, Any]]:
             return ActionOutputSerializer(order_recent_actions(order=order), many=True).data
 
+    @extend_schema(responses={200: OutputSerializer, **ERRORS})
     def get(self, request: Request, bubble_id: str) -> Response:
         order = order_get(bubble_id=self.bubble_id())
         if order is None:
@@ -127,14 +149,20 @@ class OrderRetryApi(OrderApi):
     required_permission = "orders.retry_order"
     action_name = "retry"
 
+    @extend_schema_serializer(component_name="OrderRetryInput")
     class InputSerializer(OperatorInputSerializer):
         pass
 
+    @extend_schema_serializer(component_name="OrderRetryOutput")
+    class OutputSerializer(OrderOutputSerializer):
+        message = serializers.CharField()
+
+    @extend_schema(request=InputSerializer, parameters=[IDEMPOTENCY_KEY], responses={202: OutputSerializer, **ERRORS})
     def post(self, request: Request, bubble_id: str) -> Response:
         bubble_id = self.bubble_id()
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         operator = serializer.validated_data["operator"]
         order, message = order_retry(bubble_id=bubble_id, actor=actor_for_bubble(operator), payload={"operator": operator})
-        body = OrderOutputSerializer(order).data
-        return Response({**body, "message": message}, status=status.HTTP_202_ACCEPTED)
+        order.message = message  # type: ignore[attr-defined]  # shown with the order's state
+        return Response(self.OutputSerializer(order).data, status=status.HTTP_202_ACCEPTED)
