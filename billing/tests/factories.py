@@ -1,0 +1,53 @@
+"""Orders in the states billing starts from (synced, with a decision), built with factory_boy."""
+
+from __future__ import annotations
+
+import itertools
+from decimal import Decimal
+
+import factory
+
+from billing.dates import today_sp
+from orders.models import Order
+from orders.statuses import BillingStatus, BillingTrigger, CustomerKind, PaymentStatus, SyncStatus
+
+_seq = itertools.count(1)
+
+
+def bubble_id(n: int | None = None) -> str:
+    n = next(_seq) if n is None else n
+    return f"1671702337369x{488321592367300000 + n}"
+
+
+class OrderFactory(factory.django.DjangoModelFactory):
+    """A synced PJ order scheduled for the 25th (the common case); traits cover the others."""
+
+    class Meta:
+        model = Order
+
+    bubble_id = factory.LazyFunction(bubble_id)
+    customer_bubble_id = "1671702337369x100000000000000001"
+    document = "11222333000181"
+    customer_kind = CustomerKind.PJ
+    customer_name = "Empresa Exemplo Ltda"
+    customer_email = "financeiro@example.com"
+    cnpj_status = "ATIVA"
+    amount = Decimal("1500.00")
+    service_description = "Consultoria"
+    lc116_code = "17.01"
+    sync_status = SyncStatus.SYNCED
+    billing_status = BillingStatus.SCHEDULED
+    billing_trigger = BillingTrigger.DAY_25
+    billing_scheduled_for = factory.LazyFunction(today_sp)
+    omie_customer_code = factory.Sequence(lambda n: 9000 + n)
+    omie_os_code = factory.Sequence(lambda n: 70000 + n)
+    omie_os_number = factory.Sequence(lambda n: f"{n:015d}")
+
+    class Params:
+        pf_unpaid = factory.Trait(
+            customer_kind=CustomerKind.PF, document="52998224725", cnpj_status="", billing_status=BillingStatus.AWAITING_PAYMENT,
+            billing_trigger=BillingTrigger.AWAIT_PAYMENT, billing_scheduled_for=None, payment_status=PaymentStatus.PENDING,
+        )
+        paid = factory.Trait(payment_status=PaymentStatus.PAID, amount_paid=factory.SelfAttribute("amount"), paid_via="pagarme")
+        unsynced = factory.Trait(sync_status=SyncStatus.PENDING, billing_status="", billing_trigger="", billing_scheduled_for=None,
+                                 omie_os_code=None, omie_os_number="")
