@@ -51,3 +51,34 @@ class OrderFactory(factory.django.DjangoModelFactory):
         paid = factory.Trait(payment_status=PaymentStatus.PAID, amount_paid=factory.SelfAttribute("amount"), paid_via="pagarme")
         unsynced = factory.Trait(sync_status=SyncStatus.PENDING, billing_status="", billing_trigger="", billing_scheduled_for=None,
                                  omie_os_code=None, omie_os_number="")
+
+
+def order_in_state(status: str, **kwargs: object) -> Order:
+    """An order in any billing status, with the invoice that status implies."""
+    from django.utils import timezone
+
+    from billing.models import FailureStage, Invoice
+
+    if status == "":
+        return OrderFactory(unsynced=True, **kwargs)
+    defaults: dict[str, object] = {}
+    if status == BillingStatus.AWAITING_PAYMENT:
+        defaults.update(pf_unpaid=True)
+    if status == BillingStatus.ON_HOLD:
+        defaults.update(hold_reason="AMOUNT", amount=Decimal("90000.00"))
+    order = OrderFactory(**{**defaults, **kwargs}, billing_status=status)
+    now = timezone.now()
+    invoice = {
+        BillingStatus.ISSUING: dict(faturar_requested_at=now, faturar_accepted_at=now, next_step="POLL_NFSE", next_poll_at=now),
+        BillingStatus.ISSUED: dict(nfse_number="123", nfse_url="https://nfse.example.com/123", verification_code="AB12", issued_at=now,
+                                   faturar_requested_at=now, faturar_accepted_at=now),
+        BillingStatus.FAILED: dict(failure_stage=FailureStage.NFSE, city_hall_message="E0314 CNAE inválido", faturar_requested_at=now,
+                                   faturar_accepted_at=now),
+        BillingStatus.CANCELLING: dict(nfse_number="124", cancel_reason_code=1, cancel_justification="Erro no valor cobrado.",
+                                       next_step="CANCEL", next_poll_at=now),
+        BillingStatus.CANCELLED: dict(nfse_number="125", cancel_reason_code=2, cancelled_at=now),
+        BillingStatus.MANUAL: dict(nfse_number="M-9", issued_at=now),
+    }.get(status)
+    if invoice is not None:
+        Invoice.objects.create(order=order, status=status, **invoice)
+    return order
