@@ -9,7 +9,6 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -22,9 +21,12 @@ def subprocess_env(**extra: str) -> dict[str, str]:
     env = dict(os.environ)
     host = db.get("HOST") or ""
     port = str(db.get("PORT") or "5432")
+    user = db.get("USER") or "postgres"
     env.update(
         DJANGO_SETTINGS_MODULE="config.django.test",
-        DATABASE_URL=f"postgres://{db.get('USER') or 'postgres'}@{quote(host, safe='')}:{port}/{db['NAME']}",
+        DATABASE_URL=(
+            f"postgres://{user}@:{port}/{host}/{db['NAME']}" if host.startswith("/") else f"postgres://{user}@{host}:{port}/{db['NAME']}"
+        ),
         PYTHONUNBUFFERED="1",
         TEST_LOG_LEVEL="INFO",
     )

@@ -45,3 +45,11 @@ def _clear_request_id(**_kwargs: object) -> None:
     from common.request_context import set_request_id
 
     set_request_id(None)
+
+
+@signals.beat_init.connect
+def _first_heartbeat(**_kwargs: object) -> None:
+    # Beat is alive from its first second; the periodic heartbeat keeps it fresh afterwards.
+    from common.health import record_beat_heartbeat
+
+    record_beat_heartbeat()

@@ -24,16 +24,22 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parent.parent
-VAR = ROOT / "var"
+VAR = Path(os.environ.get("DEVSTACK_VAR_DIR", ROOT / "var"))
 PY = sys.executable
 
 DEFAULT_DB_NAME = {"run": "blu_omie", "test": "blu_omie", "env": "blu_omie"}
 LOCAL_PG = ("127.0.0.1", 5432)
 LOCAL_REDIS = ("127.0.0.1", 6379)
 EMBEDDED_REDIS_PORT = int(os.environ.get("EMBEDDED_REDIS_PORT", "6391"))
+
+
+def postgres_url(*, host: str, port: int | str, user: str, name: str) -> str:
+    """A DATABASE_URL django-environ understands; a socket directory goes in the path."""
+    if host.startswith("/"):
+        return f"postgres://{user}@:{port}/{host}/{name}"
+    return f"postgres://{user}@{host}:{port}/{name}"
 
 
 def log(message: str) -> None:
@@ -97,7 +103,7 @@ class Services:
 
             socket_dir = parse_qs(urlparse(uri).query).get("host", [str(pgdata)])[0]
         port = getattr(info, "port", None) or 5432
-        url = f"postgres://postgres@{quote(socket_dir, safe='')}:{port}/{db_name}"
+        url = postgres_url(host=socket_dir, port=port, user="postgres", name=db_name)
         import psycopg
 
         with psycopg.connect(f"host={socket_dir} port={port} user=postgres dbname=postgres", autocommit=True) as conn:

@@ -1,0 +1,67 @@
+import pytest
+
+from orders.models import ActionLog, Order
+from orders.services import action_log_record
+
+pytestmark = pytest.mark.django_db
+
+BUBBLE_ID = "1671702337369x488321592367327900"
+
+
+@pytest.fixture
+def superuser_client(client, user_factory):
+    client.force_login(user_factory("chefe", is_staff=True, is_superuser=True))
+    return client
+
+
+def test_order_list_and_page_render_with_badges_and_timeline(superuser_client):
+    order = Order.objects.create(
+        bubble_id=BUBBLE_ID, customer_name="Maria", customer_kind="PF", sync_status="FAILED", last_error="CPF inválido"
+    )
+    action_log_record(actor="bubble:ops@example.com", action="sync_trigger", outcome="ok", order=order, message="gatilho recebido")
+
+    listing = superuser_client.get("/admin/orders/order/")
+    assert listing.status_code == 200
+    assert "Erro de sincronização" in listing.content.decode()
+    assert "badge-red" in listing.content.decode()
+
+    page = superuser_client.get(f"/admin/orders/order/{order.pk}/change/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Histórico" in html and "gatilho recebido" in html
+    assert 'name="_save"' not in html  # nothing is edited by hand
+
+
+def test_nobody_can_add_change_or_delete_action_log_rows_not_even_a_superuser(superuser_client):
+    entry = action_log_record(actor="system:test", action="sync", outcome="ok", message="original")
+    assert superuser_client.get("/admin/orders/actionlog/").status_code == 200
+    assert superuser_client.get("/admin/orders/actionlog/add/").status_code == 403
+    assert superuser_client.get(f"/admin/orders/actionlog/{entry.pk}/delete/").status_code == 403
+    response = superuser_client.post(f"/admin/orders/actionlog/{entry.pk}/change/", {"message": "rewritten"})
+    assert response.status_code == 403
+    assert ActionLog.objects.get(pk=entry.pk).message == "original"
+
+
+def test_orders_cannot_be_added_or_deleted_from_the_admin(superuser_client):
+    order = Order.objects.create(bubble_id=BUBBLE_ID)
+    assert superuser_client.get("/admin/orders/order/add/").status_code == 403
+    assert superuser_client.get(f"/admin/orders/order/{order.pk}/delete/").status_code == 403
+
+
+def test_dashboard_shows_counts_failures_and_the_next_billing_run(superuser_client):
+    from decimal import Decimal
+
+    from billing.dates import today_sp
+    from billing.decision import next_billing_date
+
+    run = next_billing_date(today_sp(), 25)
+    for i in range(3):
+        Order.objects.create(
+            bubble_id=f"1671702337369x48832159236732790{i}", sync_status="SYNCED", billing_status="SCHEDULED",
+            billing_scheduled_for=run, amount=Decimal("100.10"),
+        )
+    Order.objects.create(bubble_id="1671702337369x488321592367327999", sync_status="FAILED")
+    html = superuser_client.get("/admin/").content.decode()
+    assert "Próximo faturamento" in html
+    assert "R$ 300,30" in html
+    assert 'href="orders/order/?sync_status__exact=FAILED"' in html
