@@ -6,6 +6,7 @@ behave truthfully there. Tests use their own Redis database (TEST_REDIS_DB, defa
 running `make run` is not disturbed.
 """
 
+import os
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -21,6 +22,9 @@ def _with_db(url: str, db: int) -> str:
 TEST_REDIS_DB = env.int("TEST_REDIS_DB", default=15)
 REDIS_URL = _with_db(REDIS_URL, TEST_REDIS_DB)  # noqa: F405
 CELERY_BROKER_URL = REDIS_URL
+# Celery prefers the CELERY_BROKER_URL environment variable (which devstack sets to Redis db 0) over
+# this setting: without this line every test run, and the workers it starts, would share db 0's queues.
+os.environ["CELERY_BROKER_URL"] = CELERY_BROKER_URL
 CACHES["default"]["LOCATION"] = REDIS_URL  # noqa: F405
 
 # The fake external systems are mounted; tests point the clients at a live server's /sandbox/.
