@@ -49,6 +49,11 @@ def order_billing_decide(*, order: Order, actor: str) -> BillingDecision:
     if order.sync_status != SyncStatus.SYNCED or order.billing_status not in UNDECIDED:
         return decision
 
+    if not order.billing_status:
+        # Payment events that arrived before this order existed here are applied now.
+        from billing.services.webhooks import pagarme_events_reprocess
+
+        pagarme_events_reprocess(bubble_order_id=order.bubble_id, actor=actor)
     scheduled_for = decision.scheduled_for
     if decision.trigger == BillingTrigger.DAY_25 and order.billing_trigger == BillingTrigger.DAY_25 and order.billing_scheduled_for:
         scheduled_for = order.billing_scheduled_for

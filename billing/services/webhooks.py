@@ -144,3 +144,20 @@ def pagarme_events_requeue(*, older_than_seconds: int = 300) -> int:
     for pk in ids:
         process_task.delay(pk)
     return len(ids)
+
+
+def pagarme_events_reprocess(*, event_ids: list[int] | None = None, bubble_order_id: str = "", actor: str = "") -> int:
+    """Sends UNMATCHED events back to processing (their order exists now). Others are left alone."""
+    from billing.tasks import pagarme_event_process as process_task
+
+    events = PagarmeEvent.objects.filter(status=PagarmeEvent.Status.UNMATCHED)
+    if event_ids is not None:
+        events = events.filter(id__in=event_ids)
+    if bubble_order_id:
+        events = events.filter(bubble_order_id=bubble_order_id)
+    ids = list(events.values_list("id", flat=True)[:500])
+    if ids:
+        PagarmeEvent.objects.filter(id__in=ids).update(status=PagarmeEvent.Status.RECEIVED, message=f"Reprocessado {actor}".strip())
+        for pk in ids:
+            process_task.delay_on_commit(pk)
+    return len(ids)
