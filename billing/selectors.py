@@ -103,7 +103,8 @@ def order_billing_actions(*, order: Order, user: Any) -> list[ActionAvailability
     result = []
     for name, text, permission, state_ok in rules:
         has_perm = bool(user.has_perm(permission))
-        reason = "" if state_ok else f"Não disponível com faturamento \"{label}\" e pagamento \"{PaymentStatus(order.payment_status).label}\"."
+        payment = PaymentStatus(order.payment_status).label
+        reason = "" if state_ok else f"Não disponível com faturamento \"{label}\" e pagamento \"{payment}\"."
         if not has_perm:
             reason = "Sem permissão."
         result.append(ActionAvailability(name=name, label=text, permission=permission, allowed=state_ok and has_perm, visible=has_perm,

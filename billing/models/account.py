@@ -40,7 +40,9 @@ class AccountEntry(models.Model):
     amount = models.DecimalField("valor (R$)", max_digits=14, decimal_places=2)
     balance_after = models.DecimalField("saldo após (R$)", max_digits=14, decimal_places=2)
     kind = models.CharField("tipo", max_length=16, choices=EntryKind.choices)
-    order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, null=True, blank=True, related_name="account_entries", verbose_name="pedido")
+    order = models.ForeignKey(
+        "orders.Order", on_delete=models.PROTECT, null=True, blank=True, related_name="account_entries", verbose_name="pedido"
+    )
     actor = models.CharField("quem", max_length=200)
     reason = models.TextField("motivo", blank=True)
     created_at = models.DateTimeField("quando", auto_now_add=True, db_index=True)

@@ -27,6 +27,8 @@ class ReconciliationRun(models.Model):
     nfse_checked = models.PositiveIntegerField("NFS-e conferidas", default=0)
     drifts_found = models.PositiveIntegerField("divergências", default=0)
     message = models.TextField("mensagem", blank=True)
+    # cCodIntOS of every NFS-e Omie listed; what we issued in the window and Omie did not list is drift.
+    seen_keys = models.JSONField("OS vistas no Omie", default=list, blank=True)
 
     class Meta:
         verbose_name = "conciliação com o Omie"

@@ -20,7 +20,9 @@ class PagarmeEvent(models.Model):
     type = models.CharField("tipo", max_length=80, blank=True, db_index=True)
     payload = models.JSONField("conteúdo recebido")
     status = models.CharField("situação", max_length=16, choices=EventStatus.choices, default=EventStatus.RECEIVED, db_index=True)
-    order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, null=True, blank=True, related_name="pagarme_events", verbose_name="pedido")
+    order = models.ForeignKey(
+        "orders.Order", on_delete=models.PROTECT, null=True, blank=True, related_name="pagarme_events", verbose_name="pedido"
+    )
     bubble_order_id = models.CharField("ID do pedido no Bubble", max_length=64, blank=True, db_index=True)
     charge_id = models.CharField("cobrança", max_length=100, blank=True)
     charge_status = models.CharField("situação da cobrança", max_length=40, blank=True)

@@ -344,7 +344,8 @@ def account_use_on_order(*, order_bubble_id: str, caller: Caller, amount: Any = 
         fields = ["amount_paid", "updated_at"]
         if order.amount_paid >= order.amount:
             now = timezone.now()
-            order.payment_status, order.paid_via, order.paid_at, order.payment_state_at = PaymentStatus.PAID, PaidVia.CONTA_CORRENTE, now, now
+            order.payment_status, order.paid_via = PaymentStatus.PAID, PaidVia.CONTA_CORRENTE
+            order.paid_at = order.payment_state_at = now
             fields += ["payment_status", "paid_via", "paid_at", "payment_state_at"]
         order.save(update_fields=fields)
         if order.payment_status == PaymentStatus.PAID:

@@ -154,7 +154,8 @@ def _read_wait(invoice: Invoice) -> float:
 def _throttled(step: _Step, exc: IntegrationError) -> StepResult:
     """Our throttle (or Omie) said "not now" and nothing happened: wait, without counting an attempt."""
     wait = max(0.05, float(exc.retry_after or 0)) * random.uniform(1.0, 1.1)
-    if wait <= settings.BILLING_INLINE_WAIT_MAX_SECONDS and invoice_lease_extend(invoice_id=step.invoice.pk, lease=step.lease, seconds=wait):
+    short = wait <= settings.BILLING_INLINE_WAIT_MAX_SECONDS
+    if short and invoice_lease_extend(invoice_id=step.invoice.pk, lease=step.lease, seconds=wait):
         return StepResult("retry", retry_in=wait, lease=step.lease)
     return _reschedule(step, delay=wait)
 
@@ -198,7 +199,8 @@ def _issued(step: _Step, status: Any) -> StepResult:
     raw = status.raw or {}
     fields = {
         "status": BillingStatus.ISSUED, "nfse_number": str(status.number), "verification_code": status.verification_code or "",
-        "nfse_url": status.url or "", "rps_status": str(raw.get("cStatusRps") or "")[:20], "lot_status": str(raw.get("cStatusLote") or "")[:20],
+        "nfse_url": status.url or "", "rps_status": str(raw.get("cStatusRps") or "")[:20],
+        "lot_status": str(raw.get("cStatusLote") or "")[:20],
         "city_hall_message": status.message or "", "issued_at": timezone.now(), "failure_stage": FailureStage.NONE,
         "next_step": InvoiceStep.NONE, "next_poll_at": None, "step_attempts": 0, "last_step_error": "",
     }
@@ -208,10 +210,12 @@ def _issued(step: _Step, status: Any) -> StepResult:
 
 def _cancelled(step: _Step) -> StepResult:
     fields = {
-        "status": BillingStatus.CANCELLED, "cancelled_at": timezone.now(), "cancel_accepted_at": step.invoice.cancel_accepted_at or timezone.now(),
+        "status": BillingStatus.CANCELLED, "cancelled_at": timezone.now(),
+        "cancel_accepted_at": step.invoice.cancel_accepted_at or timezone.now(),
         "next_step": InvoiceStep.NONE, "next_poll_at": None, "step_attempts": 0, "last_step_error": "", "cancel_error": "",
     }
-    _store(step, fields, order_status=BillingStatus.CANCELLED, action="nf_cancelled", message=f"NFS-e {step.invoice.nfse_number} cancelada.")
+    message = f"NFS-e {step.invoice.nfse_number} cancelada."
+    _store(step, fields, order_status=BillingStatus.CANCELLED, action="nf_cancelled", message=message)
     return StepResult("cancelled")
 
 
@@ -351,7 +355,8 @@ def _cancel(step: _Step) -> StepResult:
             return SKIPPED
 
     now = timezone.now()
-    if not Invoice.objects.filter(pk=invoice.pk, lease_token=step.lease, cancel_sent_at__isnull=True).update(cancel_sent_at=now, updated_at=now):
+    mine = Invoice.objects.filter(pk=invoice.pk, lease_token=step.lease, cancel_sent_at__isnull=True)
+    if not mine.update(cancel_sent_at=now, updated_at=now):
         return SKIPPED
     try:
         client.cancelar_os(c_cod_int_os=step.key, order_id=invoice.order_id)

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db.models import F
 from django.utils import timezone
 
-from billing.dates import today_sp
+from billing.dates import SAO_PAULO, today_sp
 from billing.models import Invoice, ReconciliationDrift, ReconciliationRun
 from billing.services.work import backoff_seconds
 from integrations.http import IntegrationError
@@ -57,12 +57,11 @@ def reconciliation_page(*, run_id: int, source: str, page: int, tries: int = 0) 
     if run.status != ReconciliationRun.Status.RUNNING:
         return PageResult()
     client = get_omie_client()
-    date_from, date_to = f"{run.date_from:%d/%m/%Y}", f"{run.date_to:%d/%m/%Y}"
     try:
         if source == "os":
-            result = client.listar_os(pagina=page, registros_por_pagina=PAGE_SIZE, filtrar_por_data_de=date_from, filtrar_por_data_ate=date_to)
+            result = client.listar_os(pagina=page, registros_por_pagina=PAGE_SIZE, faturada_de=run.date_from, faturada_ate=run.date_to)
         else:
-            result = client.listar_nfses(pagina=page, registros_por_pagina=PAGE_SIZE, dEmiInicial=date_from, dEmiFinal=date_to)
+            result = client.listar_nfses(pagina=page, registros_por_pagina=PAGE_SIZE, emitida_de=run.date_from, emitida_ate=run.date_to)
     except OmieNotNow as exc:
         return PageResult(next_source=source, next_page=page, retry_in=float(exc.retry_after or 1), tries=tries)
     except IntegrationError as exc:
@@ -77,10 +76,17 @@ def reconciliation_page(*, run_id: int, source: str, page: int, tries: int = 0) 
         _flag(run, drift)
     counter = "os_checked" if source == "os" else "nfse_checked"
     ReconciliationRun.objects.filter(pk=run.pk).update(**{counter: F(counter) + len(result.items)})
+    if source == "nfse":
+        # One task at a time works on a run (the next page is enqueued by this one), so this append is safe.
+        keys = [item.c_cod_int_os or f"os:{item.n_cod_os}" for item in result.items if item.c_cod_int_os or item.n_cod_os]
+        run.seen_keys = [*run.seen_keys, *keys]
+        run.save(update_fields=["seen_keys"])
     if result.has_next:
         return PageResult(next_source=source, next_page=page + 1)
     if source == "os":
         return PageResult(next_source="nfse", next_page=1)
+    for drift in _issued_here_not_listed(run):
+        _flag(run, drift)
     _finish(run, ReconciliationRun.Status.DONE, "")
     return PageResult()
 
@@ -138,6 +144,23 @@ def _compare_nfse(info: Any) -> list[dict[str, Any]]:
             return [{**base, "kind": Kind.NFSE_STATUS, "message": f"A NFS-e {info.number} está emitida no Omie; aqui o pedido está "
                                                                   f"\"{base['local_state']}\"."}]
     return []
+
+
+def _issued_here_not_listed(run: ReconciliationRun) -> list[dict[str, Any]]:
+    """NFS-e we recorded as issued by Omie in the window that Omie's own list does not have."""
+    seen = set(run.seen_keys)
+    start = datetime.combine(run.date_from, time.min, tzinfo=SAO_PAULO)
+    end = datetime.combine(run.date_to + timedelta(days=1), time.min, tzinfo=SAO_PAULO)
+    # A little slack at the end: an NFS-e issued minutes ago may not be listed yet.
+    end = min(end, timezone.now() - timedelta(minutes=30))
+    issued = (Invoice.objects.filter(status=BillingStatus.ISSUED, issued_at__gte=start, issued_at__lt=end)
+              .exclude(faturar_requested_at__isnull=True).select_related("order"))
+    return [
+        {"order": inv.order, "omie_os_code": inv.order.omie_os_code, "c_cod_int_os": inv.order.bubble_id,
+         "local_state": f"NF {inv.nfse_number} emitida", "omie_state": "ausente da lista de NFS-e", "kind": Kind.NOT_BILLED_IN_OMIE,
+         "message": f"A NFS-e {inv.nfse_number} consta emitida aqui, mas o Omie não a lista entre as emitidas no período."}
+        for inv in issued.iterator() if inv.order.bubble_id not in seen and f"os:{inv.order.omie_os_code}" not in seen
+    ]
 
 
 def _flag(run: ReconciliationRun, drift: dict[str, Any]) -> None:

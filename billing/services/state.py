@@ -41,7 +41,8 @@ def order_billing_writeback(*, order: Order, invoice: Invoice | None = None) -> 
 
     if invoice is None:
         invoice = order_live_invoice(order=order)
-    writeback_enqueue(thing="order", bubble_id=order.bubble_id, fields=order_billing_fields(order=order, invoice=invoice), order_id=order.pk)
+    fields = order_billing_fields(order=order, invoice=invoice)
+    writeback_enqueue(thing="order", bubble_id=order.bubble_id, fields=fields, order_id=order.pk)
 
 
 def order_billing_status_set(
