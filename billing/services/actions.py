@@ -92,29 +92,38 @@ def _perform(
 # --------------------------------------------------------------------------------------------
 
 
+def order_billing_retry_start(*, order: Order) -> str:
+    """Billing FAILED → ISSUING on a LOCKED order: ReenviarOS after a city hall rejection, else
+    FaturarOS (which consults first whenever an earlier request may have reached Omie).
+
+    Used by the orders' retry action (which checks the permission and logs) and by ``order_billing_retry``.
+    """
+    if order.billing_status != BillingStatus.FAILED:
+        raise _state_error(order, "reenviar o faturamento")
+    invoice = Invoice.objects.select_for_update().filter(order=order, status=BillingStatus.FAILED).first()
+    if invoice is None:
+        raise InvalidState("Não há nota com falha para reenviar.")
+    step = InvoiceStep.REENVIAR if invoice.failure_stage == FailureStage.NFSE else InvoiceStep.FATURAR
+    invoice.status = BillingStatus.ISSUING
+    invoice.next_step = step
+    invoice.next_poll_at = timezone.now()
+    invoice.step_attempts = 0
+    invoice.poll_count = 0
+    invoice.lease_token = invoice.leased_until = None
+    invoice.save()
+    order_billing_status_set(order=order, status=BillingStatus.ISSUING, invoice=invoice)
+    invoice_enqueue(invoice_id=invoice.pk)
+    what = "reenvio da NFS-e (ReenviarOS)" if step == InvoiceStep.REENVIAR else "novo faturamento (FaturarOS, após consultar a OS)"
+    return f"Faturamento reenviado: {what}."
+
+
 def order_billing_retry(*, order_bubble_id: str, caller: Caller) -> Order:
-    """Billing FAILED → ISSUING: ReenviarOS after a city hall rejection, else FaturarOS (consulting first)."""
+    """The billing part of retry, as a standalone action (the admin's button)."""
 
     def run(order: Order) -> tuple[Order, str]:
-        if order.billing_status != BillingStatus.FAILED:
-            raise _state_error(order, "reenviar o faturamento")
-        invoice = Invoice.objects.select_for_update().filter(order=order, status=BillingStatus.FAILED).first()
-        if invoice is None:
-            raise InvalidState("Não há nota com falha para reenviar.")
-        step = InvoiceStep.REENVIAR if invoice.failure_stage == FailureStage.NFSE else InvoiceStep.FATURAR
-        invoice.status = BillingStatus.ISSUING
-        invoice.next_step = step
-        invoice.next_poll_at = timezone.now()
-        invoice.step_attempts = 0
-        invoice.poll_count = 0
-        invoice.lease_token = invoice.leased_until = None
-        invoice.save()
-        order_billing_status_set(order=order, status=BillingStatus.ISSUING, invoice=invoice)
-        invoice_enqueue(invoice_id=invoice.pk)
-        what = "reenvio da NFS-e (ReenviarOS)" if step == InvoiceStep.REENVIAR else "novo faturamento (FaturarOS)"
-        return order, f"Faturamento reenviado: {what}."
+        return order, order_billing_retry_start(order=order)
 
-    return _perform(order_bubble_id=order_bubble_id, action="billing_retry", permission=perms.RETRY, caller=caller, run=run)
+    return _perform(order_bubble_id=order_bubble_id, action="retry", permission=perms.RETRY, caller=caller, run=run)
 
 
 # --------------------------------------------------------------------------------------------
@@ -368,5 +377,6 @@ __all__ = [
     "invoice_cancel_request",
     "invoice_manual_record",
     "order_billing_retry",
+    "order_billing_retry_start",
     "order_live_invoice",
 ]
