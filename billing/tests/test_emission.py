@@ -3,6 +3,7 @@ rejection and retry, cancellation. Steps run in-process (``work_until``); the wo
 test_worker_runs.py."""
 
 from datetime import timedelta
+from itertools import pairwise
 
 import pytest
 from django.utils import timezone
@@ -73,7 +74,7 @@ def test_statusos_is_never_asked_twice_for_one_os_within_omies_window(fake_omie,
     polls = [c for c in fake_omie.calls("StatusOS")]
     assert len(polls) >= 2
     assert all(c.processed for c in polls), "a StatusOS was answered REDUNDANT"
-    gaps = [(b.received_at - a.received_at).total_seconds() for a, b in zip(polls, polls[1:], strict=False)]
+    gaps = [(b.received_at - a.received_at).total_seconds() for a, b in pairwise(polls)]
     assert min(gaps) >= settings.BILLING_SAME_OS_MIN_INTERVAL_SECONDS
     assert Invoice.objects.get(order=order).poll_count == len(polls)
 
