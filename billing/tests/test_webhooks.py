@@ -44,7 +44,8 @@ def post(payload, *, secret: str = SECRET, raw: bytes | None = None, header: str
 
 
 def process_all() -> None:
-    for pk in PagarmeEvent.objects.filter(status=PagarmeEvent.Status.RECEIVED).values_list("id", flat=True):
+    """Processes what is waiting, in arrival order (what one worker would do)."""
+    for pk in PagarmeEvent.objects.filter(status=PagarmeEvent.Status.RECEIVED).order_by("id").values_list("id", flat=True):
         pagarme_event_process(event_pk=pk)
 
 
@@ -149,7 +150,7 @@ def test_refunds_and_chargebacks_flag_the_order_and_never_cancel_its_nf(event_ty
 
 def test_unknown_types_and_unmatched_orders_are_kept_with_their_reason():
     order = OrderFactory(pf_unpaid=True)
-    post(event(order.bubble_id, "charge.created"))
+    post({**event(order.bubble_id), "type": "charge.created"})
     post(event("1671702337369x999999999999999999", "charge.paid"))
     process_all()
     kept = {e.type: (e.status, e.message) for e in PagarmeEvent.objects.all()}
