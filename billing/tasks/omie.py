@@ -14,6 +14,11 @@ def invoice_step(invoice_id: int, token: str) -> None:
     if result.retry_in is not None and result.lease is not None:
         # A short throttle wait: the lease was extended to cover it, the next message takes it over.
         invoice_step.apply_async((invoice_id, str(result.lease)), countdown=result.retry_in)
+    elif result.outcome == "rescheduled":
+        # The next step is in the database; make sure a dispatcher chain is there to hand it out.
+        from billing.services.work import invoices_dispatch_kick
+
+        invoices_dispatch_kick()
 
 
 @shared_task(ignore_result=True, acks_late=True)

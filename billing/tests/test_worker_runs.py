@@ -23,12 +23,19 @@ from orders.statuses import BillingStatus, HoldReason
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 WORKER_QUEUES = "default,omie,bubble"
+BUBBLE_TOKEN = "test-bubble-token"
+
+
+@pytest.fixture(autouse=True)
+def _fake_bubble_token(settings):
+    settings.BUBBLE_API_TOKEN = BUBBLE_TOKEN  # what the fake Bubble (in this process) expects
 
 
 def worker_env(fake_omie, live_server, **extra) -> dict[str, str]:
     values = {
         **{name: str(value) for name, value in FAST_BILLING.items()},
         "BUBBLE_BASE_URL": f"{live_server.url}/sandbox/bubble/api/1.1",
+        "BUBBLE_API_TOKEN": BUBBLE_TOKEN,
         # Omie's limits are scaled by the fake's time scale; ours follow (still below the fake's).
         "OMIE_RATE_PER_METHOD_PER_MINUTE": "3000",
         "OMIE_RATE_PER_KEY_PER_MINUTE": "12000",
