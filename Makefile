@@ -17,9 +17,10 @@ $(STAMP): requirements.txt
 
 venv: $(STAMP)
 
-# Debian tools some tests use (nginx -t, shellcheck); installed only when missing and possible.
+# Debian tools some tests use (nginx -t, shellcheck, openssl for a test certificate); installed only when
+# missing and possible.
 system-deps:
-	@missing=""; for c in nginx shellcheck; do command -v $$c >/dev/null 2>&1 || [ -x /usr/sbin/$$c ] || missing="$$missing $$c"; done; \
+	@missing=""; for c in nginx shellcheck openssl; do command -v $$c >/dev/null 2>&1 || [ -x /usr/sbin/$$c ] || missing="$$missing $$c"; done; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    echo "installing:$$missing"; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null 2>&1 || \

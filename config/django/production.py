@@ -1,18 +1,26 @@
 """Production: the base settings, values required from the environment, HTTP hardened.
 
 Start-up stops with one message naming every missing variable, instead of failing later on the
-first request that needs it.
+first request that needs it. ``manage.py check --deploy`` is clean with these settings
+(tests/deploy/test_check_deploy.py).
 """
+
+import re
 
 from django.core.exceptions import ImproperlyConfigured
 
 from config.env import env
 
+# The deployment files (.env.example, docker-compose.yml) are checked against these two lists by
+# tests/deploy/test_env_files.py, so keep them literal tuples.
+REQUIRED_VARIABLES = ("DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL")
+REQUIRED_UNLESS_SANDBOX = ("OMIE_APP_KEY", "OMIE_APP_SECRET", "BUBBLE_BASE_URL", "BUBBLE_API_TOKEN", "PAGARME_WEBHOOK_SECRET")
+
 
 def _missing_required() -> list[str]:
-    required = ["DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL"]
+    required = list(REQUIRED_VARIABLES)
     if not env.bool("SANDBOX", default=False):
-        required += ["OMIE_APP_KEY", "OMIE_APP_SECRET", "BUBBLE_BASE_URL", "BUBBLE_API_TOKEN", "PAGARME_WEBHOOK_SECRET"]
+        required += REQUIRED_UNLESS_SANDBOX
     return [name for name in required if not env.str(name, default="").strip()]
 
 
@@ -23,12 +31,20 @@ if _missing:
     )
 
 from config.django.base import *  # noqa: E402,F403
+from config.django.base import ADMIN_URL, ALLOWED_HOSTS  # noqa: E402
 
 DEBUG = False
 
+# URLS
+# ------------------------------------------------------------------------------
+# A wrong value would silently move the admin (or break every URL), so refuse it at start-up.
+if not re.fullmatch(r"[A-Za-z0-9._~-]+(/[A-Za-z0-9._~-]+)*/", ADMIN_URL):
+    raise ImproperlyConfigured(f"DJANGO_ADMIN_URL must be a relative path ending in '/', e.g. 'ops-7f3a/' (got {ADMIN_URL!r}).")
+
 # SECURITY
 # ------------------------------------------------------------------------------
-# nginx terminates TLS and sets X-Forwarded-Proto.
+# nginx (or the TLS terminator in front of it) sets X-Forwarded-Proto; nginx overwrites whatever the
+# client sent, so the header can be trusted here.
 # https://docs.djangoproject.com/en/5.2/ref/settings/#secure-proxy-ssl-header
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
@@ -36,8 +52,29 @@ SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
 SECURE_REDIRECT_EXEMPT = [r"^health/"]
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
+# https://docs.djangoproject.com/en/5.2/ref/middleware/#http-strict-transport-security
 SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
 SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=True)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
+
+def _https_origins(hosts: list[str]) -> list[str]:
+    """The admin's own origins: ``https://`` + every allowed host (``.example.com`` → ``https://*.example.com``)."""
+    origins = []
+    for host in hosts:
+        if host in {"*", ""}:
+            continue
+        origins.append(f"https://*{host}" if host.startswith(".") else f"https://{host}")
+    return origins
+
+
+# Django already trusts a same-host HTTPS origin; listing the allowed hosts also covers a TLS
+# terminator that rewrites Host. Plain-http origins are refused: every cookie here is Secure.
+# https://docs.djangoproject.com/en/5.2/ref/settings/#csrf-trusted-origins
+CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=_https_origins(ALLOWED_HOSTS))
+_insecure_origins = [origin for origin in CSRF_TRUSTED_ORIGINS if not origin.startswith("https://")]
+if _insecure_origins:
+    raise ImproperlyConfigured(f"DJANGO_CSRF_TRUSTED_ORIGINS must be https:// origins (got {', '.join(_insecure_origins)}).")
