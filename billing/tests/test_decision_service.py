@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 
 from billing.dates import today_sp
+from billing.decision import next_billing_date
 from billing.models import Invoice
 from billing.services.decision import order_billing_decide
 from billing.tests.factories import OrderFactory
@@ -30,9 +31,8 @@ def test_a_pj_order_is_scheduled_for_the_billing_day_and_bubble_gets_the_date(se
     order = undecided()
     order_billing_decide(order=order, actor="system:test")
     order.refresh_from_db()
-    expected = today_sp() if today_sp().day <= settings.BILLING_DAY else None
     assert (order.billing_status, order.billing_trigger) == (BillingStatus.SCHEDULED, BillingTrigger.DAY_25)
-    assert order.billing_scheduled_for.day == settings.BILLING_DAY or expected
+    assert order.billing_scheduled_for == next_billing_date(today_sp(), settings.BILLING_DAY)
     fields = pending_writeback(order)
     assert fields["status_faturamento"] == "Agendado dia 25"
     assert fields["data_faturamento_prevista"] == order.billing_scheduled_for.isoformat()
