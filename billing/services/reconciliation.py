@@ -140,7 +140,8 @@ def _compare_nfse(info: Any) -> list[dict[str, Any]]:
         if local == BillingStatus.ISSUED and invoice is not None and invoice.nfse_number and invoice.nfse_number != info.number:
             return [{**base, "kind": Kind.NUMBER_MISMATCH,
                      "message": f"NFS-e {info.number} no Omie, {invoice.nfse_number} aqui."}]
-        if local not in (BillingStatus.ISSUED, BillingStatus.ISSUING, BillingStatus.CANCELLING, BillingStatus.MANUAL):
+        # (Not emitted here at all is the OS check's BILLED_IN_OMIE.)
+        if local in (BillingStatus.FAILED, BillingStatus.CANCELLED):
             return [{**base, "kind": Kind.NFSE_STATUS, "message": f"A NFS-e {info.number} está emitida no Omie; aqui o pedido está "
                                                                   f"\"{base['local_state']}\"."}]
     return []

@@ -26,6 +26,7 @@ def reconcile() -> ReconciliationRun:
 
 def test_drift_between_omie_and_our_records_is_flagged_once(fake_omie, settings):
     from integrations.omie.client import get_omie_client
+
     from integrations.sandbox.fake_omie.models import FakeNfse, FakeServiceOrder
 
     settings.BILLING_SAME_OS_MIN_INTERVAL_SECONDS = 0.7
@@ -46,7 +47,7 @@ def test_drift_between_omie_and_our_records_is_flagged_once(fake_omie, settings)
     run = reconcile()
 
     assert run.status == ReconciliationRun.Status.DONE
-    assert (run.os_checked, run.nfse_checked) == (4, 3)
+    assert (run.os_checked, run.nfse_checked) == (4, 4)
     found = {(d.order.bubble_id, d.kind) for d in ReconciliationDrift.objects.filter(run=run)}
     assert found == {(cancelled.bubble_id, "CANCELLED_IN_OMIE"), (future.bubble_id, "BILLED_IN_OMIE")}
     # Nothing was changed locally.
