@@ -13,8 +13,9 @@ FaturarOS calls per OS, StatusOS calls per invoice and the worker's peak memory.
     python bench/day25_run.py --orders 2000
     python bench/day25_run.py --orders 10000 --scale 0.1
 
-Needs PostgreSQL and Redis: DATABASE_URL / REDIS_URL (a database named blu_omie_bench and Redis
-db 13 by default, both wiped at the start), else the local services.
+Needs PostgreSQL and Redis: BENCH_DATABASE_URL / BENCH_REDIS_URL, by default the local services'
+database ``blu_omie_bench_day25`` and Redis db 9 — both WIPED at the start, so give each concurrent
+bench its own.
 """
 
 from __future__ import annotations
@@ -33,8 +34,8 @@ from urllib.parse import urlsplit, urlunsplit
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/blu_omie_bench"
-DEFAULT_REDIS = "redis://127.0.0.1:6379/13"
+DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/blu_omie_bench_day25"
+DEFAULT_REDIS = "redis://127.0.0.1:6379/9"
 OMIE_RATE_PER_MINUTE = 200  # our throttle's default, below Omie's 240 per method
 
 
