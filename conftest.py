@@ -10,6 +10,9 @@ from django.conf import settings
 
 from common.testing import WorkerProcess
 
+# Fixtures for the fake external systems (fake_bubble, fake_brasilapi, broken_server).
+pytest_plugins = ["integrations.sandbox.testing"]
+
 
 @pytest.fixture(autouse=True)
 def _clean_redis() -> Iterator[None]:

@@ -22,8 +22,9 @@ def _with_db(url: str, db: int) -> str:
 TEST_REDIS_DB = env.int("TEST_REDIS_DB", default=15)
 REDIS_URL = _with_db(REDIS_URL, TEST_REDIS_DB)  # noqa: F405
 CELERY_BROKER_URL = REDIS_URL
-# Celery prefers the CELERY_BROKER_URL environment variable (which devstack sets to Redis db 0) over
-# this setting: without this line every test run, and the workers it starts, would share db 0's queues.
+# Celery reads the CELERY_BROKER_URL *environment variable* before this setting (celery.app.utils), and
+# devstack exports it pointing at Redis DB 0: without this, tests would publish to (and test workers,
+# which inherit the environment, consume from) DB 0, shared with `make run` and other test runs.
 os.environ["CELERY_BROKER_URL"] = CELERY_BROKER_URL
 CACHES["default"]["LOCATION"] = REDIS_URL  # noqa: F405
 

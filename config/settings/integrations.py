@@ -53,13 +53,27 @@ BUBBLE_FIELD_MAP = env.json("BUBBLE_FIELD_MAP", default={})
 BUBBLE_CONNECT_TIMEOUT = env.float("BUBBLE_CONNECT_TIMEOUT", default=5.0)
 BUBBLE_READ_TIMEOUT = env.float("BUBBLE_READ_TIMEOUT", default=20.0)
 BUBBLE_WRITEBACK_MAX_AGE_HOURS = env.int("BUBBLE_WRITEBACK_MAX_AGE_HOURS", default=24)
+# Outbox delivery (integrations/bubble/services.py): exponential backoff with jitter between these.
+BUBBLE_WRITEBACK_RETRY_BASE_SECONDS = env.float("BUBBLE_WRITEBACK_RETRY_BASE_SECONDS", default=5.0)
+BUBBLE_WRITEBACK_RETRY_MAX_SECONDS = env.float("BUBBLE_WRITEBACK_RETRY_MAX_SECONDS", default=900.0)
+# A retry this soon gets its own countdown task; later ones wait for the sweep (no far-future ETAs).
+BUBBLE_WRITEBACK_KICK_MAX_SECONDS = env.float("BUBBLE_WRITEBACK_KICK_MAX_SECONDS", default=300.0)
+# A claimed row is re-claimable after this; must exceed BUBBLE_CONNECT_TIMEOUT + BUBBLE_READ_TIMEOUT.
+BUBBLE_WRITEBACK_LEASE_SECONDS = env.int("BUBBLE_WRITEBACK_LEASE_SECONDS", default=90)
+BUBBLE_WRITEBACK_SWEEP_SECONDS = env.int("BUBBLE_WRITEBACK_SWEEP_SECONDS", default=30)
+BUBBLE_WRITEBACK_RETENTION_DAYS = env.int("BUBBLE_WRITEBACK_RETENTION_DAYS", default=90)
 
 # BRASILAPI
 # ------------------------------------------------------------------------------
 BRASILAPI_BASE_URL = env.str("BRASILAPI_BASE_URL", default=f"{_sandbox}/brasilapi/api" if SANDBOX else "https://brasilapi.com.br/api")
 BRASILAPI_RATE_PER_SECOND = env.float("BRASILAPI_RATE_PER_SECOND", default=1.0)
 BRASILAPI_CACHE_DAYS = env.int("BRASILAPI_CACHE_DAYS", default=30)
+# BrasilAPI answers false 404s (reference C3): a 404 is retried this many times, spaced by
+# BRASILAPI_NOT_FOUND_RETRY_SECONDS × 2^(n-1), before "CNPJ não encontrado na Receita Federal".
 BRASILAPI_NOT_FOUND_RETRIES = env.int("BRASILAPI_NOT_FOUND_RETRIES", default=3)
+BRASILAPI_NOT_FOUND_RETRY_SECONDS = env.float("BRASILAPI_NOT_FOUND_RETRY_SECONDS", default=60.0)
+# After a 429 every process holds off BrasilAPI this long (or Retry-After, when it says more).
+BRASILAPI_RATE_LIMITED_PAUSE_SECONDS = env.float("BRASILAPI_RATE_LIMITED_PAUSE_SECONDS", default=10.0)
 BRASILAPI_CONNECT_TIMEOUT = env.float("BRASILAPI_CONNECT_TIMEOUT", default=5.0)
 BRASILAPI_READ_TIMEOUT = env.float("BRASILAPI_READ_TIMEOUT", default=10.0)
 

@@ -1,0 +1,93 @@
+"""Sends a signed Pagar.me v5-shaped event to the webhook endpoint (SPEC §11), e.g.:
+
+    manage.py sandbox_pagarme_send 1732000000202x200000000000000002 --type charge.paid
+    manage.py sandbox_pagarme_send <order> --type charge.paid --event-id hook_demo1 --times 2   # a duplicate
+    manage.py sandbox_pagarme_send <order> --type charge.refunded --occurred-at 2026-11-20T10:00:00Z  # out of order
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+import requests
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.utils.dateparse import parse_datetime
+
+from integrations.bubble.fields import field_key, type_name
+from integrations.pagarme.signature import signature_header
+from integrations.sandbox.fake_bubble.services import thing_get
+from integrations.sandbox.pagarme_events import EVENT_TYPES, pagarme_event_body, pagarme_event_build
+
+
+class Command(BaseCommand):
+    help = "Builds a Pagar.me v5 webhook event for a Bubble order, signs it (X-Hub-Signature) and POSTs it."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("bubble_order_id")
+        parser.add_argument("--type", dest="event_type", choices=EVENT_TYPES, default="charge.paid")
+        parser.add_argument("--amount", help="em reais (ex.: 350.00); padrão: valor_total do pedido no Bubble falso")
+        parser.add_argument("--event-id", help="id do evento (hook_…); repita-o para demonstrar duplicatas")
+        parser.add_argument("--charge-id", help="padrão: derivado do pedido (o mesmo para todos os eventos dele)")
+        parser.add_argument("--occurred-at", help="updated_at/paid_at da cobrança (ISO 8601) — para eventos fora de ordem")
+        parser.add_argument("--created-at", help="created_at do evento (ISO 8601); padrão: agora")
+        parser.add_argument("--url", default="http://127.0.0.1:8000/webhooks/pagarme")
+        parser.add_argument("--secret", help="padrão: PAGARME_WEBHOOK_SECRET")
+        parser.add_argument("--algorithm", choices=("sha256", "sha1"), default="sha256")
+        parser.add_argument("--bad-signature", action="store_true", help="assina com um segredo errado (espera 401)")
+        parser.add_argument("--times", type=int, default=1, help="envia o mesmo evento N vezes")
+        parser.add_argument("--dry-run", action="store_true", help="só imprime o corpo e o cabeçalho")
+        parser.add_argument("--timeout", type=float, default=10.0)
+
+    def handle(self, *args: object, **o: object) -> None:
+        order_id = str(o["bubble_order_id"])
+        secret = str(o["secret"] or settings.PAGARME_WEBHOOK_SECRET or "")
+        if not secret:
+            raise CommandError("Sem segredo: defina PAGARME_WEBHOOK_SECRET ou use --secret.")
+        event = pagarme_event_build(
+            event_type=str(o["event_type"]),
+            bubble_order_id=order_id,
+            amount=self._amount(order_id, o["amount"]),
+            event_id=o["event_id"] or None,  # type: ignore[arg-type]
+            charge_id=o["charge_id"] or None,  # type: ignore[arg-type]
+            occurred_at=self._time(o["occurred_at"], "--occurred-at"),
+            created_at=self._time(o["created_at"], "--created-at"),
+        )
+        body = pagarme_event_body(event)
+        header = signature_header(
+            raw_body=body, secret=secret + ("-errado" if o["bad_signature"] else ""), algorithm=str(o["algorithm"])
+        )
+        self.stdout.write(f"evento {event['id']} ({event['type']}) para o pedido {order_id}, cobrança {event['data'].get('id')}")
+        if o["dry_run"]:
+            self.stdout.write(f"X-Hub-Signature: {header}\n{body.decode()}")
+            return
+        for attempt in range(1, int(o["times"]) + 1):  # type: ignore[call-overload]
+            try:
+                response = requests.post(
+                    str(o["url"]), data=body, timeout=float(o["timeout"]),  # type: ignore[arg-type]
+                    headers={"Content-Type": "application/json", "X-Hub-Signature": header},
+                )
+            except requests.RequestException as exc:
+                raise CommandError(f"falha ao enviar para {o['url']}: {type(exc).__name__}: {exc}") from exc
+            self.stdout.write(f"[{attempt}] HTTP {response.status_code} {response.text[:2000]}")
+
+    def _amount(self, order_id: str, given: object) -> Decimal:
+        if given:
+            try:
+                return Decimal(str(given))
+            except InvalidOperation as exc:
+                raise CommandError("--amount inválido") from exc
+        found = thing_get(type_name=type_name("order"), bubble_id=order_id)
+        value = found.data.get(field_key("order", "valor_total")) if found else None
+        try:
+            return Decimal(str(value)) if value is not None else Decimal("100.00")
+        except InvalidOperation:
+            return Decimal("100.00")
+
+    def _time(self, value: object, name: str):
+        if not value:
+            return None
+        parsed = parse_datetime(str(value))
+        if parsed is None or parsed.tzinfo is None:
+            raise CommandError(f"{name}: use ISO 8601 com fuso, ex. 2026-11-20T10:00:00Z")
+        return parsed

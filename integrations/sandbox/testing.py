@@ -1,0 +1,209 @@
+"""Pytest fixtures for code that talks to Bubble, BrasilAPI or any misbehaving HTTP server.
+
+The clients are pointed at the fakes served by pytest-django's ``live_server`` over real HTTP (no
+mocks of ``requests``). Registered for the whole suite by ``pytest_plugins`` in the root conftest:
+
+    def test_x(fake_bubble):
+        fake_bubble.put_order("1x1", cliente="1x2", valor_total=Decimal("10.00"))
+        ...
+        assert fake_bubble.thing("order", "1x1")["status_pedido"] == "Sincronizado"
+"""
+
+from __future__ import annotations
+
+import gc
+import http.server
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+BUBBLE_TEST_TOKEN = "test-bubble-token-0123456789abcdef"
+
+
+@dataclass
+class FakeBubble:
+    base_url: str
+
+    @property
+    def env(self) -> dict[str, str]:
+        """For a real worker process (``celery_worker_process(**fake_bubble.env)``)."""
+        return {"BUBBLE_BASE_URL": self.base_url, "BUBBLE_API_TOKEN": BUBBLE_TEST_TOKEN}
+
+    def put(self, thing: str, bubble_id: str, **canonical: Any) -> None:
+        from integrations.bubble.fields import field_key, type_name
+        from integrations.sandbox.fake_bubble.services import thing_put
+
+        fields = {field_key(thing, key): value for key, value in canonical.items()}  # type: ignore[arg-type]
+        thing_put(type_name=type_name(thing), bubble_id=bubble_id, fields=fields)  # type: ignore[arg-type]
+
+    def put_order(self, bubble_id: str, **canonical: Any) -> None:
+        self.put("order", bubble_id, **canonical)
+
+    def put_customer(self, bubble_id: str, **canonical: Any) -> None:
+        self.put("customer", bubble_id, **canonical)
+
+    def thing(self, thing: str, bubble_id: str) -> dict[str, Any] | None:
+        """The thing's stored fields (app keys), or None."""
+        from integrations.bubble.fields import type_name
+        from integrations.sandbox.fake_bubble.services import thing_get
+
+        found = thing_get(type_name=type_name(thing), bubble_id=bubble_id)  # type: ignore[arg-type]
+        return found.data if found else None
+
+    def patches(self, thing: str | None = None, bubble_id: str | None = None, *, ok_only: bool = True) -> list[Any]:
+        from integrations.bubble.fields import type_name
+        from integrations.sandbox.fake_bubble.services import patches_for
+
+        return patches_for(type_name=type_name(thing) if thing else None, bubble_id=bubble_id, ok_only=ok_only)  # type: ignore[arg-type]
+
+    def control(self, **values: Any) -> None:
+        """``outage_status`` (429/5xx), ``outage_calls_left`` (None = every call), ``latency_ms``, ``missing_status``
+        (404/400), ``token`` (the one accepted; default: the client's)."""
+        from integrations.sandbox.fake_bubble.services import control_set
+
+        control_set(**values)
+
+    def calls(self) -> int:
+        from integrations.sandbox.fake_bubble.services import control_get
+
+        return control_get().calls
+
+
+@dataclass
+class FakeBrasilApi:
+    base_url: str
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {"BRASILAPI_BASE_URL": self.base_url}
+
+    def put_company(self, cnpj: str, razao_social: str = "EMPRESA DE TESTE LTDA", **fields: Any) -> None:
+        from stdnum.br import cnpj as stdnum_cnpj
+
+        from integrations.sandbox.fake_brasilapi.services import company_put
+
+        company_put(cnpj=stdnum_cnpj.compact(cnpj), razao_social=razao_social, **fields)
+
+    def lookups(self, cnpj: str | None = None) -> list[Any]:
+        from integrations.sandbox.fake_brasilapi.services import lookups_for
+
+        return lookups_for(cnpj=cnpj)
+
+    def control(self, **values: Any) -> None:
+        """``fail_status`` (429/5xx), ``fail_calls_left`` (None = every call), ``latency_ms``."""
+        from integrations.sandbox.fake_brasilapi.services import control_set
+
+        control_set(**values)
+
+
+def close_client_sessions() -> None:
+    """Drops the clients' kept-alive connections: a live-server thread holds its database connection
+    for as long as the client keeps the socket open, which would block the test database's teardown."""
+    from integrations.brasilapi import client as brasilapi_client
+    from integrations.bubble import client as bubble_client
+
+    for module in (bubble_client, brasilapi_client):
+        if module._session is not None:
+            module._session.close()
+    gc.collect()  # sessions of clients a test built itself close their sockets when collected
+
+
+@pytest.fixture
+def fake_bubble(live_server: Any, settings: Any) -> Iterator[FakeBubble]:
+    from integrations.sandbox.fake_bubble.services import control_reset
+
+    base_url = f"{live_server.url}/sandbox/bubble/api/1.1"
+    settings.BUBBLE_BASE_URL = base_url
+    settings.BUBBLE_API_TOKEN = BUBBLE_TEST_TOKEN
+    control_reset()
+    yield FakeBubble(base_url=base_url)
+    close_client_sessions()
+
+
+@pytest.fixture
+def fake_brasilapi(live_server: Any, settings: Any) -> Iterator[FakeBrasilApi]:
+    from integrations.sandbox.fake_brasilapi.services import control_reset
+
+    base_url = f"{live_server.url}/sandbox/brasilapi/api"
+    settings.BRASILAPI_BASE_URL = base_url
+    control_reset()
+    yield FakeBrasilApi(base_url=base_url)
+    close_client_sessions()
+
+
+# A deliberately broken HTTP server --------------------------------------------------------------------
+
+
+class _BrokenHandler(http.server.BaseHTTPRequestHandler):
+    """The first path segment picks the misbehaviour: /html, /nonjson, /truncated, /cut, /empty, /slow,
+    /json-array, /status-<code>, /retry-<seconds|date|text> (429 with Retry-After)."""
+
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+    def _answer(self) -> None:
+        mode = self.path.strip("/").split("/")[0]
+        length = int(self.headers.get("Content-Length") or 0)
+        if length:
+            self.rfile.read(length)
+        if mode == "slow":
+            time.sleep(3)
+            self._send(200, b'{"response": {}}')
+        elif mode == "html":
+            self._send(502, b"<html><body><h1>502 Bad Gateway</h1></body></html>", "text/html")
+        elif mode == "html200":
+            self._send(200, b"<!DOCTYPE html><html><body>Bubble app page</body></html>", "text/html")
+        elif mode == "nonjson":
+            self._send(200, b"definitely not json", "text/plain")
+        elif mode == "truncated":
+            self._send(200, b'{"response": {"valor_total": 12')
+        elif mode == "cut":
+            # Promises more bytes than it sends, then closes: a broken stream.
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", "500")
+            self.end_headers()
+            self.wfile.write(b'{"response": {')
+            self.wfile.flush()
+            self.close_connection = True
+        elif mode == "empty":
+            self._send(200, b"")
+        elif mode == "json-array":
+            self._send(200, b"[1, 2, 3]")
+        elif mode.startswith("status-"):
+            self._send(int(mode.split("-", 1)[1]), b"")
+        elif mode.startswith("retry-"):
+            value = mode.split("-", 1)[1]
+            self.send_response(429)
+            self.send_header("Retry-After", "Wed, 21 Oct 2015 07:28:00 GMT" if value == "date" else value)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+        else:
+            self._send(404, b"unknown mode", "text/plain")
+
+    def _send(self, status: int, body: bytes, content_type: str = "application/json") -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_PATCH = do_POST = _answer
+
+
+@pytest.fixture
+def broken_server() -> Iterator[str]:
+    """Base URL of a local server that answers garbage; append the mode: f"{broken_server}/html"."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _BrokenHandler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()

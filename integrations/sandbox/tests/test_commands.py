@@ -1,0 +1,145 @@
+"""sandbox_seed and sandbox_pagarme_send."""
+
+import http.server
+import io
+import json
+import threading
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+from django.core.management import CommandError, call_command
+from stdnum.br import cnpj, cpf
+
+from integrations.brasilapi.services import cnpj_lookup
+from integrations.bubble.client import get_bubble_client
+from integrations.documents import InvalidDocument, document_validate
+from integrations.pagarme.events import event_parse
+from integrations.pagarme.signature import signature_is_valid
+from integrations.sandbox.fake_brasilapi.models import FakeCompany
+from integrations.sandbox.fake_bubble.models import FakeThing
+from integrations.sandbox.seed import customer_id, order_id
+
+
+def _seed() -> str:
+    out = io.StringIO()
+    call_command("sandbox_seed", stdout=out)
+    return out.getvalue()
+
+
+@pytest.mark.django_db
+def test_seed_is_idempotent_and_says_what_it_created():
+    first = _seed()
+    counts = (FakeThing.objects.count(), FakeCompany.objects.count())
+    second = _seed()
+    assert counts == (FakeThing.objects.count(), FakeCompany.objects.count()) == (21, 6)
+    assert first == second
+    assert order_id(7) in first and "BILLING_HOLD_THRESHOLD" in first and "BAIXADA" in first
+    assert "requer aprovação" in first
+
+
+@pytest.mark.django_db
+def test_seeded_documents_are_valid_except_the_deliberately_invalid_one():
+    _seed()
+    kinds = {"PF": 0, "PJ": 0}
+    invalid = []
+    for thing in FakeThing.objects.filter(type_name="cliente"):
+        try:
+            kinds[document_validate(thing.data["documento"])[1]] += 1
+        except InvalidDocument:
+            invalid.append(thing.data["nome"])
+    assert invalid == ["Cliente Com CPF Inválido"]
+    assert kinds == {"PF": 2, "PJ": 7}
+    assert all(cnpj.is_valid(c.cnpj) for c in FakeCompany.objects.all())
+    assert FakeCompany.objects.filter(cnpj="12ABC34501DE35").exists()  # an alphanumeric CNPJ
+    assert not cpf.is_valid("12345678900")
+
+
+@pytest.mark.django_db
+def test_seed_refuses_without_sandbox_unless_forced(settings):
+    settings.SANDBOX = False
+    with pytest.raises(CommandError):
+        call_command("sandbox_seed", stdout=io.StringIO())
+    call_command("sandbox_seed", "--force", stdout=io.StringIO())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_seeded_data_is_readable_through_the_real_clients(fake_bubble, fake_brasilapi, settings):
+    settings.BRASILAPI_RATE_PER_SECOND = 1000.0
+    _seed()
+    client = get_bubble_client()
+    big = client.get_order(order_id(7))
+    assert big.amount >= settings.BILLING_HOLD_THRESHOLD
+    approval = client.get_customer(customer_id(4))
+    assert approval.requires_approval is True
+    baixada = client.get_customer(client.get_order(order_id(5)).customer_id)
+    company = cnpj_lookup(cnpj=baixada.document)
+    assert (company.situacao_cadastral, company.is_active) == ("BAIXADA", False)
+    assert cnpj_lookup(cnpj=client.get_customer(customer_id(7)).document).is_active
+
+
+class _Recorder(http.server.BaseHTTPRequestHandler):
+    received: list = []
+
+    def log_message(self, *args):
+        pass
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        type(self).received.append((dict(self.headers), body))
+        answer = b'{"ok": true}'
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(answer)))
+        self.end_headers()
+        self.wfile.write(answer)
+
+
+@pytest.fixture
+def receiver():
+    _Recorder.received = []
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/webhooks/pagarme", _Recorder.received
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.django_db
+def test_pagarme_send_posts_a_signed_v5_event_and_prints_the_answer(receiver, settings):
+    settings.PAGARME_WEBHOOK_SECRET = "whsec-test"
+    url, received = receiver
+    _seed()
+    out = io.StringIO()
+    call_command("sandbox_pagarme_send", order_id(2), "--type", "charge.paid", "--url", url, "--event-id", "hook_demo",
+                 "--occurred-at", "2026-11-20T10:00:00Z", "--times", "2", stdout=out)
+    assert out.getvalue().count('HTTP 200 {"ok": true}') == 2
+    (headers1, body1), (headers2, body2) = received
+    assert body1 == body2 and headers1["X-Hub-Signature"] == headers2["X-Hub-Signature"]  # a true duplicate
+    assert headers1["X-Hub-Signature"].startswith("sha256=")
+    assert signature_is_valid(raw_body=body1, header=headers1["X-Hub-Signature"], secret="whsec-test")
+    event = event_parse(json.loads(body1))
+    assert (event.event_id, event.type, event.status, event.bubble_order_id) == ("hook_demo", "charge.paid", "paid", order_id(2))
+    assert event.amount == Decimal("1200.00")  # the order's value in the fake Bubble
+    assert event.occurred_at == datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
+
+
+@pytest.mark.django_db
+def test_pagarme_send_sha1_and_bad_signature_options(receiver, settings):
+    settings.PAGARME_WEBHOOK_SECRET = "whsec-test"
+    url, received = receiver
+    call_command("sandbox_pagarme_send", "1x1", "--type", "charge.refunded", "--algorithm", "sha1", "--amount", "10.00",
+                 "--url", url, stdout=io.StringIO())
+    call_command("sandbox_pagarme_send", "1x1", "--bad-signature", "--url", url, stdout=io.StringIO())
+    (sha1_headers, sha1_body), (bad_headers, bad_body) = received
+    assert sha1_headers["X-Hub-Signature"].startswith("sha1=")
+    assert signature_is_valid(raw_body=sha1_body, header=sha1_headers["X-Hub-Signature"], secret="whsec-test")
+    assert event_parse(json.loads(sha1_body)).status == "refunded"
+    assert not signature_is_valid(raw_body=bad_body, header=bad_headers["X-Hub-Signature"], secret="whsec-test")
+
+
+def test_pagarme_send_reports_an_unreachable_url(settings):
+    settings.PAGARME_WEBHOOK_SECRET = "x"
+    with pytest.raises(CommandError, match="falha ao enviar"):
+        call_command("sandbox_pagarme_send", "1x1", "--amount", "1", "--url", "http://127.0.0.1:9/webhooks/pagarme",
+                     "--timeout", "1", stdout=io.StringIO())
