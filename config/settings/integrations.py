@@ -86,7 +86,9 @@ PAGARME_WEBHOOK_SECRET = env.str("PAGARME_WEBHOOK_SECRET", default="sandbox-paga
 BILLING_DAY = env.int("BILLING_DAY", default=25)
 BILLING_HOLD_THRESHOLD = Decimal(env.str("BILLING_HOLD_THRESHOLD", default="50000.00"))
 # Omie answers REDUNDANT to the same consult of one OS within 60 s: reads of one OS are spaced by this.
-BILLING_SAME_OS_MIN_INTERVAL_SECONDS = env.float("BILLING_SAME_OS_MIN_INTERVAL_SECONDS", default=float(OMIE_REDUNDANT_DEFAULT_SECONDS or 60))
+BILLING_SAME_OS_MIN_INTERVAL_SECONDS = env.float(
+    "BILLING_SAME_OS_MIN_INTERVAL_SECONDS", default=float(OMIE_REDUNDANT_DEFAULT_SECONDS or 60)
+)
 # The NFS-e takes seconds to minutes at the city hall; the first StatusOS waits this long after FaturarOS.
 BILLING_FIRST_POLL_SECONDS = env.float("BILLING_FIRST_POLL_SECONDS", default=60.0)
 # Bounded backoff of polls and retries: base × 2^n, capped.
