@@ -38,7 +38,62 @@ def _actions(order: Order) -> list[TimelineEntry]:
     ]
 
 
-SOURCES = [_actions]
+def _omie_calls(order: Order) -> list[TimelineEntry]:
+    from integrations.omie.models import OmieCall
+
+    calls = OmieCall.objects.filter(order_id=order.pk).order_by("-created_at")[:MAX_PER_SOURCE]
+    return [
+        TimelineEntry(
+            when=c.created_at,
+            source="Omie",
+            title=f"{c.call} → {c.get_outcome_display()}" + (f" (HTTP {c.http_status})" if c.http_status else ""),
+            outcome="ok" if c.outcome == "ok" else "error",
+            detail=" ".join(filter(None, [c.fault_code, c.fault_message])) + f" · {c.duration_ms} ms",
+        )
+        for c in calls
+    ]
+
+
+def _writebacks(order: Order) -> list[TimelineEntry]:
+    from integrations.bubble.models import BubbleWriteback
+
+    rows = BubbleWriteback.objects.filter(order_id=order.pk).order_by("-created_at")[:MAX_PER_SOURCE]
+    outcome = {"DONE": "ok", "DEAD": "error"}
+    return [
+        TimelineEntry(
+            when=w.delivered_at or w.updated_at,
+            source="Bubble",
+            title=f"atualização do {w.get_thing_display()} — {w.get_status_display()}",
+            outcome=outcome.get(w.status, ""),
+            detail=(f"{w.attempts} tentativa(s). " if w.attempts else "") + (w.last_error or ""),
+            data=dict(w.fields),
+        )
+        for w in rows
+    ]
+
+
+def _task_results(order: Order) -> list[TimelineEntry]:
+    from django_celery_results.models import TaskResult
+
+    # Tasks take the order's id as their first argument or as order_id (orders/, billing/ tasks).
+    results = (
+        TaskResult.objects.filter(task_name__regex=r"^(orders|billing)\.")
+        .filter(task_args__in=[f"({order.pk},)", f"[{order.pk}]"])
+        .order_by("-date_created")[:MAX_PER_SOURCE]
+    )
+    return [
+        TimelineEntry(
+            when=r.date_done or r.date_created,
+            source="Tarefa",
+            title=f"{r.task_name} — {r.status}",
+            outcome={"SUCCESS": "ok", "FAILURE": "error"}.get(r.status, ""),
+            detail=(r.result or "")[:300] if r.status == "FAILURE" else "",
+        )
+        for r in results
+    ]
+
+
+SOURCES = [_actions, _omie_calls, _writebacks, _task_results]
 
 
 def order_timeline(*, order: Order) -> list[TimelineEntry]:

@@ -31,13 +31,24 @@ OMIE_RATE_PER_METHOD_PER_MINUTE = env.int("OMIE_RATE_PER_METHOD_PER_MINUTE", def
 OMIE_RATE_PER_KEY_PER_MINUTE = env.int("OMIE_RATE_PER_KEY_PER_MINUTE", default=800)
 OMIE_WRITE_CONCURRENCY = env.int("OMIE_WRITE_CONCURRENCY", default=1)
 OMIE_READ_CONCURRENCY = env.int("OMIE_READ_CONCURRENCY", default=3)
+# Bursts on top of the per-minute rates: calls in any 60 s window stay ≤ burst + rate
+# (10 + 200 = 210 < Omie's 240 per method; 40 + 800 = 840 < 960 per key).
+OMIE_RATE_BURST_PER_METHOD = env.int("OMIE_RATE_BURST_PER_METHOD", default=10)
+OMIE_RATE_BURST_PER_KEY = env.int("OMIE_RATE_BURST_PER_KEY", default=40)
+# A lease outlives its holder by at most this; it must cover the connect + read timeouts.
 OMIE_LEASE_SECONDS = env.int("OMIE_LEASE_SECONDS", default=60)
+# How soon a caller that found every lease of a method taken tries again (leases free in ~1 call).
+OMIE_LEASE_RETRY_SECONDS = env.float("OMIE_LEASE_RETRY_SECONDS", default=0.5)
+# Client-1880 / Client-1100 without a time: another call of that method was running at Omie.
+OMIE_CONCURRENT_RETRY_SECONDS = env.float("OMIE_CONCURRENT_RETRY_SECONDS", default=5.0)
 # Omie bans a method after 10 errors; we pause it ourselves after this many within the window.
 OMIE_ERROR_BUDGET = env.int("OMIE_ERROR_BUDGET", default=6)
 OMIE_ERROR_WINDOW_SECONDS = env.int("OMIE_ERROR_WINDOW_SECONDS", default=600)
 OMIE_ERROR_PAUSE_SECONDS = env.int("OMIE_ERROR_PAUSE_SECONDS", default=600)
 OMIE_RATE_LIMITED_PAUSE_SECONDS = env.int("OMIE_RATE_LIMITED_PAUSE_SECONDS", default=60)
 OMIE_BAN_DEFAULT_SECONDS = env.int("OMIE_BAN_DEFAULT_SECONDS", default=1800)
+# An id-keyed call (same method, same id) is not sent again within this many seconds: Omie would
+# answer REDUNDANT and count an error. 0 turns the guard off (REDUNDANT answers still pause the id).
 OMIE_REDUNDANT_DEFAULT_SECONDS = env.int("OMIE_REDUNDANT_DEFAULT_SECONDS", default=60)
 OMIE_CALL_RETENTION_DAYS = env.int("OMIE_CALL_RETENTION_DAYS", default=90)
 

@@ -65,3 +65,44 @@ def test_dashboard_shows_counts_failures_and_the_next_billing_run(superuser_clie
     assert "Próximo faturamento" in html
     assert "R$ 300,30" in html
     assert 'href="orders/order/?sync_status__exact=FAILED"' in html
+
+
+def test_dashboard_shows_omie_throttle_and_dead_writebacks(superuser_client):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from integrations.bubble.models import BubbleWriteback
+
+    BubbleWriteback.objects.create(
+        thing="order", bubble_id=BUBBLE_ID, fields={"status_pedido": "Sincronizado"}, status="DEAD",
+        give_up_at=timezone.now() - timedelta(hours=1), last_error="HTTP 401",
+    )
+    html = superuser_client.get("/admin/").content.decode()
+    assert "Omie: consumo da API" in html
+    assert "Atualizações para o Bubble" in html and "bubble/bubblewriteback/?status__exact=DEAD" in html
+
+
+def test_dashboard_survives_redis_being_down(superuser_client, settings):
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"
+    response = superuser_client.get("/admin/")
+    assert response.status_code == 200
+    assert "Próximo faturamento" in response.content.decode()
+
+
+def test_order_page_timeline_merges_actions_omie_calls_and_writebacks(superuser_client):
+    from django.utils import timezone
+
+    from integrations.bubble.models import BubbleWriteback
+    from integrations.omie.models import OmieCall
+
+    order = Order.objects.create(bubble_id=BUBBLE_ID)
+    action_log_record(actor="bubble:ops@example.com", action="sync_trigger", outcome="ok", order=order, message="gatilho")
+    OmieCall.objects.create(call="IncluirOS", order_id=order.pk, outcome="ok", http_status=200, duration_ms=120)
+    BubbleWriteback.objects.create(
+        thing="order", bubble_id=BUBBLE_ID, fields={"status_pedido": "Sincronizado"}, status="DONE", order_id=order.pk,
+        give_up_at=timezone.now(), delivered_at=timezone.now(),
+    )
+    html = superuser_client.get(f"/admin/orders/order/{order.pk}/change/").content.decode()
+    assert "IncluirOS" in html and "gatilho" in html and "Sincronizado" in html
+    assert "3 eventos" in html

@@ -1,0 +1,23 @@
+"""The Omie calls this project makes, where each one lives, and which are writes.
+
+Writes get one concurrency lease per (app key, method); Omie does not support simultaneous
+insert/update requests of one method (reference/omie.md §3.2). Billing and cancelling live on
+``servicos/osp/``, not ``servicos/os/``.
+"""
+
+ENDPOINTS: dict[str, str] = {
+    "UpsertCliente": "geral/clientes/",
+    "ConsultarCliente": "geral/clientes/",
+    "IncluirOS": "servicos/os/",
+    "ConsultarOS": "servicos/os/",
+    "StatusOS": "servicos/os/",
+    "ListarOS": "servicos/os/",
+    "FaturarOS": "servicos/osp/",
+    "CancelarOS": "servicos/osp/",
+    "ReenviarOS": "servicos/osp/",
+    "ListarNFSEs": "servicos/nfse/",
+}
+
+WRITE_CALLS = frozenset({"UpsertCliente", "IncluirOS", "FaturarOS", "CancelarOS", "ReenviarOS"})
+READ_CALLS = frozenset(ENDPOINTS) - WRITE_CALLS
+ALL_CALLS = tuple(ENDPOINTS)

@@ -1,0 +1,302 @@
+"""The Omie client: every call goes through the central throttle, is classified and is recorded.
+
+Use ``get_omie_client()``; each method returns a typed record or raises an ``OmieError`` that says
+whether retrying can help (see errors.py). ``OmieNotNow`` means "call again in ``retry_after`` s":
+Celery tasks turn it into ``self.retry(countdown=exc.retry_after)``; nothing here ever sleeps.
+
+Recoveries done here, so callers don't repeat them:
+- IncluirOS answered "já cadastrada" (or REDUNDANT) → ConsultarOS by ``cCodIntOS``; the existing OS
+  is returned (``already_existed=True``).
+- A REDUNDANT answer to a write → consult by the integration key to learn whether it happened
+  (UpsertCliente → ConsultarCliente, FaturarOS → ``cFaturada``, CancelarOS → ``cCancelada``);
+  when it cannot be told, ``OmieNotNow(outcome_unknown=True)``.
+- ListarOS/ListarNFSEs past the last page (Client-5113) → an empty page.
+Call it outside database transactions: the call log row must survive the caller's rollback.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from typing import Any, NoReturn
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.db import DatabaseError
+
+from common.logging import redact
+from integrations.http import build_session, json_or_none, send
+from integrations.omie.calls import ENDPOINTS, WRITE_CALLS
+from integrations.omie.classify import classify
+from integrations.omie.errors import (
+    OmieBusinessError,
+    OmieDuplicate,
+    OmieError,
+    OmieNotFound,
+    OmieNotNow,
+    OmieTransientError,
+)
+from integrations.omie.throttle import OmieThrottle, ThrottleLimits, get_redis
+from integrations.omie.types import (
+    CallClass,
+    ClienteInfo,
+    NfsePage,
+    NfseStatus,
+    OSCreated,
+    OSInfo,
+    OSPage,
+    Outcome,
+    UpsertClienteResult,
+)
+from integrations.omie.wire import NFSE_FILTERS, OS_FILTERS, dumps, list_filters, nfse_info, nfse_status, os_info
+
+logger = logging.getLogger(__name__)
+
+class OmieClient:
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        app_key: str,
+        app_secret: str,
+        timeout: tuple[float, float],
+        throttle: OmieThrottle,
+    ) -> None:
+        if throttle.limits.lease_seconds < timeout[0] + timeout[1]:
+            raise ImproperlyConfigured("OMIE_LEASE_SECONDS must cover OMIE_CONNECT_TIMEOUT + OMIE_READ_TIMEOUT")
+        self.base_url = base_url if base_url.endswith("/") else base_url + "/"
+        self.app_key = app_key
+        self.app_secret = app_secret
+        self.timeout = timeout
+        self.throttle = throttle
+        self.session = build_session("omie")
+
+    # customers ----------------------------------------------------------------------------------
+    def upsert_cliente(
+        self, *, codigo_cliente_integracao: str, cliente: dict, order_id: int | None = None
+    ) -> UpsertClienteResult:
+        param = {**cliente, "codigo_cliente_integracao": codigo_cliente_integracao}
+        outcome = self._call("UpsertCliente", param, key=codigo_cliente_integracao, order_id=order_id)
+        if outcome.cls == CallClass.OK:
+            body = outcome.body
+            return UpsertClienteResult(
+                codigo_cliente_omie=int(body["codigo_cliente_omie"]),
+                codigo_cliente_integracao=str(body.get("codigo_cliente_integracao") or codigo_cliente_integracao),
+                message=str(body.get("descricao_status", "")),
+            )
+        if outcome.cls == CallClass.REDUNDANT:
+            info = self._confirm("UpsertCliente", outcome, lambda: self.consultar_cliente(
+                codigo_cliente_integracao=codigo_cliente_integracao, order_id=order_id))
+            if info is not None:
+                return UpsertClienteResult(info.codigo_cliente_omie, codigo_cliente_integracao, "confirmado por consulta")
+            raise self._not_now("UpsertCliente", outcome, outcome_unknown=False)
+        self._raise("UpsertCliente", outcome)
+
+    def consultar_cliente(self, *, codigo_cliente_integracao: str, order_id: int | None = None) -> ClienteInfo | None:
+        param = {"codigo_cliente_integracao": codigo_cliente_integracao}
+        outcome = self._call("ConsultarCliente", param, key=codigo_cliente_integracao, order_id=order_id)
+        if outcome.cls == CallClass.NOT_FOUND:
+            return None
+        if outcome.cls != CallClass.OK:
+            self._raise("ConsultarCliente", outcome)
+        body = outcome.body
+        return ClienteInfo(
+            codigo_cliente_omie=int(body["codigo_cliente_omie"]),
+            codigo_cliente_integracao=str(body.get("codigo_cliente_integracao") or codigo_cliente_integracao),
+            razao_social=str(body.get("razao_social", "")),
+            email=str(body.get("email", "")),
+            raw=body,
+        )
+
+    # service orders -----------------------------------------------------------------------------
+    def incluir_os(self, *, os_payload: dict, order_id: int | None = None) -> OSCreated:
+        c_cod_int_os = str(os_payload["Cabecalho"]["cCodIntOS"])
+        outcome = self._call("IncluirOS", os_payload, key=c_cod_int_os, order_id=order_id)
+        if outcome.cls == CallClass.OK:
+            body = outcome.body
+            return OSCreated(n_cod_os=int(body["nCodOS"]), c_num_os=str(body.get("cNumOS", "")), c_cod_int_os=c_cod_int_os)
+        if outcome.cls in {CallClass.DUPLICATE, CallClass.REDUNDANT}:
+            # "Already created" is the answer we wanted: read the OS back instead of failing.
+            info = self._confirm("IncluirOS", outcome, lambda: self.consultar_os(c_cod_int_os=c_cod_int_os, order_id=order_id))
+            if info is not None:
+                return OSCreated(n_cod_os=info.n_cod_os, c_num_os=info.c_num_os, c_cod_int_os=c_cod_int_os, already_existed=True)
+            if outcome.cls == CallClass.REDUNDANT:
+                raise self._not_now("IncluirOS", outcome, outcome_unknown=False)
+        self._raise("IncluirOS", outcome)
+
+    def consultar_os(self, *, c_cod_int_os: str, order_id: int | None = None) -> OSInfo | None:
+        outcome = self._call("ConsultarOS", {"cCodIntOS": c_cod_int_os}, key=c_cod_int_os, order_id=order_id)
+        if outcome.cls == CallClass.NOT_FOUND:
+            return None
+        if outcome.cls != CallClass.OK:
+            self._raise("ConsultarOS", outcome)
+        return os_info(outcome.body)
+
+    def status_os(self, *, c_cod_int_os: str, order_id: int | None = None) -> NfseStatus:
+        outcome = self._call("StatusOS", {"cCodIntOS": c_cod_int_os, "lMsg": True}, key=c_cod_int_os, order_id=order_id)
+        if outcome.cls != CallClass.OK:
+            self._raise("StatusOS", outcome)
+        return nfse_status(outcome.body)
+
+    def faturar_os(self, *, c_cod_int_os: str, order_id: int | None = None) -> None:
+        self._os_action("FaturarOS", c_cod_int_os, order_id, done=lambda info: info.faturada)
+
+    def cancelar_os(self, *, c_cod_int_os: str, order_id: int | None = None) -> None:
+        self._os_action("CancelarOS", c_cod_int_os, order_id, done=lambda info: info.cancelada)
+
+    def reenviar_os(self, *, c_cod_int_os: str, order_id: int | None = None) -> None:
+        self._os_action("ReenviarOS", c_cod_int_os, order_id, done=None)
+
+    def _os_action(self, call: str, c_cod_int_os: str, order_id: int | None, *, done: Any) -> None:
+        outcome = self._call(call, {"cCodIntOS": c_cod_int_os}, key=c_cod_int_os, order_id=order_id)
+        if outcome.cls == CallClass.OK:
+            return
+        if outcome.cls == CallClass.REDUNDANT and done is not None:
+            info = self._confirm(call, outcome, lambda: self.consultar_os(c_cod_int_os=c_cod_int_os, order_id=order_id))
+            if info is not None and done(info):
+                return
+            # Consulted: it did not happen, so waiting out the window and sending again is safe.
+            raise self._not_now(call, outcome, outcome_unknown=False)
+        self._raise(call, outcome)
+
+    # lists --------------------------------------------------------------------------------------
+    def listar_os(self, *, pagina: int, registros_por_pagina: int, **filters: Any) -> OSPage:
+        param = {"pagina": pagina, "registros_por_pagina": registros_por_pagina, **list_filters(filters, OS_FILTERS)}
+        outcome = self._call("ListarOS", param, key=None, label=f"pagina={pagina}")
+        if outcome.cls == CallClass.NOT_FOUND:
+            return OSPage(pagina=pagina, total_de_paginas=0, total_de_registros=0, items=[])
+        if outcome.cls != CallClass.OK:
+            self._raise("ListarOS", outcome)
+        body = outcome.body
+        return OSPage(
+            pagina=int(body.get("pagina") or pagina),
+            total_de_paginas=int(body.get("total_de_paginas") or 0),
+            total_de_registros=int(body.get("total_de_registros") or 0),
+            items=[os_info(item) for item in body.get("osCadastro") or []],
+        )
+
+    def listar_nfses(self, *, pagina: int, registros_por_pagina: int, **filters: Any) -> NfsePage:
+        param = {"nPagina": pagina, "nRegPorPagina": registros_por_pagina, **list_filters(filters, NFSE_FILTERS)}
+        outcome = self._call("ListarNFSEs", param, key=None, label=f"pagina={pagina}")
+        if outcome.cls == CallClass.NOT_FOUND:
+            return NfsePage(pagina=pagina, total_de_paginas=0, total_de_registros=0, items=[])
+        if outcome.cls != CallClass.OK:
+            self._raise("ListarNFSEs", outcome)
+        body = outcome.body
+        return NfsePage(
+            pagina=int(body.get("nPagina") or pagina),
+            total_de_paginas=int(body.get("nTotPaginas") or 0),
+            total_de_registros=int(body.get("nTotRegistros") or 0),
+            items=[nfse_info(item) for item in body.get("nfseEncontradas") or []],
+        )
+
+    # the one path every call takes --------------------------------------------------------------
+    def _call(self, call: str, param: dict, *, key: str | None, order_id: int | None = None, label: str = "") -> Outcome:
+        lease = self.throttle.acquire(call, guard_id=key)
+        started = time.monotonic()
+        outcome: Outcome | None = None
+        try:
+            outcome = self._post(call, param)
+        finally:
+            # Never keep a lease past the call, whatever happened (a crash frees it by TTL).
+            self.throttle.finish(lease, outcome or Outcome(CallClass.TRANSIENT, transport="connection"))
+        duration_ms = int((time.monotonic() - started) * 1000)
+        self._record(call, outcome, key=key or label, order_id=order_id, duration_ms=duration_ms)
+        return outcome
+
+    def _post(self, call: str, param: dict) -> Outcome:
+        body = {"call": call, "app_key": self.app_key, "app_secret": self.app_secret, "param": [param]}
+        data = dumps(body).encode()
+        url = f"{self.base_url}{ENDPOINTS[call]}"
+        try:
+            response = send(self.session, "POST", url, timeout=self.timeout, error_class=OmieTransientError,
+                            data=data, headers={"Content-Type": "application/json"})
+        except OmieTransientError as exc:
+            kind = exc.details.get("kind", "connection")
+            # A read timeout may have reached Omie; a refused connection did not.
+            return Outcome(CallClass.TRANSIENT, message=exc.message, transport="timeout" if kind == "timeout" else "connection")
+        return classify(response.status_code, json_or_none(response), response.headers)
+
+    def _record(self, call: str, outcome: Outcome, *, key: str, order_id: int | None, duration_ms: int) -> None:
+        from integrations.omie.models import OmieCall
+
+        message = redact(outcome.message)[:2000]
+        logger.info("omie %s → %s (HTTP %s, %d ms)", call, outcome.cls.value, outcome.http_status, duration_ms)
+        try:
+            OmieCall.objects.create(
+                call=call, integration_key=(key or "")[:100], order_id=order_id, http_status=outcome.http_status,
+                outcome=outcome.cls.value, fault_code=outcome.fault_code[:80], fault_message=message,
+                duration_ms=duration_ms, request_id=outcome.request_id[:80],
+            )
+        except DatabaseError:
+            # The answer matters more than its log line: an IncluirOS that succeeded must not fail here.
+            logger.exception("could not record the Omie call %s", call)
+
+    # outcomes → results or errors ---------------------------------------------------------------
+    def _confirm(self, call: str, outcome: Outcome, consult: Any) -> Any:
+        """Runs the consult that tells whether a write happened; a consult that cannot run now
+        leaves the outcome unknown."""
+        try:
+            return consult()
+        except OmieNotNow as exc:
+            wait = max(exc.retry_after or 0, outcome.wait_seconds or 0)
+            raise OmieNotNow(f"{call}: resultado incerto; consultar após {int(wait)} s", retry_after=wait,
+                             reason=exc.reason, outcome_unknown=True, call=call) from exc
+
+    def _not_now(self, call: str, outcome: Outcome, *, outcome_unknown: bool) -> OmieNotNow:
+        lim = self.throttle.limits
+        reason = outcome.cls.value
+        if outcome.cls == CallClass.RATE_LIMITED:
+            wait = max(lim.rate_limited_pause_seconds, outcome.wait_seconds or 0)
+        elif outcome.cls == CallClass.BANNED:
+            wait = outcome.wait_seconds or lim.ban_default_seconds
+        elif outcome.cls == CallClass.CONCURRENT:
+            wait = (outcome.wait_seconds or lim.concurrent_retry_seconds) * random.uniform(1.0, 1.5)
+        else:  # REDUNDANT
+            wait = outcome.wait_seconds or max(lim.redundant_seconds, 60)
+        return OmieNotNow(redact(f"{call}: {outcome.message}"), retry_after=wait, reason=reason, outcome_unknown=outcome_unknown,
+                          call=call, fault_code=outcome.fault_code, outcome=outcome.cls.value, status=outcome.http_status)
+
+    def _raise(self, call: str, outcome: Outcome) -> NoReturn:
+        kw: dict[str, Any] = {
+            "call": call, "fault_code": outcome.fault_code, "outcome": outcome.cls.value, "status": outcome.http_status,
+        }
+        message = redact(outcome.message) or f"Omie: {outcome.cls.label}"
+        cls = outcome.cls
+        if cls in {CallClass.RATE_LIMITED, CallClass.BANNED, CallClass.CONCURRENT, CallClass.REDUNDANT}:
+            raise self._not_now(call, outcome, outcome_unknown=cls == CallClass.REDUNDANT and call in WRITE_CALLS)
+        if cls == CallClass.DUPLICATE:
+            raise OmieDuplicate(message, existing_id=outcome.existing_id, **kw)
+        if cls == CallClass.NOT_FOUND:
+            raise OmieNotFound(message, **kw)
+        if cls == CallClass.BUSINESS:
+            raise OmieBusinessError(message, **kw)
+        if cls == CallClass.TRANSIENT:
+            raise OmieTransientError(message, **kw)
+        raise OmieError(f"{call}: resposta inesperada", **kw)
+
+
+_clients: dict[tuple, OmieClient] = {}
+
+
+def get_omie_client() -> OmieClient:
+    """The client for the current settings (one per configuration and process, sessions reused)."""
+    limits = ThrottleLimits.from_settings()
+    timeout = (float(settings.OMIE_CONNECT_TIMEOUT), float(settings.OMIE_READ_TIMEOUT))
+    key = (settings.OMIE_BASE_URL, settings.OMIE_APP_KEY, settings.OMIE_APP_SECRET, timeout, limits, settings.REDIS_URL)
+    client = _clients.get(key)
+    if client is None:
+        throttle = OmieThrottle(client=get_redis(), app_key=settings.OMIE_APP_KEY, limits=limits)
+        client = OmieClient(base_url=settings.OMIE_BASE_URL, app_key=settings.OMIE_APP_KEY,
+                            app_secret=settings.OMIE_APP_SECRET, timeout=timeout, throttle=throttle)
+        close_clients()  # settings changed (tests, reloads): drop the old sessions
+        _clients[key] = client
+    return client
+
+
+def close_clients() -> None:
+    """Closes every cached client's HTTP connections."""
+    for client in _clients.values():
+        client.session.close()
+    _clients.clear()

@@ -1,0 +1,131 @@
+"""Builds Omie's parameter objects from plain values: nothing outside this package spells Omie's
+field names. Shapes follow the recorded IncluirOS / UpsertCliente exchanges (reference/omie.md §2).
+
+Amounts stay ``Decimal`` here; the client writes them as JSON numbers with the exact same digits.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from decimal import Decimal
+
+from django.conf import settings
+from stdnum.br import cnpj, cpf
+
+# Omie's field lengths for the customer record; longer values are refused.
+_MAX = {"razao_social": 60, "nome_fantasia": 100, "endereco": 60, "endereco_numero": 10, "bairro": 60, "cidade": 40}
+
+
+def omie_date(value: date) -> str:
+    return value.strftime("%d/%m/%Y")
+
+
+def document_kind(document: str) -> str:
+    """"PF" for an 11-digit CPF, "PJ" otherwise (CNPJ, numeric or alphanumeric)."""
+    return "PF" if len(_compact(document)) == 11 else "PJ"
+
+
+def cliente_payload(
+    *,
+    codigo_cliente_integracao: str,
+    razao_social: str,
+    nome_fantasia: str | None = None,
+    email: str,
+    document: str,
+    phone: str | None = None,
+    cep: str | None = None,
+    street: str | None = None,
+    number: str | None = None,
+    district: str | None = None,
+    city: str | None = None,
+    state: str | None = None,
+) -> dict:
+    """The UpsertCliente parameter, keyed by ``codigo_cliente_integracao`` (the Bubble customer id)."""
+    doc = _compact(document)
+    is_pf = len(doc) == 11
+    payload: dict = {
+        "codigo_cliente_integracao": codigo_cliente_integracao,
+        "razao_social": _cut("razao_social", razao_social),
+        "nome_fantasia": _cut("nome_fantasia", nome_fantasia or razao_social),
+        "cnpj_cpf": _format_document(doc),
+        "email": email.strip(),
+        "pessoa_fisica": "S" if is_pf else "N",
+    }
+    if phone:
+        digits = re.sub(r"\D", "", phone)
+        if digits.startswith("55") and len(digits) > 11:
+            digits = digits[2:]
+        if len(digits) >= 10:
+            payload["telefone1_ddd"] = digits[:2]
+            payload["telefone1_numero"] = digits[2:]
+    optional = {
+        "cep": re.sub(r"\D", "", cep or ""),
+        "endereco": _cut("endereco", street or ""),
+        "endereco_numero": _cut("endereco_numero", number or ""),
+        "bairro": _cut("bairro", district or ""),
+        "cidade": _cut("cidade", city or ""),
+        "estado": (state or "").strip().upper()[:2],
+    }
+    payload.update({key: value for key, value in optional.items() if value})
+    return payload
+
+
+def os_payload(
+    *,
+    c_cod_int_os: str,
+    codigo_cliente_omie: int,
+    amount: Decimal,
+    description: str,
+    lc116_code: str,
+    email: str,
+    forecast: date,
+) -> dict:
+    """The IncluirOS parameter: one service line, the account's category, bank account and city."""
+    value = Decimal(amount).quantize(Decimal("0.01"))
+    additional: dict = {
+        "cCidPrestServ": settings.OMIE_CIDADE_PRESTACAO,
+        "cCodCateg": settings.OMIE_CODIGO_CATEGORIA,
+    }
+    if settings.OMIE_CONTA_CORRENTE:
+        additional["nCodCC"] = settings.OMIE_CONTA_CORRENTE
+    return {
+        "Cabecalho": {
+            "cCodIntOS": c_cod_int_os,
+            "cEtapa": settings.OMIE_ETAPA_OS,
+            "dDtPrevisao": omie_date(forecast),
+            "nCodCli": int(codigo_cliente_omie),
+            "nQtdeParc": 1,
+            "nValorTotal": value,
+        },
+        "Departamentos": [],
+        "Email": {"cEnvBoleto": "N", "cEnvLink": "N", "cEnviarPara": email.strip()},
+        "InformacoesAdicionais": additional,
+        "Observacoes": {"cObsOS": f"Pedido Bubble {c_cod_int_os}"},
+        "ServicosPrestados": [
+            {
+                "cCodServLC116": lc116_code,
+                "cDescServ": description,
+                "cRetemISS": "N",
+                "cTribServ": "01",
+                "nQtde": 1,
+                "nValUnit": value,
+            }
+        ],
+    }
+
+
+def _compact(document: str) -> str:
+    return re.sub(r"[^0-9A-Za-z]", "", document or "").upper()
+
+
+def _format_document(doc: str) -> str:
+    if len(doc) == 11 and cpf.is_valid(doc):
+        return cpf.format(doc)
+    if len(doc) == 14 and cnpj.is_valid(doc):
+        return cnpj.format(doc)
+    return doc  # Omie refuses it with its own message; the sync validates documents before this
+
+
+def _cut(field: str, value: str) -> str:
+    return (value or "").strip()[: _MAX[field]]

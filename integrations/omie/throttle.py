@@ -1,0 +1,365 @@
+"""The central Omie throttle: one state in Redis, shared by every web and worker process (SPEC §6).
+
+Per (app key, method): a token bucket, concurrency leases (1 for writes, 3 for reads), an error
+budget and a pause/ban registry; per app key: a token bucket. Per (app key, method, id): a guard
+that keeps the same id from being sent twice within Omie's REDUNDANT window.
+
+Invariants, all enforced inside Lua scripts (atomic in Redis, clocked by Redis' TIME so hosts
+with skewed clocks agree):
+- calls of a method in any window of W seconds ≤ burst + rate × W (10 + 200/min by default, so at
+  most 210 in any minute against Omie's 240);
+- at most ``concurrency`` calls of a method are in flight; a lease whose holder died expires after
+  ``lease_seconds`` (which must cover the HTTP timeouts, so a live holder never loses it);
+- a paused method is not called before the pause ends, by anyone; pauses only ever grow;
+- the error budget pauses a method when ``budget`` errors fell in the window; with at most
+  ``read_concurrency`` calls in flight, Omie sees at most budget + 2 = 8 errors before we stop,
+  below its 10-errors ban (this assumes Omie's undocumented counting window ≤ ours).
+Nobody sleeps holding a lease: ``acquire`` either grants one or raises ``OmieNotNow``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+import redis
+from django.conf import settings
+from django.utils import timezone
+
+from integrations.omie.calls import ALL_CALLS, WRITE_CALLS
+from integrations.omie.errors import OmieNotNow, OmieTransientError
+from integrations.omie.types import CallClass, Outcome
+
+# KEYS: pause, leases, method bucket, key bucket, guard
+# ARGV: token, lease_ms, concurrency, method rate/ms, method capacity, key rate/ms, key capacity, has_guard
+_ACQUIRE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local p = redis.call('HMGET', KEYS[1], 'until', 'reason')
+if p[1] and tonumber(p[1]) > now then
+  return {0, p[2] or 'paused', tonumber(p[1]) - now}
+end
+if ARGV[8] == '1' then
+  local pt = redis.call('PTTL', KEYS[5])
+  if pt > 0 then return {0, 'redundant', pt} end
+end
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[3]) then
+  local first = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
+  return {0, 'concurrency', tonumber(first[2]) - now}
+end
+local function level(key, rate, cap)
+  local v = redis.call('HMGET', key, 'tokens', 'ts')
+  if not v[1] then return cap end
+  return math.min(cap, tonumber(v[1]) + math.max(0, now - tonumber(v[2])) * rate)
+end
+local mrate, mcap = tonumber(ARGV[4]), tonumber(ARGV[5])
+local krate, kcap = tonumber(ARGV[6]), tonumber(ARGV[7])
+local mt = level(KEYS[3], mrate, mcap)
+local kt = level(KEYS[4], krate, kcap)
+if mt < 1 or kt < 1 then
+  local wait = 0
+  if mt < 1 then wait = (1 - mt) / mrate end
+  if kt < 1 then wait = math.max(wait, (1 - kt) / krate) end
+  return {0, 'rate', math.ceil(wait)}
+end
+redis.call('HSET', KEYS[3], 'tokens', tostring(mt - 1), 'ts', now)
+redis.call('PEXPIRE', KEYS[3], math.ceil(mcap / mrate) + 1000)
+redis.call('HSET', KEYS[4], 'tokens', tostring(kt - 1), 'ts', now)
+redis.call('PEXPIRE', KEYS[4], math.ceil(kcap / krate) + 1000)
+redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), ARGV[1])
+redis.call('PEXPIRE', KEYS[2], tonumber(ARGV[2]) + 1000)
+if ARGV[8] == '1' then redis.call('SET', KEYS[5], 'inflight', 'PX', ARGV[2]) end
+return {1, 'ok', 0}
+"""
+
+# KEYS: leases, errors, pause, guard
+# ARGV: token, count_error, error_window_ms, budget, error_pause_ms, pause_ms, pause_reason, guard_mode, guard_ms, nonce
+_FINISH = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREM', KEYS[1], ARGV[1])
+local function pause(ms, reason)
+  local cur = tonumber(redis.call('HGET', KEYS[3], 'until') or '0')
+  local u = now + ms
+  if u > cur then
+    redis.call('HSET', KEYS[3], 'until', u, 'reason', reason, 'since', now)
+    redis.call('PEXPIRE', KEYS[3], math.ceil(ms) + 60000)
+  end
+end
+if tonumber(ARGV[6]) > 0 then pause(tonumber(ARGV[6]), ARGV[7]) end
+local n = 0
+if ARGV[2] == '1' then
+  local window = tonumber(ARGV[3])
+  redis.call('ZADD', KEYS[2], now, now .. ':' .. ARGV[10])
+  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - window)
+  redis.call('PEXPIRE', KEYS[2], window + 1000)
+  local budget = tonumber(ARGV[4])
+  n = redis.call('ZCARD', KEYS[2])
+  if n >= budget then
+    -- until the window holds fewer than `budget` errors again, and never less than the pause
+    local oldest = redis.call('ZRANGE', KEYS[2], n - budget, n - budget, 'WITHSCORES')
+    pause(math.max(tonumber(ARGV[5]), tonumber(oldest[2]) + window - now), 'error_budget')
+  end
+end
+if ARGV[8] == 'set' then
+  redis.call('SET', KEYS[4], 'answered', 'PX', ARGV[9])
+elseif ARGV[8] == 'del' then
+  redis.call('DEL', KEYS[4])
+end
+return n
+"""
+
+# KEYS: pause ; ARGV: pause_ms, reason
+_PAUSE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local cur = tonumber(redis.call('HGET', KEYS[1], 'until') or '0')
+local u = now + tonumber(ARGV[1])
+if u > cur then
+  redis.call('HSET', KEYS[1], 'until', u, 'reason', ARGV[2], 'since', now)
+  redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[1]) + 60000)
+  return u
+end
+return cur
+"""
+
+PAUSE_REASON_LABELS = {
+    "rate": "limite de requisições por minuto",
+    "concurrency": "chamada do mesmo método em andamento",
+    "redundant": "mesmo registro consultado há menos de 60 s",
+    "rate_limited": "Omie respondeu 429",
+    "banned": "Omie bloqueou o método (425)",
+    "error_budget": "orçamento de erros esgotado",
+    "concurrent": "Omie respondeu Client-1880/1100",
+    "manual": "pausado pela operação",
+}
+
+
+@dataclass(frozen=True)
+class ThrottleLimits:
+    rate_per_method_per_minute: float
+    rate_per_key_per_minute: float
+    burst_per_method: int
+    burst_per_key: int
+    write_concurrency: int
+    read_concurrency: int
+    lease_seconds: float
+    lease_retry_seconds: float
+    error_budget: int
+    error_window_seconds: float
+    error_pause_seconds: float
+    rate_limited_pause_seconds: float
+    ban_default_seconds: float
+    redundant_seconds: float
+    concurrent_retry_seconds: float
+
+    @classmethod
+    def from_settings(cls) -> ThrottleLimits:
+        s = settings
+        return cls(
+            rate_per_method_per_minute=s.OMIE_RATE_PER_METHOD_PER_MINUTE,
+            rate_per_key_per_minute=s.OMIE_RATE_PER_KEY_PER_MINUTE,
+            burst_per_method=max(1, s.OMIE_RATE_BURST_PER_METHOD),
+            burst_per_key=max(1, s.OMIE_RATE_BURST_PER_KEY),
+            write_concurrency=s.OMIE_WRITE_CONCURRENCY,
+            read_concurrency=s.OMIE_READ_CONCURRENCY,
+            lease_seconds=s.OMIE_LEASE_SECONDS,
+            lease_retry_seconds=s.OMIE_LEASE_RETRY_SECONDS,
+            error_budget=s.OMIE_ERROR_BUDGET,
+            error_window_seconds=s.OMIE_ERROR_WINDOW_SECONDS,
+            error_pause_seconds=s.OMIE_ERROR_PAUSE_SECONDS,
+            rate_limited_pause_seconds=s.OMIE_RATE_LIMITED_PAUSE_SECONDS,
+            ban_default_seconds=s.OMIE_BAN_DEFAULT_SECONDS,
+            redundant_seconds=s.OMIE_REDUNDANT_DEFAULT_SECONDS,
+            concurrent_retry_seconds=s.OMIE_CONCURRENT_RETRY_SECONDS,
+        )
+
+    def concurrency(self, call: str) -> int:
+        return self.write_concurrency if call in WRITE_CALLS else self.read_concurrency
+
+
+@dataclass(frozen=True)
+class Lease:
+    call: str
+    token: str
+    guard_id: str | None
+
+
+@dataclass(frozen=True)
+class MethodState:
+    call: str
+    is_write: bool
+    paused_until: datetime | None
+    pause_reason: str
+    pause_label: str
+    errors_in_window: int
+    error_budget: int
+    leases_held: int
+    concurrency: int
+    tokens: float
+    capacity: int
+
+
+_clients: dict[str, redis.Redis] = {}
+
+
+def get_redis() -> redis.Redis:
+    url = settings.REDIS_URL
+    if url not in _clients:
+        _clients[url] = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5, health_check_interval=30)
+    return _clients[url]
+
+
+def app_key_id(app_key: str) -> str:
+    """The app key as it appears in Redis keys: a digest, never the key itself."""
+    return hashlib.sha256(app_key.encode()).hexdigest()[:16]
+
+
+class OmieThrottle:
+    def __init__(self, *, client: redis.Redis, app_key: str, limits: ThrottleLimits) -> None:
+        self.redis = client
+        self.limits = limits
+        self.prefix = f"omie:throttle:{app_key_id(app_key)}"
+        self._acquire = client.register_script(_ACQUIRE)
+        self._finish = client.register_script(_FINISH)
+        self._pause = client.register_script(_PAUSE)
+
+    # keys ---------------------------------------------------------------------------------------
+    def _k(self, call: str, part: str) -> str:
+        return f"{self.prefix}:m:{call}:{part}"
+
+    @property
+    def _key_bucket(self) -> str:
+        return f"{self.prefix}:key:bucket"
+
+    def _guard_key(self, call: str, guard_id: str | None) -> str:
+        return self._k(call, f"guard:{guard_id}") if guard_id else self._k(call, "guard:-")
+
+    # operations ---------------------------------------------------------------------------------
+    def acquire(self, call: str, *, guard_id: str | None = None) -> Lease:
+        """A lease for one call of ``call`` now, or ``OmieNotNow`` saying when to come back."""
+        lim = self.limits
+        token = secrets.token_hex(8)
+        try:
+            granted, reason, wait_ms = self._acquire(
+                keys=[self._k(call, "pause"), self._k(call, "leases"), self._k(call, "bucket"), self._key_bucket,
+                      self._guard_key(call, guard_id)],
+                args=[token, int(lim.lease_seconds * 1000), lim.concurrency(call),
+                      lim.rate_per_method_per_minute / 60000.0, lim.burst_per_method,
+                      lim.rate_per_key_per_minute / 60000.0, lim.burst_per_key, "1" if guard_id else "0"],
+            )
+        except redis.RedisError as exc:
+            raise OmieTransientError("Controle de consumo do Omie indisponível (Redis)", call=call) from exc
+        if granted:
+            return Lease(call=call, token=token, guard_id=guard_id)
+        reason = reason.decode() if isinstance(reason, bytes) else str(reason)
+        raise OmieNotNow(
+            f"{call}: aguardando ({PAUSE_REASON_LABELS.get(reason, reason)})",
+            retry_after=self._retry_after(reason, wait_ms / 1000.0),
+            reason=reason,
+            call=call,
+        )
+
+    def _retry_after(self, reason: str, wait: float) -> float:
+        if reason == "concurrency":
+            # The earliest lease expiry is only a bound: leases are usually given back in one call.
+            return min(wait, self.limits.lease_retry_seconds) * random.uniform(0.5, 1.5)
+        if reason == "rate":
+            # Spread the callers that wait for the same token over the next two intervals, so each
+            # token finds a few of them instead of the whole herd at once.
+            interval = 60.0 / self.limits.rate_per_method_per_minute
+            return wait + random.uniform(0, 2 * interval)
+        # Pauses: spread the herd a little after the end, never before it.
+        return wait + random.uniform(0, min(5.0, wait * 0.1))
+
+    def finish(self, lease: Lease, outcome: Outcome) -> int:
+        """Gives the lease back and feeds the answer to the budget, pause and REDUNDANT registries.
+
+        Returns the number of errors now in the method's window.
+        """
+        lim = self.limits
+        pause_s, pause_reason = 0.0, ""
+        if outcome.cls == CallClass.RATE_LIMITED:
+            pause_s, pause_reason = max(lim.rate_limited_pause_seconds, outcome.wait_seconds or 0), "rate_limited"
+        elif outcome.cls == CallClass.BANNED:
+            pause_s, pause_reason = outcome.wait_seconds or lim.ban_default_seconds, "banned"
+        elif outcome.cls == CallClass.CONCURRENT:
+            pause_s, pause_reason = outcome.wait_seconds or lim.concurrent_retry_seconds, "concurrent"
+
+        # Omie counts every answer that is not a success (not-found ones included) toward its ban.
+        counts = outcome.cls != CallClass.OK and outcome.answered_by_omie
+        guard_mode, guard_ms = "none", 0
+        if lease.guard_id:
+            if outcome.cls == CallClass.REDUNDANT:
+                guard_mode, guard_ms = "set", int((outcome.wait_seconds or max(lim.redundant_seconds, 60)) * 1000)
+            elif outcome.cls in {CallClass.RATE_LIMITED, CallClass.BANNED, CallClass.CONCURRENT} or not outcome.answered_by_omie:
+                guard_mode = "del"  # Omie did not process it: the same id may go again
+            elif lim.redundant_seconds > 0:
+                guard_mode, guard_ms = "set", int(lim.redundant_seconds * 1000)
+            else:
+                guard_mode = "del"
+        try:
+            return int(self._finish(
+                keys=[self._k(lease.call, "leases"), self._k(lease.call, "errors"), self._k(lease.call, "pause"),
+                      self._guard_key(lease.call, lease.guard_id)],
+                args=[lease.token, "1" if counts else "0", int(lim.error_window_seconds * 1000), lim.error_budget,
+                      int(lim.error_pause_seconds * 1000), int(pause_s * 1000), pause_reason or "-", guard_mode, guard_ms,
+                      secrets.token_hex(4)],
+            ))
+        except redis.RedisError:
+            # The lease expires by itself; losing one error count is the lesser evil here.
+            return 0
+
+    def pause(self, call: str, *, seconds: float, reason: str = "manual") -> datetime:
+        """Pauses ``call`` for every process (never shortens a longer pause). Returns the end."""
+        until_ms = int(self._pause(keys=[self._k(call, "pause")], args=[int(seconds * 1000), reason]))
+        return datetime.fromtimestamp(until_ms / 1000, tz=timezone.get_current_timezone())
+
+    def resume(self, call: str) -> None:
+        """Lifts a pause (ops, after checking with Omie). The error window is cleared with it."""
+        self.redis.delete(self._k(call, "pause"), self._k(call, "errors"))
+
+    def state(self, calls: tuple[str, ...] = ALL_CALLS) -> list[MethodState]:
+        lim = self.limits
+        seconds, micros = self.redis.time()
+        now_ms = seconds * 1000 + micros // 1000
+        pipe = self.redis.pipeline(transaction=False)
+        for call in calls:
+            pipe.hmget(self._k(call, "pause"), "until", "reason")
+            pipe.zcount(self._k(call, "leases"), now_ms, "+inf")
+            pipe.zcount(self._k(call, "errors"), now_ms - int(lim.error_window_seconds * 1000), "+inf")
+            pipe.hmget(self._k(call, "bucket"), "tokens", "ts")
+        results = pipe.execute()
+        rate_ms = lim.rate_per_method_per_minute / 60000.0
+        states = []
+        for i, call in enumerate(calls):
+            (until, reason), leases, errors, (tokens, ts) = results[i * 4 : i * 4 + 4]
+            until_ms = int(until) if until else 0
+            paused = until_ms > now_ms
+            reason_s = reason.decode() if paused and reason else ""
+            level = float(lim.burst_per_method)
+            if tokens is not None:
+                level = min(level, float(tokens) + max(0, now_ms - int(float(ts))) * rate_ms)
+            states.append(MethodState(
+                call=call,
+                is_write=call in WRITE_CALLS,
+                paused_until=datetime.fromtimestamp(until_ms / 1000, tz=timezone.get_current_timezone()) if paused else None,
+                pause_reason=reason_s,
+                pause_label=PAUSE_REASON_LABELS.get(reason_s, reason_s),
+                errors_in_window=int(errors),
+                error_budget=lim.error_budget,
+                leases_held=int(leases),
+                concurrency=lim.concurrency(call),
+                tokens=round(level, 2),
+                capacity=lim.burst_per_method,
+            ))
+        return states
+
+
+def get_throttle(*, app_key: str | None = None, limits: ThrottleLimits | None = None) -> OmieThrottle:
+    limits = limits or ThrottleLimits.from_settings()
+    return OmieThrottle(client=get_redis(), app_key=app_key or settings.OMIE_APP_KEY, limits=limits)

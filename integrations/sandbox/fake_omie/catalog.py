@@ -1,0 +1,35 @@
+"""The calls the fake Omie answers and where they live (mirrors reference/omie.md §1; the fake is
+Omie's stand-in, so it keeps its own list instead of reading the client's)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+ENDPOINT_OF: dict[str, str] = {
+    "UpsertCliente": "geral/clientes/",
+    "ConsultarCliente": "geral/clientes/",
+    "IncluirOS": "servicos/os/",
+    "ConsultarOS": "servicos/os/",
+    "StatusOS": "servicos/os/",
+    "ListarOS": "servicos/os/",
+    "FaturarOS": "servicos/osp/",
+    "CancelarOS": "servicos/osp/",
+    "ReenviarOS": "servicos/osp/",
+    "ListarNFSEs": "servicos/nfse/",
+}
+WRITE_CALLS = frozenset({"UpsertCliente", "IncluirOS", "FaturarOS", "CancelarOS", "ReenviarOS"})
+
+
+def ident_of(call: str, param: Any) -> str:
+    """The record a call is about: what Omie's REDUNDANT rule keys on ("the same ID")."""
+    if not isinstance(param, dict):
+        return ""
+    if call in {"UpsertCliente", "ConsultarCliente"}:
+        value = param.get("codigo_cliente_integracao") or param.get("codigo_cliente_omie")
+    elif call == "IncluirOS":
+        value = (param.get("Cabecalho") or {}).get("cCodIntOS")
+    elif call in {"ConsultarOS", "StatusOS", "FaturarOS", "CancelarOS", "ReenviarOS"}:
+        value = param.get("cCodIntOS") or param.get("nCodOS") or param.get("cNumOS")
+    else:
+        value = None
+    return str(value)[:120] if value else ""
