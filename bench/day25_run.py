@@ -13,7 +13,7 @@ FaturarOS calls per OS, StatusOS calls per invoice and the worker's peak memory.
     python bench/day25_run.py --orders 2000
     python bench/day25_run.py --orders 10000 --scale 0.1
 
-Needs PostgreSQL and Redis: BENCH_DATABASE_URL / BENCH_REDIS_URL, by default the local services'
+Needs PostgreSQL and Redis: BENCH_DATABASE_URL / BENCH_REDIS_URL, by default the local services:
 database ``blu_omie_bench_day25`` and Redis db 9 — both WIPED at the start, so give each concurrent
 bench (and test run: tests flush their TEST_REDIS_DB) its own.
 """
