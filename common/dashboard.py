@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Sum
+from django.db.models import Count, QuerySet, Sum
 from django.utils import timezone
 
 from billing.dates import today_sp
@@ -61,11 +61,48 @@ def _writeback_panel() -> dict[str, Any]:
     }
 
 
+STUCK_AFTER = timedelta(hours=24)
+
+
+def invoices_stuck_issuing(*, now: datetime | None = None) -> QuerySet:
+    """Invoices still ``ISSUING`` with no emission request (FaturarOS / ReenviarOS / the invoice
+    itself) in the last 24 h: the city hall has not answered, or the work stopped."""
+    from django.db.models.functions import Greatest
+
+    from billing.models import Invoice
+
+    cutoff = (now or timezone.now()) - STUCK_AFTER
+    return (
+        Invoice.objects.filter(status=BillingStatus.ISSUING)
+        .annotate(issuing_since=Greatest("created_at", "faturar_requested_at", "reenviar_requested_at"))
+        .filter(issuing_since__lt=cutoff)
+    )
+
+
+def _stuck_issuing_panel() -> dict[str, Any]:
+    stuck = invoices_stuck_issuing()
+    count = stuck.count()
+    oldest = list(stuck.select_related("order").order_by("issuing_since")[:5])
+    rows = [[i.order.customer_name or i.order.bubble_id, f"desde {timezone.localtime(i.issuing_since):%d/%m %H:%M}",
+             i.poll_count] for i in oldest]
+    return {
+        "title": "Notas presas em emissão (> 24 h)",
+        "alert": bool(count),
+        "big": count,
+        "text": "em emissão há mais de 24 h sem resposta da prefeitura: confira a OS no Omie" if count
+        else "nenhuma nota parada em emissão",
+        "head": ["Pedido", "Em emissão", "Consultas"] if rows else [],
+        "rows": rows,
+        "link": "orders/order/?emissao=parada" if count else "",
+        "link_text": "Ver os pedidos",
+    }
+
+
 def _panels() -> list[dict[str, Any]]:
     from integrations.omie.selectors import omie_dashboard_panel
 
     panels = []
-    for builder in [omie_dashboard_panel, _writeback_panel, *EXTRA_PANELS]:
+    for builder in [_stuck_issuing_panel, omie_dashboard_panel, _writeback_panel, *EXTRA_PANELS]:
         try:
             panels.append(builder())
         except Exception:
@@ -75,7 +112,7 @@ def _panels() -> list[dict[str, Any]]:
     return panels
 
 
-# Apps add builders of more cards here (billing: invoices stuck in emission).
+# Apps add builders of more cards here.
 EXTRA_PANELS: list[Any] = []
 
 

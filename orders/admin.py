@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib import admin
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.html import format_html
@@ -16,7 +16,8 @@ from common.admin_badges import badge
 from common.templatetags.backoffice import brl
 from orders.action_labels import ACTION_LABELS, action_label, actor_label
 from orders.admin_search import order_search_q
-from orders.models import ActionLog, Order
+from orders.admin_views import OpsActionsMixin
+from orders.models import ActionLog, IdempotencyRecord, Order
 from orders.timeline import order_timeline
 
 NOTHING = mark_safe('<span class="muted">—</span>')
@@ -78,8 +79,23 @@ class ScheduledForFilter(admin.SimpleListFilter):
         return queryset
 
 
+class StuckIssuingFilter(admin.SimpleListFilter):
+    title = "emissão parada"
+    parameter_name = "emissao"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [("parada", "Em emissão há mais de 24 h")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Order]) -> QuerySet[Order]:
+        if self.value() != "parada":
+            return queryset
+        from common.dashboard import invoices_stuck_issuing
+
+        return queryset.filter(pk__in=invoices_stuck_issuing().values("order_id"))
+
+
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(OpsActionsMixin, admin.ModelAdmin):
     change_form_template = "admin/orders/order/change_form.html"
     # Every column reads the order row itself (no relation, no per-row query): see
     # orders/tests/test_admin_list.py and bench/admin_order_list.py.
@@ -91,6 +107,7 @@ class OrderAdmin(admin.ModelAdmin):
         "numbers",
         "error_short",
     )
+    list_select_related = False  # the order row has no relation the list shows; the NF number is annotated
     list_display_links = ("order_col",)
     list_filter = (
         "sync_status",
@@ -100,6 +117,7 @@ class OrderAdmin(admin.ModelAdmin):
         HoldFilter,
         "billing_trigger",
         ScheduledForFilter,
+        StuckIssuingFilter,
     )
     # Any value makes Django show the search box; the matching is order_search_q (exact on the
     # indexed column the pasted value belongs to), not Django's OR over every field.
@@ -162,6 +180,15 @@ class OrderAdmin(admin.ModelAdmin):
     def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):
         return super().changelist_view(request, {"title": "Pedidos", **(extra_context or {})})
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Order]:
+        # The NF number of the newest invoice that has one (a cancelled NF keeps showing its number,
+        # next to the "NF cancelada" label): one correlated subquery on the invoice's order index,
+        # evaluated for the page's rows only — no query per row.
+        from billing.models import Invoice
+
+        newest_nf = Invoice.objects.filter(order=OuterRef("pk")).exclude(nfse_number="").order_by("-created_at", "-id")
+        return super().get_queryset(request).annotate(nf_number=Subquery(newest_nf.values("nfse_number")[:1]))
+
     def get_search_results(self, request: HttpRequest, queryset: QuerySet[Order], search_term: str) -> tuple[QuerySet[Order], bool]:
         q = order_search_q(search_term)
         return (queryset if q is None else queryset.filter(q)), False
@@ -203,7 +230,10 @@ class OrderAdmin(admin.ModelAdmin):
     def numbers(self, obj: Order) -> SafeString:
         if not obj.omie_os_number:
             return NOTHING
-        return format_html('OS {}', obj.omie_os_number)
+        nf = getattr(obj, "nf_number", None)
+        if not nf:
+            return format_html("OS {}", obj.omie_os_number)
+        return format_html("OS {}<br>NF {}", obj.omie_os_number, nf)
 
     @admin.display(description="o que está errado")
     def error_short(self, obj: Order) -> SafeString:
@@ -217,9 +247,12 @@ class OrderAdmin(admin.ModelAdmin):
         order = self.get_object(request, object_id)
         if order is not None:
             timeline = order_timeline(order=order)
+            buttons = self.ops_action_buttons(request, order)
             extra_context.update(
                 title=f"Pedido de {order.customer_name}" if order.customer_name else "Pedido",
                 summary=order_summary(order=order),
+                ops_actions=[b for b in buttons if b.visible],
+                ops_actions_unavailable=[b for b in buttons if b.visible and not b.allowed],
                 timeline=timeline,
                 timeline_recent=timeline[:TIMELINE_OPEN],
                 timeline_older=timeline[TIMELINE_OPEN:],
@@ -269,7 +302,21 @@ def order_summary(*, order: Order) -> dict:
         ("OS no Omie", f"nº {order.omie_os_number}" if order.omie_os_number else "ainda não criada", ""),
         ("Criado em", f"{local(order.created_at):%d/%m/%Y %H:%M} · atualizado {local(order.updated_at):%d/%m/%Y %H:%M}", ""),
     ]
+    facts.insert(4, _invoice_fact(order))
     return {"problems": problems, "facts": facts}
+
+
+def _invoice_fact(order: Order) -> tuple[str, str, str]:
+    from billing.services.state import order_live_invoice
+
+    invoice = order_live_invoice(order=order)
+    if invoice is None:
+        return ("NF", "ainda não emitida", "")
+    text = f"nº {invoice.nfse_number}" if invoice.nfse_number else "sem número ainda"
+    text += f" · {invoice.get_status_display()}"
+    if invoice.issued_at:
+        text += f" em {timezone.localtime(invoice.issued_at):%d/%m/%Y}"
+    return ("NF", text, invoice.nfse_url)
 
 
 class ActionFilter(admin.SimpleListFilter):
@@ -325,3 +372,23 @@ class ActionLogAdmin(admin.ModelAdmin):
     @admin.display(description="mensagem")
     def message_short(self, obj: ActionLog) -> str:
         return Truncator(obj.message).chars(120)
+
+
+@admin.register(IdempotencyRecord)
+class IdempotencyRecordAdmin(admin.ModelAdmin):
+    """Idempotency-Key records (SPEC §7): read-only; the hourly prune deletes them after 24 h."""
+
+    list_display = ("created_at", "caller", "key", "method", "path", "status", "response_status")
+    list_filter = ("status", "method")
+    search_fields = ("=key", "=caller", "path")
+    show_full_result_count = False
+    readonly_fields = (
+        "caller", "key", "fingerprint", "method", "path", "status", "locked_until", "response_status", "response_body",
+        "created_at", "completed_at",
+    )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: IdempotencyRecord | None = None) -> bool:
+        return False

@@ -9,7 +9,6 @@ case-insensitive "contains" on every word.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 
 from django.db.models import Q
 
@@ -22,9 +21,13 @@ _DOCUMENT = re.compile(r"^(\d{11}|[0-9A-Z]{12}\d{2})$")
 _NUMBER = re.compile(r"^\d{1,20}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 
-# Other apps add matchers for numbers they own (billing: the NF number). Each takes the term and
-# returns a Q on Order, or None.
-NUMBER_MATCHERS: list[Callable[[str], Q | None]] = []
+
+
+def _nf_number(term: str) -> Q:
+    from billing.models import Invoice
+
+    # pk IN (…) on the invoice's nfse_number index: no join, so no duplicate rows in the list.
+    return Q(pk__in=Invoice.objects.filter(nfse_number=term).values("order_id"))
 
 
 def order_search_q(query: str) -> Q | None:
@@ -40,11 +43,7 @@ def order_search_q(query: str) -> Q | None:
     q = Q(document=document) if _DOCUMENT.fullmatch(document) else None
     if _NUMBER.fullmatch(term):
         number = term.lstrip("0") or "0"
-        numbers = Q(omie_os_number=term) | Q(omie_os_number=number)
-        for matcher in NUMBER_MATCHERS:
-            extra = matcher(term)
-            if extra is not None:
-                numbers |= extra
+        numbers = Q(omie_os_number=term) | Q(omie_os_number=number) | _nf_number(term)
         q = numbers if q is None else q | numbers
     if q is not None:
         return q

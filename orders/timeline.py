@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from django.utils import timezone
+
 from orders.action_labels import action_label, actor_label
 from orders.models import Order
 
@@ -126,7 +128,40 @@ def _task_results(order: Order) -> list[TimelineEntry]:
     ]
 
 
-SOURCES = [_actions, _omie_calls, _writebacks, _task_results]
+# Pagar.me event types as ops say them.
+PAGARME_TYPES = {
+    "charge.paid": "cobrança paga",
+    "order.paid": "pedido pago",
+    "charge.payment_failed": "pagamento falhou",
+    "charge.refunded": "estorno",
+    "charge.chargedback": "chargeback",
+}
+
+
+def _webhooks(order: Order) -> list[TimelineEntry]:
+    from billing.models import PagarmeEvent
+
+    events = PagarmeEvent.objects.filter(order_id=order.pk).order_by("-received_at", "-id")[:MAX_PER_SOURCE]
+    outcome = {"APPLIED": "ok", "UNMATCHED": "waiting", "RECEIVED": "waiting", "INVALID": "error"}
+    return [
+        TimelineEntry(
+            when=e.received_at,
+            source="Pagar.me",
+            title=f"Webhook {e.type}" + (f" ({PAGARME_TYPES[e.type]})" if e.type in PAGARME_TYPES else "") + f" — {e.get_status_display()}",
+            outcome=outcome.get(e.status, ""),
+            detail=e.message,
+            meta=" · ".join(filter(None, [
+                e.event_id,
+                f"cobrança {e.charge_id}" if e.charge_id else "",
+                f"situação {e.charge_status}" if e.charge_status else "",
+                f"ocorrido em {timezone.localtime(e.occurred_at):%d/%m/%Y %H:%M:%S}" if e.occurred_at else "",
+            ])),
+        )
+        for e in events
+    ]
+
+
+SOURCES = [_actions, _omie_calls, _writebacks, _task_results, _webhooks]
 
 
 def order_timeline(*, order: Order) -> list[TimelineEntry]:

@@ -71,6 +71,9 @@ ORDERS: list[tuple[int, str, str, str, str, dict[str, Any]]] = [
         "minutes": 2000}),
     (18, "Oficina do Zé ME", "PJ", "05570714000159", "850.00", {
         "sync_status": "SYNCED", "billing_status": "SCHEDULED", "billing_trigger": "DAY_25", "sched": True, "minutes": 2400}),
+    (19, "Distribuidora Norte Ltda", "PJ", "08300463000108", "12400.00", {
+        "sync_status": "SYNCED", "billing_status": "ISSUING", "billing_trigger": "DAY_25", "sched": True,
+        "minutes": 1850}),
 ]
 FEATURED = 1  # the order page screenshot: a rejected NFS-e, what ops most often open
 SERVICES = ["Consultoria em gestão financeira", "Implantação de sistema", "Treinamento da equipe", "Suporte mensal"]
@@ -135,8 +138,8 @@ def _history(order: Order) -> None:
         (4, "system:billing", "billing_decide", "ok", "Faturamento imediato (pago via Pix)."),
         (5, "system:billing", "billing_emit", "ok", "Emissão da NFS-e iniciada."),
         (75, "system:billing", "billing_failed", "error", order.last_error),
-        (2400, "bubble:ana.souza@blu.com.br", "retry", "rejected",
-         "Não é possível reenviar o faturamento agora: aguarde a correção do código de serviço no Omie."),
+        (2400, "bubble:ana.souza@blu.com.br", "nf_cancel", "rejected",
+         "Não é possível cancelar a NF: o faturamento do pedido está em \"Falha na emissão\"."),
     ]
     for seconds, actor, action, outcome, message in actions:
         payload = {"operator": "ana.souza@blu.com.br"} if actor.startswith("bubble") else {}
@@ -195,8 +198,50 @@ def _user(password: str) -> str:
     return user.username
 
 
+def _invoice(order: Order) -> None:
+    """The invoice each billing status implies (the shapes billing.services write)."""
+    from billing.models import FailureStage, Invoice
+
+    status, nf = order.billing_status, getattr(order, "demo_nf", None)
+    if status not in ("ISSUING", "ISSUED", "FAILED", "CANCELLING", "CANCELLED", "MANUAL"):
+        return
+    requested = order.created_at + timedelta(seconds=5)
+    fields: dict[str, Any] = {"faturar_requested_at": requested, "faturar_accepted_at": requested + timedelta(seconds=1),
+                              "requested_by": "system:billing"}
+    if nf:
+        fields.update(nfse_number=nf, issued_at=requested + timedelta(seconds=70), verification_code=f"V{nf}X",
+                      nfse_url=f"https://nfse.campinas.sp.gov.br/notas/{nf}")
+    if status == "ISSUING":
+        fields.update(next_step="POLL_NFSE", next_poll_at=NOW + timedelta(minutes=1), poll_count=3 if order.pk % 2 else 41)
+    if status == "FAILED":
+        fields.update(failure_stage=FailureStage.NFSE, city_hall_message=order.last_error)
+    if status in ("CANCELLING", "CANCELLED"):
+        fields.update(cancel_reason_code=1, cancel_justification="Valor do serviço emitido errado.",
+                      cancel_requested_by="admin:paula.financeiro", cancel_requested_at=NOW - timedelta(minutes=10))
+    if status == "MANUAL":
+        fields = {"nfse_number": nf, "issued_at": order.created_at, "manual_recorded_by": "admin:paula.financeiro",
+                  "manual_note": "Emitida direto no portal da prefeitura."}
+    invoice = Invoice.objects.create(order=order, status=status, **fields)
+    Invoice.objects.filter(pk=invoice.pk).update(created_at=requested)
+
+
+def _payment_event(order: Order) -> None:
+    from billing.models import PagarmeEvent
+
+    event = PagarmeEvent.objects.create(
+        event_id=f"hook_{order.pk:04d}RkW2xq", type="charge.paid", payload={"id": f"hook_{order.pk:04d}RkW2xq"}, status="APPLIED",
+        order=order, bubble_order_id=order.bubble_id, charge_id=f"ch_{order.pk:04d}Zx81", charge_status="paid",
+        occurred_at=order.created_at - timedelta(minutes=1), processed_at=order.created_at - timedelta(seconds=50),
+        message="Pagamento aplicado: pago via Pagar.me.",
+    )
+    PagarmeEvent.objects.filter(pk=event.pk).update(received_at=order.created_at - timedelta(seconds=55))
+
+
 def demo_data(*, password: str) -> dict[str, Any]:
     orders = {n: _order(n, name, kind, doc, amount, state) for n, name, kind, doc, amount, state in ORDERS}
+    for order in orders.values():
+        _invoice(order)
+    _payment_event(orders[FEATURED])
     _history(orders[FEATURED])
     _dead_writeback(orders[13])
     _omie_pause()
@@ -208,5 +253,6 @@ def demo_data(*, password: str) -> dict[str, Any]:
             ("dashboard", "/admin/"),
             ("order_list", "/admin/orders/order/"),
             ("order_page", f"/admin/orders/order/{featured}/change/"),
+            ("confirm_cancel_nf", f"/admin/orders/order/{orders[5].pk}/acao/cancel-nf/"),
         ],
     }
