@@ -177,13 +177,11 @@ def sample_values() -> dict[str, str]:
 
     pf = Order.objects.filter(customer_kind="PF").exclude(omie_os_number="").order_by("id").values().first() or {}
     doc = pf.get("document", "00000000000")
-    today = timezone.localdate()
     values = {
         "name": quote(" ".join(pf.get("customer_name", "Maria").split()[:2])),
         "document_masked": quote(f"{doc[:3]}.{doc[3:6]}.{doc[6:9]}-{doc[9:]}"),
         "bubble_id": pf.get("bubble_id", ""),
         "os_number": pf.get("omie_os_number", ""),
-        "month_start": today.replace(day=1).isoformat(),
     }
     from django.apps import apps
 

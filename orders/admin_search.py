@@ -26,8 +26,9 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 def _nf_number(term: str) -> Q:
     from billing.models import Invoice
 
-    # pk IN (…) on the invoice's nfse_number index: no join, so no duplicate rows in the list.
-    return Q(pk__in=Invoice.objects.filter(nfse_number=term).values("order_id"))
+    # The ids first (one query on the invoice's nfse_number index), then pk IN (ids): PostgreSQL
+    # ORs the indexes; a subquery inside the OR would make it scan every order.
+    return Q(pk__in=list(Invoice.objects.filter(nfse_number=term).values_list("order_id", flat=True)[:100]))
 
 
 def order_search_q(query: str) -> Q | None:

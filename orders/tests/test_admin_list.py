@@ -13,8 +13,8 @@ from orders.models import Order
 
 pytestmark = pytest.mark.django_db
 
-# session, user, user permissions, group permissions, COUNT, the page's rows
-LIST_QUERIES = 6
+# session, user, user permissions, group permissions, COUNT, the page's rows, the page's NF numbers
+LIST_QUERIES = 7
 
 
 def _order(n: int, **fields: object) -> Order:
