@@ -1,7 +1,8 @@
 """How the action log reads to ops: the code's action names and actors, in Portuguese.
 
-The log stores short English names (stable, greppable); the admin shows these labels. An action
-missing here is shown by its name, so a new one never breaks a page.
+The log stores short English names (stable, greppable); the admin shows these labels. The ops
+actions read as their buttons do (the outcome label says whether it was done or refused); what the
+flows do reads as what happened. An action missing here is shown by its name.
 """
 
 from __future__ import annotations
@@ -19,14 +20,14 @@ ACTION_LABELS: dict[str, str] = {
     "billing_issued": "NFS-e emitida",
     "billing_failed": "Falha na emissão",
     "payment_update": "Pagamento atualizado",
-    "nf_cancel": "Cancelamento da NF pedido",
+    "nf_cancel": "Cancelar NF",
     "nf_cancelled": "NF cancelada",
     "nf_cancel_failed": "Cancelamento da NF falhou",
-    "nf_mark_manual": "NF manual registrada",
-    "billing_hold_approve": "Retenção aprovada",
-    "billing_override_day25": "Faturamento antecipado",
-    "cc_transfer": "Transferência para a conta corrente",
-    "cc_use": "Uso da conta corrente",
+    "nf_mark_manual": "Registrar NF manual",
+    "billing_hold_approve": "Aprovar retenção",
+    "billing_override_day25": "Antecipar faturamento",
+    "cc_transfer": "Transferir para conta corrente",
+    "cc_use": "Usar conta corrente",
 }
 
 

@@ -135,7 +135,7 @@ def _history(order: Order) -> None:
         (2, "system:orders.sync", "omie_customer_upsert", "ok", "Cliente cadastrado no Omie (código 4210000001)."),
         (3, "system:orders.sync", "omie_os_create", "ok", "OS 1861 criada no Omie."),
         (3, "system:orders.sync", "sync_complete", "ok", "Pedido sincronizado."),
-        (4, "system:billing", "billing_decide", "ok", "Faturamento imediato (pago via Pix)."),
+        (4, "system:billing", "billing_decide", "ok", "Faturamento imediato: pedido pago."),
         (5, "system:billing", "billing_emit", "ok", "Emissão da NFS-e iniciada."),
         (75, "system:billing", "billing_failed", "error", order.last_error),
         (2400, "bubble:ana.souza@blu.com.br", "nf_cancel", "rejected",

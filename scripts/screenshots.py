@@ -85,13 +85,14 @@ def _shoot(driver, url: str, path: Path, *, max_height: int = 4000) -> None:
     driver.set_window_size(WIDTH, min(max(int(height), 1000), max_height))
     time.sleep(0.3)
     driver.save_screenshot(str(path))
-    print(f"  {path.relative_to(ROOT)}  ({url})")
+    print(f"  {path}  ({url})")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--redis-db", type=int, default=13, help="a Redis database no other process uses (it is flushed)")
     parser.add_argument("--out", default=str(ROOT / "docs" / "screenshots"))
+    parser.add_argument("--viewport", action="store_true", help="only what fits the 1440×1000 window (no full-page height)")
     args = parser.parse_args()
 
     base_db = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/blu_omie")
@@ -140,11 +141,16 @@ def main() -> int:
         driver.find_element("name", "username").send_keys(pages["username"])
         driver.find_element("name", "password").send_keys(PASSWORD)
         driver.find_element("css selector", "input[type=submit]").click()
-        if "/login/" in driver.current_url:
-            raise SystemExit("login failed")
+        from selenium.webdriver.support.ui import WebDriverWait
+
+        try:
+            WebDriverWait(driver, 30).until(lambda d: "/login/" not in d.current_url)
+        except Exception:
+            driver.save_screenshot(str(out / "login_failed.png"))
+            raise SystemExit(f"login failed (see {out / 'login_failed.png'})") from None
         print("screenshots:")
         for name, path in pages["shots"]:
-            _shoot(driver, base + path, out / f"{name}.png")
+            _shoot(driver, base + path, out / f"{name}.png", max_height=1000 if args.viewport else 4000)
     finally:
         if driver is not None:
             driver.quit()
