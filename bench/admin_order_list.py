@@ -99,7 +99,6 @@ def _urls() -> list[tuple[str, str]]:
         ("filter: on hold (any reason)", "/admin/orders/order/?retido=sim"),
         ("filter: scheduled for the next run", "/admin/orders/order/?previsto=proximo"),
         ("filter: stuck in emission > 24 h", "/admin/orders/order/?emissao=parada"),
-        ("facet counts shown (?_facets)", "/admin/orders/order/?_facets=True"),
         ("sort: amount, descending", f"/admin/orders/order/?o=-{OrderAdmin.list_display.index('amount_display')}"),
         ("dashboard (admin index)", "/admin/"),
         ("search: customer name", "/admin/orders/order/?q=" + sample["name"]),
@@ -123,7 +122,8 @@ def _measure(*, user: object, runs: int, explain: bool, total: int) -> int:
 
     client = Client()
     client.force_login(user)
-    print(f"orders={total} runs={runs} cpus={os.cpu_count()} user={user} (group Ops, not superuser)")
+    load = "/".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"orders={total} runs={runs} cpus={os.cpu_count()} load={load} user={user} (group Ops, not superuser)")
     print(f"{'url':38} {'queries':>7} {'rows':>5} {'p50 ms':>8} {'min ms':>8} {'max ms':>8}")
     worst = 0.0
     failures = 0
@@ -148,7 +148,7 @@ def _measure(*, user: object, runs: int, explain: bool, total: int) -> int:
             with connection.cursor() as cursor:
                 cursor.execute("EXPLAIN ANALYZE " + slowest["sql"])
                 print("    " + "\n    ".join(r[0] for r in cursor.fetchall()))
-    print(f"slowest render: {worst:.1f} ms (target < 1000 ms)")
+    print(f"slowest render: {worst:.1f} ms (target < 1000 ms); load average now {'/'.join(f'{x:.1f}' for x in os.getloadavg())}")
     return 1 if failures or worst >= 1000 else 0
 
 
