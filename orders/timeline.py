@@ -106,6 +106,15 @@ def _writebacks(order: Order) -> list[TimelineEntry]:
     ]
 
 
+# What each Celery task of an order does, as ops say it; others show their name.
+TASK_LABELS = {
+    "orders.tasks.order_sync_fetch": "ler o pedido e o cliente no Bubble",
+    "orders.tasks.omie.order_sync_omie": "enviar o cliente e a OS ao Omie",
+}
+TASK_STATES = {"SUCCESS": "concluída", "FAILURE": "falhou", "RETRY": "vai tentar de novo", "STARTED": "em andamento",
+               "PENDING": "na fila", "REVOKED": "cancelada"}
+
+
 def _task_results(order: Order) -> list[TimelineEntry]:
     from django_celery_results.models import TaskResult
 
@@ -120,10 +129,10 @@ def _task_results(order: Order) -> list[TimelineEntry]:
         TimelineEntry(
             when=r.date_done or r.date_created,
             source="Tarefa",
-            title=f"Tarefa {r.task_name.rsplit('.', 1)[-1]}",
+            title=f"Tarefa: {TASK_LABELS.get(r.task_name, r.task_name)} — {TASK_STATES.get(r.status, r.status)}",
             outcome={"SUCCESS": "ok", "FAILURE": "error"}.get(r.status, "waiting"),
             detail=(r.result or "")[:300] if r.status == "FAILURE" else "",
-            meta=f"{r.task_name} · {r.status}",
+            meta=r.task_name,
         )
         for r in results
     ]
