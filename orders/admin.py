@@ -154,7 +154,10 @@ class OrderAdmin(OpsActionsMixin, admin.ModelAdmin):
         ("Omie", {"fields": (("omie_customer_code", "omie_os_code", "omie_os_number"),)}),
         (
             "Processamento",
-            {"classes": ("collapse",), "fields": (("sync_attempts", "billing_attempts"), ("next_attempt_at", "version"))},
+            {"classes": ("collapse",), "fields": (
+                ("sync_attempts", "billing_attempts"), ("next_attempt_at", "version"), ("sync_started_at", "source_fetched_at"),
+                ("omie_customer_synced_at", "omie_os_requested_at"), "customer_payload",
+            )},
         ),
     )
 

@@ -155,6 +155,11 @@ def _history(order: Order) -> None:
         OmieCall.objects.create(call=call, integration_key=order.bubble_id, order_id=order.pk, outcome=outcome, http_status=status,
                                 fault_code=code, fault_message=message, duration_ms=ms, request_id=f"req-{order.pk}-{seconds}",
                                 created_at=at(seconds))
+    from django_celery_results.models import TaskResult
+
+    for seconds, task in [(1, "orders.tasks.order_sync_fetch"), (3, "orders.tasks.omie.order_sync_omie")]:
+        TaskResult.objects.create(task_id=f"demo-{order.pk}-{seconds}", task_name=task, task_args=f'"({order.pk},)"', status="SUCCESS",
+                                  result="null", date_done=at(seconds), worker="celery@worker-1")
     writebacks = [
         (3, {"status_pedido": "Sincronizado", "omie_os_numero": order.omie_os_number}),
         (5, {"status_faturamento": "Em emissão"}),
