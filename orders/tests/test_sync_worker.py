@@ -64,7 +64,7 @@ def test_a_pf_and_a_pj_order_go_from_trigger_to_synced_and_bubble_shows_it(sandb
         assert [c.param["Cabecalho"]["cCodIntOS"] for c in sandbox.omie_calls("IncluirOS")].count(oid) == 1
         assert sandbox.bubble_thing("pedido", oid)["omie_os_numero"] == order.omie_os_number
         assert list(ActionLog.objects.filter(order=order).order_by("id").values_list("action", flat=True)) == [
-            "sync_trigger", "sync_fetch", "omie_customer_upsert", "omie_os_create", "sync_complete",
+            "sync_trigger", "sync_fetch", "omie_customer_upsert", "omie_os_create", "billing_decide", "sync_complete",
         ]
         assert api.get(f"/v1/orders/{oid}").json()["sync_status"]["label"] == SYNCED
     assert FakeServiceOrder.objects.count() == 2
