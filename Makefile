@@ -7,7 +7,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint venv system-deps clean
+.PHONY: run test lint venv system-deps clean reliability
 
 $(STAMP): requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,11 @@ run: $(STAMP)
 
 test: $(STAMP) system-deps
 	$(PY) scripts/devstack.py test $(ARGS)
+
+# The fault scenarios (real gunicorn/worker/beat against scenario databases and a private
+# redis-server) and the full bad-input checks; ends with a PASS/FAIL table. ~30-60 min; not in CI.
+reliability: $(STAMP)
+	$(PY) bench/faults/run_all.py $(ARGS)
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

@@ -105,6 +105,11 @@ class Order(models.Model):
         permissions = [("retry_order", "Pode reprocessar pedidos com falha")]
         constraints = [
             models.CheckConstraint(condition=Q(bubble_id__regex=BUBBLE_ID_REGEX), name="order_bubble_id_format"),
+            # Compact and upper-case, as integrations.documents stores it: 11 digits (CPF) or 12
+            # [0-9A-Z] + 2 check digits (CNPJ, alphanumeric since 2026); empty until read from Bubble.
+            models.CheckConstraint(
+                condition=Q(document="") | Q(document__regex=r"^([0-9]{11}|[0-9A-Z]{12}[0-9]{2})$"), name="order_document_compact"
+            ),
             models.CheckConstraint(condition=Q(amount__isnull=True) | Q(amount__gte=0), name="order_amount_not_negative"),
             models.CheckConstraint(condition=Q(amount_paid__gte=0), name="order_amount_paid_not_negative"),
             # Billing starts only once the order exists in Omie.

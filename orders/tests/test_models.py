@@ -47,3 +47,14 @@ def test_action_log_rows_can_be_neither_updated_nor_deleted():
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
         ActionLog.objects.filter(pk=entry.pk).delete()
     assert ActionLog.objects.get(pk=entry.pk).message == ""
+
+
+@pytest.mark.parametrize("document", ["529.982.247-25", "5299822472", "12abc34501de35", "12ABC34501DEAB", "529982247255"])
+def test_a_document_that_is_not_compact_cpf_or_cnpj_is_refused_by_the_database(document):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Order.objects.create(bubble_id=BUBBLE_ID, document=document)
+
+
+@pytest.mark.parametrize("document", ["", "52998224725", "11222333000181", "12ABC34501DE35"])
+def test_compact_cpf_and_cnpj_numeric_or_alphanumeric_are_accepted(document):
+    Order.objects.create(bubble_id=BUBBLE_ID, document=document)

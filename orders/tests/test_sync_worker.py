@@ -181,3 +181,20 @@ def test_the_sync_tasks_leave_their_results_for_the_order_timeline(sandbox, cele
     wait_for(lambda: TaskResult.objects.filter(status="SUCCESS", task_name__startswith="orders.").count() == 2, timeout=60)
     tasks = {e.title for e in order_timeline(order=order) if e.source == "Tarefa"}
     assert tasks == {"Tarefa: ler o pedido e o cliente no Bubble — concluída", "Tarefa: enviar o cliente e a OS ao Omie — concluída"}
+
+
+def test_an_omie_business_error_fails_with_omies_reason_and_retry_syncs(sandbox, celery_worker_process, api):
+    celery_worker_process(**sandbox.worker_env())
+    oid = sandbox.seed()
+    sandbox.omie.inject("business", call="UpsertCliente")
+    assert api.post(f"/v1/orders/{oid}/sync-omie").status_code == 202
+
+    wait_for(lambda: bubble_status(sandbox, oid) == FAILED, timeout=60)
+    reason = sandbox.bubble_thing("pedido", oid)["erro_integracao"]
+    assert reason.startswith("Omie (cadastro do cliente): ") and len(reason) > len("Omie (cadastro do cliente): ")
+    assert Order.objects.get(bubble_id=oid).last_error == reason
+    assert not FakeOmieCall.objects.filter(call="IncluirOS").exists()
+
+    assert api.post(f"/v1/orders/{oid}/retry", {"operator": "ana@example.com"}).status_code == 202
+    wait_for(lambda: bubble_status(sandbox, oid) == SYNCED, timeout=60)
+    assert FakeServiceOrder.objects.filter(c_cod_int_os=oid).count() == 1
