@@ -182,7 +182,7 @@ ACTIONS: list[OpsAction] = [
 BY_NAME = {action.name: action for action in ACTIONS}
 
 
-def admin_caller(*, request: Any, action: OpsAction, data: dict[str, Any]) -> Caller:
+def admin_caller(*, request: Any, data: dict[str, Any]) -> Caller:
     payload = {"via": "admin", **{k: (str(v) if not isinstance(v, str | int) else v) for k, v in data.items() if v not in ("", None)}}
     return Caller(actor=admin_actor(request.user.get_username()), user=request.user, payload=payload)
 
@@ -193,7 +193,7 @@ def refuse_without_permission(*, request: Any, action: OpsAction, order: Order) 
         return
     from billing.services.actions import action_refusal_record
 
-    action_refusal_record(caller=admin_caller(request=request, action=action, data={}), action=action.log_name,
+    action_refusal_record(caller=admin_caller(request=request, data={}), action=action.log_name,
                           order_bubble_id=order.bubble_id, message=f"Sem a permissão {action.permission}.")
     raise PermissionDenied(f"Sem a permissão {action.permission}.")
 

@@ -66,7 +66,7 @@ class OpsActionsMixin:
         if request.method == "POST" and (form is None or form.is_valid()):
             data = form.cleaned_data if form is not None else {}
             try:
-                message = ops_action.run(order, admin_caller(request=request, action=ops_action, data=data), data)
+                message = ops_action.run(order, admin_caller(request=request, data=data), data)
             except NotFound as exc:
                 raise Http404(exc.message) from exc
             except InvalidState as exc:
@@ -90,7 +90,7 @@ class OpsActionsMixin:
             "error": error,
             "facts": confirm_facts(action=ops_action, order=order),
             "order_url": self.order_url(order),
-            "actor": admin_caller(request=request, action=ops_action, data={}).actor,
+            "actor": admin_caller(request=request, data={}).actor,
         }
         return TemplateResponse(request, "admin/orders/order/ops_action_confirm.html", context, status=400 if error else 200)
 
@@ -131,7 +131,7 @@ class OpsActionsMixin:
         done, refused = 0, []
         for order in orders:
             try:
-                action.run(order, admin_caller(request=request, action=action, data=data), data)
+                action.run(order, admin_caller(request=request, data=data), data)
             except (ApplicationError, PermissionDenied) as exc:
                 refused.append(f"{order.customer_name or order.bubble_id}: {getattr(exc, 'message', str(exc))}")
             else:

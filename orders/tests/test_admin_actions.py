@@ -264,3 +264,12 @@ def test_approve_holds_selected_reports_counts_and_is_not_offered_to_ops(login):
     assert Order.objects.filter(pk__in=[o.pk for o in held], billing_status="ON_HOLD").count() == 0
     assert all(_log(o, "billing_hold_approve")[-1].outcome == "ok" for o in held)
     assert _log(scheduled, "billing_hold_approve")[-1].outcome == "rejected"
+
+
+def test_a_viewer_gets_no_bulk_action_and_a_forged_one_changes_nothing(login):
+    failed = _sync_failed()
+    viewer = login(None)
+    assert "retry_selected" not in viewer.get("/admin/orders/order/").content.decode()
+    viewer.post("/admin/orders/order/", {"action": "retry_selected", "_selected_action": [failed.pk], "post": "yes"})
+    failed.refresh_from_db()
+    assert failed.sync_status == "FAILED" and not _log(failed, "retry")
