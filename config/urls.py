@@ -13,6 +13,7 @@ api_v1 = [
     path("auth/token/blacklist/", TokenBlacklistView.as_view(), name="token_blacklist"),
     path("schema/", SchemaView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("", include("orders.urls")),
 ]
 
 urlpatterns = [

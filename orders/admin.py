@@ -8,7 +8,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 
 from common.admin_badges import badge
-from orders.models import ActionLog, Order
+from orders.models import ActionLog, IdempotencyRecord, Order
 from orders.timeline import order_timeline
 
 
@@ -192,3 +192,23 @@ class ActionLogAdmin(admin.ModelAdmin):
     @admin.display(description="mensagem")
     def message_short(self, obj: ActionLog) -> str:
         return Truncator(obj.message).chars(90)
+
+
+@admin.register(IdempotencyRecord)
+class IdempotencyRecordAdmin(admin.ModelAdmin):
+    """Idempotency-Key records (SPEC §7): read-only; the hourly prune deletes them after 24 h."""
+
+    list_display = ("created_at", "caller", "key", "method", "path", "status", "response_status")
+    list_filter = ("status", "method")
+    search_fields = ("=key", "=caller", "path")
+    show_full_result_count = False
+    readonly_fields = (
+        "caller", "key", "fingerprint", "method", "path", "status", "locked_until", "response_status", "response_body",
+        "created_at", "completed_at",
+    )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: IdempotencyRecord | None = None) -> bool:
+        return False

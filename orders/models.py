@@ -75,6 +75,18 @@ class Order(models.Model):
     omie_os_code = models.BigIntegerField("nCodOS (Omie)", null=True, blank=True, unique=True)
     omie_os_number = models.CharField("número da OS (Omie)", max_length=20, blank=True, db_index=True)
 
+    # Sync bookkeeping (SPEC §5.1). Each step stores what it learned as soon as it knows it, so a
+    # re-run after a crash resumes where the previous one stopped.
+    sync_started_at = models.DateTimeField("sincronização iniciada em", null=True, blank=True)
+    source_fetched_at = models.DateTimeField("dados lidos do Bubble em", null=True, blank=True)
+    # The Omie UpsertCliente payload built from Bubble (+ BrasilAPI for PJ): the Omie step needs
+    # nothing else, and a change in it is what makes the customer be sent to Omie again.
+    customer_payload = models.JSONField("dados do cliente para o Omie", default=dict, blank=True)
+    omie_customer_synced_at = models.DateTimeField("cliente enviado ao Omie em", null=True, blank=True)
+    # Set (and committed) before IncluirOS is sent. Set without omie_os_code means the outcome of
+    # a send is unknown: ConsultarOS by cCodIntOS before sending again.
+    omie_os_requested_at = models.DateTimeField("IncluirOS enviado em", null=True, blank=True)
+
     # Work bookkeeping
     last_error = models.TextField("último erro", blank=True)
     sync_attempts = models.PositiveIntegerField("tentativas de sincronização", default=0)
@@ -104,6 +116,10 @@ class Order(models.Model):
             models.Index(fields=["sync_status", "created_at"], name="order_sync_status_idx"),
             models.Index(fields=["billing_status", "billing_scheduled_for"], name="order_billing_due_idx"),
             models.Index(fields=["payment_status"], name="order_payment_status_idx"),
+            # The stuck-sync sweep reads only PENDING orders by their next expected attempt.
+            models.Index(
+                fields=["next_attempt_at"], name="order_sync_pending_due_idx", condition=Q(sync_status=SyncStatus.PENDING)
+            ),
         ]
 
     def __str__(self) -> str:
@@ -137,3 +153,39 @@ class ActionLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor} {self.action} ({self.outcome})"
+
+
+class IdempotencyRecord(models.Model):
+    """One ``Idempotency-Key`` seen on a POST under /v1/ (SPEC §7), unique per caller and key.
+
+    While the first request runs the row is IN_FLIGHT (a duplicate gets 409); once it answered
+    2xx the response is kept and replayed for 24 h. Any other answer deletes the row, so a refused
+    request leaves nothing behind and may be sent again, fixed, with the same key.
+    """
+
+    class Status(models.TextChoices):
+        IN_FLIGHT = "IN_FLIGHT", "Em andamento"
+        DONE = "DONE", "Concluída"
+
+    caller = models.CharField("chamador", max_length=100)
+    key = models.CharField("chave", max_length=255)
+    # sha256 of method + path + body: the same key with another request is refused with 422.
+    fingerprint = models.CharField("impressão da requisição", max_length=64)
+    method = models.CharField("método", max_length=10)
+    path = models.CharField("caminho", max_length=300)
+    status = models.CharField("situação", max_length=10, choices=Status.choices, default=Status.IN_FLIGHT)
+    # An IN_FLIGHT row whose holder died (web process killed) is taken over after this time.
+    locked_until = models.DateTimeField("reservada até", null=True, blank=True)
+    response_status = models.PositiveSmallIntegerField("status da resposta", null=True, blank=True)
+    response_body = models.JSONField("corpo da resposta", null=True, blank=True)
+    created_at = models.DateTimeField("recebida em", db_index=True)
+    completed_at = models.DateTimeField("concluída em", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "chave de idempotência"
+        verbose_name_plural = "chaves de idempotência"
+        ordering = ["-created_at"]
+        constraints = [models.UniqueConstraint(fields=["caller", "key"], name="idempotency_unique_caller_key")]
+
+    def __str__(self) -> str:
+        return f"{self.caller} · {self.key}"

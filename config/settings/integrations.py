@@ -100,3 +100,23 @@ BILLING_HOLD_THRESHOLD = Decimal(env.str("BILLING_HOLD_THRESHOLD", default="5000
 # OPS
 # ------------------------------------------------------------------------------
 FLOWER_URL = env.str("FLOWER_URL", default="http://127.0.0.1:5555/")
+
+# ORDERS SYNC (SPEC §5.1) AND IDEMPOTENCY KEYS (SPEC §7)
+# ------------------------------------------------------------------------------
+# Transient failures (timeouts, 5xx) of one order's sync before it becomes FAILED (ops can retry).
+ORDERS_SYNC_MAX_ATTEMPTS = env.int("ORDERS_SYNC_MAX_ATTEMPTS", default=6)
+# Backoff for transient failures without a "retry at": min(cap, base * 2**attempt), full jitter.
+ORDERS_SYNC_BACKOFF_BASE_SECONDS = env.float("ORDERS_SYNC_BACKOFF_BASE_SECONDS", default=2.0)
+ORDERS_SYNC_BACKOFF_MAX_SECONDS = env.float("ORDERS_SYNC_BACKOFF_MAX_SECONDS", default=300.0)
+# Throttle waits ("not now") do not count as failures, but a sync still gives up after this long
+# (above Omie's 30-minute ban, so one ban alone never fails an order).
+ORDERS_SYNC_GIVE_UP_SECONDS = env.int("ORDERS_SYNC_GIVE_UP_SECONDS", default=10800)
+# A PENDING order whose expected next attempt is this late is re-enqueued by the sweep
+# (message lost, worker killed).
+ORDERS_SYNC_STUCK_SECONDS = env.int("ORDERS_SYNC_STUCK_SECONDS", default=300)
+ORDERS_SYNC_SWEEP_EVERY_SECONDS = env.int("ORDERS_SYNC_SWEEP_EVERY_SECONDS", default=60)
+# A customer another order sent to Omie with identical data this recently is not sent again.
+ORDERS_CUSTOMER_REUSE_SECONDS = env.int("ORDERS_CUSTOMER_REUSE_SECONDS", default=3600)
+IDEMPOTENCY_TTL_HOURS = env.int("IDEMPOTENCY_TTL_HOURS", default=24)
+# An IN_FLIGHT key whose request never finished (web process killed) is free again after this.
+IDEMPOTENCY_LOCK_SECONDS = env.int("IDEMPOTENCY_LOCK_SECONDS", default=120)

@@ -1,0 +1,244 @@
+#!/usr/bin/env python
+"""Bench: trigger → "Sincronizado" arriving at Bubble (SPEC §5.1 target: p95 < 3 s).
+
+Starts the whole path on this machine — gunicorn (the API and the fake Omie, Bubble and BrasilAPI)
+and a Celery worker — sets the fakes' latency to realistic values (Omie 300 ms, Bubble 150 ms,
+BrasilAPI 200 ms by default), seeds N orders (one customer each, a share of them PJ), triggers them
+at a fixed rate through the API, and measures from each trigger's send time to the moment the fake
+Bubble applied the PATCH that set ``status_pedido`` to "Sincronizado". Results go in docs/benchmarks.md.
+
+    eval "$(python scripts/devstack.py env 2>/dev/null)"   # or DATABASE_URL / REDIS_URL of your own
+    python bench/sync_latency.py --redis-db 11 --orders 200 --rate 5
+
+Uses its own database (<name>_bench_sync) and the Redis database you name (one nobody else uses:
+it is flushed at the start and at the end).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def _with_path(url: str, path: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, path, parts.query, parts.fragment))
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _percentile(sorted_values: list[float], q: float) -> float:
+    if not sorted_values:
+        return float("nan")
+    index = min(len(sorted_values) - 1, max(0, round(q * len(sorted_values)) - 1))
+    return sorted_values[index]
+
+
+def _cnpj(n: int) -> str:
+    base = [int(c) for c in f"{n % 10**8:08d}0001"]
+    for weights in ([5, 4, 3, 2, 9, 8, 7, 6, 5, 4, 3, 2], [6, 5, 4, 3, 2, 9, 8, 7, 6, 5, 4, 3, 2]):
+        total = sum(d * w for d, w in zip(base, weights, strict=False))
+        base.append(0 if total % 11 < 2 else 11 - total % 11)
+    return "".join(map(str, base))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--redis-db", type=int, required=True, help="a Redis database no other process uses")
+    parser.add_argument("--orders", type=int, default=200)
+    parser.add_argument("--rate", type=float, default=5.0, help="triggers per second")
+    parser.add_argument("--pj-share", type=float, default=0.2, help="share of PJ orders (BrasilAPI lookup + company writeback)")
+    parser.add_argument("--omie-ms", type=int, default=300)
+    parser.add_argument("--bubble-ms", type=int, default=150)
+    parser.add_argument("--brasilapi-ms", type=int, default=200)
+    parser.add_argument("--concurrency", type=int, default=8, help="Celery worker processes")
+    parser.add_argument("--web-workers", type=int, default=3)
+    parser.add_argument("--timeout", type=float, default=600)
+    args = parser.parse_args()
+    # SIGTERM (timeout, Ctrl-C in a runner) unwinds through the finally that stops gunicorn and the worker.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+
+    base_db = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/blu_omie")
+    db_name = urlsplit(base_db).path.lstrip("/") + "_bench_sync"
+    redis_url = _with_path(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"), f"/{args.redis_db}")
+    port = _free_port()
+    sandbox = f"http://127.0.0.1:{port}/sandbox"
+    env = dict(os.environ)
+    env.update(
+        DATABASE_URL=_with_path(base_db, "/" + db_name), REDIS_URL=redis_url, CELERY_BROKER_URL=redis_url,
+        DJANGO_SETTINGS_MODULE="config.django.base", SANDBOX="true", SANDBOX_FORCE="true", DJANGO_DEBUG="false",
+        SANDBOX_BASE_URL=f"http://127.0.0.1:{port}", OMIE_BASE_URL=f"{sandbox}/omie/api/v1/",
+        OMIE_APP_KEY="bench-app-key", OMIE_APP_SECRET="bench-app-secret",
+        BUBBLE_BASE_URL=f"{sandbox}/bubble/api/1.1", BUBBLE_API_TOKEN="bench-token-0123456789",
+        BRASILAPI_BASE_URL=f"{sandbox}/brasilapi/api", DJANGO_LOG_LEVEL="WARNING", LOG_LEVEL="WARNING",
+        DJANGO_CONN_MAX_AGE="0",
+    )
+    os.environ.update(env)
+
+    import psycopg
+    import redis
+
+    with psycopg.connect(_with_path(base_db, "/postgres"), autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [db_name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{db_name}"')
+    redis.Redis.from_url(redis_url).flushdb()
+
+    import django
+
+    django.setup()
+    import logging
+
+    logging.disable(logging.INFO)
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+    from django.db import connection
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    call_command("migrate", verbosity=0)
+    from integrations.bubble.models import BubbleWriteback
+    from integrations.omie.models import OmieCall
+    from integrations.sandbox.fake_brasilapi import services as fake_brasilapi
+    from integrations.sandbox.fake_bubble import services as fake_bubble
+    from integrations.sandbox.fake_bubble.models import FakePatch
+    from integrations.sandbox.fake_omie.models import FakeOmieCall
+    from integrations.sandbox.fake_omie.services import fake_omie_reset
+    from integrations.sandbox.fake_omie.testing import make_cpf
+    from orders.models import ActionLog, IdempotencyRecord, Order
+
+    # A clean slate (the action log is append-only by trigger: TRUNCATE is the only way to empty it).
+    with connection.cursor() as cursor:
+        cursor.execute(f"TRUNCATE {ActionLog._meta.db_table}, {Order._meta.db_table} RESTART IDENTITY CASCADE")
+    for model in (IdempotencyRecord, BubbleWriteback, OmieCall):
+        model.objects.all().delete()
+    fake_omie_reset(latency_ms=args.omie_ms)
+    fake_bubble.control_reset(clear_data=True)
+    fake_bubble.control_set(latency_ms=args.bubble_ms)
+    fake_brasilapi.control_reset(clear_data=True)
+    fake_brasilapi.control_set(latency_ms=args.brasilapi_ms)
+
+    order_ids = []
+    for i in range(args.orders):
+        customer_id = f"1600000000000x{i:018d}"
+        order_id = f"1671702337369x{i:018d}"
+        pj = i % round(1 / args.pj_share) == 0 if args.pj_share else False
+        document = _cnpj(10_000 + i) if pj else make_cpf(10_000 + i)
+        fake_bubble.thing_put(type_name="cliente", bubble_id=customer_id, fields={
+            "nome": f"Cliente {i}", "email": f"cliente{i}@example.com", "documento": document, "telefone": "11 99999-0000",
+            "cep": "01310-100", "logradouro": "Av. Paulista", "numero": "1000", "bairro": "Bela Vista", "cidade": "São Paulo",
+            "uf": "SP", "requer_aprovacao": False,
+        })
+        fake_bubble.thing_put(type_name="pedido", bubble_id=order_id, fields={
+            "cliente": customer_id, "valor_total": "150.00", "descricao_servico": f"Serviço {i}",
+            "codigo_servico_lc116": "1.07", "forma_pagamento": "pix", "status_pagamento": "paid",
+        })
+        if pj:
+            fake_brasilapi.company_put(cnpj=document, razao_social=f"Empresa {i} Ltda", municipio="São Paulo", uf="SP")
+        order_ids.append(order_id)
+    user, _ = get_user_model().objects.get_or_create(username="bench-bubble", defaults={"is_superuser": True, "is_staff": True})
+    token = str(AccessToken.for_user(user))
+    connection.close()
+
+    web = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", str(args.web_workers),
+         "--threads", "8", "--log-level", "warning"],
+        cwd=ROOT, env=env, start_new_session=True,
+    )
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", "default,omie,bubble,lookups",
+         "--concurrency", str(args.concurrency), "--without-gossip", "--without-mingle", "-n", f"bench-{port}@%h"],
+        cwd=ROOT, start_new_session=True,
+        # BENCH_WORKER_LOG=INFO shows every task run and retry (text logs on stderr).
+        env={**env, "DJANGO_LOG_LEVEL": os.environ.get("BENCH_WORKER_LOG", "WARNING"), "LOG_FORMAT": "text"},
+    )
+    sent_at: dict[str, float] = {}
+    statuses: list[int] = []
+    try:
+        import requests
+
+        session = requests.Session()
+        session.headers["Authorization"] = f"Bearer {token}"
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                if session.get(f"http://127.0.0.1:{port}/health/live", timeout=2).status_code == 200:
+                    break
+            except requests.RequestException:
+                time.sleep(0.2)
+        # gunicorn workers import Django on their first request
+        for _ in range(args.web_workers * 2):
+            session.get(f"http://127.0.0.1:{port}/v1/orders/{order_ids[0]}", timeout=30)
+        time.sleep(3)  # the Celery worker finishes starting
+
+        lock = threading.Lock()
+
+        def trigger(order_id: str) -> None:
+            sent = time.time()
+            status = session.post(f"http://127.0.0.1:{port}/v1/orders/{order_id}/sync-omie", json={}, timeout=30).status_code
+            with lock:
+                sent_at[order_id] = sent
+                statuses.append(status)
+
+        started = time.time()
+        with ThreadPoolExecutor(max_workers=32) as pool:
+            for i, order_id in enumerate(order_ids):
+                time.sleep(max(0.0, started + i / args.rate - time.time()))
+                pool.submit(trigger, order_id)
+        send_span = time.time() - started
+
+        deadline = time.time() + args.timeout
+        synced_label = "Sincronizado"
+        arrived: dict[str, datetime] = {}
+        while time.time() < deadline and len(arrived) < len(order_ids):
+            for patch in FakePatch.objects.filter(type_name="pedido", status_code=204).exclude(bubble_id__in=list(arrived)):
+                if (patch.body or {}).get("status_pedido") == synced_label:
+                    arrived.setdefault(patch.bubble_id, patch.received_at)
+            connection.close()
+            time.sleep(0.5)
+        synced_local = {o.bubble_id: o.synced_at for o in Order.objects.filter(synced_at__isnull=False)}
+        latencies = sorted(arrived[o].timestamp() - sent_at[o] for o in arrived if o in sent_at)
+        local = sorted(synced_local[o].timestamp() - sent_at[o] for o in synced_local if o in sent_at)
+        failed = Order.objects.filter(sync_status="FAILED").count()
+        omie_calls = {c: FakeOmieCall.objects.filter(call=c, http_status=200).count() for c in ("UpsertCliente", "IncluirOS")}
+        refused = FakeOmieCall.objects.exclude(http_status=200).count()
+    finally:
+        for proc in (worker, web):
+            os.killpg(proc.pid, signal.SIGTERM)
+        for proc in (worker, web):
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+        redis.Redis.from_url(redis_url).flushdb()
+
+    print(f"orders={args.orders} rate={args.rate}/s (sent in {send_span:.1f} s) pj_share={args.pj_share} "
+          f"latency: omie={args.omie_ms} ms bubble={args.bubble_ms} ms brasilapi={args.brasilapi_ms} ms "
+          f"worker_concurrency={args.concurrency} cpus={os.cpu_count()}")
+    print(f"trigger responses: {sorted(set(statuses))}; failed syncs: {failed}; "
+          f"Omie OK calls {omie_calls}; Omie answers other than 200: {refused}")
+    for name, values in (("trigger → 'Sincronizado' in Bubble", latencies), ("trigger → SYNCED locally", local)):
+        if values:
+            print(f"{name}: n={len(values)} p50 {statistics.median(values):.2f} s  p95 {_percentile(values, 0.95):.2f} s  "
+                  f"p99 {_percentile(values, 0.99):.2f} s  max {values[-1]:.2f} s")
+    return 0 if len(latencies) == len(order_ids) and failed == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

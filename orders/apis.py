@@ -1,0 +1,168 @@
+"""The order endpoints Bubble calls (SPEC §7). Thin: validate, call one service, serialize."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from common.exceptions import NotFound
+from orders.api_base import OperatorInputSerializer, OrderApi, StrictSerializer
+from orders.models import Order
+from orders.selectors import order_get, order_invoice_summary, order_recent_actions
+from orders.services import actor_for_bubble, order_retry, order_sync_trigger
+from orders.statuses import BillingStatus, BillingTrigger, HoldReason, SyncStatus
+
+
+def _choice(enum: type, value: str) -> dict[str, str] | None:
+    return {"code": value, "label": enum(value).label} if value else None
+
+
+class OrderOutputSerializer(serializers.Serializer):
+    """The order as Bubble and ops see it: ids, both statuses (enum + label), billing, payment."""
+
+    id = serializers.CharField(source="bubble_id")
+    customer_id = serializers.CharField(source="customer_bubble_id")
+    customer_kind = serializers.CharField()
+    customer_name = serializers.CharField()
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True)
+    sync_status = serializers.SerializerMethodField()
+    billing_status = serializers.SerializerMethodField()
+    omie = serializers.SerializerMethodField()
+    billing = serializers.SerializerMethodField()
+    payment = serializers.SerializerMethodField()
+    invoice = serializers.SerializerMethodField()
+    last_error = serializers.CharField()
+    synced_at = serializers.DateTimeField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    version = serializers.IntegerField()
+
+    def get_sync_status(self, order: Order) -> dict[str, str] | None:
+        return _choice(SyncStatus, order.sync_status)
+
+    def get_billing_status(self, order: Order) -> dict[str, str] | None:
+        return _choice(BillingStatus, order.billing_status)
+
+    def get_omie(self, order: Order) -> dict[str, Any]:
+        return {
+            "codigo_cliente_omie": order.omie_customer_code,
+            "n_cod_os": order.omie_os_code,
+            "c_num_os": order.omie_os_number or None,
+        }
+
+    def get_billing(self, order: Order) -> dict[str, Any]:
+        return {
+            "trigger": _choice(BillingTrigger, order.billing_trigger),
+            "scheduled_for": order.billing_scheduled_for.isoformat() if order.billing_scheduled_for else None,
+            "hold": {
+                "reason": _choice(HoldReason, order.hold_reason),
+                "approved_by": order.hold_approved_by or None,
+                "approved_at": order.hold_approved_at.isoformat() if order.hold_approved_at else None,
+            },
+            "override_day25": order.override_day25,
+        }
+
+    def get_payment(self, order: Order) -> dict[str, Any]:
+        return {
+            "status": order.payment_status,
+            "method": order.payment_method or None,
+            "paid_via": order.paid_via or None,
+            "paid_at": order.paid_at.isoformat() if order.paid_at else None,
+            "amount_paid": str(order.amount_paid),
+            "flag": order.payment_flag or None,
+        }
+
+    def get_invoice(self, order: Order) -> dict[str, Any] | None:
+        return order_invoice_summary(order=order)
+
+
+class ErrorOutputSerializer(serializers.Serializer):
+    """SPEC §7's envelope: ``{"error": {"code", "message", "details"}}``."""
+
+    error = serializers.DictField()
+
+
+class ActionOutputSerializer(serializers.Serializer):
+    at = serializers.DateTimeField(source="created_at")
+    actor = serializers.CharField()
+    action = serializers.CharField()
+    outcome = serializers.CharField()
+    message = serializers.CharField()
+
+
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER,
+    description="Repeats within 24 h replay the first answer (Idempotent-Replayed: true).",
+)
+ERRORS = {code: ErrorOutputSerializer for code in (400, 401, 403, 404, 409, 413, 415, 422)}
+
+
+class OrderSyncOmieApi(OrderApi):
+    """POST /v1/orders/{id}/sync-omie — Bubble's "Pedido criado" trigger: 202 first, 200 after."""
+
+    required_permission = "orders.add_order"
+    action_name = "sync_trigger"
+
+    @extend_schema_serializer(component_name="OrderSyncOmieInput")
+    class InputSerializer(StrictSerializer):
+        pass
+
+    @extend_schema(
+        request=InputSerializer, parameters=[IDEMPOTENCY_KEY],
+        responses={202: OrderOutputSerializer, 200: OrderOutputSerializer, **ERRORS},
+    )
+    def post(self, request: Request, bubble_id: str) -> Response:
+        bubble_id = self.bubble_id()
+        self.InputSerializer(data=request.data).is_valid(raise_exception=True)
+        order, created = order_sync_trigger(bubble_id=bubble_id, actor=actor_for_bubble(None), payload={})
+        return Response(OrderOutputSerializer(order).data, status=status.HTTP_202_ACCEPTED if created else status.HTTP_200_OK)
+
+
+class OrderDetailApi(OrderApi):
+    """GET /v1/orders/{id} — the order's state and its recent history."""
+
+    required_permission = "orders.view_order"
+
+    @extend_schema_serializer(component_name="OrderDetail")
+    class OutputSerializer(OrderOutputSerializer):
+        recent_actions = serializers.SerializerMethodField()
+
+        def get_recent_actions(self, order: Order) -> list[dict[str, Any]]:
+            return ActionOutputSerializer(order_recent_actions(order=order), many=True).data
+
+    @extend_schema(responses={200: OutputSerializer, **ERRORS})
+    def get(self, request: Request, bubble_id: str) -> Response:
+        order = order_get(bubble_id=self.bubble_id())
+        if order is None:
+            raise NotFound("Pedido não encontrado.", details={"order_id": bubble_id})
+        return Response(self.OutputSerializer(order).data)
+
+
+class OrderRetryApi(OrderApi):
+    """POST /v1/orders/{id}/retry — re-runs a failed sync or dead Bubble writebacks."""
+
+    required_permission = "orders.retry_order"
+    action_name = "retry"
+
+    @extend_schema_serializer(component_name="OrderRetryInput")
+    class InputSerializer(OperatorInputSerializer):
+        pass
+
+    @extend_schema_serializer(component_name="OrderRetryOutput")
+    class OutputSerializer(OrderOutputSerializer):
+        message = serializers.CharField()
+
+    @extend_schema(request=InputSerializer, parameters=[IDEMPOTENCY_KEY], responses={202: OutputSerializer, **ERRORS})
+    def post(self, request: Request, bubble_id: str) -> Response:
+        bubble_id = self.bubble_id()
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        operator = serializer.validated_data["operator"]
+        order, message = order_retry(bubble_id=bubble_id, actor=actor_for_bubble(operator), payload={"operator": operator})
+        order.message = message  # type: ignore[attr-defined]  # shown with the order's state
+        return Response(self.OutputSerializer(order).data, status=status.HTTP_202_ACCEPTED)

@@ -1,0 +1,199 @@
+"""Sync steps 3 to 5 (SPEC §5.1): Omie UpsertCliente, IncluirOS, then SYNCED.
+
+Safe to re-run after a crash at any point:
+- UpsertCliente is keyed by the Bubble customer id (an upsert), and skipped once stored;
+- IncluirOS is keyed by the Bubble order id (cCodIntOS). A marker is committed before it is sent;
+  a marker without a stored nCodOS means "maybe sent", so the next run asks ConsultarOS first,
+  and a duplicate-key fault is read back by the client: one order never makes two OS;
+- every id Omie returns is committed the moment it is known.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from billing.dates import today_sp
+from integrations.http import IntegrationError, NotNow
+from orders.models import Order
+from orders.services.action_log import action_log_record, actor_for_task
+from orders.services.locks import order_work_lock
+from orders.services.sync_state import FETCH, SyncOutcome, locked_pending, order_sync_error, order_sync_fail
+from orders.services.writeback import customer_writeback, order_writeback_sync_status
+from orders.statuses import ActionOutcome, SyncStatus
+
+logger = logging.getLogger(__name__)
+
+ACTOR = actor_for_task("orders.sync_omie")
+
+
+def order_sync_omie(*, order_id: int) -> SyncOutcome:
+    from integrations.omie.client import get_omie_client
+
+    with order_work_lock(order_id=order_id) as acquired:
+        if not acquired:
+            return SyncOutcome.done()
+        order = Order.objects.filter(pk=order_id).first()
+        if order is None or order.sync_status != SyncStatus.PENDING:
+            return SyncOutcome.done()
+        if order.source_fetched_at is None:
+            return SyncOutcome(next_step=FETCH)  # reset by a retry: read Bubble again first
+
+        client = get_omie_client()
+        if order.omie_customer_code is None or order.omie_customer_synced_at is None:
+            known = customer_known_in_omie(order=order)
+            if known is not None:
+                order = _store_customer(order_id=order_id, code=known, how="já enviado por outro pedido há pouco")
+                if order is None:
+                    return SyncOutcome.done()
+        if order.omie_customer_code is None or order.omie_customer_synced_at is None:
+            try:
+                result = client.upsert_cliente(
+                    codigo_cliente_integracao=order.customer_bubble_id, cliente=order.customer_payload, order_id=order.id
+                )
+            except IntegrationError as exc:
+                return order_sync_error(
+                    order_id=order_id, exc=exc, actor=ACTOR, action="omie_customer_upsert", what="Omie (cadastro do cliente)"
+                )
+            order = _store_customer(order_id=order_id, code=result.codigo_cliente_omie, how="enviado ao Omie")
+            if order is None:
+                return SyncOutcome.done()
+
+        if order.omie_os_code is None:
+            outcome = _create_os(client=client, order=order)
+            if outcome is not None:
+                return outcome
+
+        order_sync_complete(order_id=order_id, actor=ACTOR)
+    return SyncOutcome.done()
+
+
+def customer_known_in_omie(*, order: Order) -> int | None:
+    """Omie's code for this customer when another order sent the very same data a moment ago.
+
+    A customer placing several orders in a row is sent once: a second UpsertCliente of the same
+    integration key within 60 s would only get Omie's REDUNDANT (and a one-minute wait).
+    """
+    since = timezone.now() - timedelta(seconds=settings.ORDERS_CUSTOMER_REUSE_SECONDS)
+    return (
+        Order.objects.filter(
+            customer_bubble_id=order.customer_bubble_id, customer_payload=order.customer_payload,
+            omie_customer_synced_at__gte=since, omie_customer_code__isnull=False,
+        )
+        .exclude(pk=order.pk)
+        .order_by("-omie_customer_synced_at")
+        .values_list("omie_customer_code", flat=True)
+        .first()
+    )
+
+
+def _store_customer(*, order_id: int, code: int, how: str) -> Order | None:
+    with transaction.atomic():
+        order = locked_pending(order_id)
+        if order is None:
+            return None
+        changed = order.omie_customer_code != code
+        order.omie_customer_code = code
+        order.omie_customer_synced_at = timezone.now()
+        order.version += 1
+        order.save(update_fields=["omie_customer_code", "omie_customer_synced_at", "version", "updated_at"])
+        if changed:
+            customer_writeback(order=order, fields={"omie_cliente_id": str(code)})
+        action_log_record(
+            actor=ACTOR, action="omie_customer_upsert", outcome=ActionOutcome.OK, order=order,
+            message=f"Cliente {how} (código Omie {code}).",
+        )
+    return order
+
+
+def _create_os(*, client: Any, order: Order) -> SyncOutcome | None:
+    """IncluirOS exactly once; returns an outcome when the step cannot go on now."""
+    from integrations.omie.payloads import os_payload
+
+    found = None
+    if order.omie_os_requested_at is not None:
+        # A previous run may have created it and died before storing the answer.
+        try:
+            found = client.consultar_os(c_cod_int_os=order.bubble_id, order_id=order.id)
+        except IntegrationError as exc:
+            return order_sync_error(order_id=order.id, exc=exc, actor=ACTOR, action="omie_os_create", what="Omie (ConsultarOS)")
+        if found is not None and found.cancelada:
+            order_sync_fail(
+                order_id=order.id, actor=ACTOR, action="omie_os_create",
+                message=f"A OS {found.c_num_os} deste pedido está cancelada no Omie; verifique-a no Omie antes de reprocessar.",
+            )
+            return SyncOutcome.done()
+        if found is not None:
+            _store_os(order_id=order.id, n_cod_os=found.n_cod_os, c_num_os=found.c_num_os, how="encontrada por ConsultarOS")
+            return None
+
+    with transaction.atomic():
+        locked = locked_pending(order.id)
+        if locked is None:
+            return SyncOutcome.done()
+        if locked.omie_os_requested_at is None:
+            locked.omie_os_requested_at = timezone.now()
+            locked.save(update_fields=["omie_os_requested_at", "updated_at"])
+    payload = os_payload(
+        c_cod_int_os=order.bubble_id,
+        codigo_cliente_omie=order.omie_customer_code,
+        amount=order.amount,
+        description=order.service_description,
+        lc116_code=order.lc116_code,
+        email=order.customer_email,
+        forecast=today_sp(),
+    )
+    try:
+        created = client.incluir_os(os_payload=payload, order_id=order.id)
+    except IntegrationError as exc:
+        # Only a timeout, a 5xx or a REDUNDANT the client could not confirm leave the outcome unknown.
+        never_sent = isinstance(exc, NotNow) and not getattr(exc, "outcome_unknown", False)
+        return order_sync_error(
+            order_id=order.id, exc=exc, actor=ACTOR, action="omie_os_create", what="Omie (inclusão da OS)",
+            clear_os_request=exc.permanent or never_sent,
+        )
+    _store_os(order_id=order.id, n_cod_os=created.n_cod_os, c_num_os=created.c_num_os, how="criada")
+    return None
+
+
+def _store_os(*, order_id: int, n_cod_os: int, c_num_os: str, how: str) -> None:
+    with transaction.atomic():
+        order = locked_pending(order_id)
+        if order is None:
+            return
+        order.omie_os_code = n_cod_os
+        order.omie_os_number = c_num_os or ""
+        order.version += 1
+        order.save(update_fields=["omie_os_code", "omie_os_number", "version", "updated_at"])
+        action_log_record(
+            actor=ACTOR, action="omie_os_create", outcome=ActionOutcome.OK, order=order,
+            message=f"OS {c_num_os} {how} no Omie (nCodOS {n_cod_os}).",
+        )
+
+
+def order_sync_complete(*, order_id: int, actor: str) -> None:
+    """PENDING → SYNCED, the billing decision, and the write-back, in one transaction."""
+    from billing.services import order_billing_decide
+
+    with transaction.atomic():
+        order = locked_pending(order_id)
+        if order is None or order.omie_os_code is None:
+            return
+        now = timezone.now()
+        order.sync_status = SyncStatus.SYNCED
+        order.synced_at = now
+        order.last_error = ""
+        order.next_attempt_at = None
+        order.version += 1
+        order.save(update_fields=["sync_status", "synced_at", "last_error", "next_attempt_at", "version", "updated_at"])
+        order_billing_decide(order=order, actor=actor)
+        order_writeback_sync_status(order=order)
+        action_log_record(
+            actor=actor, action="sync_complete", outcome=ActionOutcome.OK, order=order,
+            message=f"Pedido sincronizado com o Omie (OS {order.omie_os_number}).",
+        )

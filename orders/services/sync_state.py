@@ -1,0 +1,149 @@
+"""Sync state transitions (SPEC §5.1): failing, retrying later, completing.
+
+Each transition runs in one transaction under the order's row lock, re-checks that the order is
+still PENDING, writes the Bubble outbox row and the action log entry in that same transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from integrations.http import IntegrationError, NotNow
+from orders.models import Order
+from orders.services.action_log import action_log_record
+from orders.services.writeback import order_writeback_sync_status
+from orders.statuses import ActionOutcome, SyncStatus
+
+logger = logging.getLogger(__name__)
+
+Step = str  # "fetch" (Bubble, BrasilAPI) or "omie" (UpsertCliente, IncluirOS)
+FETCH: Step = "fetch"
+OMIE: Step = "omie"
+
+
+@dataclass(frozen=True)
+class SyncOutcome:
+    """What the task does next: nothing, run a step, or run itself again later."""
+
+    next_step: Step | None = None
+    retry_in: float | None = None
+
+    @classmethod
+    def done(cls) -> SyncOutcome:
+        return cls()
+
+
+def locked_pending(order_id: int) -> Order | None:
+    """The order under its row lock, or None when it is no longer PENDING (someone finished it)."""
+    order = Order.objects.select_for_update().filter(pk=order_id).first()
+    return order if order and order.sync_status == SyncStatus.PENDING else None
+
+
+def order_sync_fail(*, order_id: int, message: str, actor: str, action: str, clear_os_request: bool = False) -> None:
+    """PENDING → FAILED with a message ops can act on. Never retried automatically."""
+    with transaction.atomic():
+        order = locked_pending(order_id)
+        if order is None:
+            return
+        order.sync_status = SyncStatus.FAILED
+        order.last_error = message
+        order.next_attempt_at = None
+        update = ["sync_status", "last_error", "next_attempt_at", "version", "updated_at"]
+        if clear_os_request:
+            # Omie refused the OS: nothing was created, the next try needs no ConsultarOS first.
+            order.omie_os_requested_at = None
+            update.append("omie_os_requested_at")
+        order.version += 1
+        order.save(update_fields=update)
+        order_writeback_sync_status(order=order)
+        action_log_record(actor=actor, action=action, outcome=ActionOutcome.ERROR, order=order, message=message)
+    logger.info("order %s sync failed at %s", order_id, action)
+
+
+def _jitter(seconds: float) -> float:
+    # Spreads the retries of many orders that hit the same wall (a pause, a ban) at the same moment;
+    # proportional, so a sub-second "lease busy, retry at T" stays sub-second.
+    return random.uniform(0, min(5.0, seconds * 0.1))
+
+
+def _backoff(attempt: int) -> float:
+    cap = min(settings.ORDERS_SYNC_BACKOFF_MAX_SECONDS, settings.ORDERS_SYNC_BACKOFF_BASE_SECONDS * 2 ** max(0, attempt - 1))
+    return random.uniform(cap / 2, cap)
+
+
+def order_sync_error(
+    *, order_id: int, exc: IntegrationError, actor: str, action: str, what: str, clear_os_request: bool = False
+) -> SyncOutcome:
+    """Classifies an integration failure: FAILED (permanent), or a retry at the time it allows.
+
+    ``what`` names the call in Portuguese for the messages ops read ("Omie (IncluirOS)").
+    ``clear_os_request``: IncluirOS certainly did not create an OS (Omie refused it, or the throttle
+    never sent it), so the next try needs no ConsultarOS first — a "not found" there would spend
+    Omie's error budget for nothing.
+    """
+    if exc.permanent:
+        order_sync_fail(
+            order_id=order_id, message=f"{what}: {exc.message}", actor=actor, action=action, clear_os_request=clear_os_request
+        )
+        return SyncOutcome.done()
+
+    now = timezone.now()
+    with transaction.atomic():
+        order = locked_pending(order_id)
+        if order is None:
+            return SyncOutcome.done()
+        started = order.sync_started_at or order.created_at
+        if now - started > timedelta(seconds=settings.ORDERS_SYNC_GIVE_UP_SECONDS):
+            minutes = settings.ORDERS_SYNC_GIVE_UP_SECONDS // 60
+            give_up = f"{what}: sincronização não concluída em {minutes} min ({exc.message}). Use 'reprocessar'."
+        elif isinstance(exc, NotNow):
+            # The throttle said "not before T": not a failure of the call, no attempt spent.
+            countdown = exc.retry_after + _jitter(exc.retry_after or 0.0)
+            give_up = ""
+        else:
+            order.sync_attempts += 1
+            if order.sync_attempts >= settings.ORDERS_SYNC_MAX_ATTEMPTS:
+                give_up = (
+                    f"{what}: falha temporária persistente após {order.sync_attempts} tentativas ({exc.message}). "
+                    "Verifique o serviço e use 'reprocessar'."
+                )
+            else:
+                base = _backoff(order.sync_attempts)
+                countdown = max(base, (exc.retry_after or 0.0) + _jitter(exc.retry_after or 0.0))
+                give_up = ""
+        if not give_up:
+            countdown = min(countdown, float(settings.CELERY_MAX_COUNTDOWN_SECONDS))
+            order.next_attempt_at = now + timedelta(seconds=countdown)
+            update = ["sync_attempts", "next_attempt_at", "updated_at"]
+            if clear_os_request:
+                order.omie_os_requested_at = None
+                update.append("omie_os_requested_at")
+            order.save(update_fields=update)
+            if not isinstance(exc, NotNow):
+                action_log_record(
+                    actor=actor, action=action, outcome=ActionOutcome.ERROR, order=order,
+                    message=(
+                        f"{what}: falha temporária ({exc.message}); tentativa {order.sync_attempts} de "
+                        f"{settings.ORDERS_SYNC_MAX_ATTEMPTS}, nova tentativa em {countdown:.0f} s."
+                    ),
+                )
+            return SyncOutcome(retry_in=countdown)
+        order.save(update_fields=["sync_attempts", "updated_at"])
+    order_sync_fail(order_id=order_id, message=give_up, actor=actor, action=action)
+    return SyncOutcome.done()
+
+
+def order_sync_enqueue(*, order_id: int, step: Step) -> None:
+    """Publishes the task of a step. Callers hold no lock and no open transaction on the order."""
+    from orders.tasks import order_sync_fetch as order_sync_fetch_task
+    from orders.tasks.omie import order_sync_omie as order_sync_omie_task
+
+    task = order_sync_fetch_task if step == FETCH else order_sync_omie_task
+    task.delay(order_id)

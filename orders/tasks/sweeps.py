@@ -1,0 +1,19 @@
+"""Periodic tasks of the orders app (declared in orders/periodic.py)."""
+
+from celery import shared_task
+
+
+@shared_task(ignore_result=True)
+def order_sync_sweep() -> int:
+    """Re-enqueues syncs left PENDING by a lost message or a killed worker."""
+    from orders.services import order_sync_sweep_stuck
+
+    return order_sync_sweep_stuck()
+
+
+@shared_task(ignore_result=True)
+def idempotency_records_prune() -> int:
+    """Deletes Idempotency-Key records past their 24 h replay window."""
+    from orders.services import idempotency_prune
+
+    return idempotency_prune()
