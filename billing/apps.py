@@ -1,6 +1,13 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class BillingConfig(AppConfig):
     name = "billing"
     verbose_name = "Faturamento"
+
+    def ready(self) -> None:
+        from billing.permissions import groups_sync_after_migrate
+
+        # Django creates permissions after migrating; the groups pick up new models' view permission.
+        post_migrate.connect(groups_sync_after_migrate, sender=self, dispatch_uid="billing_groups_sync")

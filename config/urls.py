@@ -4,6 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularSwaggerView
 from rest_framework_simplejwt.views import TokenBlacklistView, TokenObtainPairView, TokenRefreshView
 
+from billing.webhook_views import pagarme_webhook
 from common import health
 from common.schema import SchemaView
 
@@ -14,11 +15,13 @@ api_v1 = [
     path("schema/", SchemaView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("", include("orders.urls")),
+    path("", include("billing.urls")),
 ]
 
 urlpatterns = [
     path(settings.ADMIN_URL, admin.site.urls),
     path("v1/", include(api_v1)),
+    path("webhooks/pagarme", pagarme_webhook, name="webhook-pagarme"),
     path("health/live", health.live, name="health-live"),
     path("health/ready", health.ready, name="health-ready"),
 ]

@@ -93,7 +93,26 @@ def _task_results(order: Order) -> list[TimelineEntry]:
     ]
 
 
-SOURCES = [_actions, _omie_calls, _writebacks, _task_results]
+def _webhooks(order: Order) -> list[TimelineEntry]:
+    from billing.models import PagarmeEvent
+
+    events = PagarmeEvent.objects.filter(order_id=order.pk).order_by("-received_at")[:MAX_PER_SOURCE]
+    outcome = {"APPLIED": "ok", "INVALID": "error"}
+    return [
+        TimelineEntry(
+            when=e.received_at,
+            source="Pagar.me",
+            title=f"{e.type} ({e.event_id}) — {e.get_status_display()}",
+            outcome=outcome.get(e.status, ""),
+            detail=e.message,
+            data={"charge_id": e.charge_id, "charge_status": e.charge_status,
+                  "occurred_at": e.occurred_at.isoformat() if e.occurred_at else None},
+        )
+        for e in events
+    ]
+
+
+SOURCES = [_actions, _omie_calls, _writebacks, _task_results, _webhooks]
 
 
 def order_timeline(*, order: Order) -> list[TimelineEntry]:

@@ -4,8 +4,14 @@ from django.conf import settings
 
 from billing.dates import today_sp
 from billing.decision import BillingDecision, decide_billing
+from billing.services.state import order_billing_status_set
 from orders.models import Order
-from orders.statuses import BillingStatus, BillingTrigger
+from orders.services.action_log import action_log_record
+from orders.statuses import ActionOutcome, BillingStatus, BillingTrigger, SyncStatus
+
+# States in which the decision may still move the order; from ISSUING on, only emission and the
+# ops actions move it.
+UNDECIDED = {"", BillingStatus.AWAITING_PAYMENT, BillingStatus.SCHEDULED, BillingStatus.ON_HOLD}
 
 
 def billing_status_for(decision: BillingDecision) -> BillingStatus:
@@ -13,16 +19,20 @@ def billing_status_for(decision: BillingDecision) -> BillingStatus:
         return BillingStatus.ON_HOLD
     if decision.trigger == BillingTrigger.AWAIT_PAYMENT:
         return BillingStatus.AWAITING_PAYMENT
-    # IMMEDIATE orders are "due today": the emission claim moves them to ISSUING.
+    # IMMEDIATE orders are "due today": the emission claim moves them on to ISSUING at once.
     return BillingStatus.SCHEDULED
 
 
 def order_billing_decide(*, order: Order, actor: str) -> BillingDecision:
-    """Runs the billing decision for a synced order and stores trigger, date, hold and status.
+    """Runs the billing decision for a synced order, stores it, writes it back and emits when due.
 
-    Call it inside a transaction holding the order's row lock (``select_for_update``). It only
-    moves orders that are not in emission or past it: an order already ISSUING/ISSUED/… keeps its
-    state, so re-running the decision (a late webhook, a retry) is always safe.
+    Call it inside a transaction holding the order's row lock (``select_for_update``). It only moves
+    orders that are not in emission or past it, so re-running it (a late webhook, a retried sync,
+    an approval) is always safe. An order not synced yet keeps an empty billing status: the sync
+    runs the decision when it marks the order SYNCED.
+
+    A billing date, once set, is kept while the trigger stays DAY_25: an order held past its date
+    and approved later is due at once ("emit at the next sweep"), not next month.
     """
     decision = decide_billing(
         customer_kind=order.customer_kind,
@@ -36,14 +46,39 @@ def order_billing_decide(*, order: Order, actor: str) -> BillingDecision:
         billing_day=settings.BILLING_DAY,
         hold_threshold=settings.BILLING_HOLD_THRESHOLD,
     )
-    undecided = {"", BillingStatus.AWAITING_PAYMENT, BillingStatus.SCHEDULED, BillingStatus.ON_HOLD}
-    if order.billing_status in undecided:
-        order.billing_trigger = decision.trigger
-        order.billing_scheduled_for = decision.scheduled_for
-        order.hold_reason = decision.hold_reason or ""
-        order.billing_status = billing_status_for(decision)
-        order.version += 1
-        order.save(
-            update_fields=["billing_trigger", "billing_scheduled_for", "hold_reason", "billing_status", "version", "updated_at"]
+    if order.sync_status != SyncStatus.SYNCED or order.billing_status not in UNDECIDED:
+        return decision
+
+    if not order.billing_status:
+        # Payment events that arrived before this order existed here are applied now.
+        from billing.services.webhooks import pagarme_events_reprocess
+
+        pagarme_events_reprocess(bubble_order_id=order.bubble_id, actor=actor)
+    scheduled_for = decision.scheduled_for
+    if decision.trigger == BillingTrigger.DAY_25 and order.billing_trigger == BillingTrigger.DAY_25 and order.billing_scheduled_for:
+        scheduled_for = order.billing_scheduled_for
+    status = billing_status_for(decision)
+    before = (order.billing_status, order.billing_trigger, order.billing_scheduled_for, order.hold_reason)
+    order.billing_trigger = decision.trigger
+    order.billing_scheduled_for = scheduled_for
+    order.hold_reason = decision.hold_reason or ""
+    after = (status, order.billing_trigger, order.billing_scheduled_for, order.hold_reason)
+    if after != before:
+        order_billing_status_set(
+            order=order, status=status, extra_fields=("billing_trigger", "billing_scheduled_for", "hold_reason")
         )
+        action_log_record(
+            actor=actor,
+            action="billing_decide",
+            outcome=ActionOutcome.OK,
+            order=order,
+            payload={"trigger": decision.trigger.value, "scheduled_for": scheduled_for.isoformat() if scheduled_for else None,
+                     "hold_reason": order.hold_reason},
+            message=f"Faturamento: {BillingTrigger(decision.trigger).label}; {BillingStatus(status).label}.",
+        )
+
+    if status == BillingStatus.SCHEDULED and decision.trigger == BillingTrigger.IMMEDIATE:
+        from billing.services.emission import order_emission_start
+
+        order_emission_start(order=order, actor=actor)
     return decision

@@ -96,6 +96,31 @@ PAGARME_WEBHOOK_SECRET = env.str("PAGARME_WEBHOOK_SECRET", default="sandbox-paga
 # ------------------------------------------------------------------------------
 BILLING_DAY = env.int("BILLING_DAY", default=25)
 BILLING_HOLD_THRESHOLD = Decimal(env.str("BILLING_HOLD_THRESHOLD", default="50000.00"))
+# Omie answers REDUNDANT to the same consult of one OS within 60 s: reads of one OS are spaced by this.
+BILLING_SAME_OS_MIN_INTERVAL_SECONDS = env.float(
+    "BILLING_SAME_OS_MIN_INTERVAL_SECONDS", default=float(OMIE_REDUNDANT_DEFAULT_SECONDS or 60)
+)
+# The NFS-e takes seconds to minutes at the city hall; the first StatusOS waits this long after FaturarOS.
+BILLING_FIRST_POLL_SECONDS = env.float("BILLING_FIRST_POLL_SECONDS", default=60.0)
+# Bounded backoff of polls and retries: base × 2^n, capped.
+BILLING_RETRY_BASE_SECONDS = env.float("BILLING_RETRY_BASE_SECONDS", default=60.0)
+BILLING_RETRY_MAX_SECONDS = env.float("BILLING_RETRY_MAX_SECONDS", default=1800.0)
+# Failed tries of one step (Omie unreachable, errors) before the invoice is FAILED for ops to retry.
+BILLING_STEP_MAX_ATTEMPTS = env.int("BILLING_STEP_MAX_ATTEMPTS", default=8)
+# ConsultarOS checks after CancelarOS before giving up and returning the NF to ISSUED.
+BILLING_CANCEL_CONFIRM_MAX_POLLS = env.int("BILLING_CANCEL_CONFIRM_MAX_POLLS", default=10)
+# How long a worker owns an invoice step; longer than a task's hard time limit (CELERY_TASK_TIME_LIMIT).
+BILLING_WORK_LEASE_SECONDS = env.float("BILLING_WORK_LEASE_SECONDS", default=300.0)
+# How long a dispatched step message has to start before the invoice is dispatched again.
+BILLING_DISPATCH_LEASE_SECONDS = env.float("BILLING_DISPATCH_LEASE_SECONDS", default=600.0)
+# The dispatcher hands out at most one interval's worth of Omie calls per method at a time.
+BILLING_DISPATCH_INTERVAL_SECONDS = env.float("BILLING_DISPATCH_INTERVAL_SECONDS", default=5.0)
+# A throttle wait up to this long is taken by re-queuing the step with a countdown; longer ones go back to the DB.
+BILLING_INLINE_WAIT_MAX_SECONDS = env.float("BILLING_INLINE_WAIT_MAX_SECONDS", default=10.0)
+# Orders claimed per transaction by the day-25 run and the due sweep.
+BILLING_CLAIM_BATCH = env.int("BILLING_CLAIM_BATCH", default=200)
+# Days of Omie's OS and NFS-e lists compared by the daily reconciliation.
+BILLING_RECONCILIATION_DAYS = env.int("BILLING_RECONCILIATION_DAYS", default=7)
 
 # OPS
 # ------------------------------------------------------------------------------

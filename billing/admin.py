@@ -1,0 +1,153 @@
+"""Billing in the admin (SPEC §12): invoices, the day-25 runs, the current accounts, Pagar.me events
+and reconciliation drifts. Everything here is read-only: state changes go through the services
+(the ops actions), never through a model form.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+from django.utils.text import Truncator
+
+from billing.models import AccountEntry, BillingRun, CustomerAccount, Invoice, PagarmeEvent, ReconciliationDrift, ReconciliationRun
+from common.admin_badges import badge
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+def order_link(order_id: int | None, label: str) -> SafeString:
+    if not order_id:
+        return format_html("{}", label or "—")
+    return format_html('<a href="../../orders/order/{}/change/">{}</a>', order_id, label)
+
+
+@admin.register(Invoice)
+class InvoiceAdmin(ReadOnlyAdmin):
+    list_display = ("id", "order_col", "status_col", "nfse_number", "next_step", "next_poll_at", "poll_count", "faturar_attempts",
+                    "issued_at", "message_col")
+    list_filter = ("status", "next_step", "failure_stage")
+    search_fields = ("=order__bubble_id", "nfse_number", "=order__omie_os_number")
+    list_select_related = ("order",)
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+
+    @admin.display(description="pedido")
+    def order_col(self, obj: Invoice) -> SafeString:
+        return order_link(obj.order_id, obj.order.bubble_id)
+
+    @admin.display(description="situação", ordering="status")
+    def status_col(self, obj: Invoice) -> SafeString:
+        return badge(obj.status, obj.get_status_display())
+
+    @admin.display(description="mensagem")
+    def message_col(self, obj: Invoice) -> str:
+        return Truncator(obj.cancel_error or obj.city_hall_message or obj.last_step_error).chars(80)
+
+
+@admin.register(BillingRun)
+class BillingRunAdmin(ReadOnlyAdmin):
+    list_display = ("billing_date", "firings", "claimed", "first_fired_at", "last_fired_at", "finished_at")
+
+
+class AccountEntryInline(admin.TabularInline):
+    model = AccountEntry
+    fields = ("created_at", "kind", "amount", "balance_after", "order", "actor", "reason")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    ordering = ("-created_at", "-id")
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(CustomerAccount)
+class CustomerAccountAdmin(ReadOnlyAdmin):
+    list_display = ("customer_bubble_id", "balance", "updated_at")
+    search_fields = ("=customer_bubble_id",)
+    inlines = [AccountEntryInline]
+
+
+@admin.register(AccountEntry)
+class AccountEntryAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "account", "kind", "amount", "balance_after", "order", "actor")
+    list_filter = ("kind",)
+    search_fields = ("=account__customer_bubble_id", "=order__bubble_id", "actor")
+    list_select_related = ("account", "order")
+
+
+@admin.register(PagarmeEvent)
+class PagarmeEventAdmin(ReadOnlyAdmin):
+    list_display = ("received_at", "event_id", "type", "status_col", "order_col", "charge_status", "occurred_at", "message_col")
+    list_filter = ("status", "type")
+    search_fields = ("=event_id", "=bubble_order_id", "=charge_id")
+    list_select_related = ("order",)
+    actions = ["reprocess"]
+
+    @admin.display(description="situação", ordering="status")
+    def status_col(self, obj: PagarmeEvent) -> SafeString:
+        colour = {"APPLIED": "green", "STALE": "gray", "UNMATCHED": "orange", "UNKNOWN_TYPE": "outline", "INVALID": "red"}
+        return badge(obj.status, obj.get_status_display(), colour=colour.get(obj.status, "blue"))
+
+    @admin.display(description="pedido")
+    def order_col(self, obj: PagarmeEvent) -> SafeString:
+        return order_link(obj.order_id, obj.bubble_order_id)
+
+    @admin.display(description="mensagem")
+    def message_col(self, obj: PagarmeEvent) -> str:
+        return Truncator(obj.message).chars(80)
+
+    @admin.action(description="Reprocessar eventos sem pedido (depois que o pedido chegou)", permissions=["view"])
+    def reprocess(self, request: HttpRequest, queryset: QuerySet[PagarmeEvent]) -> None:
+        from billing.services.webhooks import pagarme_events_reprocess
+
+        count = pagarme_events_reprocess(event_ids=list(queryset.values_list("id", flat=True)), actor=request.user.get_username())
+        self.message_user(request, f"{count} evento(s) reenviado(s) para processamento.", messages.SUCCESS)
+
+
+class DriftInline(admin.TabularInline):
+    model = ReconciliationDrift
+    fields = ("kind", "order", "c_cod_int_os", "local_state", "omie_state", "message", "resolved_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(ReconciliationRun)
+class ReconciliationRunAdmin(ReadOnlyAdmin):
+    list_display = ("started_at", "date_from", "date_to", "status", "os_checked", "nfse_checked", "drifts_found", "finished_at")
+    inlines = [DriftInline]
+
+
+@admin.register(ReconciliationDrift)
+class ReconciliationDriftAdmin(ReadOnlyAdmin):
+    list_display = ("detected_at", "kind", "order_col", "c_cod_int_os", "local_state", "omie_state", "message", "resolved_at")
+    list_filter = ("kind", ("resolved_at", admin.EmptyFieldListFilter))
+    search_fields = ("=c_cod_int_os", "=order__bubble_id")
+    list_select_related = ("order",)
+    actions = ["resolve"]
+
+    @admin.display(description="pedido")
+    def order_col(self, obj: ReconciliationDrift) -> SafeString:
+        return order_link(obj.order_id, obj.c_cod_int_os)
+
+    @admin.action(description="Marcar como resolvida", permissions=["view"])
+    def resolve(self, request: HttpRequest, queryset: QuerySet[ReconciliationDrift]) -> None:
+        count = queryset.filter(resolved_at__isnull=True).update(resolved_at=timezone.now(), resolved_by=request.user.get_username())
+        self.message_user(request, f"{count} divergência(s) marcada(s) como resolvida(s).", messages.SUCCESS)

@@ -1,0 +1,17 @@
+from billing.models.account import AccountEntry, CustomerAccount
+from billing.models.invoice import FailureStage, Invoice, InvoiceStep
+from billing.models.reconciliation import ReconciliationDrift, ReconciliationRun
+from billing.models.runs import BillingRun
+from billing.models.webhooks import PagarmeEvent
+
+__all__ = [
+    "AccountEntry",
+    "BillingRun",
+    "CustomerAccount",
+    "FailureStage",
+    "Invoice",
+    "InvoiceStep",
+    "PagarmeEvent",
+    "ReconciliationDrift",
+    "ReconciliationRun",
+]

@@ -1,0 +1,49 @@
+"""Who may do what (SPEC §5.3): the permission each ops action needs and the two staff groups.
+
+``Ops`` sees everything and may retry and record a manual NF; ``Financeiro`` is Ops plus the
+actions that touch money or fiscal documents. The groups are created by a data migration and kept
+complete by ``groups_sync`` after every ``migrate`` (models added later get their view permission).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+RETRY = "orders.retry_order"
+CANCEL_NF = "billing.cancel_nf"
+MARK_NF_MANUAL = "billing.mark_nf_manual"
+APPROVE_HOLD = "billing.approve_hold"
+OVERRIDE_DAY25 = "billing.override_day25"
+MANAGE_CC = "billing.manage_cc"
+
+OPS_GROUP = "Ops"
+FINANCE_GROUP = "Financeiro"
+
+OPS_PERMISSIONS = [RETRY, MARK_NF_MANUAL]
+FINANCE_PERMISSIONS = [*OPS_PERMISSIONS, APPROVE_HOLD, CANCEL_NF, OVERRIDE_DAY25, MANAGE_CC]
+
+# "View all": every model of these apps (the project's own and the Celery admins ops read).
+VIEW_APP_LABELS = [
+    "orders", "billing", "integrations", "omie", "bubble", "brasilapi", "pagarme", "django_celery_beat", "django_celery_results",
+]
+
+
+def groups_sync(*, group_model: Any, permission_model: Any) -> None:
+    """Creates the groups and adds any permission they lack. Never removes what an admin added.
+
+    Takes the model classes so a data migration can pass its historical models.
+    """
+    view = list(permission_model.objects.filter(content_type__app_label__in=VIEW_APP_LABELS, codename__startswith="view_"))
+    for name, wanted in ((OPS_GROUP, OPS_PERMISSIONS), (FINANCE_GROUP, FINANCE_PERMISSIONS)):
+        group, _ = group_model.objects.get_or_create(name=name)
+        perms = list(view)
+        for dotted in wanted:
+            app_label, codename = dotted.split(".")
+            perms.extend(permission_model.objects.filter(content_type__app_label=app_label, codename=codename))
+        group.permissions.add(*perms)
+
+
+def groups_sync_after_migrate(**_kwargs: object) -> None:
+    from django.contrib.auth.models import Group, Permission
+
+    groups_sync(group_model=Group, permission_model=Permission)

@@ -1,0 +1,112 @@
+"""Reads of billing state, for the API and the admin."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from billing.models import AccountEntry, CustomerAccount
+from billing.services.state import order_live_invoice
+from orders.models import Order
+from orders.statuses import BillingStatus, BillingTrigger, HoldReason, PaymentStatus
+
+
+def _enum(cls: Any, value: str) -> dict[str, str] | None:
+    return {"code": value, "label": cls(value).label} if value else None
+
+
+def order_billing_summary(*, order: Order) -> dict[str, Any]:
+    """The billing side of an order as Bubble and ops see it."""
+    invoice = order_live_invoice(order=order)
+    return {
+        "id": order.bubble_id,
+        "billing_status": _enum(BillingStatus, order.billing_status),
+        "billing_trigger": _enum(BillingTrigger, order.billing_trigger),
+        "billing_scheduled_for": order.billing_scheduled_for,
+        "hold": {
+            "reason": _enum(HoldReason, order.hold_reason),
+            "approved_by": order.hold_approved_by or None,
+            "approved_at": order.hold_approved_at,
+        },
+        "payment": {
+            "status": _enum(PaymentStatus, order.payment_status),
+            "paid_via": order.paid_via or None,
+            "amount": order.amount,
+            "amount_paid": order.amount_paid,
+            "flag": order.payment_flag or None,
+        },
+        "invoice": None if invoice is None else {
+            "status": _enum(BillingStatus, invoice.status),
+            "nf_number": invoice.nfse_number or None,
+            "verification_code": invoice.verification_code or None,
+            "nf_url": invoice.nfse_url or None,
+            "issued_at": invoice.issued_at,
+            "city_hall_message": invoice.city_hall_message or None,
+            "cancel_reason_code": invoice.cancel_reason_code,
+            "cancel_error": invoice.cancel_error or None,
+        },
+        "last_error": order.last_error or None,
+        "version": order.version,
+    }
+
+
+@dataclass(frozen=True)
+class AccountView:
+    customer_bubble_id: str
+    balance: Decimal
+    entries: list[AccountEntry]
+
+
+def customer_account_get(*, customer_bubble_id: str, limit: int = 200) -> AccountView | None:
+    """The account with its newest entries; a customer we know with no account yet has balance 0."""
+    account = CustomerAccount.objects.filter(customer_bubble_id=customer_bubble_id).first()
+    if account is None:
+        if not Order.objects.filter(customer_bubble_id=customer_bubble_id).exists():
+            return None
+        return AccountView(customer_bubble_id=customer_bubble_id, balance=Decimal("0.00"), entries=[])
+    entries = list(account.entries.select_related("order").order_by("-created_at", "-id")[:limit])
+    return AccountView(customer_bubble_id=customer_bubble_id, balance=account.balance, entries=entries)
+
+
+@dataclass(frozen=True)
+class ActionAvailability:
+    name: str  # the API path segment, e.g. "cancel-nf"
+    label: str
+    permission: str
+    allowed: bool  # state allows it AND the user has the permission
+    visible: bool  # the user has the permission (show it greyed out when the state refuses it)
+    reason: str  # why not, when not allowed
+
+
+def order_billing_actions(*, order: Order, user: Any) -> list[ActionAvailability]:
+    """Which billing ops actions this user may run on this order now (for the admin's buttons).
+
+    The services decide for real (under the row lock); this only mirrors their state rules.
+    """
+    from billing import permissions as perms
+    from billing.services.actions import LIVE_NF, MANUAL_FROM, USE_REFUSED_BILLING
+
+    status = order.billing_status
+    label = BillingStatus(status).label if status else "não sincronizado"
+    rules = [
+        ("retry", "Reenviar faturamento", perms.RETRY, status == BillingStatus.FAILED),
+        ("cancel-nf", "Cancelar NF", perms.CANCEL_NF, status == BillingStatus.ISSUED),
+        ("mark-nf-manual", "Registrar NF manual", perms.MARK_NF_MANUAL, status in MANUAL_FROM),
+        ("approve-billing-hold", "Aprovar retenção", perms.APPROVE_HOLD, status == BillingStatus.ON_HOLD),
+        ("override-day25", "Antecipar faturamento", perms.OVERRIDE_DAY25, status == BillingStatus.SCHEDULED),
+        ("transfer-cc", "Transferir para conta corrente", perms.MANAGE_CC,
+         order.payment_status == PaymentStatus.PAID and status not in LIVE_NF),
+        ("use-cc", "Usar conta corrente", perms.MANAGE_CC,
+         order.payment_status in (PaymentStatus.PENDING, PaymentStatus.FAILED) and status not in USE_REFUSED_BILLING),
+    ]
+    result = []
+    for name, text, permission, state_ok in rules:
+        has_perm = bool(user.has_perm(permission))
+        payment = PaymentStatus(order.payment_status).label
+        reason = "" if state_ok else f"Não disponível com faturamento \"{label}\" e pagamento \"{payment}\"."
+        if not has_perm:
+            reason = "Sem permissão."
+        result.append(ActionAvailability(name=name, label=text, permission=permission, allowed=state_ok and has_perm, visible=has_perm,
+                                         reason=reason))
+    return result

@@ -1,0 +1,144 @@
+"""The invoice work queue: who may work on an invoice, and when its next Omie call happens.
+
+Every Omie call of billing is one *step* of one invoice (``Invoice.next_step`` at
+``next_poll_at``). Work is handed out in leases:
+
+1. the dispatcher (or ``invoice_enqueue`` for immediate work) gives a due invoice a lease token and
+   enqueues the step task with it; it never hands out more steps per method than one dispatch
+   interval of Omie's rate allows, so the queue stays short whatever the number of orders;
+2. the task exchanges that token for its own (a conditional UPDATE: duplicates of the message find
+   the token gone and do nothing);
+3. the step stores its result and the next step only while it still holds the lease.
+
+A worker that dies keeps nothing: its lease runs out and the next dispatch hands the invoice out
+again. The database, not the broker, remembers what is due, so no countdown outlives Redis's
+visibility timeout and a lost message costs one dispatch interval.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import uuid
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from billing.models import Invoice, InvoiceStep
+
+ACTIVE_STEPS = [s for s in InvoiceStep if s != InvoiceStep.NONE]
+CHAIN_KEY = "billing:dispatch:next-link"
+
+
+def backoff_seconds(attempt: int) -> float:
+    """Bounded exponential backoff with a little jitter, never below Omie's same-OS window."""
+    base = settings.BILLING_RETRY_BASE_SECONDS
+    delay = min(settings.BILLING_RETRY_MAX_SECONDS, base * 2 ** max(0, attempt - 1))
+    return max(settings.BILLING_SAME_OS_MIN_INTERVAL_SECONDS, delay * random.uniform(1.0, 1.15))
+
+
+def lease_free(now: datetime) -> Q:
+    return Q(leased_until__isnull=True) | Q(leased_until__lt=now)
+
+
+def dispatch_cap() -> int:
+    """Steps of one kind that may be queued or running at once: one interval of Omie's rate, plus slack."""
+    per_interval = settings.OMIE_RATE_PER_METHOD_PER_MINUTE * settings.BILLING_DISPATCH_INTERVAL_SECONDS / 60
+    return max(2, math.ceil(per_interval * 1.25) + 2)
+
+
+def invoice_enqueue(*, invoice_id: int) -> bool:
+    """Leases one due invoice and enqueues its step after commit (immediate work skips the dispatcher)."""
+    now = timezone.now()
+    token = uuid.uuid4()
+    leased = (
+        Invoice.objects.filter(lease_free(now), pk=invoice_id, next_poll_at__lte=now)
+        .exclude(next_step=InvoiceStep.NONE)
+        .update(lease_token=token, leased_until=now + timedelta(seconds=settings.BILLING_DISPATCH_LEASE_SECONDS))
+    )
+    if leased:
+        from billing.tasks.omie import invoice_step as invoice_step_task
+
+        invoice_step_task.delay_on_commit(invoice_id, str(token))
+    return bool(leased)
+
+
+def invoices_dispatch() -> int:
+    """Hands leases to due invoices, oldest first, at most ``dispatch_cap()`` in flight per step kind."""
+    from billing.tasks.omie import invoice_step as invoice_step_task
+
+    now = timezone.now()
+    token = uuid.uuid4()
+    cap = dispatch_cap()
+    with transaction.atomic():
+        ids: list[int] = []
+        for step in ACTIVE_STEPS:
+            in_flight = Invoice.objects.filter(next_step=step, leased_until__gte=now).count()
+            room = cap - in_flight
+            if room <= 0:
+                continue
+            due = (
+                Invoice.objects.select_for_update(skip_locked=True)
+                .filter(lease_free(now), next_step=step, next_poll_at__lte=now)
+                .order_by("next_poll_at", "id")
+                .values_list("id", flat=True)[:room]
+            )
+            ids.extend(due)
+        if ids:
+            lease_until = now + timedelta(seconds=settings.BILLING_DISPATCH_LEASE_SECONDS)
+            Invoice.objects.filter(id__in=ids).update(lease_token=token, leased_until=lease_until)
+            for invoice_id in ids:
+                invoice_step_task.delay_on_commit(invoice_id, str(token))
+    return len(ids)
+
+
+def invoices_work_pending_soon(*, within_seconds: float) -> bool:
+    horizon = timezone.now() + timedelta(seconds=within_seconds)
+    return Invoice.objects.exclude(next_step=InvoiceStep.NONE).filter(next_poll_at__lte=horizon).exists()
+
+
+def invoices_dispatch_chain(*, from_link: bool) -> int:
+    """One dispatch, then the next link of the chain while work is due soon (at most one link waits).
+
+    Beat also runs the dispatcher on a fixed interval, which restarts the chain after a worker loss.
+    """
+    from billing.tasks import invoices_dispatch as dispatch_task
+
+    if from_link:
+        cache.delete(CHAIN_KEY)
+    dispatched = invoices_dispatch()
+    interval = settings.BILLING_DISPATCH_INTERVAL_SECONDS
+    if invoices_work_pending_soon(within_seconds=max(120.0, 4 * settings.BILLING_FIRST_POLL_SECONDS)):
+        if cache.add(CHAIN_KEY, "1", timeout=int(interval + 60)):
+            dispatch_task.apply_async(kwargs={"from_link": True}, countdown=interval)
+    return dispatched
+
+
+def invoices_dispatch_kick() -> None:
+    """Starts a dispatch chain after commit unless one is already waiting."""
+    from billing.tasks import invoices_dispatch as dispatch_task
+
+    def kick() -> None:
+        if cache.add(CHAIN_KEY, "1", timeout=int(settings.BILLING_DISPATCH_INTERVAL_SECONDS + 60)):
+            dispatch_task.apply_async(kwargs={"from_link": True})
+
+    transaction.on_commit(kick)
+
+
+def invoice_lease_take(*, invoice_id: int, token: str) -> uuid.UUID | None:
+    """Exchanges the dispatch token for the worker's own lease; None if someone else has it now."""
+    now = timezone.now()
+    lease = uuid.uuid4()
+    taken = Invoice.objects.filter(pk=invoice_id, lease_token=token).update(
+        lease_token=lease, leased_until=now + timedelta(seconds=settings.BILLING_WORK_LEASE_SECONDS)
+    )
+    return lease if taken else None
+
+
+def invoice_lease_extend(*, invoice_id: int, lease: uuid.UUID, seconds: float) -> bool:
+    until = timezone.now() + timedelta(seconds=seconds + settings.BILLING_WORK_LEASE_SECONDS)
+    return bool(Invoice.objects.filter(pk=invoice_id, lease_token=lease).update(leased_until=until))

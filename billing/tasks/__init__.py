@@ -1,0 +1,68 @@
+"""Billing tasks that do not call Omie themselves (``default`` queue). The Omie ones are in ``omie.py``."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from billing.tasks.omie import invoice_step, reconciliation_step
+
+__all__ = [
+    "billing_day_run",
+    "billing_due_sweep",
+    "invoice_step",
+    "invoices_dispatch",
+    "pagarme_event_process",
+    "reconciliation_run",
+    "reconciliation_step",
+]
+
+DAY_RUN_MONITOR = "billing-day25-run"
+
+
+@shared_task(ignore_result=True)
+def invoices_dispatch(from_link: bool = False) -> int:
+    """Hands due invoice steps to the omie queue, paced to Omie's rate (beat, plus a self-chain while busy)."""
+    from billing.services.work import invoices_dispatch_chain
+
+    return invoices_dispatch_chain(from_link=from_link)
+
+
+@shared_task
+def billing_day_run() -> dict[str, object]:
+    """The day-25 run (crontab 07:00 America/Sao_Paulo). Safe to fire any number of times."""
+    from sentry_sdk.crons import monitor
+
+    from billing.services.run import billing_day_run as run_service
+    from orders.services.action_log import actor_for_task
+
+    with monitor(monitor_slug=DAY_RUN_MONITOR):
+        run = run_service(actor=actor_for_task("billing.billing_day_run"))
+    return {"billing_date": run.billing_date.isoformat(), "claimed_total": run.claimed, "firings": run.firings}
+
+
+@shared_task
+def billing_due_sweep() -> dict[str, int]:
+    """Every 10 minutes: emits whatever is due that the run missed; re-enqueues stuck webhook events."""
+    from billing.services.run import orders_due_claim
+    from billing.services.webhooks import pagarme_events_requeue
+    from orders.services.action_log import actor_for_task
+
+    claimed = orders_due_claim(actor=actor_for_task("billing.billing_due_sweep"))
+    requeued = pagarme_events_requeue()
+    return {"claimed": claimed, "webhooks_requeued": requeued}
+
+
+@shared_task(ignore_result=True, acks_late=True)
+def pagarme_event_process(event_pk: int) -> str:
+    from billing.services.webhooks import pagarme_event_process as process
+
+    return process(event_pk=event_pk)
+
+
+@shared_task
+def reconciliation_run() -> int:
+    from billing.services.reconciliation import reconciliation_start
+
+    run = reconciliation_start()
+    reconciliation_step.delay(run.pk, "os", 1)
+    return run.pk
