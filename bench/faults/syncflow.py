@@ -54,12 +54,16 @@ def trigger_all(url: str, token: str, order_ids: list[str], *, threads: int = 8)
     session.headers["Authorization"] = f"Bearer {token}"
 
     def one(order_id: str) -> int:
-        for _ in range(5):
+        status = 0
+        for _ in range(8):  # like Bubble's workflow: a 5xx or a dropped connection is sent again
             try:
-                return session.post(f"{url}/v1/orders/{order_id}/sync-omie", json={}, timeout=30).status_code
+                status = session.post(f"{url}/v1/orders/{order_id}/sync-omie", json={}, timeout=30).status_code
             except requests.RequestException:
-                time.sleep(1)
-        return 0
+                status = 0
+            if 0 < status < 500:
+                return status
+            time.sleep(1)
+        return status
 
     with ThreadPoolExecutor(threads) as pool:
         return Counter(pool.map(one, order_ids))
