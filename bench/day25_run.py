@@ -13,9 +13,9 @@ FaturarOS calls per OS, StatusOS calls per invoice and the worker's peak memory.
     python bench/day25_run.py --orders 2000
     python bench/day25_run.py --orders 10000 --scale 0.1
 
-Needs PostgreSQL and Redis: BENCH_DATABASE_URL / BENCH_REDIS_URL, by default the local services'
+Needs PostgreSQL and Redis: BENCH_DATABASE_URL / BENCH_REDIS_URL, by default the local services:
 database ``blu_omie_bench_day25`` and Redis db 9 — both WIPED at the start, so give each concurrent
-bench its own.
+bench (and test run: tests flush their TEST_REDIS_DB) its own.
 """
 
 from __future__ import annotations
@@ -185,6 +185,7 @@ def main() -> int:
     print(f"[bench] database {urlsplit(args.database_url).path.lstrip('/')}, redis {args.redis_url}, scale {args.scale}", flush=True)
     database_recreate(args.database_url)
     subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
+    subprocess.run([sys.executable, "manage.py", "setup_periodic_tasks"], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
     import redis
 
     redis.Redis.from_url(args.redis_url).flushdb()
@@ -209,15 +210,21 @@ def main() -> int:
          "--concurrency", str(args.concurrency), "--without-gossip", "--without-mingle", "-n", f"bench-{port}@%h"],
         cwd=ROOT, env=env, stdout=open(logs / "worker.log", "wb"), stderr=subprocess.STDOUT, start_new_session=True,
     )
+    # Beat as deployed: its 30 s step dispatch is what recovers work whose messages were lost.
+    beat = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "config", "beat", "-l", "warning", "--scheduler",
+         "django_celery_beat.schedulers:DatabaseScheduler", "--pidfile="],
+        cwd=ROOT, env=env, stdout=open(logs / "beat.log", "wb"), stderr=subprocess.STDOUT, start_new_session=True,
+    )
     try:
         wait_http(f"{web_url}/health/live")
         time.sleep(3)  # the worker connects to the broker
         return run(args, worker)
     finally:
-        for proc in (worker, web):
+        for proc in (beat, worker, web):
             if proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGTERM)
-        for proc in (worker, web):
+        for proc in (beat, worker, web):
             try:
                 proc.wait(30)
             except subprocess.TimeoutExpired:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -63,6 +64,10 @@ class OrderBillingOutput(serializers.Serializer):
     version = serializers.IntegerField()
 
 
+class OrderActionOutput(serializers.Serializer):
+    order = OrderBillingOutput()
+
+
 def _order_output(order: Order) -> dict[str, Any]:
     return OrderBillingOutput(order_billing_summary(order=order)).data
 
@@ -72,6 +77,7 @@ class OrderActionApi(APIView):
 
     action_name = ""
 
+    @extend_schema_serializer(component_name="OrderActionInput")
     class InputSerializer(serializers.Serializer):
         operator = serializers.EmailField()
 
@@ -90,10 +96,12 @@ class OrderActionApi(APIView):
 class OrderCancelNfApi(OrderActionApi):
     action_name = "nf_cancel"
 
+    @extend_schema_serializer(component_name="OrderCancelNfInput")
     class InputSerializer(OrderActionApi.InputSerializer):
         reason_code = serializers.IntegerField()
         justification = serializers.CharField(allow_blank=True, trim_whitespace=False)
 
+    @extend_schema(request=InputSerializer, responses={202: OrderActionOutput})
     def post(self, request: Request, order_id: str) -> Response:
         data, caller = self.validated(request, order_id)
         order = actions.invoice_cancel_request(order_bubble_id=order_id, caller=caller, reason_code=data["reason_code"],
@@ -104,12 +112,14 @@ class OrderCancelNfApi(OrderActionApi):
 class OrderMarkNfManualApi(OrderActionApi):
     action_name = "nf_mark_manual"
 
+    @extend_schema_serializer(component_name="OrderMarkNfManualInput")
     class InputSerializer(OrderActionApi.InputSerializer):
         nf_number = serializers.CharField(max_length=40)
         issued_at = serializers.DateField()
         nf_url = serializers.URLField(required=False, allow_blank=True, max_length=500)
         note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
 
+    @extend_schema(request=InputSerializer, responses={200: OrderActionOutput})
     def post(self, request: Request, order_id: str) -> Response:
         data, caller = self.validated(request, order_id)
         order = actions.invoice_manual_record(order_bubble_id=order_id, caller=caller, nf_number=data["nf_number"],
@@ -120,9 +130,11 @@ class OrderMarkNfManualApi(OrderActionApi):
 class OrderApproveBillingHoldApi(OrderActionApi):
     action_name = "billing_hold_approve"
 
+    @extend_schema_serializer(component_name="OrderApproveBillingHoldInput")
     class InputSerializer(OrderActionApi.InputSerializer):
         note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
 
+    @extend_schema(request=InputSerializer, responses={200: OrderActionOutput})
     def post(self, request: Request, order_id: str) -> Response:
         data, caller = self.validated(request, order_id)
         order = actions.billing_hold_approve(order_bubble_id=order_id, caller=caller, note=data.get("note", ""))
@@ -132,9 +144,11 @@ class OrderApproveBillingHoldApi(OrderActionApi):
 class OrderOverrideDay25Api(OrderActionApi):
     action_name = "billing_override_day25"
 
+    @extend_schema_serializer(component_name="OrderOverrideDay25Input")
     class InputSerializer(OrderActionApi.InputSerializer):
         reason = serializers.CharField(max_length=2000)
 
+    @extend_schema(request=InputSerializer, responses={202: OrderActionOutput})
     def post(self, request: Request, order_id: str) -> Response:
         data, caller = self.validated(request, order_id)
         order = actions.billing_day25_override(order_bubble_id=order_id, caller=caller, reason=data["reason"])
@@ -156,14 +170,17 @@ class EntryOutput(serializers.Serializer):
 class OrderTransferCcApi(OrderActionApi):
     action_name = "cc_transfer"
 
+    @extend_schema_serializer(component_name="OrderTransferCcInput")
     class InputSerializer(OrderActionApi.InputSerializer):
         reason = serializers.CharField(max_length=2000)
         amount = serializers.CharField(required=False, allow_blank=True, max_length=20)
 
+    @extend_schema_serializer(component_name="OrderTransferCcOutput")
     class OutputSerializer(serializers.Serializer):
         entry = EntryOutput()
         balance = serializers.DecimalField(max_digits=14, decimal_places=2)
 
+    @extend_schema(request=InputSerializer, responses={200: OutputSerializer})
     def post(self, request: Request, order_id: str) -> Response:
         data, caller = self.validated(request, order_id)
         result = actions.account_transfer_from_order(order_bubble_id=order_id, caller=caller, reason=data["reason"],
@@ -174,14 +191,17 @@ class OrderTransferCcApi(OrderActionApi):
 class OrderUseCcApi(OrderActionApi):
     action_name = "cc_use"
 
+    @extend_schema_serializer(component_name="OrderUseCcInput")
     class InputSerializer(OrderActionApi.InputSerializer):
         amount = serializers.CharField(required=False, allow_blank=True, max_length=20)
 
+    @extend_schema_serializer(component_name="OrderUseCcOutput")
     class OutputSerializer(serializers.Serializer):
         applied = serializers.DecimalField(max_digits=14, decimal_places=2)
         balance = serializers.DecimalField(max_digits=14, decimal_places=2)
         amount_due = serializers.DecimalField(max_digits=14, decimal_places=2)
 
+    @extend_schema(request=InputSerializer, responses={200: OutputSerializer})
     def post(self, request: Request, order_id: str) -> Response:
         data, caller = self.validated(request, order_id)
         result = actions.account_use_on_order(order_bubble_id=order_id, caller=caller, amount=data.get("amount"))
@@ -189,11 +209,13 @@ class OrderUseCcApi(OrderActionApi):
 
 
 class CustomerAccountApi(APIView):
+    @extend_schema_serializer(component_name="CustomerAccountOutput")
     class OutputSerializer(serializers.Serializer):
         customer_id = serializers.CharField(source="customer_bubble_id")
         balance = serializers.DecimalField(max_digits=14, decimal_places=2)
         entries = EntryOutput(many=True)
 
+    @extend_schema(responses={200: OutputSerializer})
     def get(self, request: Request, customer_id: str) -> Response:
         account = customer_account_get(customer_bubble_id=customer_id)
         if account is None:

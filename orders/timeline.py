@@ -78,7 +78,8 @@ def _task_results(order: Order) -> list[TimelineEntry]:
     # Tasks take the order's id as their first argument or as order_id (orders/, billing/ tasks).
     results = (
         TaskResult.objects.filter(task_name__regex=r"^(orders|billing)\.")
-        .filter(task_args__in=[f"({order.pk},)", f"[{order.pk}]"])
+        # django-celery-results stores the args' repr JSON-encoded ('"(5,)"'); older rows may not be.
+        .filter(task_args__in=[f'"({order.pk},)"', f"({order.pk},)", f"[{order.pk}]"])
         .order_by("-date_created")[:MAX_PER_SOURCE]
     )
     return [

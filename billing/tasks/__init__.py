@@ -9,6 +9,7 @@ from billing.tasks.omie import invoice_step, reconciliation_step
 __all__ = [
     "billing_day_run",
     "billing_due_sweep",
+    "billing_run_continue",
     "invoice_step",
     "invoices_dispatch",
     "pagarme_event_process",
@@ -27,6 +28,10 @@ def invoices_dispatch(from_link: bool = False) -> int:
     return invoices_dispatch_chain(from_link=from_link)
 
 
+# Claiming stops well within the task's time limit; a continuation task picks up where it stopped.
+CLAIM_TIME_BUDGET_SECONDS = 60.0
+
+
 @shared_task
 def billing_day_run() -> dict[str, object]:
     """The day-25 run (crontab 07:00 America/Sao_Paulo). Safe to fire any number of times."""
@@ -36,8 +41,21 @@ def billing_day_run() -> dict[str, object]:
     from orders.services.action_log import actor_for_task
 
     with monitor(monitor_slug=DAY_RUN_MONITOR):
-        run = run_service(actor=actor_for_task("billing.billing_day_run"))
-    return {"billing_date": run.billing_date.isoformat(), "claimed_total": run.claimed, "firings": run.firings}
+        run, more = run_service(actor=actor_for_task("billing.billing_day_run"), time_budget=CLAIM_TIME_BUDGET_SECONDS)
+    if more:
+        billing_run_continue.delay()
+    return {"billing_date": run.billing_date.isoformat(), "claimed_total": run.claimed, "firings": run.firings, "more": more}
+
+
+@shared_task
+def billing_run_continue() -> dict[str, object]:
+    from billing.services.run import billing_run_continue as continue_service
+    from orders.services.action_log import actor_for_task
+
+    run, more = continue_service(actor=actor_for_task("billing.billing_day_run"), time_budget=CLAIM_TIME_BUDGET_SECONDS)
+    if more:
+        billing_run_continue.delay()
+    return {"billing_date": run.billing_date.isoformat(), "claimed_total": run.claimed, "more": more}
 
 
 @shared_task
@@ -47,9 +65,11 @@ def billing_due_sweep() -> dict[str, int]:
     from billing.services.webhooks import pagarme_events_requeue
     from orders.services.action_log import actor_for_task
 
-    claimed = orders_due_claim(actor=actor_for_task("billing.billing_due_sweep"))
+    result = orders_due_claim(actor=actor_for_task("billing.billing_due_sweep"), time_budget=CLAIM_TIME_BUDGET_SECONDS)
+    if result.more:
+        billing_run_continue.delay()
     requeued = pagarme_events_requeue()
-    return {"claimed": claimed, "webhooks_requeued": requeued}
+    return {"claimed": result.claimed, "webhooks_requeued": requeued}
 
 
 @shared_task(ignore_result=True, acks_late=True)

@@ -48,7 +48,7 @@ def bubble_fields(order: Order) -> dict:
 
 def test_a_due_order_is_issued_with_number_code_and_url_and_bubble_is_told(fake_omie):
     order = due_order()
-    assert orders_due_claim(actor="system:test") == 1
+    assert orders_due_claim(actor="system:test").claimed == 1
     assert bubble_fields(order)["status_faturamento"] == "Em emissão"
 
     work_until(lambda: status_of(order) == BillingStatus.ISSUED)

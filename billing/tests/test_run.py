@@ -19,9 +19,9 @@ def test_the_run_sends_due_orders_to_emission_and_leaves_held_future_and_unpaid_
     held = OrderFactory(billing_status=BillingStatus.ON_HOLD, hold_reason=HoldReason.AMOUNT)
     unpaid_pf = OrderFactory(pf_unpaid=True)
 
-    run = billing_day_run(actor="system:test")
+    run, more = billing_day_run(actor="system:test")
 
-    assert run.claimed == 6 and run.firings == 1
+    assert (run.claimed, run.firings, more) == (6, 1, False) and run.finished_at
     for order in [*due, late]:
         order.refresh_from_db()
         assert order.billing_status == BillingStatus.ISSUING
@@ -47,9 +47,24 @@ def test_firing_the_run_three_times_emits_each_order_once():
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_runs_and_sweeps_claim_every_order_exactly_once():
     OrderFactory.create_batch(120)
-    claimed = run_in_threads(6, lambda i: orders_due_claim(actor=f"system:worker-{i}", batch_size=15))
-    assert all(isinstance(n, int) for n in claimed), claimed
-    assert sum(claimed) == 120
+    results = run_in_threads(6, lambda i: orders_due_claim(actor=f"system:worker-{i}", batch_size=15))
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert sum(r.claimed for r in results) == 120
     assert Invoice.objects.count() == 120
     assert Order.objects.filter(billing_status=BillingStatus.ISSUING).count() == 120
     assert ActionLog.objects.filter(action="billing_emit").count() == 120
+
+
+@pytest.mark.django_db
+def test_a_run_out_of_time_says_so_and_its_continuation_claims_the_rest(settings):
+    from billing.services.run import billing_run_continue
+
+    settings.BILLING_CLAIM_BATCH = 10
+    OrderFactory.create_batch(30)
+    run, more = billing_day_run(actor="system:test", time_budget=1e-9)  # the budget is spent after one batch
+    assert more and run.finished_at is None
+    assert run.claimed == 10
+    while more:
+        run, more = billing_run_continue(actor="system:test", time_budget=1e-9)
+    assert run.claimed == 30 and run.finished_at and run.firings == 1
+    assert Invoice.objects.count() == 30

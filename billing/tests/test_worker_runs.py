@@ -127,6 +127,7 @@ def test_a_worker_killed_after_sending_faturar_never_sends_it_again(fake_omie, l
 def test_charge_paid_for_an_unpaid_pf_order_goes_issuing_then_issued(fake_omie, live_server, celery_worker_process, settings):
     from django.test import Client
     from django.utils import timezone
+
     from integrations.pagarme.signature import signature_header
     from integrations.sandbox.pagarme_events import pagarme_event_body, pagarme_event_build
 

@@ -140,6 +140,10 @@ ORDERS_SYNC_GIVE_UP_SECONDS = env.int("ORDERS_SYNC_GIVE_UP_SECONDS", default=108
 # (message lost, worker killed).
 ORDERS_SYNC_STUCK_SECONDS = env.int("ORDERS_SYNC_STUCK_SECONDS", default=300)
 ORDERS_SYNC_SWEEP_EVERY_SECONDS = env.int("ORDERS_SYNC_SWEEP_EVERY_SECONDS", default=60)
+# While orders queue for Omie's one-write-at-a-time leases, an order re-polls after about
+# (orders ahead of it × this), at most the max: few polls, oldest first (docs/orders.md).
+ORDERS_OMIE_TURN_SECONDS = env.float("ORDERS_OMIE_TURN_SECONDS", default=0.15)
+ORDERS_OMIE_QUEUE_WAIT_MAX_SECONDS = env.float("ORDERS_OMIE_QUEUE_WAIT_MAX_SECONDS", default=30.0)
 # A customer another order sent to Omie with identical data this recently is not sent again.
 ORDERS_CUSTOMER_REUSE_SECONDS = env.int("ORDERS_CUSTOMER_REUSE_SECONDS", default=3600)
 IDEMPOTENCY_TTL_HOURS = env.int("IDEMPOTENCY_TTL_HOURS", default=24)

@@ -32,6 +32,14 @@ def order_retry(*, bubble_id: str, actor: str, payload: dict[str, Any] | None = 
             message = _sync_restart(order=order)
             action_log_record(actor=actor, action=ACTION, outcome=ActionOutcome.OK, order=order, payload=payload, message=message)
             return order, message
+        elif order.billing_status == BillingStatus.FAILED:
+            # The billing part of retry belongs to billing (ReenviarOS after a city hall rejection,
+            # else FaturarOS after consulting the OS); imported here because billing imports orders.
+            from billing.services.actions import order_billing_retry_start
+
+            message = order_billing_retry_start(order=order)
+            action_log_record(actor=actor, action=ACTION, outcome=ActionOutcome.OK, order=order, payload=payload, message=message)
+            return order, message
         elif dead := _dead_writebacks(order=order):
             message = _writebacks_resend(writebacks=dead)
             action_log_record(actor=actor, action=ACTION, outcome=ActionOutcome.OK, order=order, payload=payload, message=message)

@@ -73,6 +73,27 @@ def _jitter(seconds: float) -> float:
     return random.uniform(0, min(5.0, seconds * 0.1))
 
 
+# "Every lease of the method is held" / "no token yet": a wait for a turn, not a pause.
+QUEUE_REASONS = frozenset({"concurrency", "rate"})
+
+
+def _queue_wait(order: Order) -> float:
+    """How long to wait for a turn at Omie, from the order's place in the line.
+
+    The throttle's "retry at T" for a busy lease is a short poll (Omie takes one write per method
+    at a time). With a backlog, every waiting order polling twice a second burns the workers' CPU
+    and serves them in random order. Waiting about as long as the orders ahead of it need keeps the
+    polls few and serves the oldest first (roughly FIFO), which is what a backlog should do.
+    """
+    if order.source_fetched_at is None:
+        return 0.0
+    ahead = Order.objects.filter(
+        sync_status=SyncStatus.PENDING, source_fetched_at__lt=order.source_fetched_at
+    ).count()
+    wait = ahead * settings.ORDERS_OMIE_TURN_SECONDS * random.uniform(0.7, 1.0)
+    return min(wait, settings.ORDERS_OMIE_QUEUE_WAIT_MAX_SECONDS)
+
+
 def _backoff(attempt: int) -> float:
     cap = min(settings.ORDERS_SYNC_BACKOFF_MAX_SECONDS, settings.ORDERS_SYNC_BACKOFF_BASE_SECONDS * 2 ** max(0, attempt - 1))
     return random.uniform(cap / 2, cap)
@@ -106,6 +127,8 @@ def order_sync_error(
         elif isinstance(exc, NotNow):
             # The throttle said "not before T": not a failure of the call, no attempt spent.
             countdown = exc.retry_after + _jitter(exc.retry_after or 0.0)
+            if getattr(exc, "reason", "") in QUEUE_REASONS:
+                countdown = max(countdown, _queue_wait(order))
             give_up = ""
         else:
             order.sync_attempts += 1

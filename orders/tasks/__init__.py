@@ -9,7 +9,7 @@ from celery import shared_task
 from orders.tasks import omie, sweeps  # noqa: F401 - registers the tasks of the submodules
 
 
-@shared_task(bind=True, max_retries=None, ignore_result=True)
+@shared_task(bind=True, max_retries=None)
 def order_sync_fetch(self, order_id: int) -> None:
     """Sync steps 1–2: Bubble (+ BrasilAPI for a PJ). Retries are bounded by the service."""
     from orders.services import order_sync_enqueue

@@ -3,7 +3,7 @@
 from celery import shared_task
 
 
-@shared_task(bind=True, max_retries=None, ignore_result=True)
+@shared_task(bind=True, max_retries=None)
 def order_sync_omie(self, order_id: int) -> None:
     """Sync steps 3–5: UpsertCliente, IncluirOS, SYNCED. Retries are bounded by the service."""
     from orders.services import order_sync_enqueue

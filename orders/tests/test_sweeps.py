@@ -79,3 +79,4 @@ def test_the_sweep_fails_a_sync_that_kept_crashing_past_the_give_up_time(redis_c
     from integrations.bubble.models import BubbleWriteback
 
     assert BubbleWriteback.objects.get(bubble_id=order.bubble_id).fields["status_pedido"] == "Erro de sincronização"
+

@@ -50,7 +50,7 @@ def test_a_pf_order_is_synced_once_with_its_ids_stored_and_billing_decided(sandb
     assert not sandbox.omie.calls("ConsultarOS")  # nothing was in doubt, nothing was consulted
     assert story(order) == [
         ("sync_trigger", "ok"), ("sync_fetch", "ok"), ("omie_customer_upsert", "ok"), ("omie_os_create", "ok"),
-        ("sync_complete", "ok"),
+        ("billing_decide", "ok"), ("sync_complete", "ok"),
     ]
     # Running the steps again changes nothing and calls nobody.
     assert run(order) == SyncOutcome.done()

@@ -64,7 +64,7 @@ def test_a_pf_and_a_pj_order_go_from_trigger_to_synced_and_bubble_shows_it(sandb
         assert [c.param["Cabecalho"]["cCodIntOS"] for c in sandbox.omie_calls("IncluirOS")].count(oid) == 1
         assert sandbox.bubble_thing("pedido", oid)["omie_os_numero"] == order.omie_os_number
         assert list(ActionLog.objects.filter(order=order).order_by("id").values_list("action", flat=True)) == [
-            "sync_trigger", "sync_fetch", "omie_customer_upsert", "omie_os_create", "sync_complete",
+            "sync_trigger", "sync_fetch", "omie_customer_upsert", "omie_os_create", "billing_decide", "sync_complete",
         ]
         assert api.get(f"/v1/orders/{oid}").json()["sync_status"]["label"] == SYNCED
     assert FakeServiceOrder.objects.count() == 2
@@ -167,3 +167,17 @@ def test_bubble_down_orders_still_sync_and_bubble_gets_every_final_status_in_ord
         assert sandbox.bubble_thing("pedido", oid)["omie_os_numero"] == order.omie_os_number
         sequence = status_sequence(sandbox, oid)
         assert sequence[-1] == SYNCED and PENDING not in sequence[sequence.index(SYNCED):]
+
+
+def test_the_sync_tasks_leave_their_results_for_the_order_timeline(sandbox, celery_worker_process, api):
+    from django_celery_results.models import TaskResult
+
+    from orders.timeline import order_timeline
+
+    celery_worker_process(**sandbox.worker_env())
+    oid = sandbox.seed()
+    api.post(f"/v1/orders/{oid}/sync-omie")
+    order = Order.objects.get(bubble_id=oid)
+    wait_for(lambda: TaskResult.objects.filter(status="SUCCESS", task_name__startswith="orders.").count() == 2, timeout=60)
+    tasks = {e.title for e in order_timeline(order=order) if e.source == "Tarefa"}
+    assert tasks == {"orders.tasks.order_sync_fetch — SUCCESS", "orders.tasks.omie.order_sync_omie — SUCCESS"}
