@@ -19,7 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from harness import Stack, run_scenario  # noqa: E402
+from harness import Stack, run_scenario
 
 
 def day25_seed(stack: Stack, orders: int) -> None:

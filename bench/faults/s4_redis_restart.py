@@ -18,8 +18,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from harness import Stack, run_scenario, wait_until  # noqa: E402
-from syncflow import settled, sync_outcome, sync_seed, trigger_all  # noqa: E402
+from harness import Stack, run_scenario, wait_until
+from syncflow import settled, sync_outcome, sync_seed, trigger_all
 
 
 def main() -> int:

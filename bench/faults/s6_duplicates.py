@@ -21,8 +21,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from harness import Stack, run_scenario, wait_until  # noqa: E402
-from syncflow import settled, sync_outcome, sync_seed  # noqa: E402
+from harness import Stack, run_scenario, wait_until
+from syncflow import settled, sync_outcome, sync_seed
 
 
 def main() -> int:
@@ -91,7 +91,8 @@ def main() -> int:
         ok, figures = sync_outcome(args.orders)
         ok = (ok and set(first_answers) == {1} and set(triggers) == {200, 202} and set(hooks) == {200}
               and len(stored) == len(events) and max(stored.values()) == 1)
-        return ok, {"connection_resets_resent": resets, "trigger_answers": dict(triggers), "webhook_answers": dict(hooks), "events_stored": len(stored),
+        return ok, {"connection_resets_resent": resets, "trigger_answers": dict(triggers), "webhook_answers": dict(hooks),
+                    "events_stored": len(stored),
                     **figures}
 
     return run_scenario("s6_duplicates", body, scale=0.05)

@@ -16,8 +16,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from harness import Stack, run_scenario  # noqa: E402
-from s1_worker_kill import day25_outcome, day25_seed, wait_all_issued  # noqa: E402
+from harness import Stack, run_scenario
+from s1_worker_kill import day25_outcome, day25_seed, wait_all_issued
 
 
 def main() -> int:

@@ -9,7 +9,9 @@ import hmac
 import json
 
 import pytest
-from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from billing.models import PagarmeEvent
 
@@ -23,13 +25,13 @@ def sign(body: bytes, algo: str = "sha256") -> str:
     return f"{algo}=" + hmac.new(SECRET.encode(), body, getattr(hashlib, algo)).hexdigest()
 
 
-def post(client, body: bytes, signature: str | None):  # noqa: ANN001, ANN201
+def post(client, body: bytes, signature: str | None):
     headers = {"HTTP_X_HUB_SIGNATURE": signature} if signature is not None else {}
     return client.generic("POST", URL, data=body, content_type="application/json", **headers)
 
 
 @pytest.fixture(autouse=True)
-def _secret(settings) -> None:  # noqa: ANN001
+def _secret(settings) -> None:
     settings.PAGARME_WEBHOOK_SECRET = SECRET
 
 
@@ -43,7 +45,7 @@ json_values = st.recursive(
 @pytest.mark.django_db
 @FUZZ
 @given(body=st.binary(max_size=2048), signature=st.one_of(st.none(), st.text(max_size=80), st.just("sha256=" + "0" * 64)))
-def test_random_bytes_and_wrong_signatures_are_refused(client, body: bytes, signature: str | None) -> None:  # noqa: ANN001
+def test_random_bytes_and_wrong_signatures_are_refused(client, body: bytes, signature: str | None) -> None:
     response = post(client, body, signature)
     assert response.status_code == 401
     assert response.json()["error"]["code"] == "invalid_signature"
@@ -53,7 +55,7 @@ def test_random_bytes_and_wrong_signatures_are_refused(client, body: bytes, sign
 @pytest.mark.django_db
 @FUZZ
 @given(body=st.binary(max_size=2048), algo=st.sampled_from(["sha256", "sha1"]))
-def test_signed_random_bytes_are_never_a_server_error(client, body: bytes, algo: str) -> None:  # noqa: ANN001
+def test_signed_random_bytes_are_never_a_server_error(client, body: bytes, algo: str) -> None:
     response = post(client, body, sign(body, algo))
     assert response.status_code in ALLOWED, response.content[:300]
     if response.status_code != 200:
@@ -63,7 +65,7 @@ def test_signed_random_bytes_are_never_a_server_error(client, body: bytes, algo:
 @pytest.mark.django_db
 @FUZZ
 @given(payload=json_values, event_id=st.one_of(st.none(), st.integers(), st.text(max_size=300)))
-def test_signed_json_of_any_shape_is_answered_within_the_contract(client, payload: object, event_id: object) -> None:  # noqa: ANN001
+def test_signed_json_of_any_shape_is_answered_within_the_contract(client, payload: object, event_id: object) -> None:
     if isinstance(payload, dict) and event_id is not None:
         payload = {**payload, "id": event_id}
     body = json.dumps(payload).encode()
@@ -88,13 +90,13 @@ def test_signed_json_of_any_shape_is_answered_within_the_contract(client, payloa
     ],
     ids=["nul-in-payload", "nul-in-id", "lone-surrogate", "long-id", "deeply-nested"],
 )
-def test_signed_awkward_json_is_never_a_server_error(client, body: bytes) -> None:  # noqa: ANN001
+def test_signed_awkward_json_is_never_a_server_error(client, body: bytes) -> None:
     response = post(client, body, sign(body))
     assert response.status_code in ALLOWED, response.content[:300]
 
 
 @pytest.mark.django_db
-def test_huge_body_is_413_and_nothing_is_stored(client) -> None:  # noqa: ANN001
+def test_huge_body_is_413_and_nothing_is_stored(client) -> None:
     body = b'{"id": "hook_huge", "pad": "' + b"x" * (2 * 1024 * 1024) + b'"}'
     response = post(client, body, sign(body))
     assert response.status_code == 413
