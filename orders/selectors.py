@@ -22,5 +22,7 @@ def order_recent_actions(*, order: Order, limit: int = RECENT_ACTIONS) -> list[A
 
 
 def order_invoice_summary(*, order: Order) -> dict[str, Any] | None:
-    """The order's live invoice for the API; the billing flow fills this in (billing.Invoice)."""
-    return None
+    """The order's live invoice for the API (billing.Invoice)."""
+    from billing.selectors import order_invoice_data
+
+    return order_invoice_data(order=order)
