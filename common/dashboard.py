@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, QuerySet, Sum
 from django.utils import timezone
 
 from billing.dates import today_sp
@@ -28,7 +28,10 @@ class Dashboard:
     sync_counts: list[dict[str, Any]]
     billing_counts: list[dict[str, Any]]
     failures_24h: int
+    omie_failures_24h: int
     failed_orders: int
+    sync_failed: int
+    billing_failed: int
     next_run_date: date
     next_run_orders: int
     next_run_amount: Decimal
@@ -58,11 +61,48 @@ def _writeback_panel() -> dict[str, Any]:
     }
 
 
+STUCK_AFTER = timedelta(hours=24)
+
+
+def invoices_stuck_issuing(*, now: datetime | None = None) -> QuerySet:
+    """Invoices still ``ISSUING`` with no emission request (FaturarOS / ReenviarOS / the invoice
+    itself) in the last 24 h: the city hall has not answered, or the work stopped."""
+    from django.db.models.functions import Greatest
+
+    from billing.models import Invoice
+
+    cutoff = (now or timezone.now()) - STUCK_AFTER
+    return (
+        Invoice.objects.filter(status=BillingStatus.ISSUING)
+        .annotate(issuing_since=Greatest("created_at", "faturar_requested_at", "reenviar_requested_at"))
+        .filter(issuing_since__lt=cutoff)
+    )
+
+
+def _stuck_issuing_panel() -> dict[str, Any]:
+    stuck = invoices_stuck_issuing()
+    count = stuck.count()
+    oldest = list(stuck.select_related("order").order_by("issuing_since")[:5])
+    rows = [[i.order.customer_name or i.order.bubble_id, f"desde {timezone.localtime(i.issuing_since):%d/%m %H:%M}",
+             i.poll_count] for i in oldest]
+    return {
+        "title": "Notas presas em emissão (> 24 h)",
+        "alert": bool(count),
+        "big": count,
+        "text": "em emissão há mais de 24 h sem resposta da prefeitura: confira a OS no Omie" if count
+        else "nenhuma nota parada em emissão",
+        "head": ["Pedido", "Em emissão", "Consultas"] if rows else [],
+        "rows": rows,
+        "link": "orders/order/?emissao=parada" if count else "",
+        "link_text": "Ver os pedidos",
+    }
+
+
 def _panels() -> list[dict[str, Any]]:
     from integrations.omie.selectors import omie_dashboard_panel
 
     panels = []
-    for builder in [omie_dashboard_panel, _writeback_panel, *EXTRA_PANELS]:
+    for builder in [_stuck_issuing_panel, omie_dashboard_panel, _writeback_panel, *EXTRA_PANELS]:
         try:
             panels.append(builder())
         except Exception:
@@ -72,8 +112,19 @@ def _panels() -> list[dict[str, Any]]:
     return panels
 
 
-# Apps add builders of more cards here (billing: invoices stuck in emission).
+# Apps add builders of more cards here.
 EXTRA_PANELS: list[Any] = []
+
+
+# Omie answers that are a failure of the call (not found / duplicate are normal answers of a lookup).
+OMIE_FAILURES = ["business", "concurrent", "redundant", "rate_limited", "banned", "transient"]
+
+
+def _omie_failures(since: datetime) -> int:
+    from integrations.omie.selectors import omie_call_counts
+
+    counts = omie_call_counts(since=since)
+    return sum(counts.get(outcome, 0) for outcome in OMIE_FAILURES)
 
 
 def dashboard_data() -> Dashboard:
@@ -82,11 +133,19 @@ def dashboard_data() -> Dashboard:
     due = Order.objects.filter(billing_status=BillingStatus.SCHEDULED, billing_scheduled_for__lte=run_date).aggregate(
         n=Count("id"), total=Sum("amount")
     )
+    sync_counts = _counts("sync_status", SyncStatus)
+    billing_counts = _counts("billing_status", BillingStatus)
+    sync_failed = next(r["count"] for r in sync_counts if r["value"] == SyncStatus.FAILED)
+    billing_failed = next(r["count"] for r in billing_counts if r["value"] == BillingStatus.FAILED)
     return Dashboard(
-        sync_counts=_counts("sync_status", SyncStatus),
-        billing_counts=_counts("billing_status", BillingStatus),
+        sync_counts=sync_counts,
+        billing_counts=billing_counts,
         failures_24h=ActionLog.objects.filter(created_at__gte=since, outcome=ActionLog.Outcome.ERROR).count(),
-        failed_orders=Order.objects.filter(Q(sync_status=SyncStatus.FAILED) | Q(billing_status=BillingStatus.FAILED)).count(),
+        omie_failures_24h=_omie_failures(since),
+        # An order cannot fail both ways at once (billing starts only after a successful sync).
+        failed_orders=sync_failed + billing_failed,
+        sync_failed=sync_failed,
+        billing_failed=billing_failed,
         next_run_date=run_date,
         next_run_orders=due["n"] or 0,
         next_run_amount=due["total"] or Decimal("0.00"),

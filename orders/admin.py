@@ -1,19 +1,26 @@
 from __future__ import annotations
 
+from calendar import monthrange
+from datetime import timedelta
+
+from django.conf import settings
 from django.contrib import admin
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 
 from common.admin_badges import badge
+from common.templatetags.backoffice import brl
+from orders.action_labels import ACTION_LABELS, action_label, actor_label
+from orders.admin_search import order_search_q
+from orders.admin_views import OpsActionsMixin
 from orders.models import ActionLog, IdempotencyRecord, Order
 from orders.timeline import order_timeline
 
-
-class BackofficeMedia:
-    css = {"all": ["backoffice/backoffice.css"]}
+NOTHING = mark_safe('<span class="muted">—</span>')
 
 
 class HoldFilter(admin.SimpleListFilter):
@@ -34,23 +41,74 @@ class HoldFilter(admin.SimpleListFilter):
         return queryset
 
 
+class ScheduledForFilter(admin.SimpleListFilter):
+    """The billing date as finance thinks of it: the next run, what is overdue, this or next month."""
+
+    title = "faturamento previsto"
+    parameter_name = "previsto"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [
+            ("proximo", "No próximo dia de faturamento"),
+            ("atrasado", "Data passada e ainda não emitido"),
+            ("este_mes", "Este mês"),
+            ("proximo_mes", "Próximo mês"),
+            ("sem_data", "Sem data"),
+        ]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Order]) -> QuerySet[Order]:
+        from billing.dates import today_sp
+        from billing.decision import next_billing_date
+
+        today = today_sp()
+        first = today.replace(day=1)
+        next_first = first + timedelta(days=monthrange(first.year, first.month)[1])
+        after_next = next_first + timedelta(days=monthrange(next_first.year, next_first.month)[1])
+        match self.value():
+            case "proximo":
+                return queryset.filter(billing_scheduled_for=next_billing_date(today, settings.BILLING_DAY))
+            case "atrasado":
+                waiting = [Order.BillingStatus.SCHEDULED, Order.BillingStatus.ON_HOLD]
+                return queryset.filter(billing_scheduled_for__lt=today, billing_status__in=waiting)
+            case "este_mes":
+                return queryset.filter(billing_scheduled_for__gte=first, billing_scheduled_for__lt=next_first)
+            case "proximo_mes":
+                return queryset.filter(billing_scheduled_for__gte=next_first, billing_scheduled_for__lt=after_next)
+            case "sem_data":
+                return queryset.filter(billing_scheduled_for__isnull=True)
+        return queryset
+
+
+class StuckIssuingFilter(admin.SimpleListFilter):
+    title = "emissão parada"
+    parameter_name = "emissao"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [("parada", "Em emissão há mais de 24 h")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Order]) -> QuerySet[Order]:
+        if self.value() != "parada":
+            return queryset
+        from common.dashboard import invoices_stuck_issuing
+
+        return queryset.filter(pk__in=invoices_stuck_issuing().values("order_id"))
+
+
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
-    Media = BackofficeMedia
+class OrderAdmin(OpsActionsMixin, admin.ModelAdmin):
     change_form_template = "admin/orders/order/change_form.html"
+    # Every column reads the order row, or the NF numbers prefetched for the whole page: a fixed
+    # number of queries whatever the page size (orders/tests/test_admin_list.py, bench/admin_order_list.py).
     list_display = (
-        "bubble_id",
-        "customer",
+        "order_col",
         "amount_display",
-        "sync_badge",
-        "billing_badge",
-        "schedule",
+        "statuses",
         "payment_badge",
-        "omie_os_number",
+        "numbers",
         "error_short",
-        "created_at",
     )
-    list_display_links = ("bubble_id",)
+    list_select_related = False  # the order row has no relation the list shows; the NF numbers are prefetched
+    list_display_links = ("order_col",)
     list_filter = (
         "sync_status",
         "billing_status",
@@ -58,36 +116,48 @@ class OrderAdmin(admin.ModelAdmin):
         "payment_status",
         HoldFilter,
         "billing_trigger",
-        ("billing_scheduled_for", admin.DateFieldListFilter),
+        ScheduledForFilter,
+        StuckIssuingFilter,
     )
-    search_fields = ("=bubble_id", "=document", "customer_name", "=omie_os_number", "=customer_bubble_id")
-    search_help_text = "ID do Bubble, CPF/CNPJ (só números e letras), nome do cliente ou número da OS."
+    # Any value makes Django show the search box; the matching is order_search_q (exact on the
+    # indexed column the pasted value belongs to), not Django's OR over every field.
+    search_fields = ("bubble_id",)
+    search_help_text = (
+        "Cole o ID do pedido ou do cliente no Bubble, o CPF/CNPJ (com ou sem pontuação), o número da OS ou da NF, "
+        "o e-mail ou parte do nome do cliente."
+    )
     list_per_page = 50
     show_full_result_count = False  # one COUNT(*) per page, not two, on 100k+ orders
-    date_hierarchy = None
+    # Facet counts are one aggregate over the whole table per filter (1.5 s on 100k orders, see
+    # docs/benchmarks.md); the dashboard has the counts per status.
+    show_facets = admin.ShowFacets.NEVER
     ordering = ("-created_at",)
 
     fieldsets = (
-        ("Pedido", {"fields": ("bubble_id", "sync_status", "billing_status", "last_error", "created_at", "updated_at", "synced_at")}),
+        ("Pedido", {"fields": ("bubble_id", ("sync_status", "billing_status"), "last_error", ("created_at", "updated_at", "synced_at"))}),
         (
             "Cliente",
-            {"fields": ("customer_bubble_id", "customer_name", "customer_kind", "document", "customer_email", "cnpj_status",
+            {"fields": ("customer_bubble_id", ("customer_name", "customer_kind"), ("document", "cnpj_status"), "customer_email",
                         "requires_approval")},
         ),
-        ("Serviço e valor", {"fields": ("amount", "service_description", "lc116_code")}),
+        ("Serviço e valor", {"fields": (("amount", "lc116_code"), "service_description")}),
         (
             "Faturamento",
-            {"fields": ("billing_trigger", "billing_scheduled_for", "override_day25", "hold_reason", "hold_approved_by",
-                        "hold_approved_at")},
+            {"fields": (("billing_trigger", "billing_scheduled_for"), "override_day25", "hold_reason",
+                        ("hold_approved_by", "hold_approved_at"))},
         ),
         (
             "Pagamento",
-            {"fields": ("payment_method", "payment_status", "paid_via", "paid_at", "amount_paid", "payment_state_at", "payment_flag")},
+            {"fields": (("payment_method", "payment_status"), ("paid_via", "paid_at"), ("amount_paid", "payment_state_at"),
+                        "payment_flag")},
         ),
-        ("Omie", {"fields": ("omie_customer_code", "omie_os_code", "omie_os_number")}),
+        ("Omie", {"fields": (("omie_customer_code", "omie_os_code", "omie_os_number"),)}),
         (
             "Processamento",
-            {"classes": ("collapse",), "fields": ("sync_attempts", "billing_attempts", "next_attempt_at", "version")},
+            {"classes": ("collapse",), "fields": (
+                ("sync_attempts", "billing_attempts"), ("next_attempt_at", "version"), ("sync_started_at", "source_fetched_at"),
+                ("omie_customer_synced_at", "omie_os_requested_at"), "customer_payload",
+            )},
         ),
     )
 
@@ -95,6 +165,12 @@ class OrderAdmin(admin.ModelAdmin):
     # (buttons on the page), which log who did what; nothing is edited by hand here.
     def get_readonly_fields(self, request: HttpRequest, obj: Order | None = None) -> list[str]:
         return [f.name for f in Order._meta.fields]
+
+    def get_fieldsets(self, request: HttpRequest, obj: Order | None = None) -> list:
+        # Fields other branches add to the model land in a last section instead of being hidden.
+        shown = {name for _, opts in self.fieldsets for row in opts["fields"] for name in ((row,) if isinstance(row, str) else row)}
+        extra = [f.name for f in Order._meta.fields if f.name not in shown and f.name != "id"]
+        return [*self.fieldsets, *([("Outros dados", {"classes": ("collapse",), "fields": extra})] if extra else [])]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -107,66 +183,171 @@ class OrderAdmin(admin.ModelAdmin):
         actions.pop("delete_selected", None)
         return actions
 
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):
+        return super().changelist_view(request, {"title": "Pedidos", **(extra_context or {})})
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Order]:
+        # The NF numbers of the page's orders come in ONE extra query for the whole page (a prefetch
+        # runs on the sliced page only). Not a correlated subquery: PostgreSQL would evaluate that
+        # for every row an OFFSET skips (50,000 lookups on page 1,000 of 100k orders).
+        from billing.models import Invoice
+
+        numbered = Invoice.objects.exclude(nfse_number="").order_by("-created_at", "-id").only("order_id", "nfse_number", "created_at")
+        return super().get_queryset(request).prefetch_related(Prefetch("invoices", queryset=numbered, to_attr="numbered_invoices"))
+
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet[Order], search_term: str) -> tuple[QuerySet[Order], bool]:
+        q = order_search_q(search_term)
+        return (queryset if q is None else queryset.filter(q)), False
+
     # Columns ------------------------------------------------------------------
-    @admin.display(description="cliente", ordering="customer_name")
-    def customer(self, obj: Order) -> SafeString:
-        kind = obj.customer_kind or "?"
-        return format_html('{} <span class="muted">({})</span>', obj.customer_name or "—", kind)
+    @admin.display(description="pedido · criado em", ordering="created_at")
+    def order_col(self, obj: Order) -> SafeString:
+        return format_html(
+            '<strong>{}</strong> <span class="muted">{}</span><br><span class="bubble-id">{}</span><br><span class="muted">{}</span>',
+            obj.customer_name or "(sem nome)", obj.customer_kind, obj.bubble_id,
+            timezone.localtime(obj.created_at).strftime("%d/%m/%Y %H:%M"),
+        )
 
     @admin.display(description="valor", ordering="amount")
     def amount_display(self, obj: Order) -> str:
-        return "—" if obj.amount is None else f"R$ {obj.amount:,.2f}".replace(",", "X").replace(".", ",").replace("X", ".")
+        return brl(obj.amount)
 
-    @admin.display(description="pedido", ordering="sync_status")
-    def sync_badge(self, obj: Order) -> SafeString:
-        return badge(obj.sync_status, obj.get_sync_status_display())
-
-    @admin.display(description="faturamento", ordering="billing_status")
-    def billing_badge(self, obj: Order) -> SafeString:
-        label = badge(obj.billing_status, obj.get_billing_status_display())
-        if obj.hold_reason and obj.billing_status == Order.BillingStatus.ON_HOLD:
-            return format_html('{}<br><span class="muted">{}</span>', label, obj.get_hold_reason_display())
-        return label
-
-    @admin.display(description="gatilho / data", ordering="billing_scheduled_for")
-    def schedule(self, obj: Order) -> SafeString:
-        if not obj.billing_trigger:
-            return mark_safe('<span class="muted">—</span>')
-        when = obj.billing_scheduled_for.strftime("%d/%m/%Y") if obj.billing_scheduled_for else "após pagamento"
-        return format_html('{}<br><span class="muted">{}</span>', obj.get_billing_trigger_display(), when)
+    @admin.display(description="status do pedido · do faturamento · gatilho e data", ordering="billing_status")
+    def statuses(self, obj: Order) -> SafeString:
+        """Both statuses as labels, then why it waits (hold) or when it bills (trigger and date)."""
+        sync = badge(obj.sync_status, obj.get_sync_status_display())
+        if not obj.billing_status:
+            return sync
+        billing = badge(obj.billing_status, obj.get_billing_status_display())
+        if obj.billing_status == Order.BillingStatus.ON_HOLD and obj.hold_reason:
+            note = obj.get_hold_reason_display()
+        else:
+            note = obj.get_billing_trigger_display() + (f" · {obj.billing_scheduled_for:%d/%m/%Y}" if obj.billing_scheduled_for else "")
+        return format_html('{} {}<br><span class="muted">{}</span>', sync, billing, note)
 
     @admin.display(description="pagamento", ordering="payment_status")
     def payment_badge(self, obj: Order) -> SafeString:
         label = badge(obj.payment_status, obj.get_payment_status_display())
         if obj.payment_flag:
-            return format_html('{} <span class="error-text" title="{}">⚠</span>', label, obj.payment_flag)
+            return format_html('{} <span class="error-text" title="{}">⚠ alerta</span>', label, obj.payment_flag)
         return label
 
-    @admin.display(description="último erro")
+    @admin.display(description="OS · NF")
+    def numbers(self, obj: Order) -> SafeString:
+        if not obj.omie_os_number:
+            return NOTHING
+        # The newest invoice with a number: a cancelled NF keeps showing it, next to "NF cancelada".
+        numbered = getattr(obj, "numbered_invoices", None)
+        nf = numbered[0].nfse_number if numbered else ""
+        if not nf:
+            return format_html("OS {}", obj.omie_os_number)
+        return format_html("OS {}<br>NF {}", obj.omie_os_number, nf)
+
+    @admin.display(description="o que está errado")
     def error_short(self, obj: Order) -> SafeString:
         if not obj.last_error:
-            return mark_safe('<span class="muted">—</span>')
-        return format_html('<span class="error-text" title="{}">{}</span>', obj.last_error, Truncator(obj.last_error).chars(60))
+            return NOTHING
+        return format_html('<span class="error-text" title="{}">{}</span>', obj.last_error, Truncator(obj.last_error).chars(100))
 
     # Page ---------------------------------------------------------------------
     def change_view(self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict | None = None):
         extra_context = extra_context or {}
         order = self.get_object(request, object_id)
         if order is not None:
-            extra_context["timeline"] = order_timeline(order=order)
+            timeline = order_timeline(order=order)
+            buttons = self.ops_action_buttons(request, order)
+            extra_context.update(
+                title=f"Pedido de {order.customer_name}" if order.customer_name else "Pedido",
+                summary=order_summary(order=order),
+                ops_actions=[b for b in buttons if b.visible],
+                ops_actions_unavailable=[b for b in buttons if b.visible and not b.allowed],
+                timeline=timeline,
+                timeline_recent=timeline[:TIMELINE_OPEN],
+                timeline_older=timeline[TIMELINE_OPEN:],
+            )
         return super().change_view(request, object_id, form_url, extra_context)
+
+
+TIMELINE_OPEN = 40  # newest events shown open; the older ones behind "mostrar mais"
+
+
+def document_display(document: str) -> str:
+    from stdnum.br import cnpj, cpf
+
+    if len(document) == 11:
+        return cpf.format(document)
+    if len(document) == 14:
+        return cnpj.format(document)
+    return document or "—"
+
+
+def order_summary(*, order: Order) -> dict:
+    """The top of the order page: what is wrong (problems) and the facts ops look up most."""
+    problems = []
+    if order.last_error:
+        problems.append({"level": "error", "title": "O que está errado:", "text": order.last_error})
+    if order.billing_status == Order.BillingStatus.ON_HOLD:
+        problems.append({"level": "warning", "title": "Retido para aprovação:",
+                         "text": f"{order.get_hold_reason_display()}. Nada é emitido até o Financeiro aprovar."})
+    if order.payment_flag:
+        problems.append({"level": "warning", "title": "Alerta de pagamento:", "text": order.payment_flag})
+    local = timezone.localtime
+    billing = "—"
+    if order.billing_trigger:
+        billing = order.get_billing_trigger_display()
+        if order.billing_scheduled_for:
+            billing += f", previsto para {order.billing_scheduled_for:%d/%m/%Y}"
+        if order.override_day25:
+            billing += " (antecipado)"
+    if order.hold_approved_at:
+        billing += f" · retenção aprovada por {actor_label(order.hold_approved_by)} em {local(order.hold_approved_at):%d/%m/%Y %H:%M}"
+    paid = brl(order.amount_paid) + (f" via {order.get_paid_via_display()}" if order.paid_via else "")
+    facts = [
+        ("Cliente", f"{order.customer_name or '—'} ({order.get_customer_kind_display() or 'tipo desconhecido'})", ""),
+        ("CPF/CNPJ", document_display(order.document) + (f" · {order.cnpj_status}" if order.cnpj_status else ""), ""),
+        ("Valor", f"{brl(order.amount)} · pago {paid}", ""),
+        ("Faturamento", billing, ""),
+        ("OS no Omie", f"nº {order.omie_os_number}" if order.omie_os_number else "ainda não criada", ""),
+        ("Criado em", f"{local(order.created_at):%d/%m/%Y %H:%M} · atualizado {local(order.updated_at):%d/%m/%Y %H:%M}", ""),
+    ]
+    facts.insert(4, _invoice_fact(order))
+    return {"problems": problems, "facts": facts}
+
+
+def _invoice_fact(order: Order) -> tuple[str, str, str]:
+    from billing.services.state import order_live_invoice
+
+    invoice = order_live_invoice(order=order)
+    if invoice is None:
+        return ("NF", "ainda não emitida", "")
+    text = f"nº {invoice.nfse_number}" if invoice.nfse_number else "sem número ainda"
+    text += f" · {invoice.get_status_display()}"
+    if invoice.issued_at:
+        text += f" em {timezone.localtime(invoice.issued_at):%d/%m/%Y}"
+    return ("NF", text, invoice.nfse_url)
+
+
+class ActionFilter(admin.SimpleListFilter):
+    title = "ação"
+    parameter_name = "action"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return sorted(ACTION_LABELS.items(), key=lambda item: item[1])
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[ActionLog]) -> QuerySet[ActionLog]:
+        return queryset.filter(action=self.value()) if self.value() else queryset
 
 
 @admin.register(ActionLog)
 class ActionLogAdmin(admin.ModelAdmin):
     """The audit trail: readable by whoever may view it, changeable by nobody (superusers included)."""
 
-    Media = BackofficeMedia
-    list_display = ("created_at", "actor", "action", "order_link", "outcome_badge", "message_short")
-    list_filter = ("outcome", "action")
-    search_fields = ("=order_bubble_id", "actor", "action")
-    list_select_related = ("order",)
+    list_display = ("created_at", "actor_col", "action_col", "order_link", "outcome_badge", "message_short")
+    list_filter = ("outcome", ActionFilter)
+    search_fields = ("=order_bubble_id", "actor")
+    search_help_text = "ID do pedido no Bubble (exato) ou quem fez (e-mail, usuário, parte do texto)."
     show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER  # the log only grows
     readonly_fields = ("created_at", "actor", "action", "order", "order_bubble_id", "payload", "outcome", "message")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -177,6 +358,14 @@ class ActionLogAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: ActionLog | None = None) -> bool:
         return False
+
+    @admin.display(description="quem", ordering="actor")
+    def actor_col(self, obj: ActionLog) -> SafeString:
+        return format_html('<span title="{}">{}</span>', obj.actor, actor_label(obj.actor))
+
+    @admin.display(description="ação", ordering="action")
+    def action_col(self, obj: ActionLog) -> SafeString:
+        return format_html('<span title="{}">{}</span>', obj.action, action_label(obj.action))
 
     @admin.display(description="pedido")
     def order_link(self, obj: ActionLog) -> SafeString:
@@ -191,7 +380,7 @@ class ActionLogAdmin(admin.ModelAdmin):
 
     @admin.display(description="mensagem")
     def message_short(self, obj: ActionLog) -> str:
-        return Truncator(obj.message).chars(90)
+        return Truncator(obj.message).chars(120)
 
 
 @admin.register(IdempotencyRecord)
@@ -212,3 +401,6 @@ class IdempotencyRecordAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: IdempotencyRecord | None = None) -> bool:
         return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: IdempotencyRecord | None = None) -> bool:
+        return False  # the hourly prune removes them after 24 h; by hand, a key could be replayed as new

@@ -9,6 +9,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from django.utils import timezone
+
+from orders.action_labels import action_label, actor_label
 from orders.models import Order
 
 MAX_PER_SOURCE = 200
@@ -19,8 +22,9 @@ class TimelineEntry:
     when: datetime
     source: str  # "Ação", "Omie", "Bubble", "Pagar.me", "Tarefa"
     title: str
-    outcome: str = ""  # "ok", "rejected", "error", or "" when neutral
-    detail: str = ""
+    outcome: str = ""  # "ok", "rejected", "error", "waiting", or "" when neutral
+    detail: str = ""  # what an ops person reads: the message, the error
+    meta: str = ""  # secondary facts in small print: who, HTTP status, duration, attempts
     data: dict[str, Any] = field(default_factory=dict)
 
 
@@ -29,47 +33,86 @@ def _actions(order: Order) -> list[TimelineEntry]:
         TimelineEntry(
             when=a.created_at,
             source="Ação",
-            title=f"{a.action} — {a.actor}",
+            title=action_label(a.action),
             outcome=a.outcome,
             detail=a.message,
+            meta=f"por {actor_label(a.actor)}",
             data=a.payload or {},
         )
-        for a in order.actions.order_by("-created_at")[:MAX_PER_SOURCE]
+        for a in order.actions.order_by("-created_at", "-id")[:MAX_PER_SOURCE]
     ]
+
+
+# What each Omie call is for, in the words of the flow.
+OMIE_PURPOSE = {
+    "UpsertCliente": "cadastro do cliente",
+    "ConsultarCliente": "consulta do cliente",
+    "IncluirOS": "criação da OS",
+    "ConsultarOS": "consulta da OS",
+    "StatusOS": "consulta da NFS-e",
+    "ListarOS": "conciliação",
+    "FaturarOS": "faturamento da OS",
+    "CancelarOS": "cancelamento da NFS-e",
+    "ReenviarOS": "reenvio da NFS-e",
+    "ListarNFSEs": "conciliação",
+}
 
 
 def _omie_calls(order: Order) -> list[TimelineEntry]:
     from integrations.omie.models import OmieCall
 
-    calls = OmieCall.objects.filter(order_id=order.pk).order_by("-created_at")[:MAX_PER_SOURCE]
+    calls = OmieCall.objects.filter(order_id=order.pk).order_by("-created_at", "-id")[:MAX_PER_SOURCE]
     return [
         TimelineEntry(
             when=c.created_at,
             source="Omie",
-            title=f"{c.call} → {c.get_outcome_display()}" + (f" (HTTP {c.http_status})" if c.http_status else ""),
+            title=f"{c.call} ({OMIE_PURPOSE[c.call]})" if c.call in OMIE_PURPOSE else c.call,
             outcome="ok" if c.outcome == "ok" else "error",
-            detail=" ".join(filter(None, [c.fault_code, c.fault_message])) + f" · {c.duration_ms} ms",
+            detail="" if c.outcome == "ok" else " — ".join(filter(None, [c.get_outcome_display(), c.fault_code, c.fault_message])),
+            meta=" · ".join(filter(None, [f"HTTP {c.http_status}" if c.http_status else "sem resposta", f"{c.duration_ms} ms"])),
         )
         for c in calls
     ]
 
 
+def _short(value: Any, limit: int = 80) -> str:
+    text = "—" if value in (None, "") else str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _writeback_title(w: Any) -> str:
+    thing = w.get_thing_display()
+    if w.status == "DONE":
+        return f"{thing} atualizado no Bubble"
+    return f"Atualização do {thing.lower()} no Bubble: {w.get_status_display().lower()}"
+
+
 def _writebacks(order: Order) -> list[TimelineEntry]:
     from integrations.bubble.models import BubbleWriteback
 
-    rows = BubbleWriteback.objects.filter(order_id=order.pk).order_by("-created_at")[:MAX_PER_SOURCE]
-    outcome = {"DONE": "ok", "DEAD": "error"}
+    rows = BubbleWriteback.objects.filter(order_id=order.pk).order_by("-created_at", "-id")[:MAX_PER_SOURCE]
+    outcome = {"DONE": "ok", "DEAD": "error", "PENDING": "waiting", "SENDING": "waiting"}
     return [
         TimelineEntry(
             when=w.delivered_at or w.updated_at,
             source="Bubble",
-            title=f"atualização do {w.get_thing_display()} — {w.get_status_display()}",
+            title=_writeback_title(w),
             outcome=outcome.get(w.status, ""),
-            detail=(f"{w.attempts} tentativa(s). " if w.attempts else "") + (w.last_error or ""),
-            data=dict(w.fields),
+            detail="; ".join(f"{key} = {_short(value)}" for key, value in sorted(w.fields.items()))
+            + (f". Erro: {w.last_error}" if w.last_error and w.status != "DONE" else ""),
+            meta=f"{w.attempts} tentativa(s)" if w.attempts else "",
         )
         for w in rows
     ]
+
+
+# What each Celery task of an order does, as ops say it; others show their name.
+TASK_LABELS = {
+    "orders.tasks.order_sync_fetch": "ler o pedido e o cliente no Bubble",
+    "orders.tasks.omie.order_sync_omie": "enviar o cliente e a OS ao Omie",
+}
+TASK_STATES = {"SUCCESS": "concluída", "FAILURE": "falhou", "RETRY": "vai tentar de novo", "STARTED": "em andamento",
+               "PENDING": "na fila", "REVOKED": "cancelada"}
 
 
 def _task_results(order: Order) -> list[TimelineEntry]:
@@ -86,28 +129,43 @@ def _task_results(order: Order) -> list[TimelineEntry]:
         TimelineEntry(
             when=r.date_done or r.date_created,
             source="Tarefa",
-            title=f"{r.task_name} — {r.status}",
-            outcome={"SUCCESS": "ok", "FAILURE": "error"}.get(r.status, ""),
+            title=f"Tarefa: {TASK_LABELS.get(r.task_name, r.task_name)} — {TASK_STATES.get(r.status, r.status)}",
+            outcome={"SUCCESS": "ok", "FAILURE": "error"}.get(r.status, "waiting"),
             detail=(r.result or "")[:300] if r.status == "FAILURE" else "",
+            meta=r.task_name,
         )
         for r in results
     ]
 
 
+# Pagar.me event types as ops say them.
+PAGARME_TYPES = {
+    "charge.paid": "cobrança paga",
+    "order.paid": "pedido pago",
+    "charge.payment_failed": "pagamento falhou",
+    "charge.refunded": "estorno",
+    "charge.chargedback": "chargeback",
+}
+
+
 def _webhooks(order: Order) -> list[TimelineEntry]:
     from billing.models import PagarmeEvent
 
-    events = PagarmeEvent.objects.filter(order_id=order.pk).order_by("-received_at")[:MAX_PER_SOURCE]
-    outcome = {"APPLIED": "ok", "INVALID": "error"}
+    events = PagarmeEvent.objects.filter(order_id=order.pk).order_by("-received_at", "-id")[:MAX_PER_SOURCE]
+    outcome = {"APPLIED": "ok", "UNMATCHED": "waiting", "RECEIVED": "waiting", "INVALID": "error"}
     return [
         TimelineEntry(
             when=e.received_at,
             source="Pagar.me",
-            title=f"{e.type} ({e.event_id}) — {e.get_status_display()}",
+            title=f"Webhook {e.type}" + (f" ({PAGARME_TYPES[e.type]})" if e.type in PAGARME_TYPES else "") + f" — {e.get_status_display()}",
             outcome=outcome.get(e.status, ""),
             detail=e.message,
-            data={"charge_id": e.charge_id, "charge_status": e.charge_status,
-                  "occurred_at": e.occurred_at.isoformat() if e.occurred_at else None},
+            meta=" · ".join(filter(None, [
+                e.event_id,
+                f"cobrança {e.charge_id}" if e.charge_id else "",
+                f"situação {e.charge_status}" if e.charge_status else "",
+                f"ocorrido em {timezone.localtime(e.occurred_at):%d/%m/%Y %H:%M:%S}" if e.occurred_at else "",
+            ])),
         )
         for e in events
     ]
@@ -120,4 +178,5 @@ def order_timeline(*, order: Order) -> list[TimelineEntry]:
     entries: list[TimelineEntry] = []
     for source in SOURCES:
         entries.extend(source(order))
+    # Stable: entries with the same time keep their source's own (newest first) order.
     return sorted(entries, key=lambda e: e.when, reverse=True)

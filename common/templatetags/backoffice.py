@@ -1,3 +1,5 @@
+from decimal import Decimal, InvalidOperation
+
 from django import template
 from django.http import HttpRequest
 
@@ -16,9 +18,34 @@ def backoffice_dashboard(context: dict) -> dict:
 
 @register.filter
 def brl(value: object) -> str:
-    """1234.5 → "R$ 1.234,50"."""
+    """1234.5 → "R$ 1.234,50" (exact: Decimal, never through float)."""
+    if value is None or value == "":
+        return "—"
     try:
-        text = f"{float(value):,.2f}"  # display only; sums are Decimal in the selector
-    except (TypeError, ValueError):
+        text = f"{Decimal(str(value)):,.2f}"
+    except (InvalidOperation, ValueError):
         return "—"
     return "R$ " + text.replace(",", "X").replace(".", ",").replace("X", ".")
+
+
+@register.simple_tag
+def status_badge(value: str, label: str, colour: str | None = None) -> str:
+    """``{% status_badge order.billing_status order.get_billing_status_display %}``: the list's coloured label."""
+    from common.admin_badges import badge
+
+    return badge(value, label, colour=colour)
+
+
+# The index's list of screens, most used first; the sandbox's fake systems only when it is on.
+APP_ORDER = ["orders", "billing", "omie", "bubble", "pagarme", "brasilapi", "integrations", "django_celery_results",
+             "django_celery_beat", "auth", "token_blacklist"]
+SANDBOX_APPS = {"fake_omie", "fake_bubble", "fake_brasilapi"}
+
+
+@register.filter
+def ops_app_list(app_list: list[dict]) -> list[dict]:
+    from django.conf import settings
+
+    apps = [app for app in app_list if settings.SANDBOX or app["app_label"] not in SANDBOX_APPS]
+    rank = {label: i for i, label in enumerate(APP_ORDER)}
+    return sorted(apps, key=lambda app: rank.get(app["app_label"], len(APP_ORDER)))

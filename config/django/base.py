@@ -19,6 +19,8 @@ ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.
 # https://docs.djangoproject.com/en/5.2/topics/i18n/
 TIME_ZONE = "America/Sao_Paulo"
 USE_TZ = True
+# Always pt-BR (SPEC §12): no LocaleMiddleware, so a browser set to English still gets the
+# backoffice, the dates and the API's messages in the language ops and Bubble read.
 LANGUAGE_CODE = "pt-br"
 LANGUAGES = [("pt-br", _("Português (Brasil)")), ("en", _("English"))]
 USE_I18N = True
@@ -102,7 +104,6 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "common.middleware.BodySizeLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

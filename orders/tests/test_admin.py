@@ -106,3 +106,39 @@ def test_order_page_timeline_merges_actions_omie_calls_and_writebacks(superuser_
     html = superuser_client.get(f"/admin/orders/order/{order.pk}/change/").content.decode()
     assert "IncluirOS" in html and "gatilho" in html and "Sincronizado" in html
     assert "3 eventos" in html
+
+
+def test_the_backoffice_is_in_portuguese_even_for_a_browser_set_to_english(superuser_client):
+    html = superuser_client.get("/admin/orders/order/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert "Pesquisar" in html and "Sair" in html
+    assert 'value="Search"' not in html and "Log out" not in html
+
+
+def test_the_index_lists_the_ops_screens_first_and_hides_the_sandbox_when_it_is_off(superuser_client, settings):
+    settings.SANDBOX = False
+    html = superuser_client.get("/admin/").content.decode()
+    assert "Bubble falso" not in html and "Omie falso" not in html
+    assert html.index("/admin/orders/order/") < html.index("/admin/auth/user/")
+    settings.SANDBOX = True
+    assert "Bubble falso" in superuser_client.get("/admin/").content.decode()
+
+
+def test_the_order_page_says_what_is_wrong_and_tells_the_history_in_portuguese(superuser_client):
+    from integrations.omie.models import OmieCall
+
+    order = Order.objects.create(
+        bubble_id=BUBBLE_ID, customer_name="Clínica Bem Estar", customer_kind="PJ", document="11222333000181",
+        sync_status="FAILED", last_error="CNPJ não encontrado na Receita Federal.",
+    )
+    action_log_record(actor="bubble:ana@blu.com.br", action="sync_trigger", outcome="ok", order=order, message="gatilho")
+    action_log_record(actor="admin:paula", action="retry", outcome="rejected", order=order, message="Nada a reprocessar.")
+    OmieCall.objects.create(call="IncluirOS", order_id=order.pk, outcome="business", http_status=200, fault_code="Client-101",
+                            fault_message="Tag inválida", duration_ms=90)
+    html = superuser_client.get(f"/admin/orders/order/{order.pk}/change/").content.decode()
+    assert "Pedido de Clínica Bem Estar" in html
+    assert "O que está errado:" in html and "CNPJ não encontrado na Receita Federal." in html
+    assert "11.222.333/0001-81" in html
+    assert "Sincronização pedida" in html and "Bubble (ana@blu.com.br)" in html
+    assert "Reprocessar" in html and "paula (admin)" in html and "recusada" in html
+    assert "IncluirOS (criação da OS)" in html and "Client-101" in html
+    assert html.index("Histórico") < html.index("Todos os dados do pedido")

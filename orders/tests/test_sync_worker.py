@@ -180,7 +180,7 @@ def test_the_sync_tasks_leave_their_results_for_the_order_timeline(sandbox, cele
     order = Order.objects.get(bubble_id=oid)
     wait_for(lambda: TaskResult.objects.filter(status="SUCCESS", task_name__startswith="orders.").count() == 2, timeout=60)
     tasks = {e.title for e in order_timeline(order=order) if e.source == "Tarefa"}
-    assert tasks == {"orders.tasks.order_sync_fetch — SUCCESS", "orders.tasks.omie.order_sync_omie — SUCCESS"}
+    assert tasks == {"Tarefa: ler o pedido e o cliente no Bubble — concluída", "Tarefa: enviar o cliente e a OS ao Omie — concluída"}
 
 
 def test_an_omie_business_error_fails_with_omies_reason_and_retry_syncs(sandbox, celery_worker_process, api):
