@@ -9,45 +9,29 @@ from typing import Any
 from billing.models import AccountEntry, CustomerAccount
 from billing.services.state import order_live_invoice
 from orders.models import Order
-from orders.statuses import BillingStatus, BillingTrigger, HoldReason, PaymentStatus
+from orders.statuses import BillingStatus, PaymentStatus
 
 
 def _enum(cls: Any, value: str) -> dict[str, str] | None:
     return {"code": value, "label": cls(value).label} if value else None
 
 
-def order_billing_summary(*, order: Order) -> dict[str, Any]:
-    """The billing side of an order as Bubble and ops see it."""
+def order_invoice_data(*, order: Order) -> dict[str, Any] | None:
+    """The order's invoice (the live one, else the newest) as the API shows it."""
     invoice = order_live_invoice(order=order)
+    if invoice is None:
+        return None
     return {
-        "id": order.bubble_id,
-        "billing_status": _enum(BillingStatus, order.billing_status),
-        "billing_trigger": _enum(BillingTrigger, order.billing_trigger),
-        "billing_scheduled_for": order.billing_scheduled_for,
-        "hold": {
-            "reason": _enum(HoldReason, order.hold_reason),
-            "approved_by": order.hold_approved_by or None,
-            "approved_at": order.hold_approved_at,
-        },
-        "payment": {
-            "status": _enum(PaymentStatus, order.payment_status),
-            "paid_via": order.paid_via or None,
-            "amount": order.amount,
-            "amount_paid": order.amount_paid,
-            "flag": order.payment_flag or None,
-        },
-        "invoice": None if invoice is None else {
-            "status": _enum(BillingStatus, invoice.status),
-            "nf_number": invoice.nfse_number or None,
-            "verification_code": invoice.verification_code or None,
-            "nf_url": invoice.nfse_url or None,
-            "issued_at": invoice.issued_at,
-            "city_hall_message": invoice.city_hall_message or None,
-            "cancel_reason_code": invoice.cancel_reason_code,
-            "cancel_error": invoice.cancel_error or None,
-        },
-        "last_error": order.last_error or None,
-        "version": order.version,
+        "status": _enum(BillingStatus, invoice.status),
+        "nf_number": invoice.nfse_number or None,
+        "verification_code": invoice.verification_code or None,
+        "nf_url": invoice.nfse_url or None,
+        "issued_at": invoice.issued_at.isoformat() if invoice.issued_at else None,
+        "city_hall_message": invoice.city_hall_message or None,
+        "cancel_reason_code": invoice.cancel_reason_code,
+        "cancel_justification": invoice.cancel_justification or None,
+        "cancel_error": invoice.cancel_error or None,
+        "manual": invoice.status == BillingStatus.MANUAL,
     }
 
 

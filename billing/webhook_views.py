@@ -28,8 +28,11 @@ def pagarme_webhook(request: HttpRequest) -> HttpResponse:
         return error_response(status=401, code="invalid_signature", message="Assinatura X-Hub-Signature ausente ou inválida.")
     try:
         payload = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return error_response(status=400, code="validation_error", message="O corpo não é um JSON válido.")
+    if not _storable(payload):
+        # PostgreSQL's jsonb cannot hold \u0000 nor lone surrogates; Pagar.me never sends them.
+        return error_response(status=400, code="validation_error", message="O corpo contém caracteres inválidos.")
     if not isinstance(payload, dict):
         return error_response(status=400, code="validation_error", message="O corpo deve ser um objeto JSON.")
     event_id = payload.get("id")
@@ -37,3 +40,13 @@ def pagarme_webhook(request: HttpRequest) -> HttpResponse:
         return error_response(status=400, code="validation_error", message="Evento sem id.", details={"fields": {"id": ["Obrigatório."]}})
     _event, created = pagarme_event_store(event_id=event_id.strip(), payload=payload)
     return JsonResponse({"received": True, "duplicate": not created})
+
+
+def _storable(payload: object) -> bool:
+    """True when the payload can be stored as jsonb: no NUL character, no lone surrogate anywhere."""
+    try:
+        text = json.dumps(payload, ensure_ascii=False)
+        text.encode("utf-8")
+    except (UnicodeEncodeError, RecursionError, ValueError):
+        return False
+    return "\\u0000" not in json.dumps(payload)

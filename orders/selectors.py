@@ -22,20 +22,7 @@ def order_recent_actions(*, order: Order, limit: int = RECENT_ACTIONS) -> list[A
 
 
 def order_invoice_summary(*, order: Order) -> dict[str, Any] | None:
-    """The order's newest invoice for the API (the live one, else the last cancelled), or None."""
-    from billing.models import Invoice  # billing depends on orders, not the other way round
+    """The order's live invoice for the API (billing.Invoice)."""
+    from billing.selectors import order_invoice_data
 
-    invoice = Invoice.objects.filter(order=order).order_by("-created_at", "-id").first()
-    if invoice is None:
-        return None
-    return {
-        "status": invoice.status,
-        "status_label": invoice.get_status_display(),
-        "number": invoice.nfse_number or None,
-        "verification_code": invoice.verification_code or None,
-        "url": invoice.nfse_url or None,
-        "issued_at": invoice.issued_at.isoformat() if invoice.issued_at else None,
-        "city_hall_message": invoice.city_hall_message or None,
-        "cancel_reason_code": invoice.cancel_reason_code,
-        "cancelled_at": invoice.cancelled_at.isoformat() if invoice.cancelled_at else None,
-    }
+    return order_invoice_data(order=order)

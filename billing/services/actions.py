@@ -84,6 +84,7 @@ def _perform(
             return result
     except (ApplicationError, PermissionDenied) as exc:
         action_refusal_record(caller=caller, action=action, order_bubble_id=order_bubble_id, message=getattr(exc, "message", str(exc)))
+        exc.logged = True  # type: ignore[attr-defined]  # the API layer must not log it twice
         raise
 
 

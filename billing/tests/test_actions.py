@@ -16,6 +16,7 @@ STATES = ["", *BillingStatus.values]
 
 # action → (path, body, states where allowed, expected status, state after)
 ACTIONS = {
+    "retry": ({}, {BillingStatus.FAILED}, 202),
     "cancel-nf": ({"reason_code": 1, "justification": "Valor cobrado incorreto."}, {BillingStatus.ISSUED}, 202),
     "mark-nf-manual": ({"nf_number": "2026/881", "issued_at": "2026-11-20", "nf_url": "https://nfse.example.com/881"},
                        {BillingStatus.AWAITING_PAYMENT, BillingStatus.SCHEDULED, BillingStatus.ON_HOLD, BillingStatus.FAILED}, 200),
@@ -23,6 +24,7 @@ ACTIONS = {
     "override-day25": ({"reason": "Cliente pediu a nota hoje"}, {BillingStatus.SCHEDULED}, 202),
 }
 AFTER = {
+    "retry": BillingStatus.ISSUING,
     "cancel-nf": BillingStatus.CANCELLING,
     "mark-nf-manual": BillingStatus.MANUAL,
     "approve-billing-hold": BillingStatus.SCHEDULED,
@@ -53,7 +55,7 @@ def test_each_action_from_each_state(auth_client, action, state):
     assert log.actor == f"bubble:{OPERATOR}"
     if state in allowed:
         assert response.status_code == success, response.json()
-        assert response.json()["order"]["billing_status"]["code"] == AFTER[action]
+        assert response.json()["billing_status"]["code"] == AFTER[action]
         order.refresh_from_db()
         assert order.billing_status == AFTER[action]
         assert log.outcome == "ok"
@@ -61,7 +63,7 @@ def test_each_action_from_each_state(auth_client, action, state):
         assert response.status_code == 409, response.json()
         error = response.json()["error"]
         assert error["code"] == "invalid_state"
-        label = BillingStatus(state).label if state else "não sincronizado"
+        label = BillingStatus(state).label if state else ("Aguardando sincronização" if action == "retry" else "não sincronizado")
         assert label in error["message"]
         assert snapshot(order) == before
         assert (log.outcome, log.message) == ("rejected", error["message"])
@@ -243,3 +245,29 @@ def test_customer_account_lists_balance_and_entries(auth_client):
     assert body["balance"] == "80.00"
     assert [(e["kind"], e["amount"], e["order_id"]) for e in body["entries"]] == [("TRANSFER_IN", "80.00", order.bubble_id)]
     assert auth_client.get("/v1/customers/1671702337369x000000000000000404/account").status_code == 404
+
+
+def test_a_repeated_idempotency_key_replays_the_answer_and_cancels_once(auth_client):
+    order = order_in_state(BillingStatus.ISSUED)
+    body = {"operator": OPERATOR, "reason_code": 1, "justification": "Valor cobrado incorreto."}
+    headers = {"HTTP_IDEMPOTENCY_KEY": "6f1c2f4e-cancel-1"}
+    first = auth_client.post(f"/v1/orders/{order.bubble_id}/cancel-nf", body, format="json", **headers)
+    second = auth_client.post(f"/v1/orders/{order.bubble_id}/cancel-nf", body, format="json", **headers)
+    assert (first.status_code, second.status_code) == (202, 202)
+    assert second.headers.get("Idempotent-Replayed") == "true"
+    assert second.json() == first.json()
+    assert ActionLog.objects.filter(order=order, action="nf_cancel").count() == 1
+
+
+def test_a_malformed_order_id_is_400_and_unknown_fields_are_refused(auth_client):
+    assert post(auth_client, "not-a-bubble-id", "override-day25", {"reason": "x"}).status_code == 400
+    order = order_in_state(BillingStatus.SCHEDULED)
+    response = post(auth_client, order.bubble_id, "override-day25", {"reason": "x", "motivo": "typo"})
+    assert response.status_code == 400 and "motivo" in response.json()["error"]["details"]["fields"]
+    assert Order.objects.get(pk=order.pk).billing_status == BillingStatus.SCHEDULED
+
+
+def test_the_order_page_shows_the_invoice(auth_client):
+    order = order_in_state(BillingStatus.ISSUED)
+    invoice = auth_client.get(f"/v1/orders/{order.bubble_id}").json()["invoice"]
+    assert (invoice["status"]["code"], invoice["nf_number"], invoice["nf_url"]) == ("ISSUED", "123", "https://nfse.example.com/123")

@@ -35,9 +35,9 @@ def test_retry_of_an_issued_order_is_refused_naming_the_state(auth_client):
 def test_get_order_shows_its_invoice(auth_client):
     order = order_in_state(BillingStatus.ISSUED)
     body = auth_client.get(f"/v1/orders/{order.bubble_id}").json()
-    assert body["invoice"]["number"] == "123"
-    assert body["invoice"]["url"] == "https://nfse.example.com/123"
-    assert body["invoice"]["status_label"] == "NF emitida"
+    assert body["invoice"]["nf_number"] == "123"
+    assert body["invoice"]["nf_url"] == "https://nfse.example.com/123"
+    assert body["invoice"]["status"]["label"] == "NF emitida"
 
 
 def test_get_order_without_invoice_says_null(auth_client):

@@ -27,6 +27,7 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Blu × Omie backoffice API",
     "DESCRIPTION": "Endpoints that Bubble calls (order sync and ops buttons) and the Pagar.me webhook.",
     "VERSION": "1.0.0",
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "common.schema.add_error_responses"],
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": r"/v1",
     "COMPONENT_SPLIT_REQUEST": True,

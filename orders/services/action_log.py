@@ -22,14 +22,30 @@ def action_log_record(
     outside (or after) the transaction they roll back.
     """
     return ActionLog.objects.create(
-        actor=actor[:200],
+        actor=_text(actor)[:200],
         action=action,
         outcome=outcome,
         order=order,
-        order_bubble_id=order_bubble_id or (order.bubble_id if order else ""),
-        payload=payload or {},
-        message=message,
+        order_bubble_id=_text(order_bubble_id or (order.bubble_id if order else ""))[:64],
+        payload=_json_safe(payload or {}),
+        message=_text(message),
     )
+
+
+def _text(value: str) -> str:
+    """PostgreSQL text and jsonb refuse NUL and lone surrogates; a refused request may carry both,
+    and its refusal must still be logged (never a 500 because the caller sent garbage)."""
+    return value.replace("\x00", "\ufffd").encode("utf-8", "replace").decode("utf-8")
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, str):
+        return _text(value)
+    if isinstance(value, dict):
+        return {_text(str(k)): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    return value
 
 
 def actor_for_bubble(operator: str | None) -> str:

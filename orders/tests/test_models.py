@@ -58,3 +58,13 @@ def test_a_document_that_is_not_compact_cpf_or_cnpj_is_refused_by_the_database(d
 @pytest.mark.parametrize("document", ["", "52998224725", "11222333000181", "12ABC34501DE35"])
 def test_compact_cpf_and_cnpj_numeric_or_alphanumeric_are_accepted(document):
     Order.objects.create(bubble_id=BUBBLE_ID, document=document)
+
+
+def test_a_refusal_carrying_nul_and_lone_surrogates_is_still_logged():
+    entry = action_log_record(
+        actor="bubble:a\x00b", action="retry", outcome="rejected", order_bubble_id="\ud800x\x00",
+        payload={"k\x00": ["\ud83d", "ok"], "operator": "x\x00@y.z"}, message="bad \x00 \udfff",
+    )
+    entry.refresh_from_db()
+    assert "\x00" not in entry.actor and "\x00" not in entry.message
+    assert entry.payload["operator"] == "x\ufffd@y.z"
