@@ -11,7 +11,7 @@ from django.conf import settings
 from common.testing import WorkerProcess
 
 # Fixtures for the fake external systems (fake_bubble, fake_brasilapi, broken_server).
-pytest_plugins = ["integrations.sandbox.testing"]
+pytest_plugins = ["integrations.sandbox.testing", "integrations.sandbox.fake_omie.fixtures"]
 
 
 @pytest.fixture(autouse=True)

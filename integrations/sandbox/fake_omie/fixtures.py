@@ -1,3 +1,5 @@
+"""Pytest fixtures for code that talks to Omie: the fake Omie over real HTTP (a plugin of the root conftest)."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
