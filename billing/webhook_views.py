@@ -27,7 +27,7 @@ def pagarme_webhook(request: HttpRequest) -> HttpResponse:
     if not signature_is_valid(raw_body=raw, header=request.headers.get("X-Hub-Signature"), secret=settings.PAGARME_WEBHOOK_SECRET):
         return error_response(status=401, code="invalid_signature", message="Assinatura X-Hub-Signature ausente ou inválida.")
     try:
-        payload = json.loads(raw)
+        payload = json.loads(raw, parse_constant=_not_json)
     except (ValueError, UnicodeDecodeError, RecursionError):
         return error_response(status=400, code="validation_error", message="O corpo não é um JSON válido.")
     if not _storable(payload):
@@ -40,6 +40,11 @@ def pagarme_webhook(request: HttpRequest) -> HttpResponse:
         return error_response(status=400, code="validation_error", message="Evento sem id.", details={"fields": {"id": ["Obrigatório."]}})
     _event, created = pagarme_event_store(event_id=event_id.strip(), payload=payload)
     return JsonResponse({"received": True, "duplicate": not created})
+
+
+def _not_json(token: str) -> object:
+    """Python's json accepts NaN/Infinity; RFC 8259 and PostgreSQL's jsonb do not."""
+    raise ValueError(f"{token} is not JSON")
 
 
 def _storable(payload: object) -> bool:

@@ -87,8 +87,9 @@ def test_signed_json_of_any_shape_is_answered_within_the_contract(client, payloa
         b'{"id": "hook_lone", "data": "\\ud800"}',  # a lone surrogate: valid JSON, not valid UTF-8 text
         b'{"id": "' + b"h" * 500 + b'"}',
         b'{"id": "hook_deep", "data": ' + b"[" * 5000 + b"]" * 5000 + b"}",
+        b'{"id": "hook_inf", "data": [Infinity, NaN, -Infinity]}',  # Python's json accepts them; jsonb does not
     ],
-    ids=["nul-in-payload", "nul-in-id", "lone-surrogate", "long-id", "deeply-nested"],
+    ids=["nul-in-payload", "nul-in-id", "lone-surrogate", "long-id", "deeply-nested", "nan-infinity"],
 )
 def test_signed_awkward_json_is_never_a_server_error(client, body: bytes) -> None:
     response = post(client, body, sign(body))
