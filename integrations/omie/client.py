@@ -163,32 +163,26 @@ class OmieClient:
     # lists --------------------------------------------------------------------------------------
     def listar_os(self, *, pagina: int, registros_por_pagina: int, **filters: Any) -> OSPage:
         param = {"pagina": pagina, "registros_por_pagina": registros_por_pagina, **list_filters(filters, OS_FILTERS)}
-        outcome = self._call("ListarOS", param, key=None, label=f"pagina={pagina}")
-        if outcome.cls == CallClass.NOT_FOUND:
-            return OSPage(pagina=pagina, total_de_paginas=0, total_de_registros=0, items=[])
-        if outcome.cls != CallClass.OK:
-            self._raise("ListarOS", outcome)
-        body = outcome.body
-        return OSPage(
-            pagina=int(body.get("pagina") or pagina),
-            total_de_paginas=int(body.get("total_de_paginas") or 0),
-            total_de_registros=int(body.get("total_de_registros") or 0),
-            items=[os_info(item) for item in body.get("osCadastro") or []],
-        )
+        return self._page("ListarOS", param, pagina, OSPage, ("pagina", "total_de_paginas", "total_de_registros", "osCadastro"), os_info)
 
     def listar_nfses(self, *, pagina: int, registros_por_pagina: int, **filters: Any) -> NfsePage:
         param = {"nPagina": pagina, "nRegPorPagina": registros_por_pagina, **list_filters(filters, NFSE_FILTERS)}
-        outcome = self._call("ListarNFSEs", param, key=None, label=f"pagina={pagina}")
+        return self._page("ListarNFSEs", param, pagina, NfsePage, ("nPagina", "nTotPaginas", "nTotRegistros", "nfseEncontradas"), nfse_info)
+
+    def _page(self, call: str, param: dict[str, Any], pagina: int, page_cls: Any, keys: tuple[str, str, str, str], parse: Any) -> Any:
+        """One page of a list call; past the last page (Client-5113) is an empty page, not an error."""
+        outcome = self._call(call, param, key=None, label=f"pagina={pagina}")
         if outcome.cls == CallClass.NOT_FOUND:
-            return NfsePage(pagina=pagina, total_de_paginas=0, total_de_registros=0, items=[])
+            return page_cls(pagina=pagina, total_de_paginas=0, total_de_registros=0, items=[])
         if outcome.cls != CallClass.OK:
-            self._raise("ListarNFSEs", outcome)
+            self._raise(call, outcome)
         body = outcome.body
-        return NfsePage(
-            pagina=int(body.get("nPagina") or pagina),
-            total_de_paginas=int(body.get("nTotPaginas") or 0),
-            total_de_registros=int(body.get("nTotRegistros") or 0),
-            items=[nfse_info(item) for item in body.get("nfseEncontradas") or []],
+        page_key, pages_key, total_key, items_key = keys
+        return page_cls(
+            pagina=int(body.get(page_key) or pagina),
+            total_de_paginas=int(body.get(pages_key) or 0),
+            total_de_registros=int(body.get(total_key) or 0),
+            items=[parse(item) for item in body.get(items_key) or []],
         )
 
     # the one path every call takes --------------------------------------------------------------
