@@ -39,6 +39,10 @@ OMIE_RATE_BURST_PER_KEY = env.int("OMIE_RATE_BURST_PER_KEY", default=40)
 OMIE_LEASE_SECONDS = env.int("OMIE_LEASE_SECONDS", default=60)
 # How soon a caller that found every lease of a method taken tries again (leases free in ~1 call).
 OMIE_LEASE_RETRY_SECONDS = env.float("OMIE_LEASE_RETRY_SECONDS", default=0.5)
+# The next caller in line for a busy lease waits up to this long for it to be given back, instead of
+# polling (0: nobody waits); at most OMIE_TURN_WAITERS callers per method wait, each in its own worker.
+OMIE_TURN_WAIT_SECONDS = env.float("OMIE_TURN_WAIT_SECONDS", default=2.0)
+OMIE_TURN_WAITERS = env.int("OMIE_TURN_WAITERS", default=1)
 # Client-1880 / Client-1100 without a time: another call of that method was running at Omie.
 OMIE_CONCURRENT_RETRY_SECONDS = env.float("OMIE_CONCURRENT_RETRY_SECONDS", default=5.0)
 # Omie bans a method after 10 errors; we pause it ourselves after this many within the window.

@@ -2,7 +2,8 @@
 
 Use ``get_omie_client()``; each method returns a typed record or raises an ``OmieError`` that says
 whether retrying can help (see errors.py). ``OmieNotNow`` means "call again in ``retry_after`` s":
-Celery tasks turn it into ``self.retry(countdown=exc.retry_after)``; nothing here ever sleeps.
+Celery tasks turn it into ``self.retry(countdown=exc.retry_after)``; nothing here sleeps, except the
+next caller in line for a busy write lease (``OmieThrottle.acquire_in_turn``, ≤ OMIE_TURN_WAIT_SECONDS).
 
 Recoveries done here, so callers don't repeat them:
 - IncluirOS answered "já cadastrada" (or REDUNDANT) → ConsultarOS by ``cCodIntOS``; the existing OS
@@ -187,7 +188,7 @@ class OmieClient:
 
     # the one path every call takes --------------------------------------------------------------
     def _call(self, call: str, param: dict, *, key: str | None, order_id: int | None = None, label: str = "") -> Outcome:
-        lease = self.throttle.acquire(call, guard_id=key)
+        lease = self.throttle.acquire_in_turn(call, guard_id=key)
         started = time.monotonic()
         outcome: Outcome | None = None
         try:

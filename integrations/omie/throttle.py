@@ -15,6 +15,14 @@ with skewed clocks agree):
   ``read_concurrency`` calls in flight, Omie sees at most budget + 2 = 8 errors before we stop,
   below its 10-errors ban (this assumes Omie's undocumented counting window ≤ ours).
 Nobody sleeps holding a lease: ``acquire`` either grants one or raises ``OmieNotNow``.
+
+Waiting for a turn: with one write at a time per method, the lease is the bottleneck of a backlog,
+and a caller that re-polls on a timer leaves it idle between the holder's release and the next poll
+(measured: ~0.15 s per 0.33 s call, a third of Omie's capacity lost). ``acquire_in_turn`` lets the
+next caller in line (at most ``turn_waiters`` per method) block on the release for up to
+``turn_wait_seconds`` — holding no lease, only its own worker — and take the lease the moment it
+is given back. ``finish`` pushes a turn onto a list only while someone waits; BLPOP serves the
+longest-blocked waiter first. Everyone else still gets ``OmieNotNow`` at once.
 """
 
 from __future__ import annotations
@@ -22,6 +30,7 @@ from __future__ import annotations
 import hashlib
 import random
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -76,8 +85,9 @@ if ARGV[8] == '1' then redis.call('SET', KEYS[5], 'inflight', 'PX', ARGV[2]) end
 return {1, 'ok', 0}
 """
 
-# KEYS: leases, errors, pause, guard
-# ARGV: token, count_error, error_window_ms, budget, error_pause_ms, pause_ms, pause_reason, guard_mode, guard_ms, nonce
+# KEYS: leases, errors, pause, guard, waiters, turns
+# ARGV: token, count_error, error_window_ms, budget, error_pause_ms, pause_ms, pause_reason, guard_mode, guard_ms, nonce,
+#       concurrency
 _FINISH = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -110,7 +120,24 @@ if ARGV[8] == 'set' then
 elseif ARGV[8] == 'del' then
   redis.call('DEL', KEYS[4])
 end
+redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', now)
+if redis.call('ZCARD', KEYS[5]) > 0 then
+  redis.call('LPUSH', KEYS[6], '1')
+  redis.call('LTRIM', KEYS[6], 0, tonumber(ARGV[11]) - 1)
+  redis.call('PEXPIRE', KEYS[6], 5000)
+end
 return n
+"""
+
+# KEYS: waiters ; ARGV: token, max waiters, wait_ms
+_ENTER_LINE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[1])
+redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[3]) + 1000)
+return 1
 """
 
 # KEYS: pause ; ARGV: pause_ms, reason
@@ -126,6 +153,9 @@ if u > cur then
 end
 return cur
 """
+
+# BLPOP must return before the Redis client's socket timeout (5 s, get_redis) gives up on it.
+_MAX_TURN_WAIT = 4.0
 
 PAUSE_REASON_LABELS = {
     "rate": "limite de requisições por minuto",
@@ -156,6 +186,8 @@ class ThrottleLimits:
     ban_default_seconds: float
     redundant_seconds: float
     concurrent_retry_seconds: float
+    turn_wait_seconds: float = 0.0
+    turn_waiters: int = 1
 
     @classmethod
     def from_settings(cls) -> ThrottleLimits:
@@ -176,6 +208,8 @@ class ThrottleLimits:
             ban_default_seconds=s.OMIE_BAN_DEFAULT_SECONDS,
             redundant_seconds=s.OMIE_REDUNDANT_DEFAULT_SECONDS,
             concurrent_retry_seconds=s.OMIE_CONCURRENT_RETRY_SECONDS,
+            turn_wait_seconds=s.OMIE_TURN_WAIT_SECONDS,
+            turn_waiters=s.OMIE_TURN_WAITERS,
         )
 
     def concurrency(self, call: str) -> int:
@@ -227,6 +261,7 @@ class OmieThrottle:
         self._acquire = client.register_script(_ACQUIRE)
         self._finish = client.register_script(_FINISH)
         self._pause = client.register_script(_PAUSE)
+        self._enter_line = client.register_script(_ENTER_LINE)
 
     # keys ---------------------------------------------------------------------------------------
     def _k(self, call: str, part: str) -> str:
@@ -263,6 +298,46 @@ class OmieThrottle:
             reason=reason,
             call=call,
         )
+
+    def acquire_in_turn(self, call: str, *, guard_id: str | None = None, wait: float | None = None) -> Lease:
+        """``acquire``, except that the next caller in line waits for a busy lease to be given back.
+
+        Only a busy lease is waited for (pauses, the rate bucket and the REDUNDANT guard answer at
+        once with their time), for at most ``wait`` seconds (default ``turn_wait_seconds``), and
+        only by ``turn_waiters`` callers per method; the others get ``OmieNotNow`` as before.
+        """
+        wait = self.limits.turn_wait_seconds if wait is None else wait
+        wait = min(wait, _MAX_TURN_WAIT)
+        deadline = time.monotonic() + wait
+        token: str | None = None
+        try:
+            while True:
+                try:
+                    return self.acquire(call, guard_id=guard_id)
+                except OmieNotNow as exc:
+                    remaining = deadline - time.monotonic()
+                    if exc.reason != "concurrency" or remaining < 0.01:
+                        raise
+                    if token is None:
+                        token = secrets.token_hex(8)
+                        if not self._enter(call, token, remaining):
+                            token = None
+                            raise
+                        continue  # a lease given back before we queued pushed no turn: look again first
+                    self.redis.blpop([self._k(call, "turns")], timeout=remaining)
+        finally:
+            if token is not None:
+                try:
+                    self.redis.zrem(self._k(call, "waiters"), token)
+                except redis.RedisError:
+                    pass  # the entry expires with its wait
+
+    def _enter(self, call: str, token: str, wait: float) -> bool:
+        try:
+            return bool(self._enter_line(keys=[self._k(call, "waiters")],
+                                         args=[token, max(1, self.limits.turn_waiters), int(wait * 1000) + 1000]))
+        except redis.RedisError:
+            return False
 
     def _retry_after(self, reason: str, wait: float) -> float:
         if reason == "concurrency":
@@ -305,10 +380,10 @@ class OmieThrottle:
         try:
             return int(self._finish(
                 keys=[self._k(lease.call, "leases"), self._k(lease.call, "errors"), self._k(lease.call, "pause"),
-                      self._guard_key(lease.call, lease.guard_id)],
+                      self._guard_key(lease.call, lease.guard_id), self._k(lease.call, "waiters"), self._k(lease.call, "turns")],
                 args=[lease.token, "1" if counts else "0", int(lim.error_window_seconds * 1000), lim.error_budget,
                       int(lim.error_pause_seconds * 1000), int(pause_s * 1000), pause_reason or "-", guard_mode, guard_ms,
-                      secrets.token_hex(4)],
+                      secrets.token_hex(4), lim.concurrency(lease.call)],
             ))
         except redis.RedisError:
             # The lease expires by itself; losing one error count is the lesser evil here.

@@ -3,6 +3,7 @@ test_throttle_processes.py)."""
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import replace
 
@@ -144,3 +145,59 @@ def test_the_budget_pause_lasts_until_the_window_holds_fewer_errors_than_the_bud
     with pytest.raises(OmieNotNow) as exc:
         throttle.acquire("ConsultarOS")
     assert 299 <= exc.value.retry_after <= 316  # a short pause would let errors pile up inside Omie's window
+
+
+def test_the_next_in_line_takes_a_busy_lease_the_moment_it_is_given_back(limits):
+    throttle = _throttle(replace(limits, burst_per_method=10, turn_wait_seconds=3.0, turn_waiters=1))
+    lease = throttle.acquire("IncluirOS")
+    releaser = threading.Timer(0.4, throttle.finish, args=(lease, _ok()))
+    started = time.monotonic()
+    releaser.start()
+    second = throttle.acquire_in_turn("IncluirOS")
+    waited = time.monotonic() - started
+    assert second.call == "IncluirOS"
+    assert 0.35 <= waited < 2.5  # blocked until the release, not until the end of its wait
+    assert get_redis().zcard(throttle._k("IncluirOS", "waiters")) == 0  # left the line
+    with pytest.raises(OmieNotNow):
+        throttle.acquire("IncluirOS")  # the waiter holds the one lease now
+
+
+def test_only_turn_waiters_callers_wait_the_others_are_told_at_once(limits):
+    throttle = _throttle(replace(limits, burst_per_method=10, turn_wait_seconds=3.0, turn_waiters=1))
+    lease = throttle.acquire("UpsertCliente")
+    results: list[object] = []
+    waiter = threading.Thread(target=lambda: results.append(throttle.acquire_in_turn("UpsertCliente")))
+    waiter.start()
+    time.sleep(0.2)  # the waiter is in line now
+    started = time.monotonic()
+    with pytest.raises(OmieNotNow) as exc:
+        throttle.acquire_in_turn("UpsertCliente")
+    assert exc.value.reason == "concurrency" and time.monotonic() - started < 0.3
+    throttle.finish(lease, _ok())
+    waiter.join(timeout=5)
+    assert len(results) == 1 and results[0].call == "UpsertCliente"
+
+
+def test_a_lease_never_given_back_ends_the_wait_with_not_now(limits):
+    throttle = _throttle(replace(limits, burst_per_method=10, turn_wait_seconds=0.5, turn_waiters=1))
+    throttle.acquire("FaturarOS")
+    started = time.monotonic()
+    with pytest.raises(OmieNotNow) as exc:
+        throttle.acquire_in_turn("FaturarOS")
+    assert exc.value.reason == "concurrency" and 0.45 <= time.monotonic() - started < 1.5
+    assert get_redis().zcard(throttle._k("FaturarOS", "waiters")) == 0
+
+
+def test_only_a_busy_lease_is_waited_for_not_a_pause(limits):
+    throttle = _throttle(replace(limits, turn_wait_seconds=3.0))
+    throttle.pause("IncluirOS", seconds=30)
+    started = time.monotonic()
+    with pytest.raises(OmieNotNow) as exc:
+        throttle.acquire_in_turn("IncluirOS")
+    assert exc.value.reason == "manual" and time.monotonic() - started < 0.3
+
+
+def test_a_release_with_nobody_waiting_leaves_no_turn_behind(limits):
+    throttle = _throttle(replace(limits, burst_per_method=10, turn_wait_seconds=3.0))
+    throttle.finish(throttle.acquire("IncluirOS"), _ok())
+    assert get_redis().llen(throttle._k("IncluirOS", "turns")) == 0
