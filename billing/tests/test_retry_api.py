@@ -43,3 +43,10 @@ def test_get_order_shows_its_invoice(auth_client):
 def test_get_order_without_invoice_says_null(auth_client):
     order = order_in_state(BillingStatus.SCHEDULED)
     assert auth_client.get(f"/v1/orders/{order.bubble_id}").json()["invoice"] is None
+
+
+def test_a_repeat_trigger_of_an_invoiced_order_shows_its_invoice(auth_client):
+    order = order_in_state(BillingStatus.ISSUED)
+    response = auth_client.post(f"/v1/orders/{order.bubble_id}/sync-omie", {}, format="json")
+    assert response.status_code == 200
+    assert response.json()["invoice"]["nf_number"] == "123"

@@ -123,3 +123,17 @@ def test_retry_resends_dead_writebacks(auth_client):
     dead.refresh_from_db()
     assert dead.status == BubbleWriteback.Status.PENDING
     assert ActionLog.objects.get().outcome == "ok"
+
+
+def test_the_first_trigger_answers_without_looking_for_an_invoice_it_cannot_have(auth_client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        response = auth_client.post(f"/v1/orders/{BUBBLE_ID}/sync-omie", {}, format="json")
+    assert response.status_code == 202 and response.json()["invoice"] is None
+    assert not [q["sql"] for q in queries.captured_queries if "billing_invoice" in q["sql"]]
+    # The guarantees the trigger keeps: the order row, its outbox row and its action-log entry.
+    assert Order.objects.filter(bubble_id=BUBBLE_ID).exists()
+    assert _order_writebacks(BUBBLE_ID)["status_pedido"] == "Aguardando sincronização"
+    assert ActionLog.objects.filter(order__bubble_id=BUBBLE_ID, action="sync_trigger").count() == 1
