@@ -36,7 +36,7 @@ test: $(STAMP) system-deps
 	$(PY) scripts/devstack.py test $(ARGS)
 
 # The fault scenarios (real gunicorn/worker/beat against scenario databases and a private
-# redis-server) and the full bad-input checks; ends with a PASS/FAIL table. ~30-60 min; not in CI.
+# redis-server) and the full bad-input checks; ends with a PASS/FAIL table. ~10-40 min; not in CI.
 reliability: $(STAMP)
 	$(PY) bench/faults/run_all.py $(ARGS)
 
