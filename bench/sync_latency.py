@@ -70,6 +70,8 @@ def main() -> int:
     parser.add_argument("--bubble-ms", type=int, default=150)
     parser.add_argument("--brasilapi-ms", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=8, help="Celery worker processes")
+    parser.add_argument("--omie-concurrency", type=int, default=0,
+                        help="run the omie queue on its own worker with this many processes (docs/deploying.md); 0: one worker")
     parser.add_argument("--web-workers", type=int, default=3)
     parser.add_argument("--timeout", type=float, default=600)
     args = parser.parse_args()
@@ -161,13 +163,19 @@ def main() -> int:
          "--threads", "8", "--log-level", "warning"],
         cwd=ROOT, env=env, start_new_session=True,
     )
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", "default,omie,bubble,lookups",
-         "--concurrency", str(args.concurrency), "--without-gossip", "--without-mingle", "-n", f"bench-{port}@%h"],
-        cwd=ROOT, start_new_session=True,
-        # BENCH_WORKER_LOG=INFO shows every task run and retry (text logs on stderr).
-        env={**env, "DJANGO_LOG_LEVEL": os.environ.get("BENCH_WORKER_LOG", "WARNING"), "LOG_FORMAT": "text"},
-    )
+    pools = [("default,omie,bubble,lookups", args.concurrency)]
+    if args.omie_concurrency:
+        pools = [("default,bubble,lookups", args.concurrency), ("omie", args.omie_concurrency)]
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", queues, "--concurrency", str(concurrency),
+             "--without-gossip", "--without-mingle", "-n", f"bench-{port}-{i}@%h"],
+            cwd=ROOT, start_new_session=True,
+            # BENCH_WORKER_LOG=INFO shows every task run and retry (text logs on stderr).
+            env={**env, "DJANGO_LOG_LEVEL": os.environ.get("BENCH_WORKER_LOG", "WARNING"), "LOG_FORMAT": "text"},
+        )
+        for i, (queues, concurrency) in enumerate(pools)
+    ]
     sent_at: dict[str, float] = {}
     statuses: list[int] = []
     try:
@@ -220,9 +228,9 @@ def main() -> int:
         refused = FakeOmieCall.objects.exclude(http_status=200).count()
         write_ms = [d for d in OmieCall.objects.filter(call="IncluirOS", outcome="ok").values_list("duration_ms", flat=True)]
     finally:
-        for proc in (worker, web):
+        for proc in (*workers, web):
             os.killpg(proc.pid, signal.SIGTERM)
-        for proc in (worker, web):
+        for proc in (*workers, web):
             try:
                 proc.wait(30)
             except subprocess.TimeoutExpired:
@@ -231,7 +239,7 @@ def main() -> int:
 
     print(f"orders={args.orders} rate={args.rate}/s (sent in {send_span:.1f} s) pj_share={args.pj_share} "
           f"latency: omie={args.omie_ms} ms bubble={args.bubble_ms} ms brasilapi={args.brasilapi_ms} ms "
-          f"worker_concurrency={args.concurrency} cpus={os.cpu_count()}")
+          f"workers={' + '.join(f'{q}×{c}' for q, c in pools)} cpus={os.cpu_count()}")
     print(f"trigger responses: {sorted(set(statuses))}; failed syncs: {failed}; "
           f"Omie OK calls {omie_calls}; Omie answers other than 200: {refused}")
     for name, values in (("trigger → 'Sincronizado' in Bubble", latencies), ("trigger → SYNCED locally", local)):
