@@ -14,7 +14,7 @@ the machine, unlike wall time), the CPU time of the PostgreSQL backend serving t
 ``/proc/<pid>/stat`` when PostgreSQL runs on this machine; Redis's is not counted), the wall time, and
 the number of SQL queries (a separate pass under ``CaptureQueriesContext``, which itself costs CPU).
 ``--show-sql`` prints the statements of one request of each kind; ``--profile`` adds a cProfile of
-each kind, top 25 by cumulative time.
+each kind (CPU time), top 25 by cumulative time.
 
     eval "$(python scripts/devstack.py env 2>/dev/null)"
     python bench/trigger_profile.py --redis-db 14 --requests 1000 [--profile] [--show-sql]
@@ -64,7 +64,8 @@ def main() -> int:
     parser.add_argument("--query-requests", type=int, default=50, help="requests per kind in the query-counting pass")
     parser.add_argument("--redis-db", type=int, default=14, help="a Redis database no other process uses (flushed)")
     parser.add_argument("--db-name", help="database to use (created, migrated and emptied); default <name>_trigger_profile")
-    parser.add_argument("--profile", action="store_true", help="cProfile each kind, top 25 by cumulative time")
+    parser.add_argument("--profile", action="store_true", help="cProfile each kind (CPU time), top 25 by cumulative time")
+    parser.add_argument("--profile-dump", help="also write each kind's raw profile to <this>.<kind>.prof (for pstats/snakeviz)")
     parser.add_argument("--show-sql", action="store_true", help="print the SQL of one request of each kind")
     args = parser.parse_args()
 
@@ -179,14 +180,16 @@ def main() -> int:
             for query in queries.captured_queries:
                 print(f"  {query['sql'][:220]}")
 
-    if args.profile:
+    if args.profile or args.profile_dump:
         for kind, (make_id, expected) in kinds.items():
             ids = [make_id() for _ in range(args.requests)]
-            profiler = cProfile.Profile()
+            profiler = cProfile.Profile(time.process_time)  # CPU, not time spent waiting for PostgreSQL or Redis
             profiler.enable()
             for bubble_id in ids:
                 trigger(bubble_id, expected)
             profiler.disable()
+            if args.profile_dump:
+                profiler.dump_stats(f"{args.profile_dump}.{kind}.prof")
             print(f"\ncProfile, {args.requests} {kind} triggers, top 25 by cumulative time:")
             stats = io.StringIO()
             pstats.Stats(profiler, stream=stats).sort_stats("cumulative").print_stats(25)
