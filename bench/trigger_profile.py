@@ -9,15 +9,18 @@ nginx send (service token, ``X-Forwarded-Proto: https``) and a real PostgreSQL a
   publishes after commit);
 - "repeat": ids of orders that exist (the 200 path: read, action log).
 
-For each it prints, per request: this process's CPU time (``time.process_time``: robust to other load on
-the machine, unlike wall time), the CPU time of the PostgreSQL backend serving the connection (read from
-``/proc/<pid>/stat`` when PostgreSQL runs on this machine; Redis's is not counted), the wall time, and
-the number of SQL queries (a separate pass under ``CaptureQueriesContext``, which itself costs CPU).
+For each it prints, per request, the median of ``--rounds`` timed rounds (the kinds alternate, so a
+burst of load elsewhere hits both): this process's CPU time (``time.process_time``: much less sensitive
+to other load on the machine than wall time, though a busy or throttled core still moves it ±15 %),
+the CPU time of the PostgreSQL backend serving the connection (read from ``/proc/<pid>/stat`` when
+PostgreSQL runs on this machine; Redis's is not counted), the wall time, and the number of SQL
+queries (a separate pass under ``CaptureQueriesContext``, which itself costs CPU).
 ``--show-sql`` prints the statements of one request of each kind; ``--profile`` adds a cProfile of
-each kind (CPU time), top 25 by cumulative time.
+each kind, top 25 by cumulative time (wall-clock timer: the PostgreSQL and Redis round trips show as time
+in psycopg and redis-py; ``--profile-dump`` keeps the raw profiles).
 
     eval "$(python scripts/devstack.py env 2>/dev/null)"
-    python bench/trigger_profile.py --redis-db 14 --requests 1000 [--profile] [--show-sql]
+    python bench/trigger_profile.py --redis-db 14 [--rounds 5 --requests 500] [--profile] [--show-sql]
 
 Uses its own database (``<name>_trigger_profile``, or ``--db-name``), emptied at the start, and the
 Redis database you name (flushed at the start and the end: the published messages land there and no
@@ -32,6 +35,7 @@ import io
 import os
 import pstats
 import secrets
+import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -60,11 +64,12 @@ def _backend_cpu_seconds(pid: int | None) -> float:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--requests", type=int, default=1000, help="requests per kind (timed pass)")
+    parser.add_argument("--requests", type=int, default=500, help="requests per kind and round (timed passes)")
+    parser.add_argument("--rounds", type=int, default=5, help="timed rounds (the kinds alternate; the median is reported)")
     parser.add_argument("--query-requests", type=int, default=50, help="requests per kind in the query-counting pass")
     parser.add_argument("--redis-db", type=int, default=14, help="a Redis database no other process uses (flushed)")
     parser.add_argument("--db-name", help="database to use (created, migrated and emptied); default <name>_trigger_profile")
-    parser.add_argument("--profile", action="store_true", help="cProfile each kind (CPU time), top 25 by cumulative time")
+    parser.add_argument("--profile", action="store_true", help="cProfile each kind, top 25 by cumulative time")
     parser.add_argument("--profile-dump", help="also write each kind's raw profile to <this>.<kind>.prof (for pstats/snakeviz)")
     parser.add_argument("--show-sql", action="store_true", help="print the SQL of one request of each kind")
     args = parser.parse_args()
@@ -148,29 +153,37 @@ def main() -> int:
         for make_id, expected in kinds.values():
             trigger(make_id(), expected)
 
-    print(f"{args.requests} requests per kind through config.wsgi.application, config.django.production; "
-          f"database {db_name}, broker {redis_url}")
-    print("| kind | CPU ms/req (this process) | PostgreSQL backend CPU ms/req | wall ms/req | queries/req |")
-    print("|---|---|---|---|---|")
+    print(f"{args.requests} requests per kind and round, {args.rounds} rounds (kinds alternate; median of the rounds) "
+          f"through config.wsgi.application, config.django.production; database {db_name}, broker {redis_url}")
+    print("| kind | CPU ms/req (this process) | min–max of the rounds | PostgreSQL backend CPU ms/req | wall ms/req | queries/req |")
+    print("|---|---|---|---|---|---|")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = cursor.fetchone()[0]
+    backend_pid = backend if Path(f"/proc/{backend}/stat").exists() else None
+    samples: dict[str, list[tuple[float, float, float]]] = {kind: [] for kind in kinds}
+    for _ in range(args.rounds):
+        for kind, (make_id, expected) in kinds.items():
+            ids = [make_id() for _ in range(args.requests)]
+            db_before, cpu_before, wall_before = _backend_cpu_seconds(backend_pid), time.process_time(), time.perf_counter()
+            for bubble_id in ids:
+                trigger(bubble_id, expected)
+            samples[kind].append((
+                (time.process_time() - cpu_before) / args.requests * 1000,
+                (_backend_cpu_seconds(backend_pid) - db_before) / args.requests * 1000,
+                (time.perf_counter() - wall_before) / args.requests * 1000,
+            ))
     for kind, (make_id, expected) in kinds.items():
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_backend_pid()")
-            backend = cursor.fetchone()[0]
-        backend_pid = backend if Path(f"/proc/{backend}/stat").exists() else None
-        ids = [make_id() for _ in range(args.requests)]
-        db_before, cpu_before, wall_before = _backend_cpu_seconds(backend_pid), time.process_time(), time.perf_counter()
-        for bubble_id in ids:
-            trigger(bubble_id, expected)
-        cpu = (time.process_time() - cpu_before) / args.requests * 1000
-        wall = (time.perf_counter() - wall_before) / args.requests * 1000
-        db_cpu = (_backend_cpu_seconds(backend_pid) - db_before) / args.requests * 1000
+        cpus, db_cpus, walls = zip(*samples[kind], strict=True)
+        cpu, db_cpu, wall = statistics.median(cpus), statistics.median(db_cpus), statistics.median(walls)
         ids = [make_id() for _ in range(args.query_requests)]
         with CaptureQueriesContext(connection) as queries:
             for bubble_id in ids:
                 trigger(bubble_id, expected)
         per_request = len(queries.captured_queries) / args.query_requests
         db_text = f"{db_cpu:.2f}" if backend_pid else "n/a (not local)"
-        print(f"| {kind} ({expected}) | {cpu:.2f} | {db_text} | {wall:.2f} | {per_request:.1f} |", flush=True)
+        print(f"| {kind} ({expected}) | {cpu:.2f} | {min(cpus):.2f}–{max(cpus):.2f} | {db_text} | {wall:.2f} | {per_request:.1f} |",
+              flush=True)
 
     if args.show_sql:
         for kind, (make_id, expected) in kinds.items():
