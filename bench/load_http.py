@@ -2,7 +2,7 @@
 """Bench: the trigger and the Pagar.me webhook under load, through gunicorn as production runs it.
 
 Starts gunicorn with the production settings and the flags of docker/start-web (sync workers,
-WEB_CONCURRENCY default 2 × CPUs + 1, keep-alive, max-requests…) against its own database, then runs wrk against
+WEB_CONCURRENCY default CPUs + 1, keep-alive, max-requests…) against its own database, then runs wrk against
 three endpoints at each concurrency: ``GET /health/live`` (the floor: a Django view and nothing
 else), ``POST /v1/orders/{id}/sync-omie`` for new orders (202: insert, outbox row, action log, two
 Celery publishes after commit) and for existing ones (200: read + action log), and
@@ -144,11 +144,11 @@ def gunicorn_command(*, port: int, access_log: str, overrides: dict[str, str]) -
     text = (ROOT / "docker" / "start-web").read_text()
     line = text[text.index("exec gunicorn"):].replace("\\\n", " ")
     line = re.sub(r"\$\{[A-Z_]+:-([^}]*)\}", r"\1", line.splitlines()[0])
-    # The workers default is computed by the script from nproc (2 × CPUs + 1); nproc counts sched_getaffinity.
+    # The workers default is computed by the script from nproc (CPUs + 1); nproc counts sched_getaffinity.
     if '"$workers"' in line:
-        if "$((2 * $(nproc) + 1))" not in text:
+        if "$(($(nproc) + 1))" not in text:
             raise RuntimeError("docker/start-web computes its workers default differently; update bench/load_http.py")
-        line = line.replace('"$workers"', str(2 * len(os.sched_getaffinity(0)) + 1))
+        line = line.replace('"$workers"', str(len(os.sched_getaffinity(0)) + 1))
     words = shlex.split(line)[2:]  # after "exec gunicorn": the app, then options
     options: dict[str, str | None] = {}
     i = 1
