@@ -2,12 +2,13 @@
 """Bench: the trigger and the Pagar.me webhook under load, through gunicorn as production runs it.
 
 Starts gunicorn with the production settings and the flags of docker/start-web (sync workers,
-WEB_CONCURRENCY=3, keep-alive, max-requests…) against its own database, then runs wrk against
+WEB_CONCURRENCY default CPUs + 1, keep-alive, max-requests…) against its own database, then runs wrk against
 three endpoints at each concurrency: ``GET /health/live`` (the floor: a Django view and nothing
 else), ``POST /v1/orders/{id}/sync-omie`` for new orders (202: insert, outbox row, action log, two
 Celery publishes after commit) and for existing ones (200: read + action log), and
 ``POST /webhooks/pagarme`` with pre-signed events (each sent once). Prints req/s, p50, p99 and the
-non-2xx count per run, and checks that every webhook answered 200 is a stored PagarmeEvent row
+non-2xx count and the server-side CPU ms per request (gunicorn, PostgreSQL, wrk: ``CpuMeter``) per run,
+and checks that every webhook answered 200 is a stored PagarmeEvent row
 (and every 202 a stored Order). Exits 1 on a 5xx, a socket error, a lost event or a missing row.
 
     eval "$(python scripts/devstack.py env 2>/dev/null)"   # or DATABASE_URL / REDIS_URL of your own
@@ -25,15 +26,18 @@ import io
 import json
 import os
 import re
+import resource
 import secrets
 import shlex
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -64,12 +68,87 @@ def _load_average() -> str:
     return " ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
+class CpuMeter:
+    """CPU seconds the server side spends during one wrk run: gunicorn (master, workers, and workers
+    replaced meanwhile) and the PostgreSQL backends connected to the bench database, plus wrk (a child of
+    this script). CPU time does not depend on what else loads the machine, so per request it is the cost
+    that bounds throughput: cores × 1000 / (ms per request). Backends are sampled every 0.5 s (one that
+    exits, e.g. at CONN_MAX_AGE, loses at most its last half second); Redis is shared and not counted."""
+
+    def __init__(self, *, web_pid: int, db_name: str) -> None:
+        import psutil
+
+        self._psutil = psutil
+        self._web = psutil.Process(web_pid)
+        self._db_name = db_name
+        self._stop = threading.Event()
+        self._first: dict[int, float] = {}
+        self._last: dict[int, float] = {}
+
+    def _gunicorn(self) -> float:
+        times = self._web.cpu_times()
+        total = times.user + times.system + times.children_user + times.children_system
+        for child in self._web.children(recursive=True):
+            try:
+                child_times = child.cpu_times()
+            except self._psutil.Error:
+                continue
+            total += child_times.user + child_times.system
+        return total
+
+    def _sample_backends(self, conn: Any) -> None:
+        pids = [row[0] for row in conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()", [self._db_name]
+        ).fetchall()]
+        for pid in pids:
+            try:
+                times = self._psutil.Process(pid).cpu_times()
+            except self._psutil.Error:
+                continue
+            self._first.setdefault(pid, times.user + times.system)
+            self._last[pid] = times.user + times.system
+
+    def __enter__(self) -> CpuMeter:
+        import psycopg
+
+        self._gunicorn_before = self._gunicorn()
+        self._children_before = _children_cpu()
+        self._conn = psycopg.connect(_with_path(os.environ["DATABASE_URL"], "/postgres"), autocommit=True)
+        self._sample_backends(self._conn)
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.5):
+            self._sample_backends(self._conn)
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._sample_backends(self._conn)
+        self._conn.close()
+        self.gunicorn = self._gunicorn() - self._gunicorn_before
+        self.postgres = sum(self._last[pid] - self._first[pid] for pid in self._last)
+        self.wrk = _children_cpu() - self._children_before
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def gunicorn_command(*, port: int, access_log: str, overrides: dict[str, str]) -> list[str]:
     """docker/start-web's gunicorn line with its defaults, read from the script itself so the bench runs
     what production runs; only the bind address, the access log's file and ``overrides`` change."""
     text = (ROOT / "docker" / "start-web").read_text()
     line = text[text.index("exec gunicorn"):].replace("\\\n", " ")
     line = re.sub(r"\$\{[A-Z_]+:-([^}]*)\}", r"\1", line.splitlines()[0])
+    # The workers default is computed by the script from nproc (CPUs + 1); nproc counts sched_getaffinity.
+    if '"$workers"' in line:
+        if "$(($(nproc) + 1))" not in text:
+            raise RuntimeError("docker/start-web computes its workers default differently; update bench/load_http.py")
+        line = line.replace('"$workers"', str(len(os.sched_getaffinity(0)) + 1))
     words = shlex.split(line)[2:]  # after "exec gunicorn": the app, then options
     options: dict[str, str | None] = {}
     i = 1
@@ -247,9 +326,11 @@ def main() -> int:
                     url, script_args = base, ["webhook", str(args.threads), str(events_file)]
                 log_offset = access_log.stat().st_size if access_log.exists() else 0
                 load_before = _load_average()
-                result = _run_wrk(url=url, connections=connections, threads=args.threads, duration=args.duration, script_args=script_args)
-                load_after = _load_average()
-                time.sleep(1)  # the requests in flight when wrk stopped finish (their answers go nowhere)
+                with CpuMeter(web_pid=web.pid, db_name=db_name) as cpu:
+                    result = _run_wrk(url=url, connections=connections, threads=args.threads, duration=args.duration,
+                                      script_args=script_args)
+                    load_after = _load_average()
+                    time.sleep(1)  # the requests in flight when wrk stopped finish (their answers go nowhere)
                 statuses = {int(k): v for k, v in result["statuses"].items()}
                 seen = served = None
                 if scenario == "new":
@@ -280,6 +361,8 @@ def main() -> int:
                     "p50_ms": result["p50_us"] / 1000, "p99_ms": result["p99_us"] / 1000, "max_ms": result["max_us"] / 1000,
                     "requests": result["requests"], "statuses": statuses, "non_2xx": non_2xx, "errors": errors,
                     "stored": stored, "served": served, "seen": seen, "load": f"{load_before} → {load_after}",
+                    "cpu_ms": {name: round(seconds * 1000 / max(result["requests"], 1), 2)
+                               for name, seconds in (("gunicorn", cpu.gunicorn), ("postgres", cpu.postgres), ("wrk", cpu.wrk))},
                 }
                 results.append(row)
                 print(f"{tag}: {json.dumps(row, ensure_ascii=False)}", flush=True)
@@ -297,12 +380,13 @@ def main() -> int:
     print("gunicorn: " + shlex.join(["gunicorn", *command[3:]]))
     print(f"Celery messages left in the broker (no worker ran): {queued}\n")
     print("| endpoint | clients | req/s | p50 ms | p99 ms | max ms | non-2xx | rows stored / sent by gunicorn / received by wrk "
-          "| load avg (before → after) |")
-    print("|---|---|---|---|---|---|---|---|---|")
+          "| CPU ms/req gunicorn · PostgreSQL · wrk | load avg (before → after) |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
         rows = f"{r['stored']} / {r['served']} / {r['seen']}" if r["stored"] is not None else "—"
+        cpu_ms = " · ".join(f"{r['cpu_ms'][name]:.2f}" for name in ("gunicorn", "postgres", "wrk"))
         print(f"| {LABELS[r['scenario']]} | {r['connections']} | {r['rps']:.0f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | "
-              f"{r['max_ms']:.0f} | {r['non_2xx']} | {rows} | {r['load']} |")
+              f"{r['max_ms']:.0f} | {r['non_2xx']} | {rows} | {cpu_ms} | {r['load']} |")
     for failure in failures:
         print(f"FAIL {failure}")
     return 1 if failures else 0

@@ -77,3 +77,34 @@ def test_service_token_is_revocable_from_the_admin(client, user_factory, capsys)
     assert response.status_code == 200
     row.refresh_from_db()
     assert row.revoked_at is not None and row.revoked_by == "chefe"
+
+
+def test_a_service_token_request_reads_its_row_and_user_in_one_query(api_client, user_factory, capsys):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    user_factory("bubble", is_superuser=True, is_staff=True)
+    call_command("issue_service_token", "bubble", "--days", "30")
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {capsys.readouterr().out.strip()}")
+    with CaptureQueriesContext(connection) as queries:
+        response = api_client.get("/v1/orders/1671702337369x488321592367327900")
+    assert response.status_code == 404  # authenticated and allowed; the order does not exist
+    auth = [q["sql"] for q in queries.captured_queries if "auth_user" in q["sql"] or "integrations_servicetoken" in q["sql"]]
+    assert len(auth) == 1 and "JOIN" in auth[0]
+
+
+def test_a_service_token_of_a_deactivated_user_is_refused(api_client, user_factory, capsys):
+    user = user_factory("bubble", is_superuser=True)
+    call_command("issue_service_token", "bubble", "--days", "30")
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {capsys.readouterr().out.strip()}")
+    user.is_active = False
+    user.save()
+    assert api_client.get("/v1/orders/1671702337369x488321592367327900").status_code == 401
+
+
+def test_a_service_token_whose_row_names_another_user_is_refused(api_client, user_factory, capsys):
+    user_factory("bubble", is_superuser=True)
+    call_command("issue_service_token", "bubble", "--days", "30")
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {capsys.readouterr().out.strip()}")
+    ServiceToken.objects.update(user=user_factory("other", is_superuser=True))
+    assert api_client.get("/v1/orders/1671702337369x488321592367327900").status_code == 401

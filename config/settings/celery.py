@@ -38,9 +38,13 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEO
 CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
-# Flower needs the events.
+# Flower needs the workers' events (received, started, succeeded, failed, retried).
 CELERY_WORKER_SEND_TASK_EVENTS = True
-CELERY_TASK_SEND_SENT_EVENT = True
+# The "task-sent" event is one more Redis publish per task, paid by the publisher: on the trigger that is
+# ~0.3 ms of CPU per message (bench/trigger_profile.py). Without it Flower lists a task from the moment a
+# worker receives it, not while it waits in the queue (Flower's Broker page still counts each queue), and
+# shows no "sent" time. Turn it on to see queued tasks in Flower's task list.
+CELERY_TASK_SEND_SENT_EVENT = env.bool("CELERY_TASK_SEND_SENT_EVENT", default=False)
 
 # https://docs.celeryq.dev/en/stable/userguide/routing.html
 CELERY_TASK_DEFAULT_QUEUE = "default"

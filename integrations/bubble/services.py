@@ -101,8 +101,11 @@ class DeliveryResult:
 
 def writeback_enqueue(
     *, thing: Thing, bubble_id: str, fields: dict[str, Any], order_id: int | None = None
-) -> BubbleWriteback:
+) -> int:
     """Records changes Bubble must see, in the caller's transaction; delivery starts after commit.
+
+    Returns the id of the PENDING row the changes were merged into (callers on the hot path, like the
+    trigger, need nothing more, so the row is not read back).
 
     Values: str, int, bool, None, Decimal (stored and sent as an exact JSON number with 2 places:
     Bubble number fields want a number, and jsonb keeps ``1234.50`` exact), date (``"2026-11-25"``)
@@ -134,7 +137,7 @@ def writeback_enqueue(
         row_id = cursor.fetchone()[0]
         cursor.execute(_STAMP, {"keys": list(stored), "id": row_id})
     transaction.on_commit(partial(_kick, row_id))
-    return BubbleWriteback.objects.get(pk=row_id)
+    return row_id
 
 
 def _kick(writeback_id: int, countdown: float | None = None) -> None:

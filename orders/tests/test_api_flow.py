@@ -137,3 +137,66 @@ def test_the_first_trigger_answers_without_looking_for_an_invoice_it_cannot_have
     assert Order.objects.filter(bubble_id=BUBBLE_ID).exists()
     assert _order_writebacks(BUBBLE_ID)["status_pedido"] == "Aguardando sincronização"
     assert ActionLog.objects.filter(order__bubble_id=BUBBLE_ID, action="sync_trigger").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)  # the service's own transaction is then BEGIN/COMMIT, not a savepoint
+def test_a_trigger_spends_no_savepoint_and_no_outbox_read_back_and_a_repeat_writes_only_its_log(auth_client):
+    """The statement budget of the hot path (bench/trigger_profile.py): every guarantee, nothing more."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as new:
+        assert auth_client.post(f"/v1/orders/{BUBBLE_ID}/sync-omie", {}, format="json").status_code == 202
+    statements = [q["sql"] for q in new.captured_queries]
+    assert not [sql for sql in statements if "SAVEPOINT" in sql]
+    assert not [sql for sql in statements if sql.lstrip().startswith("SELECT") and "bubble_bubblewriteback" in sql]
+    assert [sql for sql in statements if "ON CONFLICT" in sql and "orders_order" in sql]
+    with CaptureQueriesContext(connection) as repeat:
+        assert auth_client.post(f"/v1/orders/{BUBBLE_ID}/sync-omie", {}, format="json").status_code == 200
+    writes = [q["sql"] for q in repeat.captured_queries if not q["sql"].lstrip().startswith("SELECT")]
+    assert len(writes) == 1 and writes[0].startswith('INSERT INTO "orders_actionlog"')
+    # Billing never started, so there is no invoice to look for (billing/tests/test_retry_api.py: one that has one shows it).
+    assert not [q["sql"] for q in repeat.captured_queries if "billing_invoice" in q["sql"]]
+    assert ActionLog.objects.filter(order__bubble_id=BUBBLE_ID, action="sync_trigger").count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_trigger_racing_one_that_inserts_first_waits_for_it_and_never_enqueues_a_second_sync(redis_client):
+    """Both miss the row in their SELECT; the unique index makes the second wait for the first's commit,
+    then it reads the committed order, logs itself as a repeat and enqueues nothing."""
+    import threading
+
+    from django.db import connection, transaction
+
+    from orders.services import order_sync_trigger
+
+    inserted, commit = threading.Event(), threading.Event()
+    results: dict[str, tuple[Order, bool]] = {}
+
+    def first() -> None:
+        with transaction.atomic():
+            results["first"] = order_sync_trigger(bubble_id=BUBBLE_ID, actor="bubble")
+            inserted.set()
+            commit.wait(10)
+        connection.close()
+
+    def second() -> None:
+        results["second"] = order_sync_trigger(bubble_id=BUBBLE_ID, actor="bubble")
+        connection.close()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    threads[0].start()
+    assert inserted.wait(10)
+    threads[1].start()
+    threads[1].join(0.5)
+    assert threads[1].is_alive()  # blocked on the first one's uncommitted row
+    commit.set()
+    for thread in threads:
+        thread.join(10)
+    assert results["first"][1] is True and results["second"][1] is False
+    assert results["first"][0].pk == results["second"][0].pk
+    assert Order.objects.count() == 1
+    assert _queued_tasks(redis_client) == ["orders.tasks.order_sync_fetch"]
+    assert BubbleWriteback.objects.filter(thing="order", bubble_id=BUBBLE_ID).count() == 1
+    messages = list(ActionLog.objects.order_by("id").values_list("message", flat=True))
+    assert len(messages) == 2 and messages[0].startswith("Pedido registrado") and messages[1].startswith("Pedido já registrado")

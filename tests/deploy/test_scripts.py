@@ -101,3 +101,13 @@ def test_the_web_health_check_sends_a_host_django_accepts(monkeypatch):
                               ("*", "localhost"), ("", "localhost")]:
         monkeypatch.setenv("DJANGO_ALLOWED_HOSTS", allowed)
         assert healthcheck._allowed_host() == expected
+
+
+@pytest.mark.parametrize(("setting", "expected"), [(None, len(os.sched_getaffinity(0)) + 1), ("7", 7)])
+def test_web_runs_one_gunicorn_worker_per_cpu_plus_one_unless_told(setting, expected):
+    """The API is CPU-bound: more sync workers than that only add context switches (docs/benchmarks.md)."""
+    line = next(x for x in (ROOT / "docker" / "start-web").read_text().splitlines() if x.startswith("workers="))
+    env = {k: v for k, v in os.environ.items() if k != "WEB_CONCURRENCY"} | ({"WEB_CONCURRENCY": setting} if setting else {})
+    result = subprocess.run(["bash", "-c", f'{line}; echo "$workers"'], capture_output=True, text=True, env=env, check=True)
+    assert int(result.stdout) == expected
+    assert '--workers "$workers"' in (ROOT / "docker" / "start-web").read_text()

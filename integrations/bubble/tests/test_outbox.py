@@ -27,7 +27,8 @@ Status = BubbleWriteback.Status
 
 def enqueue(thing="order", bubble_id=ORDER, order_id=None, **fields):
     with transaction.atomic():
-        return writeback_enqueue(thing=thing, bubble_id=bubble_id, fields=fields, order_id=order_id)
+        row_id = writeback_enqueue(thing=thing, bubble_id=bubble_id, fields=fields, order_id=order_id)
+    return BubbleWriteback.objects.get(pk=row_id)
 
 
 def rows(**filters):
@@ -51,7 +52,8 @@ def test_changes_for_one_thing_are_coalesced_into_one_row_newest_value_per_key()
         writeback_enqueue(thing="order", bubble_id=ORDER, fields={"status_faturamento": "Agendado dia 25"}, order_id=7)
         last = writeback_enqueue(thing="order", bubble_id=ORDER, fields={"status_pedido": "Erro de sincronização"})
         other = writeback_enqueue(thing="customer", bubble_id=CUSTOMER, fields={"saldo_cc": Decimal("10")})
-    assert first.pk == last.pk != other.pk
+    assert first == last != other
+    last, other = BubbleWriteback.objects.get(pk=last), BubbleWriteback.objects.get(pk=other)
     assert last.fields == {
         "status_pedido": "Erro de sincronização", "omie_os_numero": "1", "status_faturamento": "Agendado dia 25",
     }

@@ -30,7 +30,9 @@ def test_the_sweep_is_scheduled_every_30_to_60_seconds_on_the_bubble_queue(setti
 @pytest.fixture
 def rows(db):
     with transaction.atomic():
-        pending = writeback_enqueue(thing="order", bubble_id=ORDER, fields={"status_pedido": "Sincronizado"}, order_id=42)
+        pending = BubbleWriteback.objects.get(
+            pk=writeback_enqueue(thing="order", bubble_id=ORDER, fields={"status_pedido": "Sincronizado"}, order_id=42)
+        )
     dead = BubbleWriteback.objects.create(
         thing="customer", bubble_id="1x2", fields={"saldo_cc": "1.00"}, status=BubbleWriteback.Status.DEAD,
         give_up_at=timezone.now(), last_error="Cliente 1x2 não encontrado no Bubble.",
