@@ -78,11 +78,11 @@ class OrderOutputSerializer(serializers.Serializer):
         }
 
     def get_invoice(self, order: Order) -> dict[str, Any] | None:
-        # No query when there cannot be an invoice: a row inserted by this very request, or an order whose
-        # billing never started (every path that creates an Invoice sets billing_status in the same
-        # transaction, and nothing sets it back to empty). Most triggers are one of these; the trigger is
-        # the hot path (bench/trigger_profile.py).
-        if self.context.get("created") or not order.billing_status:
+        # No query when there cannot be an invoice: an order whose billing never started (a new one among
+        # them; every path that creates an Invoice sets billing_status in the same transaction, and nothing
+        # sets it back to empty). Most triggers are one of these; the trigger is the hot path
+        # (bench/trigger_profile.py).
+        if not order.billing_status:
             return None
         return order_invoice_summary(order=order)
 
@@ -126,8 +126,7 @@ class OrderSyncOmieApi(OrderApi):
         bubble_id = self.bubble_id()
         self.InputSerializer(data=request.data).is_valid(raise_exception=True)
         order, created = order_sync_trigger(bubble_id=bubble_id, actor=actor_for_bubble(None), payload={})
-        body = OrderOutputSerializer(order, context={"created": created}).data
-        return Response(body, status=status.HTTP_202_ACCEPTED if created else status.HTTP_200_OK)
+        return Response(OrderOutputSerializer(order).data, status=status.HTTP_202_ACCEPTED if created else status.HTTP_200_OK)
 
 
 class OrderDetailApi(OrderApi):
