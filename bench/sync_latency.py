@@ -32,6 +32,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench" / "faults"))
 
 
 def _with_path(url: str, path: str) -> str:
@@ -50,14 +51,6 @@ def _percentile(sorted_values: list[float], q: float) -> float:
         return float("nan")
     index = min(len(sorted_values) - 1, max(0, round(q * len(sorted_values)) - 1))
     return sorted_values[index]
-
-
-def _cnpj(n: int) -> str:
-    base = [int(c) for c in f"{n % 10**8:08d}0001"]
-    for weights in ([5, 4, 3, 2, 9, 8, 7, 6, 5, 4, 3, 2], [6, 5, 4, 3, 2, 9, 8, 7, 6, 5, 4, 3, 2]):
-        total = sum(d * w for d, w in zip(base, weights, strict=False))
-        base.append(0 if total % 11 < 2 else 11 - total % 11)
-    return "".join(map(str, base))
 
 
 def main() -> int:
@@ -115,14 +108,14 @@ def main() -> int:
     from rest_framework_simplejwt.tokens import AccessToken
 
     call_command("migrate", verbosity=0)
+    from syncflow import sync_seed
+
     from integrations.bubble.models import BubbleWriteback
     from integrations.omie.models import OmieCall
     from integrations.sandbox.fake_brasilapi import services as fake_brasilapi
     from integrations.sandbox.fake_bubble import services as fake_bubble
     from integrations.sandbox.fake_bubble.models import FakePatch
     from integrations.sandbox.fake_omie.models import FakeOmieCall
-    from integrations.sandbox.fake_omie.services import fake_omie_reset
-    from integrations.sandbox.fake_omie.testing import make_cpf
     from orders.models import ActionLog, IdempotencyRecord, Order
 
     # A clean slate (the action log is append-only by trigger: TRUNCATE is the only way to empty it).
@@ -130,30 +123,10 @@ def main() -> int:
         cursor.execute(f"TRUNCATE {ActionLog._meta.db_table}, {Order._meta.db_table} RESTART IDENTITY CASCADE")
     for model in (IdempotencyRecord, BubbleWriteback, OmieCall):
         model.objects.all().delete()
-    fake_omie_reset(latency_ms=args.omie_ms)
-    fake_bubble.control_reset(clear_data=True)
+    pj_every = round(1 / args.pj_share) if args.pj_share else 0
+    order_ids = sync_seed(args.orders, pj_every=pj_every, time_scale=1.0, latency_ms=args.omie_ms)
     fake_bubble.control_set(latency_ms=args.bubble_ms)
-    fake_brasilapi.control_reset(clear_data=True)
     fake_brasilapi.control_set(latency_ms=args.brasilapi_ms)
-
-    order_ids = []
-    for i in range(args.orders):
-        customer_id = f"1600000000000x{i:018d}"
-        order_id = f"1671702337369x{i:018d}"
-        pj = i % round(1 / args.pj_share) == 0 if args.pj_share else False
-        document = _cnpj(10_000 + i) if pj else make_cpf(10_000 + i)
-        fake_bubble.thing_put(type_name="cliente", bubble_id=customer_id, fields={
-            "nome": f"Cliente {i}", "email": f"cliente{i}@example.com", "documento": document, "telefone": "11 99999-0000",
-            "cep": "01310-100", "logradouro": "Av. Paulista", "numero": "1000", "bairro": "Bela Vista", "cidade": "São Paulo",
-            "uf": "SP", "requer_aprovacao": False,
-        })
-        fake_bubble.thing_put(type_name="pedido", bubble_id=order_id, fields={
-            "cliente": customer_id, "valor_total": "150.00", "descricao_servico": f"Serviço {i}",
-            "codigo_servico_lc116": "1.07", "forma_pagamento": "pix", "status_pagamento": "paid",
-        })
-        if pj:
-            fake_brasilapi.company_put(cnpj=document, razao_social=f"Empresa {i} Ltda", municipio="São Paulo", uf="SP")
-        order_ids.append(order_id)
     user, _ = get_user_model().objects.get_or_create(username="bench-bubble", defaults={"is_superuser": True, "is_staff": True})
     token = str(AccessToken.for_user(user))
     connection.close()

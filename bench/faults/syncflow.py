@@ -6,22 +6,17 @@ import time
 from collections import Counter
 
 
-def cnpj(n: int) -> str:
-    base = [int(c) for c in f"{n % 10**8:08d}0001"]
-    for weights in ([5, 4, 3, 2, 9, 8, 7, 6, 5, 4, 3, 2], [6, 5, 4, 3, 2, 9, 8, 7, 6, 5, 4, 3, 2]):
-        total = sum(d * w for d, w in zip(base, weights, strict=False))
-        base.append(0 if total % 11 < 2 else 11 - total % 11)
-    return "".join(map(str, base))
+def sync_seed(n: int, *, pj_every: int = 5, **omie: object) -> list[str]:
+    """N orders in the fake Bubble (one customer each, every ``pj_every``-th a company), paid by pix.
 
-
-def sync_seed(n: int, *, pj_every: int = 5) -> list[str]:
-    """N orders in the fake Bubble (one customer each, every ``pj_every``-th a company), paid by pix."""
+    The fakes start empty; the fake Omie gets ``omie`` (default: time ×0.05, no latency).
+    """
     from integrations.sandbox.fake_brasilapi import services as fake_brasilapi
     from integrations.sandbox.fake_bubble import services as fake_bubble
     from integrations.sandbox.fake_omie.services import fake_omie_reset
-    from integrations.sandbox.fake_omie.testing import make_cpf
+    from integrations.sandbox.fake_omie.testing import make_cnpj, make_cpf
 
-    fake_omie_reset(time_scale=0.05, latency_ms=0)
+    fake_omie_reset(**({"time_scale": 0.05, "latency_ms": 0} | omie))
     fake_bubble.control_reset(clear_data=True)
     fake_brasilapi.control_reset(clear_data=True)
     ids = []
@@ -29,7 +24,7 @@ def sync_seed(n: int, *, pj_every: int = 5) -> list[str]:
         customer_id = f"1600000000000x{i:018d}"
         order_id = f"1671702337369x{i:018d}"
         pj = pj_every and i % pj_every == 0
-        document = cnpj(10_000 + i) if pj else make_cpf(10_000 + i)
+        document = make_cnpj(10_000 + i) if pj else make_cpf(10_000 + i)
         fake_bubble.thing_put(type_name="cliente", bubble_id=customer_id, fields={
             "nome": f"Cliente {i}", "email": f"cliente{i}@example.com", "documento": document, "telefone": "11 99999-0000",
             "cep": "01310-100", "logradouro": "Av. Paulista", "numero": "1000", "bairro": "Bela Vista", "cidade": "São Paulo",

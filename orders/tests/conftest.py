@@ -14,15 +14,6 @@ _ids = itertools.count(1)
 BUBBLE_TOKEN = "test-bubble-token"
 
 
-def make_cnpj(n: int) -> str:
-    """A valid numeric CNPJ built from ``n``."""
-    base = [int(c) for c in f"{n % 10**8:08d}0001"]
-    for weights in ([5, 4, 3, 2, 9, 8, 7, 6, 5, 4, 3, 2], [6, 5, 4, 3, 2, 9, 8, 7, 6, 5, 4, 3, 2]):
-        total = sum(d * w for d, w in zip(base, weights, strict=False))
-        base.append(0 if total % 11 < 2 else 11 - total % 11)
-    return "".join(map(str, base))
-
-
 def bubble_id(n: int, prefix: str = "1671702337369") -> str:
     return f"{prefix}x{n:018d}"
 
@@ -77,7 +68,7 @@ class Sandbox:
         """A pedido and its cliente in the fake Bubble (and the company in BrasilAPI for a PJ)."""
         from integrations.sandbox.fake_brasilapi.services import company_put
         from integrations.sandbox.fake_bubble.services import thing_put
-        from integrations.sandbox.fake_omie.testing import make_cpf
+        from integrations.sandbox.fake_omie.testing import make_cnpj, make_cpf
 
         n = n if n is not None else next(_ids)
         customer_id = bubble_id(n, prefix="1600000000000")

@@ -16,6 +16,14 @@ from integrations.sandbox.fake_omie.services import (
 )
 
 
+def make_cnpj(n: int) -> str:
+    """A valid numeric CNPJ (head office, ``0001``) built from ``n``, for fake companies."""
+    from stdnum.br import cnpj
+
+    base = f"{n % 10**8:08d}0001"
+    return base + cnpj.calc_check_digits(base + "00")
+
+
 def make_cpf(n: int) -> str:
     """A valid CPF built from ``n`` (distinct n → distinct CPFs), for fake customers."""
     base = [int(c) for c in f"{n % 10**9:09d}"]
