@@ -23,21 +23,18 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-
-def _with_path(url: str, path: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, path, parts.query, parts.fragment))
+from common.testing import url_with_path
 
 
 def _ensure_database(base_db: str, name: str, *, fresh: bool) -> None:
     import psycopg
 
-    with psycopg.connect(_with_path(base_db, "/postgres"), autocommit=True) as conn:
+    with psycopg.connect(url_with_path(base_db, "/postgres"), autocommit=True) as conn:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
         if exists and fresh:
             conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
@@ -58,9 +55,9 @@ def main() -> int:
     base_db = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/blu_omie")
     db_name = urlsplit(base_db).path.lstrip("/") + "_bench_admin"
     _ensure_database(base_db, db_name, fresh=args.fresh)
-    redis_url = _with_path(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"), f"/{args.redis_db}")
+    redis_url = url_with_path(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"), f"/{args.redis_db}")
     os.environ.update(
-        DATABASE_URL=_with_path(base_db, "/" + db_name), REDIS_URL=redis_url, CELERY_BROKER_URL=redis_url,
+        DATABASE_URL=url_with_path(base_db, "/" + db_name), REDIS_URL=redis_url, CELERY_BROKER_URL=redis_url,
         DJANGO_SETTINGS_MODULE="config.django.base", DJANGO_DEBUG="false", DJANGO_LOG_LEVEL="WARNING", LOG_LEVEL="WARNING",
         # Production settings serve hashed static files from a manifest: collect them, as a deploy does.
         DJANGO_STATIC_ROOT=str(ROOT / "var" / "bench_static"),

@@ -23,21 +23,12 @@ import sys
 import threading
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-
-def _with_path(url: str, path: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, path, parts.query, parts.fragment))
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from common.testing import free_port, url_with_path
 
 
 def main() -> int:
@@ -51,11 +42,11 @@ def main() -> int:
 
     base_db = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/blu_omie")
     db_name = urlsplit(base_db).path.lstrip("/") + "_bench_bubble"
-    redis_url = _with_path(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"), f"/{args.redis_db}")
-    port = _free_port()
+    redis_url = url_with_path(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"), f"/{args.redis_db}")
+    port = free_port()
     env = dict(os.environ)
     env.update(
-        DATABASE_URL=_with_path(base_db, "/" + db_name), REDIS_URL=redis_url, CELERY_BROKER_URL=redis_url,
+        DATABASE_URL=url_with_path(base_db, "/" + db_name), REDIS_URL=redis_url, CELERY_BROKER_URL=redis_url,
         DJANGO_SETTINGS_MODULE="config.django.base", SANDBOX="true", SANDBOX_FORCE="true", DJANGO_DEBUG="false",
         BUBBLE_BASE_URL=f"http://127.0.0.1:{port}/sandbox/bubble/api/1.1", BUBBLE_API_TOKEN="bench-token-0123456789",
         DJANGO_LOG_LEVEL="WARNING", LOG_LEVEL="WARNING",
@@ -64,7 +55,7 @@ def main() -> int:
 
     import psycopg
 
-    with psycopg.connect(_with_path(base_db, "/postgres"), autocommit=True) as conn:
+    with psycopg.connect(url_with_path(base_db, "/postgres"), autocommit=True) as conn:
         if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [db_name]).fetchone():
             conn.execute(f'CREATE DATABASE "{db_name}"')
 

@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -34,15 +33,12 @@ from urllib.parse import urlsplit, urlunsplit
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from common.testing import free_port
+
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/blu_omie_bench_day25"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/9"
 OMIE_RATE_PER_MINUTE = 200  # our throttle's default, below Omie's 240 per method
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def bench_env(args: argparse.Namespace, web_url: str) -> dict[str, str]:

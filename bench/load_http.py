@@ -30,7 +30,6 @@ import resource
 import secrets
 import shlex
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -38,10 +37,13 @@ import time
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from common.testing import free_port, url_with_path
+
 LUA = ROOT / "bench" / "load" / "load.lua"
 WORK = ROOT / "var" / "bench_load"
 SCENARIOS = ("live", "new", "repeat", "webhook")
@@ -53,15 +55,6 @@ LABELS = {
 }
 
 
-def _with_path(url: str, path: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, path, parts.query, parts.fragment))
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _load_average() -> str:
@@ -113,7 +106,7 @@ class CpuMeter:
 
         self._gunicorn_before = self._gunicorn()
         self._children_before = _children_cpu()
-        self._conn = psycopg.connect(_with_path(os.environ["DATABASE_URL"], "/postgres"), autocommit=True)
+        self._conn = psycopg.connect(url_with_path(os.environ["DATABASE_URL"], "/postgres"), autocommit=True)
         self._sample_backends(self._conn)
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
@@ -219,13 +212,13 @@ def main() -> int:
 
     base_db = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/blu_omie")
     db_name = urlsplit(base_db).path.lstrip("/") + "_bench_load"
-    redis_url = _with_path(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"), f"/{args.redis_db}")
-    port = _free_port()
+    redis_url = url_with_path(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"), f"/{args.redis_db}")
+    port = free_port()
     webhook_secret = secrets.token_hex(16)
     env = dict(os.environ)
     env.update(
         DJANGO_SETTINGS_MODULE="config.django.production", DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
-        DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost", DATABASE_URL=_with_path(base_db, "/" + db_name),
+        DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost", DATABASE_URL=url_with_path(base_db, "/" + db_name),
         REDIS_URL=redis_url, CELERY_BROKER_URL=redis_url, PAGARME_WEBHOOK_SECRET=webhook_secret,
         # Never called (no worker runs); production settings only require them to be set.
         OMIE_APP_KEY="bench-app-key", OMIE_APP_SECRET="bench-app-secret",
@@ -239,7 +232,7 @@ def main() -> int:
     import psycopg
     import redis
 
-    with psycopg.connect(_with_path(base_db, "/postgres"), autocommit=True) as conn:
+    with psycopg.connect(url_with_path(base_db, "/postgres"), autocommit=True) as conn:
         if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [db_name]).fetchone():
             conn.execute(f'CREATE DATABASE "{db_name}"')
     broker = redis.Redis.from_url(redis_url)

@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -28,22 +27,13 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench" / "faults"))
+sys.path.insert(0, str(ROOT / "bench" / "faults"))  # syncflow: the seed the fault scenarios use
 
-
-def _with_path(url: str, path: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, path, parts.query, parts.fragment))
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from common.testing import free_port, url_with_path
 
 
 def _percentile(sorted_values: list[float], q: float) -> float:
@@ -73,12 +63,12 @@ def main() -> int:
 
     base_db = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/blu_omie")
     db_name = urlsplit(base_db).path.lstrip("/") + "_bench_sync"
-    redis_url = _with_path(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"), f"/{args.redis_db}")
-    port = _free_port()
+    redis_url = url_with_path(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"), f"/{args.redis_db}")
+    port = free_port()
     sandbox = f"http://127.0.0.1:{port}/sandbox"
     env = dict(os.environ)
     env.update(
-        DATABASE_URL=_with_path(base_db, "/" + db_name), REDIS_URL=redis_url, CELERY_BROKER_URL=redis_url,
+        DATABASE_URL=url_with_path(base_db, "/" + db_name), REDIS_URL=redis_url, CELERY_BROKER_URL=redis_url,
         DJANGO_SETTINGS_MODULE="config.django.base", SANDBOX="true", SANDBOX_FORCE="true", DJANGO_DEBUG="false",
         SANDBOX_BASE_URL=f"http://127.0.0.1:{port}", OMIE_BASE_URL=f"{sandbox}/omie/api/v1/",
         OMIE_APP_KEY="bench-app-key", OMIE_APP_SECRET="bench-app-secret",
@@ -91,7 +81,7 @@ def main() -> int:
     import psycopg
     import redis
 
-    with psycopg.connect(_with_path(base_db, "/postgres"), autocommit=True) as conn:
+    with psycopg.connect(url_with_path(base_db, "/postgres"), autocommit=True) as conn:
         if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [db_name]).fetchone():
             conn.execute(f'CREATE DATABASE "{db_name}"')
     redis.Redis.from_url(redis_url).flushdb()

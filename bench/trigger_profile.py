@@ -40,15 +40,12 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-
-def _with_path(url: str, path: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, path, parts.query, parts.fragment))
+from common.testing import url_with_path
 
 
 def _backend_cpu_seconds(pid: int | None) -> float:
@@ -76,10 +73,10 @@ def main() -> int:
 
     base_db = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/blu_omie")
     db_name = args.db_name or urlsplit(base_db).path.lstrip("/") + "_trigger_profile"
-    redis_url = _with_path(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"), f"/{args.redis_db}")
+    redis_url = url_with_path(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"), f"/{args.redis_db}")
     os.environ.update(
         DJANGO_SETTINGS_MODULE="config.django.production", DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
-        DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost", DATABASE_URL=_with_path(base_db, "/" + db_name),
+        DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost", DATABASE_URL=url_with_path(base_db, "/" + db_name),
         REDIS_URL=redis_url, CELERY_BROKER_URL=redis_url, PAGARME_WEBHOOK_SECRET=secrets.token_hex(16),
         # Never called (no worker runs); production settings only require them to be set.
         OMIE_APP_KEY="bench-app-key", OMIE_APP_SECRET="bench-app-secret",
@@ -91,7 +88,7 @@ def main() -> int:
     import psycopg
     import redis
 
-    with psycopg.connect(_with_path(base_db, "/postgres"), autocommit=True) as conn:
+    with psycopg.connect(url_with_path(base_db, "/postgres"), autocommit=True) as conn:
         if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [db_name]).fetchone():
             conn.execute(f'CREATE DATABASE "{db_name}"')
     broker = redis.Redis.from_url(redis_url)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,13 +19,10 @@ from pathlib import Path
 import psutil
 import pytest
 
+from common.testing import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _ready(port: int) -> tuple[int, dict]:
@@ -49,7 +45,7 @@ def _descendants(pid: int) -> list[psutil.Process]:
 @pytest.mark.slow
 @pytest.mark.parametrize("embedded", [False, True], ids=["local-services", "embedded"])
 def test_make_run_serves_ready_and_stops_everything(tmp_path, embedded):
-    web_port, flower_port, redis_port = _free_port(), _free_port(), _free_port()
+    web_port, flower_port, redis_port = free_port(), free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "DJANGO_SETTINGS_MODULE"}}
     env.update(
         WEB_PORT=str(web_port),

@@ -26,15 +26,13 @@ from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 sys.path.insert(0, str(ROOT))
+
+from common.testing import free_port
+
 LOGS = ROOT / "var" / "reliability"
 TEMPLATE_DB = "blu_rel_template"
 DEFAULT_SERVER = "postgres://postgres@127.0.0.1:5432/postgres"
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def with_db(url: str, name: str) -> str:
