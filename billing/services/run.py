@@ -92,19 +92,18 @@ def billing_day_run(*, actor: str, time_budget: float | None = None) -> tuple[Bi
     today = today_sp()
     run, _ = BillingRun.objects.get_or_create(billing_date=today)
     BillingRun.objects.filter(pk=run.pk).update(firings=F("firings") + 1, last_fired_at=timezone.now())
-    result = orders_due_claim(actor=actor, today=today, time_budget=time_budget)
-    fields = {"claimed": F("claimed") + result.claimed}
-    if not result.more:
-        fields["finished_at"] = timezone.now()
-    BillingRun.objects.filter(pk=run.pk).update(**fields)
-    run.refresh_from_db()
-    return run, result.more
+    return _run_claim(run=run, actor=actor, today=today, time_budget=time_budget)
 
 
 def billing_run_continue(*, actor: str, time_budget: float | None = None) -> tuple[BillingRun, bool]:
     """Goes on claiming for today's run after a task ran out of its time budget."""
     today = today_sp()
     run, _ = BillingRun.objects.get_or_create(billing_date=today)
+    return _run_claim(run=run, actor=actor, today=today, time_budget=time_budget)
+
+
+def _run_claim(*, run: BillingRun, actor: str, today: date, time_budget: float | None) -> tuple[BillingRun, bool]:
+    """Claims what is due into ``run``; the run is finished once nothing due is left."""
     result = orders_due_claim(actor=actor, today=today, time_budget=time_budget)
     fields = {"claimed": F("claimed") + result.claimed}
     if not result.more:
