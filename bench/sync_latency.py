@@ -189,7 +189,7 @@ def main() -> int:
         failed = Order.objects.filter(sync_status="FAILED").count()
         omie_calls = {c: FakeOmieCall.objects.filter(call=c, http_status=200).count() for c in ("UpsertCliente", "IncluirOS")}
         refused = FakeOmieCall.objects.exclude(http_status=200).count()
-        write_ms = [d for d in OmieCall.objects.filter(call="IncluirOS", outcome="ok").values_list("duration_ms", flat=True)]
+        write_ms = list(OmieCall.objects.filter(call="IncluirOS", outcome="ok").values_list("duration_ms", flat=True))
     finally:
         for proc in (*workers, web):
             os.killpg(proc.pid, signal.SIGTERM)
