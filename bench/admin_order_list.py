@@ -84,8 +84,8 @@ def main() -> int:
 
 
 def _urls() -> list[tuple[str, str]]:
+    from backoffice.admin.orders import OrderAdmin
     from bench.admin_data import sample_values
-    from orders.admin import OrderAdmin
 
     sample = sample_values()
     return [

@@ -3,6 +3,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from billing.selectors import order_invoice_data
 from orders.models import BUBBLE_ID_REGEX, ActionLog, Order
 
 _BUBBLE_ID = re.compile(BUBBLE_ID_REGEX)
@@ -23,6 +24,4 @@ def order_recent_actions(*, order: Order, limit: int = RECENT_ACTIONS) -> list[A
 
 def order_invoice_summary(*, order: Order) -> dict[str, Any] | None:
     """The order's live invoice for the API (billing.Invoice)."""
-    from billing.selectors import order_invoice_data
-
     return order_invoice_data(order=order)

@@ -85,7 +85,8 @@ LOCAL_APPS = [
     "orders",
     "billing",
 ]
-INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
+# The ops interface comes first: its templates/admin overrides must win over django.contrib.admin's.
+INSTALLED_APPS = ["backoffice", *DJANGO_APPS, *THIRD_PARTY_APPS, *LOCAL_APPS]
 
 # AUTHENTICATION
 # ------------------------------------------------------------------------------
@@ -129,7 +130,7 @@ STORAGES = {
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        "DIRS": [],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [

@@ -19,11 +19,26 @@ from django import forms
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
+from backoffice.action_labels import admin_actor
+from backoffice.templatetags.backoffice import brl
 from billing import permissions as perms
 from billing.models import Invoice
-from billing.services.actions import Caller
-from orders.action_labels import admin_actor
+from billing.selectors import customer_account_get, order_billing_actions
+from billing.services.account import order_transferred_total
+from billing.services.actions import (
+    Caller,
+    account_transfer_from_order,
+    account_use_on_order,
+    action_refusal_record,
+    billing_day25_override,
+    billing_hold_approve,
+    invoice_cancel_request,
+    invoice_manual_record,
+)
+from billing.services.state import order_live_invoice
+from integrations.bubble.models import BubbleWriteback
 from orders.models import Order
+from orders.services import order_retry
 
 # --------------------------------------------------------------------------------------------
 # Forms (parse only; the service decides)
@@ -96,8 +111,6 @@ class OpsAction:
 
 
 def _retry(order: Order, caller: Caller, data: dict[str, Any]) -> str:
-    from orders.services import order_retry
-
     # What failed decides what re-runs: the sync, the billing (ReenviarOS / FaturarOS), or dead
     # writebacks. The service does not check permissions (the caller does: refuse_without_permission).
     _, message = order_retry(bubble_id=order.bubble_id, actor=caller.actor, payload=caller.payload)
@@ -105,52 +118,38 @@ def _retry(order: Order, caller: Caller, data: dict[str, Any]) -> str:
 
 
 def _cancel_nf(order: Order, caller: Caller, data: dict[str, Any]) -> str:
-    from billing.services.actions import invoice_cancel_request
-
     invoice_cancel_request(order_bubble_id=order.bubble_id, caller=caller, reason_code=data["reason_code"],
                            justification=data["justification"])
     return "Cancelamento pedido ao Omie. A NF fica \"Cancelamento em andamento\" até a prefeitura confirmar."
 
 
 def _mark_nf_manual(order: Order, caller: Caller, data: dict[str, Any]) -> str:
-    from billing.services.actions import invoice_manual_record
-
     invoice_manual_record(order_bubble_id=order.bubble_id, caller=caller, nf_number=data["nf_number"], issued_on=data["issued_on"],
                           nf_url=data.get("nf_url", ""), note=data.get("note", ""))
     return f"NF manual {data['nf_number'].strip()} registrada. Este pedido não será mais emitido pelo sistema."
 
 
 def _approve_hold(order: Order, caller: Caller, data: dict[str, Any]) -> str:
-    from billing.services.actions import billing_hold_approve
-
     approved = billing_hold_approve(order_bubble_id=order.bubble_id, caller=caller, note=data.get("note", ""))
     return f"Retenção aprovada. Faturamento agora: \"{approved.get_billing_status_display()}\"."
 
 
 def _override_day25(order: Order, caller: Caller, data: dict[str, Any]) -> str:
-    from billing.services.actions import billing_day25_override
-
     changed = billing_day25_override(order_bubble_id=order.bubble_id, caller=caller, reason=data["reason"])
     return f"Faturamento antecipado. Faturamento agora: \"{changed.get_billing_status_display()}\"."
 
 
 def _brl(value: Decimal) -> str:
-    from common.templatetags.backoffice import brl
-
     return brl(value)
 
 
 def _transfer_cc(order: Order, caller: Caller, data: dict[str, Any]) -> str:
-    from billing.services.actions import account_transfer_from_order
-
     result = account_transfer_from_order(order_bubble_id=order.bubble_id, caller=caller, reason=data["reason"],
                                          amount=data.get("amount") or None)
     return f"{_brl(result.entry.amount)} transferidos para a conta corrente do cliente. Saldo: {_brl(result.balance)}."
 
 
 def _use_cc(order: Order, caller: Caller, data: dict[str, Any]) -> str:
-    from billing.services.actions import account_use_on_order
-
     result = account_use_on_order(order_bubble_id=order.bubble_id, caller=caller, amount=data.get("amount") or None)
     paid = " O pedido ficou pago." if result.amount_due <= 0 else f" Ainda em aberto: {_brl(result.amount_due)}."
     return f"{_brl(result.applied)} da conta corrente aplicados.{paid} Saldo restante: {_brl(result.balance)}."
@@ -191,8 +190,6 @@ def refuse_without_permission(*, request: Any, action: OpsAction, order: Order) 
     """A user without the permission gets 403; the attempt is logged like any refused one."""
     if request.user.has_perm(action.permission):
         return
-    from billing.services.actions import action_refusal_record
-
     action_refusal_record(caller=admin_caller(request=request, data={}), action=action.log_name,
                           order_bubble_id=order.bubble_id, message=f"Sem a permissão {action.permission}.")
     raise PermissionDenied(f"Sem a permissão {action.permission}.")
@@ -215,8 +212,6 @@ class ActionButton:
 
 
 def _retry_state(order: Order) -> tuple[bool, str]:
-    from integrations.bubble.models import BubbleWriteback
-
     if order.sync_status == Order.SyncStatus.FAILED or order.billing_status == Order.BillingStatus.FAILED:
         return True, ""
     if BubbleWriteback.objects.filter(order_id=order.pk, status=BubbleWriteback.Status.DEAD).exists():
@@ -238,8 +233,6 @@ WHEN = {
 def order_action_buttons(*, order: Order, user: Any, url: Callable[[str], str]) -> list[ActionButton]:
     """Every action with whether this user may run it on this order now. Mirrors the services'
     state rules (billing's availability selector); the services decide for real under the lock."""
-    from billing.selectors import order_billing_actions
-
     billing = {a.name: a for a in order_billing_actions(order=order, user=user)}
     buttons = []
     for action in ACTIONS:
@@ -264,8 +257,6 @@ def order_action_buttons(*, order: Order, user: Any, url: Callable[[str], str]) 
 
 
 def confirm_facts(*, action: OpsAction, order: Order) -> list[tuple[str, str]]:
-    from billing.services.state import order_live_invoice
-
     invoice = order_live_invoice(order=order)
     if action.name == "retry":
         return [("Será reprocessado", _retry_what(order))]
@@ -278,13 +269,9 @@ def confirm_facts(*, action: OpsAction, order: Order) -> list[tuple[str, str]]:
         when = f"{order.billing_scheduled_for:%d/%m/%Y}" if order.billing_scheduled_for else "—"
         return [("Faturamento previsto para", when)]
     if action.name == "transfer-cc":
-        from billing.services.account import order_transferred_total
-
         available = order.amount_paid - order_transferred_total(order=order)
         return [("Pago neste pedido", _brl(order.amount_paid)), ("Disponível para transferir", _brl(max(available, Decimal("0"))))]
     if action.name == "use-cc":
-        from billing.selectors import customer_account_get
-
         account = customer_account_get(customer_bubble_id=order.customer_bubble_id) if order.customer_bubble_id else None
         due = (order.amount or Decimal("0")) - order.amount_paid
         return [("Saldo da conta corrente", _brl(account.balance) if account else "sem conta"), ("Em aberto neste pedido", _brl(due))]
@@ -292,8 +279,6 @@ def confirm_facts(*, action: OpsAction, order: Order) -> list[tuple[str, str]]:
 
 
 def _retry_what(order: Order) -> str:
-    from integrations.bubble.models import BubbleWriteback
-
     if order.sync_status == Order.SyncStatus.FAILED:
         return "a sincronização, desde a leitura dos dados no Bubble"
     if order.billing_status == Order.BillingStatus.FAILED:

@@ -1,4 +1,4 @@
-"""The order admin's ops action pages and bulk actions (see orders/admin_actions.py for the actions)."""
+"""The order admin's ops action pages and bulk actions (see backoffice/actions.py for the actions)."""
 
 from __future__ import annotations
 
@@ -14,9 +14,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
-from billing import permissions as perms
-from common.exceptions import ApplicationError, InvalidState, NotFound
-from orders.admin_actions import (
+from backoffice.actions import (
     BY_NAME,
     OpsAction,
     admin_caller,
@@ -24,6 +22,8 @@ from orders.admin_actions import (
     order_action_buttons,
     refuse_without_permission,
 )
+from billing import permissions as perms
+from common.exceptions import ApplicationError, InvalidState, NotFound
 from orders.models import Order
 
 BULK_MAX = 500  # orders per bulk run: each is its own transaction with the order row locked
