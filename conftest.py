@@ -8,10 +8,10 @@ import pytest
 import redis
 from django.conf import settings
 
-from common.testing import WorkerProcess
+from testsupport.processes import WorkerProcess
 
 # Fixtures for the fake external systems (fake_bubble, fake_brasilapi, broken_server).
-pytest_plugins = ["integrations.sandbox.testing", "integrations.sandbox.fake_omie.fixtures"]
+pytest_plugins = ["testsupport.fake_systems", "testsupport.fake_omie_fixtures"]
 
 
 @pytest.fixture(autouse=True)

@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from common.testing import url_with_path
+from testsupport.processes import url_with_path
 
 
 def _ensure_database(base_db: str, name: str, *, fresh: bool) -> None:
@@ -84,8 +84,8 @@ def main() -> int:
 
 
 def _urls() -> list[tuple[str, str]]:
+    from backoffice.admin.orders import OrderAdmin
     from bench.admin_data import sample_values
-    from orders.admin import OrderAdmin
 
     sample = sample_values()
     return [

@@ -33,7 +33,7 @@ from urllib.parse import urlsplit, urlunsplit
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from common.testing import free_port
+from testsupport.processes import free_port
 
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/blu_omie_bench_day25"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/9"

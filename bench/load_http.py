@@ -42,7 +42,7 @@ from urllib.parse import urlsplit
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from common.testing import free_port, url_with_path
+from testsupport.processes import free_port, url_with_path
 
 LUA = ROOT / "bench" / "load" / "load.lua"
 WORK = ROOT / "var" / "bench_load"

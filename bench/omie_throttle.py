@@ -87,7 +87,7 @@ def main() -> int:
     django.setup()
     from integrations.sandbox.fake_omie.models import FakeCustomer, FakeOmieCall, FakeServiceOrder
     from integrations.sandbox.fake_omie.services import fake_omie_reset
-    from integrations.sandbox.fake_omie.testing import Gunicorn
+    from testsupport.fake_omie import Gunicorn
 
     fake_omie_reset(time_scale=args.scale, latency_ms=args.latency_ms)
     customer = FakeCustomer.objects.create(codigo_cliente_integracao="bench", cnpj_cpf="11222333000181", razao_social="Bench")

@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench" / "faults"))  # syncflow: the seed the fault scenarios use
 
-from common.testing import free_port, url_with_path
+from testsupport.processes import free_port, url_with_path
 
 
 def _percentile(sorted_values: list[float], q: float) -> float:

@@ -45,7 +45,7 @@ from urllib.parse import urlsplit
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from common.testing import url_with_path
+from testsupport.processes import url_with_path
 
 
 def _backend_cpu_seconds(pid: int | None) -> float:

@@ -6,7 +6,7 @@ writes the action log), serialize the order as GET /v1/orders/{id} does.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
@@ -15,7 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from billing import permissions as perms
+from billing import ops_actions as ops
 from billing.selectors import customer_account_get
 from billing.services import actions
 from billing.services.actions import Caller
@@ -30,9 +30,16 @@ class OrderActionApi(OrderApi):
     """The ops buttons share the orders' API base: the id check, the permission (403), strict input
     with ``operator``, Idempotency-Key and a log entry for every refused request."""
 
+    ops_action: ClassVar[ops.OpsAction]  # the catalog entry: the permission and the action-log name
+
     @extend_schema_serializer(component_name="OrderActionInput")
     class InputSerializer(OperatorInputSerializer):
         pass
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.required_permission = cls.ops_action.permission
+        cls.action_name = cls.ops_action.log_name
 
     def validated(self, request: Request) -> tuple[str, dict[str, Any], Caller]:
         bubble_id = self.bubble_id()
@@ -48,8 +55,7 @@ def _order_body(order: Order) -> dict[str, Any]:
 
 
 class OrderCancelNfApi(OrderActionApi):
-    required_permission = perms.CANCEL_NF
-    action_name = "nf_cancel"
+    ops_action = ops.CANCEL_NF
 
     @extend_schema_serializer(component_name="OrderCancelNfInput")
     class InputSerializer(OperatorInputSerializer):
@@ -65,8 +71,7 @@ class OrderCancelNfApi(OrderActionApi):
 
 
 class OrderMarkNfManualApi(OrderActionApi):
-    required_permission = perms.MARK_NF_MANUAL
-    action_name = "nf_mark_manual"
+    ops_action = ops.MARK_NF_MANUAL
 
     @extend_schema_serializer(component_name="OrderMarkNfManualInput")
     class InputSerializer(OperatorInputSerializer):
@@ -84,8 +89,7 @@ class OrderMarkNfManualApi(OrderActionApi):
 
 
 class OrderApproveBillingHoldApi(OrderActionApi):
-    required_permission = perms.APPROVE_HOLD
-    action_name = "billing_hold_approve"
+    ops_action = ops.APPROVE_BILLING_HOLD
 
     @extend_schema_serializer(component_name="OrderApproveBillingHoldInput")
     class InputSerializer(OperatorInputSerializer):
@@ -99,8 +103,7 @@ class OrderApproveBillingHoldApi(OrderActionApi):
 
 
 class OrderOverrideDay25Api(OrderActionApi):
-    required_permission = perms.OVERRIDE_DAY25
-    action_name = "billing_override_day25"
+    ops_action = ops.OVERRIDE_DAY25
 
     @extend_schema_serializer(component_name="OrderOverrideDay25Input")
     class InputSerializer(OperatorInputSerializer):
@@ -126,8 +129,7 @@ class EntryOutput(serializers.Serializer):
 
 
 class OrderTransferCcApi(OrderActionApi):
-    required_permission = perms.MANAGE_CC
-    action_name = "cc_transfer"
+    ops_action = ops.TRANSFER_CC
 
     @extend_schema_serializer(component_name="OrderTransferCcInput")
     class InputSerializer(OperatorInputSerializer):
@@ -148,8 +150,7 @@ class OrderTransferCcApi(OrderActionApi):
 
 
 class OrderUseCcApi(OrderActionApi):
-    required_permission = perms.MANAGE_CC
-    action_name = "cc_use"
+    ops_action = ops.USE_CC
 
     @extend_schema_serializer(component_name="OrderUseCcInput")
     class InputSerializer(OperatorInputSerializer):

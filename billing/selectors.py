@@ -9,7 +9,7 @@ from typing import Any
 from billing.models import AccountEntry, CustomerAccount
 from billing.services.state import order_live_invoice
 from orders.models import Order
-from orders.statuses import BillingStatus, PaymentStatus
+from orders.statuses import BillingStatus
 
 
 def _enum(cls: Any, value: str) -> dict[str, str] | None:
@@ -51,46 +51,3 @@ def customer_account_get(*, customer_bubble_id: str, limit: int = 200) -> Accoun
         return AccountView(customer_bubble_id=customer_bubble_id, balance=Decimal("0.00"), entries=[])
     entries = list(account.entries.select_related("order").order_by("-created_at", "-id")[:limit])
     return AccountView(customer_bubble_id=customer_bubble_id, balance=account.balance, entries=entries)
-
-
-@dataclass(frozen=True)
-class ActionAvailability:
-    name: str  # the API path segment, e.g. "cancel-nf"
-    label: str
-    permission: str
-    allowed: bool  # state allows it AND the user has the permission
-    visible: bool  # the user has the permission (show it greyed out when the state refuses it)
-    reason: str  # why not, when not allowed
-
-
-def order_billing_actions(*, order: Order, user: Any) -> list[ActionAvailability]:
-    """Which billing ops actions this user may run on this order now (for the admin's buttons).
-
-    The services decide for real (under the row lock); this only mirrors their state rules.
-    """
-    from billing import permissions as perms
-    from billing.services.actions import LIVE_NF, MANUAL_FROM, USE_REFUSED_BILLING
-
-    status = order.billing_status
-    label = BillingStatus(status).label if status else "não sincronizado"
-    rules = [
-        ("retry", "Reenviar faturamento", perms.RETRY, status == BillingStatus.FAILED),
-        ("cancel-nf", "Cancelar NF", perms.CANCEL_NF, status == BillingStatus.ISSUED),
-        ("mark-nf-manual", "Registrar NF manual", perms.MARK_NF_MANUAL, status in MANUAL_FROM),
-        ("approve-billing-hold", "Aprovar retenção", perms.APPROVE_HOLD, status == BillingStatus.ON_HOLD),
-        ("override-day25", "Antecipar faturamento", perms.OVERRIDE_DAY25, status == BillingStatus.SCHEDULED),
-        ("transfer-cc", "Transferir para conta corrente", perms.MANAGE_CC,
-         order.payment_status == PaymentStatus.PAID and status not in LIVE_NF),
-        ("use-cc", "Usar conta corrente", perms.MANAGE_CC,
-         order.payment_status in (PaymentStatus.PENDING, PaymentStatus.FAILED) and status not in USE_REFUSED_BILLING),
-    ]
-    result = []
-    for name, text, permission, state_ok in rules:
-        has_perm = bool(user.has_perm(permission))
-        payment = PaymentStatus(order.payment_status).label
-        reason = "" if state_ok else f"Não disponível com faturamento \"{label}\" e pagamento \"{payment}\"."
-        if not has_perm:
-            reason = "Sem permissão."
-        result.append(ActionAvailability(name=name, label=text, permission=permission, allowed=state_ok and has_perm, visible=has_perm,
-                                         reason=reason))
-    return result

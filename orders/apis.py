@@ -10,6 +10,7 @@ from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from billing.ops_actions import RETRY
 from common.exceptions import NotFound
 from orders.api_base import OperatorInputSerializer, OrderApi, StrictSerializer
 from orders.models import Order
@@ -152,8 +153,8 @@ class OrderDetailApi(OrderApi):
 class OrderRetryApi(OrderApi):
     """POST /v1/orders/{id}/retry — re-runs a failed sync or dead Bubble writebacks."""
 
-    required_permission = "orders.retry_order"
-    action_name = "retry"
+    required_permission = RETRY.permission
+    action_name = RETRY.log_name
 
     @extend_schema_serializer(component_name="OrderRetryInput")
     class InputSerializer(OperatorInputSerializer):

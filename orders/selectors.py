@@ -3,7 +3,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from billing.selectors import order_invoice_data
+from integrations.bubble.models import BubbleWriteback
 from orders.models import BUBBLE_ID_REGEX, ActionLog, Order
+from orders.statuses import BillingStatus, SyncStatus
 
 _BUBBLE_ID = re.compile(BUBBLE_ID_REGEX)
 RECENT_ACTIONS = 20
@@ -23,6 +26,19 @@ def order_recent_actions(*, order: Order, limit: int = RECENT_ACTIONS) -> list[A
 
 def order_invoice_summary(*, order: Order) -> dict[str, Any] | None:
     """The order's live invoice for the API (billing.Invoice)."""
-    from billing.selectors import order_invoice_data
-
     return order_invoice_data(order=order)
+
+
+def order_retry_target(order: Order) -> str | None:
+    """What the ops "retry" re-runs on this order: "sync", "billing", "writebacks", or None (nothing failed).
+
+    The one rule for "can this order be retried": the retry service applies it under the order's row
+    lock, the buttons read it to show or grey out "Reprocessar".
+    """
+    if order.sync_status == SyncStatus.FAILED:
+        return "sync"
+    if order.billing_status == BillingStatus.FAILED:
+        return "billing"
+    if BubbleWriteback.objects.filter(order_id=order.pk, status=BubbleWriteback.Status.DEAD).exists():
+        return "writebacks"
+    return None

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from billing.ops_actions import RETRY
 from orders import apis
 
 # Mounted under /v1/ (config/urls.py). Ids are matched loosely and checked by the view, so a
@@ -7,5 +8,5 @@ from orders import apis
 urlpatterns = [
     path("orders/<str:bubble_id>", apis.OrderDetailApi.as_view(), name="order-detail"),
     path("orders/<str:bubble_id>/sync-omie", apis.OrderSyncOmieApi.as_view(), name="order-sync-omie"),
-    path("orders/<str:bubble_id>/retry", apis.OrderRetryApi.as_view(), name="order-retry"),
+    path(f"orders/<str:bubble_id>/{RETRY.name}", apis.OrderRetryApi.as_view(), name="order-retry"),
 ]

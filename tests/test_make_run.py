@@ -19,7 +19,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from common.testing import free_port
+from testsupport.processes import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -27,7 +27,7 @@ from urllib.parse import urlsplit, urlunsplit
 ROOT = Path(__file__).resolve().parent.parent.parent
 sys.path.insert(0, str(ROOT))
 
-from common.testing import free_port
+from testsupport.processes import free_port
 
 LOGS = ROOT / "var" / "reliability"
 TEMPLATE_DB = "blu_rel_template"

@@ -14,7 +14,7 @@ def sync_seed(n: int, *, pj_every: int = 5, **omie: object) -> list[str]:
     from integrations.sandbox.fake_brasilapi import services as fake_brasilapi
     from integrations.sandbox.fake_bubble import services as fake_bubble
     from integrations.sandbox.fake_omie.services import fake_omie_reset
-    from integrations.sandbox.fake_omie.testing import make_cnpj, make_cpf
+    from testsupport.fake_omie import make_cnpj, make_cpf
 
     fake_omie_reset(**({"time_scale": 0.05, "latency_ms": 0} | omie))
     fake_bubble.control_reset(clear_data=True)

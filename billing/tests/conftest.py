@@ -67,7 +67,7 @@ FAST_FAKE = {"time_scale": 0.01}
 def fake_omie(live_server, settings):
     """The fake Omie served over HTTP by the live server; the client and billing in fast motion."""
     from integrations.omie.client import close_clients
-    from integrations.sandbox.fake_omie.testing import FakeOmie
+    from testsupport.fake_omie import FakeOmie
 
     fake = FakeOmie(live_server.url)
     fake.point_settings(settings)

@@ -16,9 +16,9 @@ import pytest
 from billing.models import Invoice
 from billing.tests.conftest import FAST_BILLING, omie_os_for
 from billing.tests.factories import OrderFactory
-from common.testing import wait_for
 from orders.models import ActionLog, Order
 from orders.statuses import BillingStatus, HoldReason
+from testsupport.processes import wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 

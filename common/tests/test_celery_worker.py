@@ -3,7 +3,7 @@ from django.db import transaction
 from django_celery_results.models import TaskResult
 
 from common.tasks import ping
-from common.testing import wait_for
+from testsupport.processes import wait_for
 
 
 @pytest.mark.django_db(transaction=True)

@@ -79,13 +79,20 @@ LOCAL_APPS = [
     "integrations.bubble",
     "integrations.brasilapi",
     "integrations.pagarme",
-    "integrations.sandbox.fake_omie",
-    "integrations.sandbox.fake_bubble",
-    "integrations.sandbox.fake_brasilapi",
     "orders",
     "billing",
 ]
-INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
+# The fake Omie, Bubble and BrasilAPI: installed only in sandbox mode (`make run`, a demo server) and in
+# the tests (test.py), so a production database never gets their tables.
+SANDBOX_APPS = [
+    "integrations.sandbox.fake_omie",
+    "integrations.sandbox.fake_bubble",
+    "integrations.sandbox.fake_brasilapi",
+]
+if env.bool("SANDBOX", default=False):
+    LOCAL_APPS += SANDBOX_APPS
+# The ops interface comes first: its templates/admin overrides must win over django.contrib.admin's.
+INSTALLED_APPS = ["backoffice", *DJANGO_APPS, *THIRD_PARTY_APPS, *LOCAL_APPS]
 
 # AUTHENTICATION
 # ------------------------------------------------------------------------------
@@ -129,7 +136,7 @@ STORAGES = {
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        "DIRS": [],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [

@@ -31,6 +31,7 @@ CACHES["default"]["LOCATION"] = REDIS_URL  # noqa: F405
 # The fake external systems are mounted; tests point the clients at a live server's /sandbox/.
 SANDBOX = True
 SANDBOX_FORCE = True
+INSTALLED_APPS = [*INSTALLED_APPS, *(app for app in SANDBOX_APPS if app not in INSTALLED_APPS)]  # noqa: F405
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from common.exceptions import InvalidState, NotFound
 from orders.models import Order
+from orders.selectors import order_retry_target
 from orders.services.action_log import action_log_record
 from orders.services.sync_state import FETCH, order_sync_enqueue
 from orders.services.writeback import order_writeback_sync_status
@@ -28,11 +29,11 @@ def order_retry(*, bubble_id: str, actor: str, payload: dict[str, Any] | None = 
         order = Order.objects.select_for_update().filter(bubble_id=bubble_id).first()
         if order is None:
             refusal: Exception = NotFound("Pedido não encontrado.", details={"order_id": bubble_id})
-        elif order.sync_status == SyncStatus.FAILED:
+        elif (target := order_retry_target(order)) == "sync":
             message = _sync_restart(order=order)
             action_log_record(actor=actor, action=ACTION, outcome=ActionOutcome.OK, order=order, payload=payload, message=message)
             return order, message
-        elif order.billing_status == BillingStatus.FAILED:
+        elif target == "billing":
             # The billing part of retry belongs to billing (ReenviarOS after a city hall rejection,
             # else FaturarOS after consulting the OS); imported here because billing imports orders.
             from billing.services.actions import order_billing_retry_start
@@ -40,7 +41,7 @@ def order_retry(*, bubble_id: str, actor: str, payload: dict[str, Any] | None = 
             message = order_billing_retry_start(order=order)
             action_log_record(actor=actor, action=ACTION, outcome=ActionOutcome.OK, order=order, payload=payload, message=message)
             return order, message
-        elif dead := _dead_writebacks(order=order):
+        elif target == "writebacks" and (dead := _dead_writebacks(order=order)):
             message = _writebacks_resend(writebacks=dead)
             action_log_record(actor=actor, action=ACTION, outcome=ActionOutcome.OK, order=order, payload=payload, message=message)
             return order, message

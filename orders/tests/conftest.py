@@ -20,7 +20,7 @@ def bubble_id(n: int, prefix: str = "1671702337369") -> str:
 
 class Sandbox:
     def __init__(self, server_url: str, settings: Any) -> None:
-        from integrations.sandbox.fake_omie.testing import FakeOmie
+        from testsupport.fake_omie import FakeOmie
 
         self.url = server_url.rstrip("/")
         self.omie = FakeOmie(self.url)
@@ -68,7 +68,7 @@ class Sandbox:
         """A pedido and its cliente in the fake Bubble (and the company in BrasilAPI for a PJ)."""
         from integrations.sandbox.fake_brasilapi.services import company_put
         from integrations.sandbox.fake_bubble.services import thing_put
-        from integrations.sandbox.fake_omie.testing import make_cnpj, make_cpf
+        from testsupport.fake_omie import make_cnpj, make_cpf
 
         n = n if n is not None else next(_ids)
         customer_id = bubble_id(n, prefix="1600000000000")

@@ -10,11 +10,11 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from common.testing import wait_for
 from orders.models import ActionLog, Order
 from orders.services import order_sync_sweep_stuck
 from orders.services.locks import SYNC_LOCK_NAMESPACE, order_work_lock
 from orders.statuses import SyncStatus
+from testsupport.processes import wait_for
 
 pytestmark = pytest.mark.django_db
 

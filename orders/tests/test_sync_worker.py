@@ -10,11 +10,11 @@ import pytest
 import requests
 from rest_framework_simplejwt.tokens import AccessToken
 
-from common.testing import wait_for
 from integrations.sandbox.fake_omie.models import FakeOmieCall, FakeServiceOrder
 from orders.models import ActionLog, Order
 from orders.services import order_sync_sweep_stuck
 from orders.statuses import SyncStatus
+from testsupport.processes import wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -172,7 +172,7 @@ def test_bubble_down_orders_still_sync_and_bubble_gets_every_final_status_in_ord
 def test_the_sync_tasks_leave_their_results_for_the_order_timeline(sandbox, celery_worker_process, api):
     from django_celery_results.models import TaskResult
 
-    from orders.timeline import order_timeline
+    from backoffice.timeline import order_timeline
 
     celery_worker_process(**sandbox.worker_env())
     oid = sandbox.seed()

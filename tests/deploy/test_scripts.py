@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
-from common.testing import subprocess_env
 from tests.deploy.files import ROOT, load_script, tool
+from testsupport.processes import subprocess_env
 
 BASH_SCRIPTS = [*sorted((ROOT / "docker").glob("start-*")), ROOT / "docker" / "common.sh"]
 # nginx/ runs in the nginx:alpine image, which has no bash.

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from common.testing import subprocess_env, wait_for
 from tests.deploy.files import ROOT
+from testsupport.processes import subprocess_env, wait_for
 
 # Stands in for beat: says it runs (a file), exits 0 on SIGTERM like celery beat does.
 CHILD = (

@@ -22,8 +22,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from common.testing import free_port, subprocess_env, wait_for
 from tests.deploy.files import ROOT, tool
+from testsupport.processes import free_port, subprocess_env, wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 

@@ -5,9 +5,9 @@ import sys
 
 import pytest
 
-from common.testing import ROOT, subprocess_env
 from integrations.bubble.models import BubbleWriteback
 from integrations.bubble.services import writeback_deliver_due
+from testsupport.processes import ROOT, subprocess_env
 
 ORDER = "1671702337369x488321592367327900"
 

@@ -13,9 +13,9 @@ from decimal import Decimal
 import pytest
 from django.db import connection, transaction
 
-from common.testing import wait_for
 from integrations.bubble.models import BubbleWriteback
 from integrations.bubble.services import writeback_deliver_due, writeback_enqueue
+from testsupport.processes import wait_for
 
 THINGS = ["1700000000001x100000000000000001", "1700000000002x100000000000000002", "1700000000003x100000000000000003"]
 WRITES_PER_THING = 40

@@ -18,7 +18,7 @@ from integrations.omie.errors import (
 from integrations.omie.models import OmieCall
 from integrations.omie.payloads import cliente_payload, os_payload
 from integrations.omie.selectors import throttle_state
-from integrations.sandbox.fake_omie.testing import make_cpf
+from testsupport.fake_omie import make_cpf
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

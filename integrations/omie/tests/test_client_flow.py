@@ -7,10 +7,10 @@ from decimal import Decimal
 
 import pytest
 
-from common.testing import wait_for
 from integrations.omie.errors import OmieBusinessError
 from integrations.omie.payloads import cliente_payload, os_payload
-from integrations.sandbox.fake_omie.testing import make_cpf
+from testsupport.fake_omie import make_cpf
+from testsupport.processes import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

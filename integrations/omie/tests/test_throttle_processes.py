@@ -15,8 +15,8 @@ from datetime import datetime
 
 import pytest
 
-from common.testing import ROOT
 from integrations.omie.errors import OmieNotNow
+from testsupport.processes import ROOT
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 

@@ -23,7 +23,7 @@ def _one_call(client, call: str, n: int, prefix: str) -> None:
     from decimal import Decimal
 
     from integrations.omie.payloads import cliente_payload, os_payload
-    from integrations.sandbox.fake_omie.testing import make_cpf
+    from testsupport.fake_omie import make_cpf
 
     key = f"{prefix}-{os.getpid()}-{n}"
     if call == "ListarOS":

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 import requests
 
-from integrations.sandbox.testing import BUBBLE_TEST_TOKEN
+from testsupport.fake_systems import BUBBLE_TEST_TOKEN
 
 pytestmark = pytest.mark.django_db(transaction=True)
 AUTH = {"Authorization": f"Bearer {BUBBLE_TEST_TOKEN}"}

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import requests
 
-from integrations.sandbox.fake_omie.testing import make_cpf
+from testsupport.fake_omie import make_cpf
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

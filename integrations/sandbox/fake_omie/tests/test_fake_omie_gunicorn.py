@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from integrations.sandbox.fake_omie.testing import FakeOmie, Gunicorn, make_cpf
+from testsupport.fake_omie import FakeOmie, Gunicorn, make_cpf
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 

@@ -1,7 +1,11 @@
 from decimal import Decimal, InvalidOperation
 
 from django import template
+from django.conf import settings
 from django.http import HttpRequest
+
+from backoffice.badges import badge
+from backoffice.dashboard import dashboard_data
 
 register = template.Library()
 
@@ -11,8 +15,6 @@ def backoffice_dashboard(context: dict) -> dict:
     request: HttpRequest = context["request"]
     if not request.user.has_perm("orders.view_order"):
         return {"dashboard": None}
-    from common.dashboard import dashboard_data
-
     return {"dashboard": dashboard_data(), "request": request}
 
 
@@ -31,8 +33,6 @@ def brl(value: object) -> str:
 @register.simple_tag
 def status_badge(value: str, label: str, colour: str | None = None) -> str:
     """``{% status_badge order.billing_status order.get_billing_status_display %}``: the list's coloured label."""
-    from common.admin_badges import badge
-
     return badge(value, label, colour=colour)
 
 
@@ -44,8 +44,6 @@ SANDBOX_APPS = {"fake_omie", "fake_bubble", "fake_brasilapi"}
 
 @register.filter
 def ops_app_list(app_list: list[dict]) -> list[dict]:
-    from django.conf import settings
-
     apps = [app for app in app_list if settings.SANDBOX or app["app_label"] not in SANDBOX_APPS]
     rank = {label: i for i, label in enumerate(APP_ORDER)}
     return sorted(apps, key=lambda app: rank.get(app["app_label"], len(APP_ORDER)))

@@ -1,4 +1,4 @@
-"""The order admin's ops action pages and bulk actions (see orders/admin_actions.py for the actions)."""
+"""The order admin's ops action pages and bulk actions (see backoffice/actions.py for the actions)."""
 
 from __future__ import annotations
 
@@ -14,16 +14,16 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
-from billing import permissions as perms
-from common.exceptions import ApplicationError, InvalidState, NotFound
-from orders.admin_actions import (
+from backoffice.actions import (
     BY_NAME,
-    OpsAction,
+    AdminAction,
     admin_caller,
     confirm_facts,
     order_action_buttons,
     refuse_without_permission,
 )
+from billing import ops_actions as ops
+from common.exceptions import ApplicationError, InvalidState, NotFound
 from orders.models import Order
 
 BULK_MAX = 500  # orders per bulk run: each is its own transaction with the order row locked
@@ -96,20 +96,20 @@ class OpsActionsMixin:
 
     # Bulk actions -------------------------------------------------------------------------------
     def has_retry_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm(perms.RETRY)
+        return request.user.has_perm(ops.RETRY.permission)
 
     def has_approve_hold_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm(perms.APPROVE_HOLD)
+        return request.user.has_perm(ops.APPROVE_BILLING_HOLD.permission)
 
-    @admin.action(description="Reprocessar selecionados", permissions=["retry"])
+    @admin.action(description=f"{ops.RETRY.label} selecionados", permissions=["retry"])
     def retry_selected(self, request: HttpRequest, queryset: QuerySet[Order]) -> HttpResponse | None:
-        return self._bulk(request, queryset, BY_NAME["retry"], "retry_selected")
+        return self._bulk(request, queryset, BY_NAME[ops.RETRY.name], "retry_selected")
 
     @admin.action(description="Aprovar retenções selecionadas", permissions=["approve_hold"])
     def approve_holds_selected(self, request: HttpRequest, queryset: QuerySet[Order]) -> HttpResponse | None:
-        return self._bulk(request, queryset, BY_NAME["approve-billing-hold"], "approve_holds_selected")
+        return self._bulk(request, queryset, BY_NAME[ops.APPROVE_BILLING_HOLD.name], "approve_holds_selected")
 
-    def _bulk(self, request: HttpRequest, queryset: QuerySet[Order], action: OpsAction, action_name: str) -> HttpResponse | None:
+    def _bulk(self, request: HttpRequest, queryset: QuerySet[Order], action: AdminAction, action_name: str) -> HttpResponse | None:
         orders = list(queryset.order_by("pk")[: BULK_MAX + 1])
         truncated, orders = len(orders) > BULK_MAX, orders[:BULK_MAX]
         confirmed = request.POST.get("post") == "yes"  # the second POST, from the confirmation page
@@ -139,7 +139,7 @@ class OpsActionsMixin:
         self._bulk_report(request, action, done, refused)
         return None
 
-    def _bulk_report(self, request: HttpRequest, action: OpsAction, done: int, refused: list[str]) -> None:
+    def _bulk_report(self, request: HttpRequest, action: AdminAction, done: int, refused: list[str]) -> None:
         level = messages.SUCCESS if not refused else (messages.WARNING if done else messages.ERROR)
         self.message_user(request, f"{action.label}: {done} feito{'s' if done != 1 else ''}, "  # type: ignore[attr-defined]
                                    f"{len(refused)} recusado{'s' if len(refused) != 1 else ''}.", level)

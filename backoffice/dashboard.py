@@ -13,10 +13,14 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import Count, QuerySet, Sum
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from billing.dates import today_sp
 from billing.decision import next_billing_date
+from billing.models import Invoice
+from integrations.bubble.selectors import writeback_counts_by_status
+from integrations.omie.selectors import omie_call_counts, omie_dashboard_panel
 from orders.models import ActionLog, Order
 from orders.statuses import BillingStatus, SyncStatus
 
@@ -46,8 +50,6 @@ def _counts(field_name: str, choices: type) -> list[dict[str, Any]]:
 
 
 def _writeback_panel() -> dict[str, Any]:
-    from integrations.bubble.selectors import writeback_counts_by_status
-
     counts = writeback_counts_by_status()
     dead = counts.get("DEAD", 0)
     return {
@@ -67,10 +69,6 @@ STUCK_AFTER = timedelta(hours=24)
 def invoices_stuck_issuing(*, now: datetime | None = None) -> QuerySet:
     """Invoices still ``ISSUING`` with no emission request (FaturarOS / ReenviarOS / the invoice
     itself) in the last 24 h: the city hall has not answered, or the work stopped."""
-    from django.db.models.functions import Greatest
-
-    from billing.models import Invoice
-
     cutoff = (now or timezone.now()) - STUCK_AFTER
     return (
         Invoice.objects.filter(status=BillingStatus.ISSUING)
@@ -99,8 +97,6 @@ def _stuck_issuing_panel() -> dict[str, Any]:
 
 
 def _panels() -> list[dict[str, Any]]:
-    from integrations.omie.selectors import omie_dashboard_panel
-
     panels = []
     for builder in [_stuck_issuing_panel, omie_dashboard_panel, _writeback_panel, *EXTRA_PANELS]:
         try:
@@ -121,8 +117,6 @@ OMIE_FAILURES = ["business", "concurrent", "redundant", "rate_limited", "banned"
 
 
 def _omie_failures(since: datetime) -> int:
-    from integrations.omie.selectors import omie_call_counts
-
     counts = omie_call_counts(since=since)
     return sum(counts.get(outcome, 0) for outcome in OMIE_FAILURES)
 

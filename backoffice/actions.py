@@ -19,11 +19,28 @@ from django import forms
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
-from billing import permissions as perms
+from backoffice.action_labels import admin_actor
+from backoffice.templatetags.backoffice import brl
+from billing import ops_actions as ops
 from billing.models import Invoice
-from billing.services.actions import Caller
-from orders.action_labels import admin_actor
+from billing.ops_actions import OpsAction, order_ops_actions
+from billing.selectors import customer_account_get
+from billing.services.account import order_transferred_total
+from billing.services.actions import (
+    Caller,
+    account_transfer_from_order,
+    account_use_on_order,
+    action_refusal_record,
+    billing_day25_override,
+    billing_hold_approve,
+    invoice_cancel_request,
+    invoice_manual_record,
+)
+from billing.services.state import order_live_invoice
+from integrations.bubble.models import BubbleWriteback
 from orders.models import Order
+from orders.selectors import order_retry_target
+from orders.services import order_retry
 
 # --------------------------------------------------------------------------------------------
 # Forms (parse only; the service decides)
@@ -80,24 +97,24 @@ class UseCcForm(forms.Form):
 
 
 # --------------------------------------------------------------------------------------------
-# The actions
+# The actions: the catalog's entry (billing/ops_actions.py) with the admin's form and runner
 # --------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class OpsAction:
-    name: str  # the /v1/ path segment, also the admin URL's
-    label: str
-    permission: str
-    log_name: str  # the action-log name the service writes
-    effect: str  # what happens, in the words of the confirmation page
+class AdminAction:
+    catalog: OpsAction  # name, label, permission, log name, state rule, effect
     form: type[forms.Form] | None
     run: Callable[..., str]  # (order, caller, data) → the success message
 
+    name = property(lambda self: self.catalog.name)
+    label = property(lambda self: self.catalog.label)
+    permission = property(lambda self: self.catalog.permission)
+    log_name = property(lambda self: self.catalog.log_name)
+    effect = property(lambda self: self.catalog.effect)
+
 
 def _retry(order: Order, caller: Caller, data: dict[str, Any]) -> str:
-    from orders.services import order_retry
-
     # What failed decides what re-runs: the sync, the billing (ReenviarOS / FaturarOS), or dead
     # writebacks. The service does not check permissions (the caller does: refuse_without_permission).
     _, message = order_retry(bubble_id=order.bubble_id, actor=caller.actor, payload=caller.payload)
@@ -105,79 +122,47 @@ def _retry(order: Order, caller: Caller, data: dict[str, Any]) -> str:
 
 
 def _cancel_nf(order: Order, caller: Caller, data: dict[str, Any]) -> str:
-    from billing.services.actions import invoice_cancel_request
-
     invoice_cancel_request(order_bubble_id=order.bubble_id, caller=caller, reason_code=data["reason_code"],
                            justification=data["justification"])
     return "Cancelamento pedido ao Omie. A NF fica \"Cancelamento em andamento\" até a prefeitura confirmar."
 
 
 def _mark_nf_manual(order: Order, caller: Caller, data: dict[str, Any]) -> str:
-    from billing.services.actions import invoice_manual_record
-
     invoice_manual_record(order_bubble_id=order.bubble_id, caller=caller, nf_number=data["nf_number"], issued_on=data["issued_on"],
                           nf_url=data.get("nf_url", ""), note=data.get("note", ""))
     return f"NF manual {data['nf_number'].strip()} registrada. Este pedido não será mais emitido pelo sistema."
 
 
 def _approve_hold(order: Order, caller: Caller, data: dict[str, Any]) -> str:
-    from billing.services.actions import billing_hold_approve
-
     approved = billing_hold_approve(order_bubble_id=order.bubble_id, caller=caller, note=data.get("note", ""))
     return f"Retenção aprovada. Faturamento agora: \"{approved.get_billing_status_display()}\"."
 
 
 def _override_day25(order: Order, caller: Caller, data: dict[str, Any]) -> str:
-    from billing.services.actions import billing_day25_override
-
     changed = billing_day25_override(order_bubble_id=order.bubble_id, caller=caller, reason=data["reason"])
     return f"Faturamento antecipado. Faturamento agora: \"{changed.get_billing_status_display()}\"."
 
 
-def _brl(value: Decimal) -> str:
-    from common.templatetags.backoffice import brl
-
-    return brl(value)
-
-
 def _transfer_cc(order: Order, caller: Caller, data: dict[str, Any]) -> str:
-    from billing.services.actions import account_transfer_from_order
-
     result = account_transfer_from_order(order_bubble_id=order.bubble_id, caller=caller, reason=data["reason"],
                                          amount=data.get("amount") or None)
-    return f"{_brl(result.entry.amount)} transferidos para a conta corrente do cliente. Saldo: {_brl(result.balance)}."
+    return f"{brl(result.entry.amount)} transferidos para a conta corrente do cliente. Saldo: {brl(result.balance)}."
 
 
 def _use_cc(order: Order, caller: Caller, data: dict[str, Any]) -> str:
-    from billing.services.actions import account_use_on_order
-
     result = account_use_on_order(order_bubble_id=order.bubble_id, caller=caller, amount=data.get("amount") or None)
-    paid = " O pedido ficou pago." if result.amount_due <= 0 else f" Ainda em aberto: {_brl(result.amount_due)}."
-    return f"{_brl(result.applied)} da conta corrente aplicados.{paid} Saldo restante: {_brl(result.balance)}."
+    paid = " O pedido ficou pago." if result.amount_due <= 0 else f" Ainda em aberto: {brl(result.amount_due)}."
+    return f"{brl(result.applied)} da conta corrente aplicados.{paid} Saldo restante: {brl(result.balance)}."
 
 
-ACTIONS: list[OpsAction] = [
-    OpsAction("retry", "Reprocessar", perms.RETRY, "retry",
-              "Roda de novo o passo que falhou: a sincronização desde o início (lendo os dados do Bubble de novo), a emissão "
-              "da NF (ReenviarOS após rejeição da prefeitura, ou FaturarOS depois de consultar a OS) ou as atualizações para o "
-              "Bubble que desistiram.", None, _retry),
-    OpsAction("cancel-nf", "Cancelar NF", perms.CANCEL_NF, "nf_cancel",
-              "Pede ao Omie o cancelamento da NFS-e (CancelarOS). A NF fica \"Cancelamento em andamento\" e passa a \"NF cancelada\" "
-              "quando a prefeitura confirmar; se a prefeitura recusar, volta a \"NF emitida\" com o motivo.", CancelNfForm, _cancel_nf),
-    OpsAction("mark-nf-manual", "Registrar NF manual", perms.MARK_NF_MANUAL, "nf_mark_manual",
-              "Registra uma NF emitida fora do sistema. O pedido passa a \"NF manual\" e nunca mais é emitido pelo sistema.",
-              MarkNfManualForm, _mark_nf_manual),
-    OpsAction("approve-billing-hold", "Aprovar retenção", perms.APPROVE_HOLD, "billing_hold_approve",
-              "Libera o faturamento retido. O pedido segue o seu gatilho: emite agora se for imediato ou se a data já passou, "
-              "senão espera a data prevista.", NoteForm, _approve_hold),
-    OpsAction("override-day25", "Antecipar faturamento", perms.OVERRIDE_DAY25, "billing_override_day25",
-              "Emite a NF agora em vez de esperar o dia de faturamento.", ReasonForm, _override_day25),
-    OpsAction("transfer-cc", "Transferir para conta corrente", perms.MANAGE_CC, "cc_transfer",
-              "Credita na conta corrente do cliente o valor pago neste pedido (só sem NF ativa). O novo saldo é enviado ao Bubble.",
-              TransferCcForm, _transfer_cc),
-    OpsAction("use-cc", "Usar conta corrente", perms.MANAGE_CC, "cc_use",
-              "Usa o saldo da conta corrente do cliente para pagar este pedido. Se o valor em aberto zerar, o pedido fica pago "
-              "(via conta corrente) e o faturamento segue. O novo saldo é enviado ao Bubble.", UseCcForm, _use_cc),
+ACTIONS: list[AdminAction] = [
+    AdminAction(ops.RETRY, None, _retry),
+    AdminAction(ops.CANCEL_NF, CancelNfForm, _cancel_nf),
+    AdminAction(ops.MARK_NF_MANUAL, MarkNfManualForm, _mark_nf_manual),
+    AdminAction(ops.APPROVE_BILLING_HOLD, NoteForm, _approve_hold),
+    AdminAction(ops.OVERRIDE_DAY25, ReasonForm, _override_day25),
+    AdminAction(ops.TRANSFER_CC, TransferCcForm, _transfer_cc),
+    AdminAction(ops.USE_CC, UseCcForm, _use_cc),
 ]
 BY_NAME = {action.name: action for action in ACTIONS}
 
@@ -187,12 +172,10 @@ def admin_caller(*, request: Any, data: dict[str, Any]) -> Caller:
     return Caller(actor=admin_actor(request.user.get_username()), user=request.user, payload=payload)
 
 
-def refuse_without_permission(*, request: Any, action: OpsAction, order: Order) -> None:
+def refuse_without_permission(*, request: Any, action: AdminAction, order: Order) -> None:
     """A user without the permission gets 403; the attempt is logged like any refused one."""
     if request.user.has_perm(action.permission):
         return
-    from billing.services.actions import action_refusal_record
-
     action_refusal_record(caller=admin_caller(request=request, data={}), action=action.log_name,
                           order_bubble_id=order.bubble_id, message=f"Sem a permissão {action.permission}.")
     raise PermissionDenied(f"Sem a permissão {action.permission}.")
@@ -214,48 +197,14 @@ class ActionButton:
     hint: str = ""  # when it would be possible, in a few words (listed under the buttons)
 
 
-def _retry_state(order: Order) -> tuple[bool, str]:
-    from integrations.bubble.models import BubbleWriteback
-
-    if order.sync_status == Order.SyncStatus.FAILED or order.billing_status == Order.BillingStatus.FAILED:
-        return True, ""
-    if BubbleWriteback.objects.filter(order_id=order.pk, status=BubbleWriteback.Status.DEAD).exists():
-        return True, ""
-    return False, "Só com erro de sincronização, falha na emissão ou atualização para o Bubble que desistiu."
-
-
-# When each action is possible, as ops would say it (added to the "why not" of a disabled button).
-WHEN = {
-    "cancel-nf": "Só com \"NF emitida\".",
-    "mark-nf-manual": "Só antes da emissão: aguardando pagamento, agendado, retido ou falha na emissão.",
-    "approve-billing-hold": "Só para pedido \"Retido para aprovação\".",
-    "override-day25": "Só para pedido \"Agendado dia 25\".",
-    "transfer-cc": "Só para pedido pago e sem NF ativa.",
-    "use-cc": "Só para pedido com pagamento pendente (ou que falhou) e sem NF cancelada.",
-}
-
-
 def order_action_buttons(*, order: Order, user: Any, url: Callable[[str], str]) -> list[ActionButton]:
-    """Every action with whether this user may run it on this order now. Mirrors the services'
-    state rules (billing's availability selector); the services decide for real under the lock."""
-    from billing.selectors import order_billing_actions
-
-    billing = {a.name: a for a in order_billing_actions(order=order, user=user)}
-    buttons = []
-    for action in ACTIONS:
-        if not user.has_perm(action.permission):
-            buttons.append(ActionButton(action.name, action.label, url(action.name), allowed=False, visible=False, reason=""))
-            continue
-        if action.name == "retry":
-            state_ok, when = _retry_state(order)
-            why = f"Nada a reprocessar: {when}"
-        else:
-            # With the permission, the selector's `allowed` is the state rule alone.
-            state_ok, when = billing[action.name].allowed, WHEN[action.name]
-            why = f"{billing[action.name].reason} {when}"
-        buttons.append(ActionButton(action.name, action.label, url(action.name), allowed=state_ok, visible=True,
-                                    reason="" if state_ok else why, hint="" if state_ok else when))
-    return buttons
+    """Every action with whether this user may run it on this order now (the catalog's state rules;
+    the services decide for real under the lock)."""
+    return [
+        ActionButton(a.action.name, a.action.label, url(a.action.name), allowed=a.allowed, visible=a.visible,
+                     reason="" if a.allowed or not a.visible else a.reason, hint="" if a.allowed or not a.visible else a.action.when)
+        for a in order_ops_actions(order=order, user=user)
+    ]
 
 
 # --------------------------------------------------------------------------------------------
@@ -263,40 +212,35 @@ def order_action_buttons(*, order: Order, user: Any, url: Callable[[str], str]) 
 # --------------------------------------------------------------------------------------------
 
 
-def confirm_facts(*, action: OpsAction, order: Order) -> list[tuple[str, str]]:
-    from billing.services.state import order_live_invoice
-
+def confirm_facts(*, action: AdminAction, order: Order) -> list[tuple[str, str]]:
     invoice = order_live_invoice(order=order)
-    if action.name == "retry":
+    if action.catalog is ops.RETRY:
         return [("Será reprocessado", _retry_what(order))]
-    if action.name == "cancel-nf" and invoice is not None:
+    if action.catalog is ops.CANCEL_NF and invoice is not None:
         issued = f", emitida em {timezone.localtime(invoice.issued_at):%d/%m/%Y}" if invoice.issued_at else ""
         return [("NF a cancelar", f"nº {invoice.nfse_number or '—'}{issued}")]
-    if action.name == "approve-billing-hold":
-        return [("Motivo da retenção", order.get_hold_reason_display() or "—"), ("Valor", _brl(order.amount or Decimal("0")))]
-    if action.name == "override-day25":
+    if action.catalog is ops.APPROVE_BILLING_HOLD:
+        return [("Motivo da retenção", order.get_hold_reason_display() or "—"), ("Valor", brl(order.amount or Decimal("0")))]
+    if action.catalog is ops.OVERRIDE_DAY25:
         when = f"{order.billing_scheduled_for:%d/%m/%Y}" if order.billing_scheduled_for else "—"
         return [("Faturamento previsto para", when)]
-    if action.name == "transfer-cc":
-        from billing.services.account import order_transferred_total
-
+    if action.catalog is ops.TRANSFER_CC:
         available = order.amount_paid - order_transferred_total(order=order)
-        return [("Pago neste pedido", _brl(order.amount_paid)), ("Disponível para transferir", _brl(max(available, Decimal("0"))))]
-    if action.name == "use-cc":
-        from billing.selectors import customer_account_get
-
+        return [("Pago neste pedido", brl(order.amount_paid)), ("Disponível para transferir", brl(max(available, Decimal("0"))))]
+    if action.catalog is ops.USE_CC:
         account = customer_account_get(customer_bubble_id=order.customer_bubble_id) if order.customer_bubble_id else None
         due = (order.amount or Decimal("0")) - order.amount_paid
-        return [("Saldo da conta corrente", _brl(account.balance) if account else "sem conta"), ("Em aberto neste pedido", _brl(due))]
+        return [("Saldo da conta corrente", brl(account.balance) if account else "sem conta"), ("Em aberto neste pedido", brl(due))]
     return []
 
 
 def _retry_what(order: Order) -> str:
-    from integrations.bubble.models import BubbleWriteback
-
-    if order.sync_status == Order.SyncStatus.FAILED:
+    target = order_retry_target(order)
+    if target == "sync":
         return "a sincronização, desde a leitura dos dados no Bubble"
-    if order.billing_status == Order.BillingStatus.FAILED:
+    if target == "billing":
         return "a emissão da NF"
-    dead = BubbleWriteback.objects.filter(order_id=order.pk, status=BubbleWriteback.Status.DEAD).count()
-    return f"{dead} atualização(ões) para o Bubble que desistiram" if dead else "nada (o pedido não tem falha)"
+    if target == "writebacks":
+        dead = BubbleWriteback.objects.filter(order_id=order.pk, status=BubbleWriteback.Status.DEAD).count()
+        return f"{dead} atualização(ões) para o Bubble que desistiram"
+    return "nada (o pedido não tem falha)"

@@ -10,8 +10,12 @@ from datetime import datetime
 from typing import Any
 
 from django.utils import timezone
+from django_celery_results.models import TaskResult
 
-from orders.action_labels import action_label, actor_label
+from backoffice.action_labels import action_label, actor_label
+from billing.models import PagarmeEvent
+from integrations.bubble.models import BubbleWriteback
+from integrations.omie.models import OmieCall
 from orders.models import Order
 
 MAX_PER_SOURCE = 200
@@ -59,8 +63,6 @@ OMIE_PURPOSE = {
 
 
 def _omie_calls(order: Order) -> list[TimelineEntry]:
-    from integrations.omie.models import OmieCall
-
     calls = OmieCall.objects.filter(order_id=order.pk).order_by("-created_at", "-id")[:MAX_PER_SOURCE]
     return [
         TimelineEntry(
@@ -88,8 +90,6 @@ def _writeback_title(w: Any) -> str:
 
 
 def _writebacks(order: Order) -> list[TimelineEntry]:
-    from integrations.bubble.models import BubbleWriteback
-
     rows = BubbleWriteback.objects.filter(order_id=order.pk).order_by("-created_at", "-id")[:MAX_PER_SOURCE]
     outcome = {"DONE": "ok", "DEAD": "error", "PENDING": "waiting", "SENDING": "waiting"}
     return [
@@ -116,8 +116,6 @@ TASK_STATES = {"SUCCESS": "concluída", "FAILURE": "falhou", "RETRY": "vai tenta
 
 
 def _task_results(order: Order) -> list[TimelineEntry]:
-    from django_celery_results.models import TaskResult
-
     # Tasks take the order's id as their first argument or as order_id (orders/, billing/ tasks).
     results = (
         TaskResult.objects.filter(task_name__regex=r"^(orders|billing)\.")
@@ -149,8 +147,6 @@ PAGARME_TYPES = {
 
 
 def _webhooks(order: Order) -> list[TimelineEntry]:
-    from billing.models import PagarmeEvent
-
     events = PagarmeEvent.objects.filter(order_id=order.pk).order_by("-received_at", "-id")[:MAX_PER_SOURCE]
     outcome = {"APPLIED": "ok", "UNMATCHED": "waiting", "RECEIVED": "waiting", "INVALID": "error"}
     return [

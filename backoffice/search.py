@@ -12,6 +12,7 @@ import re
 
 from django.db.models import Q
 
+from billing.models import Invoice
 from orders.models import BUBBLE_ID_REGEX
 
 _BUBBLE_ID = re.compile(BUBBLE_ID_REGEX)
@@ -24,8 +25,6 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 
 
 def _nf_number(term: str) -> Q:
-    from billing.models import Invoice
-
     # The ids first (one query on the invoice's nfse_number index), then pk IN (ids): PostgreSQL
     # ORs the indexes; a subquery inside the OR would make it scan every order.
     return Q(pk__in=list(Invoice.objects.filter(nfse_number=term).values_list("order_id", flat=True)[:100]))

@@ -7,27 +7,24 @@ flows do reads as what happened. An action missing here is shown by its name.
 
 from __future__ import annotations
 
+from billing.ops_actions import OPS_ACTIONS
+
 ACTION_LABELS: dict[str, str] = {
+    # The ops actions read as their buttons (the catalog's labels).
+    **{action.log_name: action.label for action in OPS_ACTIONS},
     "sync_trigger": "Sincronização pedida",
     "sync_fetch": "Dados lidos do Bubble",
     "omie_customer_upsert": "Cliente enviado ao Omie",
     "omie_os_create": "OS criada no Omie",
     "sync_complete": "Sincronização concluída",
     "sync_resume": "Sincronização retomada",
-    "retry": "Reprocessar",
     "billing_decide": "Decisão de faturamento",
     "billing_emit": "Emissão da NFS-e iniciada",
     "billing_issued": "NFS-e emitida",
     "billing_failed": "Falha na emissão",
     "payment_update": "Pagamento atualizado",
-    "nf_cancel": "Cancelar NF",
     "nf_cancelled": "NF cancelada",
     "nf_cancel_failed": "Cancelamento da NF falhou",
-    "nf_mark_manual": "Registrar NF manual",
-    "billing_hold_approve": "Aprovar retenção",
-    "billing_override_day25": "Antecipar faturamento",
-    "cc_transfer": "Transferir para conta corrente",
-    "cc_use": "Usar conta corrente",
 }
 
 

@@ -13,8 +13,9 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.text import Truncator
 
+from backoffice.badges import badge
 from billing.models import AccountEntry, BillingRun, CustomerAccount, Invoice, PagarmeEvent, ReconciliationDrift, ReconciliationRun
-from common.admin_badges import badge
+from billing.services.webhooks import pagarme_events_reprocess
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -112,8 +113,6 @@ class PagarmeEventAdmin(ReadOnlyAdmin):
 
     @admin.action(description="Reprocessar eventos sem pedido (depois que o pedido chegou)", permissions=["view"])
     def reprocess(self, request: HttpRequest, queryset: QuerySet[PagarmeEvent]) -> None:
-        from billing.services.webhooks import pagarme_events_reprocess
-
         count = pagarme_events_reprocess(event_ids=list(queryset.values_list("id", flat=True)), actor=request.user.get_username())
         self.message_user(request, f"{count} evento(s) reenviado(s) para processamento.", messages.SUCCESS)
 

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
 from typing import Any
 
+import requests
 from django.conf import settings
+from stdnum.br import cnpj
 
 from integrations.sandbox.fake_omie.models import FakeOmieCall
 from integrations.sandbox.fake_omie.services import (
@@ -14,12 +22,11 @@ from integrations.sandbox.fake_omie.services import (
     fake_omie_reset,
     fake_omie_seed_customer,
 )
+from testsupport.processes import ROOT, subprocess_env
 
 
 def make_cnpj(n: int) -> str:
     """A valid numeric CNPJ (head office, ``0001``) built from ``n``, for fake companies."""
-    from stdnum.br import cnpj
-
     base = f"{n % 10**8:08d}0001"
     return base + cnpj.calc_check_digits(base + "00")
 
@@ -53,8 +60,6 @@ class FakeOmie:
 
     def env(self, **extra: Any) -> dict[str, str]:
         """Environment for a child process whose client must call this fake."""
-        from common.testing import subprocess_env
-
         values = {"OMIE_BASE_URL": self.api_url, "OMIE_APP_KEY": self.app_key, "OMIE_APP_SECRET": self.app_secret,
                   "TEST_REDIS_DB": str(settings.TEST_REDIS_DB)}
         values.update({k: str(v) for k, v in extra.items()})
@@ -87,8 +92,6 @@ class Gunicorn:
     """A real gunicorn serving this project (fake Omie included) in its own process group."""
 
     def __init__(self, env: dict[str, str], *, workers: int = 3, threads: int = 1, log_path: str | None = None) -> None:
-        import socket
-
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
@@ -100,20 +103,12 @@ class Gunicorn:
         self.proc: Any = None
 
     def start(self, timeout: float = 30) -> Gunicorn:
-        import subprocess
-        import sys
-        import time
-
-        from common.testing import ROOT
-
         log = open(self.log_path, "wb") if self.log_path else subprocess.DEVNULL
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{self.port}", "--workers", str(self.workers),
              "--threads", str(self.threads), "--timeout", "60"],
             cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )
-        import requests
-
         deadline = time.time() + timeout
         while time.time() < deadline:
             if self.proc.poll() is not None:
@@ -127,10 +122,6 @@ class Gunicorn:
         raise RuntimeError("gunicorn did not start")
 
     def stop(self) -> None:
-        import os
-        import signal
-        import subprocess
-
         if self.proc is not None and self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGTERM)
             try:

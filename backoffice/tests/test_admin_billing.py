@@ -43,7 +43,7 @@ def test_a_cancelled_nf_keeps_its_number_in_the_list_and_a_new_one_wins(superuse
     assert "NF 126" in superuser_client.get("/admin/orders/order/").content.decode()
 
 
-def test_search_by_nf_number(superuser_client):
+def test_it_finds_an_order_by_its_nf_number(superuser_client):
     wanted, other = order_in_state("ISSUED"), order_in_state("ISSUED")
     Invoice.objects.filter(order=wanted).update(nfse_number="98765")
     response = superuser_client.get("/admin/orders/order/", {"q": "98765"})
@@ -60,7 +60,7 @@ def test_the_order_page_shows_the_nf_and_the_pagarme_events_in_the_timeline(supe
     assert "Webhook charge.paid (cobrança paga) — Aplicado" in html and "hook_abc123" in html
 
 
-def test_dashboard_card_and_filter_of_invoices_stuck_in_emission_for_more_than_24_hours(superuser_client):
+def test_it_shows_a_dashboard_card_and_a_filter_for_invoices_stuck_in_emission_for_more_than_24_hours(superuser_client):
     stuck, recent = order_in_state("ISSUING", customer_name="Presa Ltda"), order_in_state("ISSUING", customer_name="Recente Ltda")
     long_ago = timezone.now() - timedelta(hours=30)
     Invoice.objects.filter(order=stuck).update(created_at=long_ago, faturar_requested_at=long_ago, faturar_accepted_at=long_ago)

@@ -11,14 +11,20 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
+from stdnum.br import cnpj, cpf
 
-from common.admin_badges import badge
-from common.templatetags.backoffice import brl
-from orders.action_labels import ACTION_LABELS, action_label, actor_label
-from orders.admin_search import order_search_q
-from orders.admin_views import OpsActionsMixin
+from backoffice.action_labels import ACTION_LABELS, action_label, actor_label
+from backoffice.badges import badge
+from backoffice.dashboard import invoices_stuck_issuing
+from backoffice.search import order_search_q
+from backoffice.templatetags.backoffice import brl
+from backoffice.timeline import order_timeline
+from backoffice.views import OpsActionsMixin
+from billing.dates import today_sp
+from billing.decision import next_billing_date
+from billing.models import Invoice
+from billing.services.state import order_live_invoice
 from orders.models import ActionLog, IdempotencyRecord, Order
-from orders.timeline import order_timeline
 
 NOTHING = mark_safe('<span class="muted">—</span>')
 
@@ -57,9 +63,6 @@ class ScheduledForFilter(admin.SimpleListFilter):
         ]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Order]) -> QuerySet[Order]:
-        from billing.dates import today_sp
-        from billing.decision import next_billing_date
-
         today = today_sp()
         first = today.replace(day=1)
         next_first = first + timedelta(days=monthrange(first.year, first.month)[1])
@@ -89,8 +92,6 @@ class StuckIssuingFilter(admin.SimpleListFilter):
     def queryset(self, request: HttpRequest, queryset: QuerySet[Order]) -> QuerySet[Order]:
         if self.value() != "parada":
             return queryset
-        from common.dashboard import invoices_stuck_issuing
-
         return queryset.filter(pk__in=invoices_stuck_issuing().values("order_id"))
 
 
@@ -98,7 +99,7 @@ class StuckIssuingFilter(admin.SimpleListFilter):
 class OrderAdmin(OpsActionsMixin, admin.ModelAdmin):
     change_form_template = "admin/orders/order/change_form.html"
     # Every column reads the order row, or the NF numbers prefetched for the whole page: a fixed
-    # number of queries whatever the page size (orders/tests/test_admin_list.py, bench/admin_order_list.py).
+    # number of queries whatever the page size (backoffice/tests/test_admin_list.py, bench/admin_order_list.py).
     list_display = (
         "order_col",
         "amount_display",
@@ -190,8 +191,6 @@ class OrderAdmin(OpsActionsMixin, admin.ModelAdmin):
         # The NF numbers of the page's orders come in ONE extra query for the whole page (a prefetch
         # runs on the sliced page only). Not a correlated subquery: PostgreSQL would evaluate that
         # for every row an OFFSET skips (50,000 lookups on page 1,000 of 100k orders).
-        from billing.models import Invoice
-
         numbered = Invoice.objects.exclude(nfse_number="").order_by("-created_at", "-id").only("order_id", "nfse_number", "created_at")
         return super().get_queryset(request).prefetch_related(Prefetch("invoices", queryset=numbered, to_attr="numbered_invoices"))
 
@@ -272,8 +271,6 @@ TIMELINE_OPEN = 40  # newest events shown open; the older ones behind "mostrar m
 
 
 def document_display(document: str) -> str:
-    from stdnum.br import cnpj, cpf
-
     if len(document) == 11:
         return cpf.format(document)
     if len(document) == 14:
@@ -315,8 +312,6 @@ def order_summary(*, order: Order) -> dict:
 
 
 def _invoice_fact(order: Order) -> tuple[str, str, str]:
-    from billing.services.state import order_live_invoice
-
     invoice = order_live_invoice(order=order)
     if invoice is None:
         return ("NF", "ainda não emitida", "")

@@ -14,7 +14,7 @@ def superuser_client(client, user_factory):
     return client
 
 
-def test_order_list_and_page_render_with_badges_and_timeline(superuser_client):
+def test_it_renders_the_order_list_and_page_with_badges_and_the_timeline(superuser_client):
     order = Order.objects.create(
         bubble_id=BUBBLE_ID, customer_name="Maria", customer_kind="PF", sync_status="FAILED", last_error="CPF inválido"
     )

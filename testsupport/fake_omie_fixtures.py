@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from integrations.sandbox.fake_omie.testing import FakeOmie
+from testsupport.fake_omie import FakeOmie
 
 
 @pytest.fixture
