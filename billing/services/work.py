@@ -28,6 +28,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from billing.enqueue import invoice_step_enqueue_on_commit, invoices_dispatch_link_enqueue
 from billing.models import Invoice, InvoiceStep
 
 ACTIVE_STEPS = [s for s in InvoiceStep if s != InvoiceStep.NONE]
@@ -61,16 +62,12 @@ def invoice_enqueue(*, invoice_id: int) -> bool:
         .update(lease_token=token, leased_until=now + timedelta(seconds=settings.BILLING_DISPATCH_LEASE_SECONDS))
     )
     if leased:
-        from billing.tasks.omie import invoice_step as invoice_step_task
-
-        invoice_step_task.delay_on_commit(invoice_id, str(token))
+        invoice_step_enqueue_on_commit(invoice_id=invoice_id, token=str(token))
     return bool(leased)
 
 
 def invoices_dispatch() -> int:
     """Hands leases to due invoices, oldest first, at most ``dispatch_cap()`` in flight per step kind."""
-    from billing.tasks.omie import invoice_step as invoice_step_task
-
     now = timezone.now()
     token = uuid.uuid4()
     cap = dispatch_cap()
@@ -92,7 +89,7 @@ def invoices_dispatch() -> int:
             lease_until = now + timedelta(seconds=settings.BILLING_DISPATCH_LEASE_SECONDS)
             Invoice.objects.filter(id__in=ids).update(lease_token=token, leased_until=lease_until)
             for invoice_id in ids:
-                invoice_step_task.delay_on_commit(invoice_id, str(token))
+                invoice_step_enqueue_on_commit(invoice_id=invoice_id, token=str(token))
     return len(ids)
 
 
@@ -106,25 +103,21 @@ def invoices_dispatch_chain(*, from_link: bool) -> int:
 
     Beat also runs the dispatcher on a fixed interval, which restarts the chain after a worker loss.
     """
-    from billing.tasks import invoices_dispatch as dispatch_task
-
     if from_link:
         cache.delete(CHAIN_KEY)
     dispatched = invoices_dispatch()
     interval = settings.BILLING_DISPATCH_INTERVAL_SECONDS
     if invoices_work_pending_soon(within_seconds=max(120.0, 4 * settings.BILLING_FIRST_POLL_SECONDS)):
         if cache.add(CHAIN_KEY, "1", timeout=int(interval + 60)):
-            dispatch_task.apply_async(kwargs={"from_link": True}, countdown=interval)
+            invoices_dispatch_link_enqueue(countdown=interval)
     return dispatched
 
 
 def invoices_dispatch_kick() -> None:
     """Starts a dispatch chain after commit unless one is already waiting."""
-    from billing.tasks import invoices_dispatch as dispatch_task
-
     def kick() -> None:
         if cache.add(CHAIN_KEY, "1", timeout=int(settings.BILLING_DISPATCH_INTERVAL_SECONDS + 60)):
-            dispatch_task.apply_async(kwargs={"from_link": True})
+            invoices_dispatch_link_enqueue()
 
     transaction.on_commit(kick)
 

@@ -15,7 +15,7 @@ from django.utils import timezone
 from common.exceptions import InvalidState, NotFound
 from orders.models import Order
 from orders.services.action_log import action_log_record
-from orders.services.sync_state import FETCH, order_sync_enqueue
+from orders.services.sync_chain import order_sync_enqueue, order_sync_next_step
 from orders.services.writeback import order_writeback_sync_status
 from orders.statuses import ActionOutcome, BillingStatus, SyncStatus
 
@@ -67,7 +67,7 @@ def _sync_restart(*, order: Order) -> str:
     order.version += 1
     order.save()
     order_writeback_sync_status(order=order)
-    transaction.on_commit(partial(order_sync_enqueue, order_id=order.id, step=FETCH))
+    transaction.on_commit(partial(order_sync_enqueue, order_id=order.id, step=order_sync_next_step(order)))
     return "Sincronização reenfileirada; os dados serão lidos novamente do Bubble."
 
 

@@ -23,21 +23,22 @@ from orders.statuses import ActionOutcome, SyncStatus
 
 logger = logging.getLogger(__name__)
 
-Step = str  # "fetch" (Bubble, BrasilAPI) or "omie" (UpsertCliente, IncluirOS)
-FETCH: Step = "fetch"
-OMIE: Step = "omie"
-
-
 @dataclass(frozen=True)
 class SyncOutcome:
-    """What the task does next: nothing, run a step, or run itself again later."""
+    """What the step's task does next: stop, go on along the chain (``sync_chain``), or run again later."""
 
-    next_step: Step | None = None
+    go_on: bool = False
     retry_in: float | None = None
 
     @classmethod
     def done(cls) -> SyncOutcome:
+        """Stop: the sync ended (SYNCED, FAILED), or another worker carries it on."""
         return cls()
+
+    @classmethod
+    def next(cls) -> SyncOutcome:
+        """This step's work is stored: the chain decides what runs next."""
+        return cls(go_on=True)
 
 
 def locked_pending(order_id: int) -> Order | None:
@@ -162,11 +163,3 @@ def order_sync_error(
     order_sync_fail(order_id=order_id, message=give_up, actor=actor, action=action)
     return SyncOutcome.done()
 
-
-def order_sync_enqueue(*, order_id: int, step: Step) -> None:
-    """Publishes the task of a step. Callers hold no lock and no open transaction on the order."""
-    from orders.tasks import order_sync_fetch as order_sync_fetch_task
-    from orders.tasks.omie import order_sync_omie as order_sync_omie_task
-
-    task = order_sync_fetch_task if step == FETCH else order_sync_omie_task
-    task.delay(order_id)

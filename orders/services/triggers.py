@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from orders.models import Order
 from orders.services.action_log import action_log_record
-from orders.services.sync_state import FETCH, order_sync_enqueue
+from orders.services.sync_chain import order_sync_enqueue, order_sync_next_step
 from orders.services.writeback import order_writeback_sync_status
 from orders.statuses import ActionOutcome, SyncStatus
 
@@ -45,7 +45,7 @@ def order_sync_trigger(*, bubble_id: str, actor: str, payload: dict[str, Any] | 
             _log_repeat(order=order, actor=actor, payload=payload)
             return order, False
         order_writeback_sync_status(order=order)
-        transaction.on_commit(partial(order_sync_enqueue, order_id=order.id, step=FETCH))
+        transaction.on_commit(partial(order_sync_enqueue, order_id=order.id, step=order_sync_next_step(order)))
         action_log_record(
             actor=actor, action="sync_trigger", outcome=ActionOutcome.OK, order=order, payload=payload,
             message="Pedido registrado; sincronização com o Omie enfileirada.",
