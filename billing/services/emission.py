@@ -189,6 +189,34 @@ def _read_os(
     return answer, None
 
 
+def _consult(step: _Step, *, exhausted: Callable[[str], StepResult], count_poll: bool = False) -> tuple[Any, StepResult | None]:
+    """ConsultarOS by the order's integration key (``_read_os``)."""
+    return _read_os(
+        step, lambda: _omie().consultar_os(c_cod_int_os=step.key, order_id=step.invoice.order_id),
+        exhausted=exhausted, count_poll=count_poll,
+    )
+
+
+def _write(
+    step: _Step,
+    call: Callable[[], Any],
+    *,
+    exhausted: Callable[[str], StepResult],
+    refused: Callable[[str], StepResult],
+    delay: float,
+    mark: str = "",
+    accepted: str = "",
+) -> StepResult:
+    """Sends one write (``_call_omie``); once Omie took it, stamps ``accepted`` and schedules ``NEXT_STEP``."""
+    _, stop = _call_omie(step, call, exhausted=exhausted, refused=refused, write=True, mark=mark)
+    if stop is not None:
+        return stop
+    fields: dict[str, Any] = {"poll_count": 0}
+    if accepted:
+        fields[accepted] = timezone.now()
+    return _advance(step, delay=delay, **fields)
+
+
 def _store(
     step: _Step,
     fields: dict[str, Any],
@@ -333,23 +361,17 @@ def _faturar(step: _Step) -> StepResult:
             return SKIPPED
         Order.objects.filter(pk=order.pk).update(billing_attempts=F("billing_attempts") + 1)
     # The mark is committed: from here on a crash leaves an "unknown outcome", never a blind resend.
-    _, stop = _call_omie(
+    return _write(
         step, lambda: _omie().faturar_os(c_cod_int_os=step.key, order_id=order.pk),
         exhausted=lambda msg: _fail(step, stage=FailureStage.FATURAR, message=msg),
         refused=lambda msg: _fail(step, stage=FailureStage.FATURAR, message=f"Omie recusou o faturamento: {msg}"),
-        write=True, mark="faturar_requested_at",
+        mark="faturar_requested_at", accepted="faturar_accepted_at", delay=settings.BILLING_FIRST_POLL_SECONDS,
     )
-    if stop is not None:
-        return stop
-    return _advance(step, delay=settings.BILLING_FIRST_POLL_SECONDS, faturar_accepted_at=timezone.now(), poll_count=0)
 
 
 def _faturar_settle(step: _Step) -> StepResult | None:
     """ConsultarOS after a FaturarOS of unknown outcome; None when proven not billed (send it now)."""
-    info, stop = _read_os(
-        step, lambda: _omie().consultar_os(c_cod_int_os=step.key, order_id=step.invoice.order_id),
-        exhausted=lambda msg: _fail(step, stage=FailureStage.FATURAR, message=msg),
-    )
+    info, stop = _consult(step, exhausted=lambda msg: _fail(step, stage=FailureStage.FATURAR, message=msg))
     if stop is not None:
         return stop
     if info is None:
@@ -383,15 +405,12 @@ def _reenviar(step: _Step) -> StepResult:
         return SKIPPED
     Order.objects.filter(pk=step.invoice.order_id).update(billing_attempts=F("billing_attempts") + 1)
     # Re-sending the RPS twice is harmless (unlike FaturarOS): no mark to consult, just try again later.
-    _, stop = _call_omie(
+    return _write(
         step, lambda: _omie().reenviar_os(c_cod_int_os=step.key, order_id=step.invoice.order_id),
         exhausted=lambda msg: _fail(step, stage=FailureStage.NFSE, message=msg),
         refused=lambda msg: _fail(step, stage=FailureStage.NFSE, message=f"Omie recusou o reenvio da NFS-e: {msg}"),
-        write=True,
+        delay=settings.BILLING_FIRST_POLL_SECONDS,
     )
-    if stop is not None:
-        return stop
-    return _advance(step, delay=settings.BILLING_FIRST_POLL_SECONDS, poll_count=0)
 
 
 def _cancel(step: _Step) -> StepResult:
@@ -406,23 +425,17 @@ def _cancel(step: _Step) -> StepResult:
     mine = Invoice.objects.filter(pk=invoice.pk, lease_token=step.lease, cancel_sent_at__isnull=True)
     if not mine.update(cancel_sent_at=now, updated_at=now):
         return SKIPPED
-    _, stop = _call_omie(
+    return _write(
         step, lambda: _omie().cancelar_os(c_cod_int_os=step.key, order_id=invoice.order_id),
         exhausted=lambda msg: _cancel_failed(step, msg),
         refused=lambda msg: _cancel_failed(step, f"Omie recusou o cancelamento: {msg}"),
-        write=True, mark="cancel_sent_at",
+        mark="cancel_sent_at", accepted="cancel_accepted_at", delay=settings.BILLING_SAME_OS_MIN_INTERVAL_SECONDS,
     )
-    if stop is not None:
-        return stop
-    return _advance(step, delay=settings.BILLING_SAME_OS_MIN_INTERVAL_SECONDS, cancel_accepted_at=timezone.now(), poll_count=0)
 
 
 def _cancel_settle(step: _Step) -> StepResult | None:
     """ConsultarOS after a CancelarOS of unknown outcome; None when not cancelled (send it now)."""
-    info, stop = _read_os(
-        step, lambda: _omie().consultar_os(c_cod_int_os=step.key, order_id=step.invoice.order_id),
-        exhausted=lambda msg: _cancel_failed(step, msg),
-    )
+    info, stop = _consult(step, exhausted=lambda msg: _cancel_failed(step, msg))
     if stop is not None:
         return stop
     if info is not None and info.cancelada:
@@ -433,10 +446,7 @@ def _cancel_settle(step: _Step) -> StepResult | None:
 
 
 def _poll_cancel(step: _Step) -> StepResult:
-    info, stop = _read_os(
-        step, lambda: _omie().consultar_os(c_cod_int_os=step.key, order_id=step.invoice.order_id),
-        exhausted=lambda msg: _cancel_failed(step, msg), count_poll=True,
-    )
+    info, stop = _consult(step, exhausted=lambda msg: _cancel_failed(step, msg), count_poll=True)
     if stop is not None:
         return stop
     if info is not None and info.cancelada:

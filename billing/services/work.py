@@ -1,18 +1,11 @@
 """The invoice work queue: who may work on an invoice, and when its next Omie call happens.
 
-Every Omie call of billing is one *step* of one invoice (``Invoice.next_step`` at
-``next_poll_at``). Work is handed out in leases:
-
-1. the dispatcher (or ``invoice_enqueue`` for immediate work) gives a due invoice a lease token and
-   enqueues the step task with it; it never hands out more steps per method than one dispatch
-   interval of Omie's rate allows, so the queue stays short whatever the number of orders;
-2. the task exchanges that token for its own (a conditional UPDATE: duplicates of the message find
-   the token gone and do nothing);
-3. the step stores its result and the next step only while it still holds the lease.
-
-A worker that dies keeps nothing: its lease runs out and the next dispatch hands the invoice out
-again. The database, not the broker, remembers what is due, so no countdown outlives Redis's
-visibility timeout and a lost message costs one dispatch interval.
+Every Omie call of billing is one step of one invoice (``Invoice.next_step`` at ``next_poll_at``),
+worked under a lease: the dispatcher (or ``invoice_enqueue``) leases due invoices, at most one
+dispatch interval of Omie's rate per step kind, and enqueues each step with the lease token; the
+task swaps the token for its own lease (a duplicate message finds it gone); the step stores its
+result only while it holds the lease. The database, not the broker, remembers what is due: a dead
+worker's lease runs out and the next dispatch hands the invoice out again.
 """
 
 from __future__ import annotations

@@ -1,7 +1,6 @@
-"""The ops "retry" action (SPEC §5.3): re-runs what failed — a FAILED sync, or Bubble writebacks
-that died after 24 h of retries. (Billing failures are added by the billing flow.)
-
-Refused attempts are logged too, outside the transaction that made no change.
+"""The ops "retry" action: re-runs the first thing that failed, in this order — a FAILED sync
+(from the Bubble read), a FAILED billing (``order_billing_retry_start``), Bubble write-backs that
+gave up (DEAD). A refusal is logged too, after the transaction that changed nothing.
 """
 
 from __future__ import annotations

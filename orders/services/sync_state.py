@@ -79,12 +79,10 @@ QUEUE_REASONS = frozenset({"concurrency", "rate"})
 
 
 def _queue_wait(order: Order) -> float:
-    """How long to wait for a turn at Omie, from the order's place in the line.
+    """How long to wait for a turn at Omie: about as long as the PENDING orders ahead of it need.
 
-    The throttle's "retry at T" for a busy lease is a short poll (Omie takes one write per method
-    at a time). With a backlog, every waiting order polling twice a second burns the workers' CPU
-    and serves them in random order. Waiting about as long as the orders ahead of it need keeps the
-    polls few and serves the oldest first (roughly FIFO), which is what a backlog should do.
+    Serves a backlog oldest first with few polls, where the throttle's short "retry at T" would have
+    every waiting order poll twice a second, in random order.
     """
     if order.source_fetched_at is None:
         return 0.0

@@ -1,17 +1,10 @@
-"""The Bubble trigger "Pedido criado" (SPEC §5.1): create-or-get the order, enqueue after commit.
+"""The Bubble trigger "Pedido criado": create-or-get the order, enqueue its sync after commit.
 
-It answers fast: no external call here. Concurrent or repeated triggers for one Bubble id meet
-at the unique constraint; only the one that created the row enqueues the sync.
-
-This is the hottest write path (issue #8, ``bench/trigger_profile.py``), so it spends as few
-statements as the guarantees allow:
-- repeat (the order exists): one SELECT, then the action-log INSERT in autocommit (a single
-  statement is its own transaction; there is nothing else to write with it);
-- new: BEGIN, ``INSERT … ON CONFLICT (bubble_id) DO NOTHING RETURNING id``, the outbox upsert and
-  its stamp, the action-log INSERT, COMMIT. ``get_or_create`` spent a SELECT, a SAVEPOINT and its
-  RELEASE on top of that. A concurrent trigger that inserts the same id first makes ours return no
-  row (it waits for that transaction, like the unique index always made it): ours then reads the
-  committed row and is logged as a repeat, so still exactly one request enqueues.
+No external call here. Concurrent or repeated triggers for one Bubble id meet at the unique
+constraint (``INSERT … ON CONFLICT DO NOTHING``): only the one whose INSERT returned the row
+enqueues; the others read the committed row and are logged as repeats. It is the hottest write
+path (``bench/trigger_profile.py``), hence the raw INSERT: ``get_or_create`` costs a SELECT and a
+SAVEPOINT more.
 """
 
 from __future__ import annotations
