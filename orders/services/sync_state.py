@@ -23,6 +23,7 @@ from orders.statuses import ActionOutcome, SyncStatus
 
 logger = logging.getLogger(__name__)
 
+
 @dataclass(frozen=True)
 class SyncOutcome:
     """What the step's task does next: stop, go on along the chain (``sync_chain``), or run again later."""
