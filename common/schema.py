@@ -60,21 +60,23 @@ def add_error_responses(result: dict, generator: object, request: object, public
     result.setdefault("components", {}).setdefault("schemas", {})["ErrorEnvelope"] = _ENVELOPE
     ref = {"$ref": "#/components/schemas/ErrorEnvelope"}
     for path, operations in result.get("paths", {}).items():
-        for parameter in operations.get("parameters", []):
-            if parameter.get("in") == "path" and parameter.get("name") in _BUBBLE_ID_PARAMS and path.startswith("/v1/orders/"):
-                parameter.setdefault("schema", {})["pattern"] = BUBBLE_ID_PATTERN
+        _parameters_constrain(path, operations.get("parameters", []))
         for method, operation in operations.items():
             if method not in {"get", "post", "put", "patch", "delete"}:
                 continue
-            for parameter in operation.get("parameters", []):
-                if parameter.get("in") == "path" and parameter.get("name") in _BUBBLE_ID_PARAMS and path.startswith("/v1/orders/"):
-                    parameter.setdefault("schema", {})["pattern"] = BUBBLE_ID_PATTERN
-                if parameter.get("in") == "header" and parameter.get("name") == "Idempotency-Key":
-                    # orders/idempotency.py accepts 1-255 visible ASCII characters (no '"' inside).
-                    parameter.setdefault("schema", {}).update(pattern=r"^[!#-~]{1,255}$", maxLength=255)
+            _parameters_constrain(path, operation.get("parameters", []))
             responses = operation.setdefault("responses", {})
             for status, description in ERROR_RESPONSES.items():
                 if status in {"415", "413", "422"} and method == "get":
                     continue
                 responses.setdefault(status, {"description": description, "content": {"application/json": {"schema": ref}}})
     return result
+
+
+def _parameters_constrain(path: str, parameters: list[dict]) -> None:
+    for parameter in parameters:
+        if parameter.get("in") == "path" and parameter.get("name") in _BUBBLE_ID_PARAMS and path.startswith("/v1/orders/"):
+            parameter.setdefault("schema", {})["pattern"] = BUBBLE_ID_PATTERN
+        if parameter.get("in") == "header" and parameter.get("name") == "Idempotency-Key":
+            # orders/idempotency.py accepts 1-255 visible ASCII characters (no '"' inside).
+            parameter.setdefault("schema", {}).update(pattern=r"^[!#-~]{1,255}$", maxLength=255)

@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import datetime, timedelta
 from typing import Any
 
 import requests
-from django.utils import timezone
 
 logger = logging.getLogger(__name__)
 
@@ -43,17 +41,9 @@ class IntegrationError(Exception):
         self.status = status
         self.details = details or {}
 
-    @property
-    def retry_at(self) -> datetime | None:
-        return timezone.now() + timedelta(seconds=self.retry_after) if self.retry_after is not None else None
-
 
 class TransientError(IntegrationError):
     permanent = False
-
-
-class PermanentError(IntegrationError):
-    permanent = True
 
 
 class NotNow(TransientError):

@@ -96,8 +96,7 @@ def _perform(
 def order_billing_retry_start(*, order: Order) -> str:
     """Billing FAILED → ISSUING on a LOCKED order: ReenviarOS after a city hall rejection, else
     FaturarOS (which consults first whenever an earlier request may have reached Omie).
-
-    Used by the orders' retry action (which checks the permission and logs) and by ``order_billing_retry``.
+    Used by the orders' retry action, which checks the permission and logs.
     """
     if order.billing_status != BillingStatus.FAILED:
         raise _state_error(order, "reenviar o faturamento")
@@ -116,15 +115,6 @@ def order_billing_retry_start(*, order: Order) -> str:
     invoice_enqueue(invoice_id=invoice.pk)
     what = "reenvio da NFS-e (ReenviarOS)" if step == InvoiceStep.REENVIAR else "novo faturamento (FaturarOS, após consultar a OS)"
     return f"Faturamento reenviado: {what}."
-
-
-def order_billing_retry(*, order_bubble_id: str, caller: Caller) -> Order:
-    """The billing part of retry, as a standalone action (the admin's button)."""
-
-    def run(order: Order) -> tuple[Order, str]:
-        return order, order_billing_retry_start(order=order)
-
-    return _perform(order_bubble_id=order_bubble_id, action="retry", permission=perms.RETRY, caller=caller, run=run)
 
 
 # --------------------------------------------------------------------------------------------
@@ -321,6 +311,26 @@ def account_transfer_from_order(*, order_bubble_id: str, caller: Caller, reason:
 USE_REFUSED_BILLING = {BillingStatus.CANCELLING, BillingStatus.CANCELLED}
 
 
+def _use_wanted(order: Order, requested: Decimal | None) -> Decimal:
+    """How much of the order's open amount the account may pay (``requested``, else all of it)."""
+    if order.payment_status not in (PaymentStatus.PENDING, PaymentStatus.FAILED):
+        raise InvalidState(
+            f"Não é possível usar a conta corrente: o pagamento do pedido está \"{PaymentStatus(order.payment_status).label}\".",
+            details={"payment_status": order.payment_status, "billing_status": order.billing_status},
+        )
+    if order.billing_status in USE_REFUSED_BILLING:
+        raise _state_error(order, "usar a conta corrente")
+    if order.amount is None or not order.customer_bubble_id:
+        raise InvalidState("Pedido sem valor ou sem cliente: sincronize-o antes de usar a conta corrente.")
+    due = order.amount - order.amount_paid
+    if due <= 0:
+        raise InvalidState("Não há valor em aberto neste pedido.", details={"amount_due": str(due)})
+    wanted = requested or due
+    if wanted > due:
+        raise field_error("amount", f"O valor excede o valor em aberto do pedido (R$ {due}).")
+    return wanted
+
+
 def account_use_on_order(*, order_bubble_id: str, caller: Caller, amount: Any = None) -> UseResult:
     """Applies ``min(balance, due)`` (or less, if asked) of the customer's account to the order."""
     requested: list[Decimal | None] = []
@@ -329,21 +339,7 @@ def account_use_on_order(*, order_bubble_id: str, caller: Caller, amount: Any = 
         requested.append(_money("amount", amount))
 
     def run(order: Order) -> tuple[UseResult, str]:
-        if order.payment_status not in (PaymentStatus.PENDING, PaymentStatus.FAILED):
-            raise InvalidState(
-                f"Não é possível usar a conta corrente: o pagamento do pedido está \"{PaymentStatus(order.payment_status).label}\".",
-                details={"payment_status": order.payment_status, "billing_status": order.billing_status},
-            )
-        if order.billing_status in USE_REFUSED_BILLING:
-            raise _state_error(order, "usar a conta corrente")
-        if order.amount is None or not order.customer_bubble_id:
-            raise InvalidState("Pedido sem valor ou sem cliente: sincronize-o antes de usar a conta corrente.")
-        due = order.amount - order.amount_paid
-        if due <= 0:
-            raise InvalidState("Não há valor em aberto neste pedido.", details={"amount_due": str(due)})
-        wanted = requested[0] or due
-        if wanted > due:
-            raise field_error("amount", f"O valor excede o valor em aberto do pedido (R$ {due}).")
+        wanted = _use_wanted(order, requested[0])
         account = account_lock(customer_bubble_id=order.customer_bubble_id)
         applied = min(wanted, account.balance)
         if applied <= 0:
@@ -377,7 +373,6 @@ __all__ = [
     "billing_hold_approve",
     "invoice_cancel_request",
     "invoice_manual_record",
-    "order_billing_retry",
     "order_billing_retry_start",
     "order_live_invoice",
 ]

@@ -4,6 +4,8 @@
     after a reject: REENVIAR ──► POLL_NFSE                    (retry: the OS is already billed in Omie)
     cancel-nf:     CANCEL ──► POLL_CANCEL ──► CANCELLED      (or back to ISSUED with the reason)
 
+``_step_run`` names the function of each step and ``NEXT_STEP`` the step after it, in one place.
+
 The rule that makes FaturarOS happen at most once per invoice: ``faturar_requested_at`` is
 committed before the call, and while it is set without a known result, the only thing any worker
 may do is ConsultarOS (``InfoCadastro.cFaturada``). Only an answer that proves the call never
@@ -31,6 +33,8 @@ from billing.models import FailureStage, Invoice, InvoiceStep
 from billing.services.state import order_billing_status_set
 from billing.services.work import backoff_seconds, invoice_enqueue, invoice_lease_extend, invoice_lease_take
 from integrations.http import IntegrationError
+from integrations.omie.client import get_omie_client
+from integrations.omie.errors import OmieBusinessError, OmieNotNow
 from orders.models import Order
 from orders.services.action_log import action_log_record, actor_for_task
 from orders.statuses import ActionOutcome, BillingStatus
@@ -66,7 +70,7 @@ def order_emission_start(*, order: Order, actor: str) -> Invoice:
 
 
 # --------------------------------------------------------------------------------------------
-# The step runner
+# The flow: which step runs now, and which one after it
 # --------------------------------------------------------------------------------------------
 
 
@@ -86,23 +90,131 @@ def invoice_step_run(*, invoice_id: int, token: str) -> StepResult:
     if lease is None:
         return SKIPPED
     invoice = Invoice.objects.select_related("order").get(pk=invoice_id)
-    handler = _HANDLERS.get(invoice.next_step)
-    if handler is None or (invoice.next_poll_at and invoice.next_poll_at > timezone.now() + timedelta(seconds=1)):
-        _store(_Step(invoice, lease), {})
+    step = _Step(invoice, lease)
+    if invoice.next_poll_at and invoice.next_poll_at > timezone.now() + timedelta(seconds=1):
+        _store(step, {})
         return SKIPPED
-    return handler(_Step(invoice, lease))
+    return _step_run(step)
+
+
+def _step_run(step: _Step) -> StepResult:
+    match step.invoice.next_step:
+        case InvoiceStep.FATURAR:
+            return _faturar(step)
+        case InvoiceStep.POLL_NFSE:
+            return _poll_nfse(step)
+        case InvoiceStep.REENVIAR:
+            return _reenviar(step)
+        case InvoiceStep.CANCEL:
+            return _cancel(step)
+        case InvoiceStep.POLL_CANCEL:
+            return _poll_cancel(step)
+    _store(step, {})  # no step due (NONE): just give the lease back
+    return SKIPPED
+
+
+# The step after one whose Omie call went through, while the NFS-e is not final yet. The final
+# outcomes are _issued, _fail, _cancelled and _cancel_failed.
+NEXT_STEP: dict[str, InvoiceStep] = {
+    InvoiceStep.FATURAR: InvoiceStep.POLL_NFSE,  # billed: wait for the city hall's answer
+    InvoiceStep.REENVIAR: InvoiceStep.POLL_NFSE,  # RPS re-sent: same
+    InvoiceStep.POLL_NFSE: InvoiceStep.POLL_NFSE,  # no answer yet: poll again, backing off
+    InvoiceStep.CANCEL: InvoiceStep.POLL_CANCEL,  # cancellation sent: wait until Omie shows it cancelled
+    InvoiceStep.POLL_CANCEL: InvoiceStep.POLL_CANCEL,
+}
+
+
+def _advance(step: _Step, *, delay: float, **fields: Any) -> StepResult:
+    """Schedules the step that follows the current one (``NEXT_STEP``) after ``delay`` seconds."""
+    return _reschedule(step, delay=delay, attempts=0, next_step=NEXT_STEP[step.invoice.next_step], **fields)
+
+
+# --------------------------------------------------------------------------------------------
+# Calling Omie and storing what it said
+# --------------------------------------------------------------------------------------------
 
 
 def _omie() -> Any:
-    from integrations.omie.client import get_omie_client
-
     return get_omie_client()
 
 
-def _errors() -> tuple[type[Exception], type[Exception]]:
-    from integrations.omie.errors import OmieBusinessError, OmieNotNow
+def _call_omie(
+    step: _Step,
+    call: Callable[[], Any],
+    *,
+    exhausted: Callable[[str], StepResult] | None,
+    refused: Callable[[str], StepResult] | None = None,
+    write: bool = False,
+    mark: str = "",
+) -> tuple[Any, StepResult | None]:
+    """One Omie call of a step: ``(answer, None)``, or ``(None, result)`` when it failed.
 
-    return OmieNotNow, OmieBusinessError
+    - "not now" (our throttle, or Omie's): wait without spending an attempt, unless a ``write`` may
+      have reached Omie (outcome unknown): that is a failed attempt and its ``mark`` stays set, so
+      the next run consults before sending again. A write proven unsent has its ``mark`` cleared.
+    - Omie refused a write (business error): ``refused`` ends the step with Omie's words.
+    - Anything else: a failed attempt, backed off; ``exhausted`` after the maximum (None: never).
+    """
+    try:
+        return call(), None
+    except OmieNotNow as exc:
+        if write and _sent_for_sure(exc):
+            return None, _failed_attempt(step, exc, on_exhausted=exhausted)
+        if mark:
+            _store(step, {mark: None}, release=False)
+        return None, _throttled(step, exc)
+    except OmieBusinessError as exc:
+        if refused is not None:
+            return None, refused(exc.message)
+        return None, _failed_attempt(step, exc, on_exhausted=exhausted)
+    except IntegrationError as exc:
+        return None, _failed_attempt(step, exc, on_exhausted=exhausted)
+
+
+def _read_os(
+    step: _Step, call: Callable[[], Any], *, exhausted: Callable[[str], StepResult] | None, count_poll: bool = False
+) -> tuple[Any, StepResult | None]:
+    """A read of the OS no sooner than Omie's same-OS window allows; its time (and poll count) stored."""
+    wait = _read_wait(step.invoice)
+    if wait > 0:
+        return None, _reschedule(step, delay=wait)
+    answer, stop = _call_omie(step, call, exhausted=exhausted)
+    if stop is not None:
+        return None, stop
+    fields: dict[str, Any] = {"last_read_at": timezone.now()}
+    if count_poll:
+        fields["poll_count"] = step.invoice.poll_count + 1
+    _store(step, fields, release=False)
+    step.invoice.poll_count = fields.get("poll_count", step.invoice.poll_count)
+    return answer, None
+
+
+def _consult(step: _Step, *, exhausted: Callable[[str], StepResult], count_poll: bool = False) -> tuple[Any, StepResult | None]:
+    """ConsultarOS by the order's integration key (``_read_os``)."""
+    return _read_os(
+        step, lambda: _omie().consultar_os(c_cod_int_os=step.key, order_id=step.invoice.order_id),
+        exhausted=exhausted, count_poll=count_poll,
+    )
+
+
+def _write(
+    step: _Step,
+    call: Callable[[], Any],
+    *,
+    exhausted: Callable[[str], StepResult],
+    refused: Callable[[str], StepResult],
+    delay: float,
+    mark: str = "",
+    accepted: str = "",
+) -> StepResult:
+    """Sends one write (``_call_omie``); once Omie took it, stamps ``accepted`` and schedules ``NEXT_STEP``."""
+    _, stop = _call_omie(step, call, exhausted=exhausted, refused=refused, write=True, mark=mark)
+    if stop is not None:
+        return stop
+    fields: dict[str, Any] = {"poll_count": 0}
+    if accepted:
+        fields[accepted] = timezone.now()
+    return _advance(step, delay=delay, **fields)
 
 
 def _store(
@@ -170,16 +282,13 @@ def _failed_attempt(step: _Step, exc: Exception, *, on_exhausted: Callable[[str]
     return _reschedule(step, delay=delay, attempts=attempts, error=message)
 
 
-def _sent_for_sure(exc: Exception) -> bool:
+def _sent_for_sure(exc: OmieNotNow) -> bool:
     """False only when the error proves the request was not processed by Omie."""
-    not_now, _ = _errors()
-    if isinstance(exc, not_now):
-        return bool(getattr(exc, "outcome_unknown", False))
-    return True
+    return bool(getattr(exc, "outcome_unknown", False))
 
 
 # --------------------------------------------------------------------------------------------
-# Outcomes that move the order
+# Final outcomes
 # --------------------------------------------------------------------------------------------
 
 
@@ -230,42 +339,18 @@ def _cancel_failed(step: _Step, message: str) -> StepResult:
     return StepResult("cancel_failed")
 
 
-def _poll_next(step: _Step, *, step_name: InvoiceStep, delay: float, **fields: Any) -> StepResult:
-    return _reschedule(step, delay=delay, attempts=0, next_step=step_name, **fields)
-
-
 # --------------------------------------------------------------------------------------------
 # The steps
 # --------------------------------------------------------------------------------------------
 
 
 def _faturar(step: _Step) -> StepResult:
-    not_now, business = _errors()
-    client = _omie()
     invoice, order = step.invoice, step.invoice.order
-    exhausted = lambda msg: _fail(step, stage=FailureStage.FATURAR, message=msg)  # noqa: E731
-
     if invoice.faturar_outcome_unknown:
         # FaturarOS may have reached Omie: only ConsultarOS may tell, never a second FaturarOS.
-        wait = _read_wait(invoice)
-        if wait > 0:
-            return _reschedule(step, delay=wait)
-        try:
-            info = client.consultar_os(c_cod_int_os=step.key, order_id=order.pk)
-        except not_now as exc:
-            return _throttled(step, exc)
-        except IntegrationError as exc:
-            return _failed_attempt(step, exc, on_exhausted=exhausted)
-        _store(step, {"last_read_at": timezone.now()}, release=False)
-        if info is None:
-            return _fail(step, stage=FailureStage.FATURAR, message="OS não encontrada no Omie; verifique a sincronização do pedido.")
-        if info.faturada:
-            return _poll_next(step, step_name=InvoiceStep.POLL_NFSE, delay=settings.BILLING_FIRST_POLL_SECONDS,
-                              faturar_accepted_at=timezone.now(), poll_count=0)
-        # Proven not billed: the earlier request never took effect, so it may be sent now.
-        if not _store(step, {"faturar_requested_at": None}, release=False):
-            return SKIPPED
-        invoice.faturar_requested_at = None
+        settled = _faturar_settle(step)
+        if settled is not None:
+            return settled
 
     now = timezone.now()
     with transaction.atomic():
@@ -276,127 +361,96 @@ def _faturar(step: _Step) -> StepResult:
             return SKIPPED
         Order.objects.filter(pk=order.pk).update(billing_attempts=F("billing_attempts") + 1)
     # The mark is committed: from here on a crash leaves an "unknown outcome", never a blind resend.
-    try:
-        client.faturar_os(c_cod_int_os=step.key, order_id=order.pk)
-    except not_now as exc:
-        if _sent_for_sure(exc):
-            return _failed_attempt(step, exc, on_exhausted=exhausted)
-        _store(step, {"faturar_requested_at": None}, release=False)
-        return _throttled(step, exc)
-    except business as exc:
-        return _fail(step, stage=FailureStage.FATURAR, message=f"Omie recusou o faturamento: {exc.message}")
-    except IntegrationError as exc:
-        return _failed_attempt(step, exc, on_exhausted=exhausted)
-    return _poll_next(step, step_name=InvoiceStep.POLL_NFSE, delay=settings.BILLING_FIRST_POLL_SECONDS,
-                      faturar_accepted_at=timezone.now(), poll_count=0)
+    return _write(
+        step, lambda: _omie().faturar_os(c_cod_int_os=step.key, order_id=order.pk),
+        exhausted=lambda msg: _fail(step, stage=FailureStage.FATURAR, message=msg),
+        refused=lambda msg: _fail(step, stage=FailureStage.FATURAR, message=f"Omie recusou o faturamento: {msg}"),
+        mark="faturar_requested_at", accepted="faturar_accepted_at", delay=settings.BILLING_FIRST_POLL_SECONDS,
+    )
+
+
+def _faturar_settle(step: _Step) -> StepResult | None:
+    """ConsultarOS after a FaturarOS of unknown outcome; None when proven not billed (send it now)."""
+    info, stop = _consult(step, exhausted=lambda msg: _fail(step, stage=FailureStage.FATURAR, message=msg))
+    if stop is not None:
+        return stop
+    if info is None:
+        return _fail(step, stage=FailureStage.FATURAR, message="OS não encontrada no Omie; verifique a sincronização do pedido.")
+    if info.faturada:
+        return _advance(step, delay=settings.BILLING_FIRST_POLL_SECONDS, faturar_accepted_at=timezone.now(), poll_count=0)
+    # Proven not billed: the earlier request never took effect, so it may be sent now.
+    if not _store(step, {"faturar_requested_at": None}, release=False):
+        return SKIPPED
+    step.invoice.faturar_requested_at = None
+    return None
 
 
 def _poll_nfse(step: _Step) -> StepResult:
-    not_now, _ = _errors()
-    wait = _read_wait(step.invoice)
-    if wait > 0:
-        return _reschedule(step, delay=wait)
-    try:
-        status = _omie().status_os(c_cod_int_os=step.key, order_id=step.invoice.order_id)
-    except not_now as exc:
-        return _throttled(step, exc)
-    except IntegrationError as exc:
-        # Polling never gives up on its own: the NFS-e may still come. The dashboard shows it stuck.
-        return _failed_attempt(step, exc, on_exhausted=None)
-    polls = step.invoice.poll_count + 1
-    _store(step, {"last_read_at": timezone.now(), "poll_count": polls}, release=False)
-    step.invoice.poll_count = polls
+    # Polling never gives up on its own (no ``exhausted``): the NFS-e may still come; the dashboard shows it stuck.
+    status, stop = _read_os(
+        step, lambda: _omie().status_os(c_cod_int_os=step.key, order_id=step.invoice.order_id), exhausted=None, count_poll=True
+    )
+    if stop is not None:
+        return stop
     if status.state == "issued" and status.number:
         return _issued(step, status)
     if status.state == "rejected":
         message = status.message or "sem mensagem"
         return _fail(step, stage=FailureStage.NFSE, message=f"Prefeitura rejeitou a NFS-e: {message}", city_hall_message=message)
-    return _poll_next(step, step_name=InvoiceStep.POLL_NFSE, delay=backoff_seconds(polls))
+    return _advance(step, delay=backoff_seconds(step.invoice.poll_count))
 
 
 def _reenviar(step: _Step) -> StepResult:
-    not_now, business = _errors()
-    now = timezone.now()
-    if not _store(step, {"reenviar_requested_at": now}, release=False):
+    if not _store(step, {"reenviar_requested_at": timezone.now()}, release=False):
         return SKIPPED
     Order.objects.filter(pk=step.invoice.order_id).update(billing_attempts=F("billing_attempts") + 1)
-    try:
-        _omie().reenviar_os(c_cod_int_os=step.key, order_id=step.invoice.order_id)
-    except not_now as exc:
-        return _throttled(step, exc) if not _sent_for_sure(exc) else _failed_attempt(step, exc, on_exhausted=None)
-    except business as exc:
-        return _fail(step, stage=FailureStage.NFSE, message=f"Omie recusou o reenvio da NFS-e: {exc.message}")
-    except IntegrationError as exc:
-        # Re-sending the RPS twice is harmless (unlike FaturarOS): just try again later.
-        return _failed_attempt(step, exc, on_exhausted=lambda msg: _fail(step, stage=FailureStage.NFSE, message=msg))
-    return _poll_next(step, step_name=InvoiceStep.POLL_NFSE, delay=settings.BILLING_FIRST_POLL_SECONDS, poll_count=0)
+    # Re-sending the RPS twice is harmless (unlike FaturarOS): no mark to consult, just try again later.
+    return _write(
+        step, lambda: _omie().reenviar_os(c_cod_int_os=step.key, order_id=step.invoice.order_id),
+        exhausted=lambda msg: _fail(step, stage=FailureStage.NFSE, message=msg),
+        refused=lambda msg: _fail(step, stage=FailureStage.NFSE, message=f"Omie recusou o reenvio da NFS-e: {msg}"),
+        delay=settings.BILLING_FIRST_POLL_SECONDS,
+    )
 
 
 def _cancel(step: _Step) -> StepResult:
-    not_now, business = _errors()
-    client = _omie()
     invoice = step.invoice
-    exhausted = lambda msg: _cancel_failed(step, msg)  # noqa: E731
-
     if invoice.cancel_sent_at and not invoice.cancel_accepted_at:
-        wait = _read_wait(invoice)
-        if wait > 0:
-            return _reschedule(step, delay=wait)
-        try:
-            info = client.consultar_os(c_cod_int_os=step.key, order_id=invoice.order_id)
-        except not_now as exc:
-            return _throttled(step, exc)
-        except IntegrationError as exc:
-            return _failed_attempt(step, exc, on_exhausted=exhausted)
-        _store(step, {"last_read_at": timezone.now()}, release=False)
-        if info is not None and info.cancelada:
-            return _cancelled(step)
-        if not _store(step, {"cancel_sent_at": None}, release=False):
-            return SKIPPED
+        # CancelarOS may have reached Omie: consult before sending it again.
+        settled = _cancel_settle(step)
+        if settled is not None:
+            return settled
 
     now = timezone.now()
     mine = Invoice.objects.filter(pk=invoice.pk, lease_token=step.lease, cancel_sent_at__isnull=True)
     if not mine.update(cancel_sent_at=now, updated_at=now):
         return SKIPPED
-    try:
-        client.cancelar_os(c_cod_int_os=step.key, order_id=invoice.order_id)
-    except not_now as exc:
-        if _sent_for_sure(exc):
-            return _failed_attempt(step, exc, on_exhausted=exhausted)
-        _store(step, {"cancel_sent_at": None}, release=False)
-        return _throttled(step, exc)
-    except business as exc:
-        return _cancel_failed(step, f"Omie recusou o cancelamento: {exc.message}")
-    except IntegrationError as exc:
-        return _failed_attempt(step, exc, on_exhausted=exhausted)
-    return _poll_next(step, step_name=InvoiceStep.POLL_CANCEL, delay=settings.BILLING_SAME_OS_MIN_INTERVAL_SECONDS,
-                      cancel_accepted_at=timezone.now(), poll_count=0)
+    return _write(
+        step, lambda: _omie().cancelar_os(c_cod_int_os=step.key, order_id=invoice.order_id),
+        exhausted=lambda msg: _cancel_failed(step, msg),
+        refused=lambda msg: _cancel_failed(step, f"Omie recusou o cancelamento: {msg}"),
+        mark="cancel_sent_at", accepted="cancel_accepted_at", delay=settings.BILLING_SAME_OS_MIN_INTERVAL_SECONDS,
+    )
+
+
+def _cancel_settle(step: _Step) -> StepResult | None:
+    """ConsultarOS after a CancelarOS of unknown outcome; None when not cancelled (send it now)."""
+    info, stop = _consult(step, exhausted=lambda msg: _cancel_failed(step, msg))
+    if stop is not None:
+        return stop
+    if info is not None and info.cancelada:
+        return _cancelled(step)
+    if not _store(step, {"cancel_sent_at": None}, release=False):
+        return SKIPPED
+    return None
 
 
 def _poll_cancel(step: _Step) -> StepResult:
-    not_now, _ = _errors()
-    wait = _read_wait(step.invoice)
-    if wait > 0:
-        return _reschedule(step, delay=wait)
-    try:
-        info = _omie().consultar_os(c_cod_int_os=step.key, order_id=step.invoice.order_id)
-    except not_now as exc:
-        return _throttled(step, exc)
-    except IntegrationError as exc:
-        return _failed_attempt(step, exc, on_exhausted=lambda msg: _cancel_failed(step, msg))
-    polls = step.invoice.poll_count + 1
-    _store(step, {"last_read_at": timezone.now(), "poll_count": polls}, release=False)
+    info, stop = _consult(step, exhausted=lambda msg: _cancel_failed(step, msg), count_poll=True)
+    if stop is not None:
+        return stop
     if info is not None and info.cancelada:
         return _cancelled(step)
-    if polls >= settings.BILLING_CANCEL_CONFIRM_MAX_POLLS:
+    if step.invoice.poll_count >= settings.BILLING_CANCEL_CONFIRM_MAX_POLLS:
         return _cancel_failed(step, "O Omie não confirmou o cancelamento da NFS-e; verifique no Omie antes de tentar de novo.")
-    return _poll_next(step, step_name=InvoiceStep.POLL_CANCEL, delay=backoff_seconds(polls))
-
-
-_HANDLERS: dict[str, Callable[[_Step], StepResult]] = {
-    InvoiceStep.FATURAR: _faturar,
-    InvoiceStep.POLL_NFSE: _poll_nfse,
-    InvoiceStep.REENVIAR: _reenviar,
-    InvoiceStep.CANCEL: _cancel,
-    InvoiceStep.POLL_CANCEL: _poll_cancel,
-}
+    return _advance(step, delay=backoff_seconds(step.invoice.poll_count))

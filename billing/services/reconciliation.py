@@ -50,18 +50,13 @@ def reconciliation_start(*, days: int | None = None) -> ReconciliationRun:
 
 def reconciliation_page(*, run_id: int, source: str, page: int, tries: int = 0) -> PageResult:
     """Reads one page of ``source`` ("os" or "nfse") and flags what differs."""
-    from integrations.omie.client import get_omie_client
     from integrations.omie.errors import OmieNotNow
 
     run = ReconciliationRun.objects.get(pk=run_id)
     if run.status != ReconciliationRun.Status.RUNNING:
         return PageResult()
-    client = get_omie_client()
     try:
-        if source == "os":
-            result = client.listar_os(pagina=page, registros_por_pagina=PAGE_SIZE, faturada_de=run.date_from, faturada_ate=run.date_to)
-        else:
-            result = client.listar_nfses(pagina=page, registros_por_pagina=PAGE_SIZE, emitida_de=run.date_from, emitida_ate=run.date_to)
+        result = _list_page(run=run, source=source, page=page)
     except OmieNotNow as exc:
         return PageResult(next_source=source, next_page=page, retry_in=float(exc.retry_after or 1), tries=tries)
     except IntegrationError as exc:
@@ -70,17 +65,7 @@ def reconciliation_page(*, run_id: int, source: str, page: int, tries: int = 0) 
             return PageResult()
         return PageResult(next_source=source, next_page=page, retry_in=backoff_seconds(tries + 1), tries=tries + 1)
 
-    found = [_compare_os(item) if source == "os" else _compare_nfse(item) for item in result.items]
-    drifts = [d for group in found for d in group]
-    for drift in drifts:
-        _flag(run, drift)
-    counter = "os_checked" if source == "os" else "nfse_checked"
-    ReconciliationRun.objects.filter(pk=run.pk).update(**{counter: F(counter) + len(result.items)})
-    if source == "nfse":
-        # One task at a time works on a run (the next page is enqueued by this one), so this append is safe.
-        keys = [item.c_cod_int_os or f"os:{item.n_cod_os}" for item in result.items if item.c_cod_int_os or item.n_cod_os]
-        run.seen_keys = [*run.seen_keys, *keys]
-        run.save(update_fields=["seen_keys"])
+    _page_check(run=run, source=source, items=result.items)
     if result.has_next:
         return PageResult(next_source=source, next_page=page + 1)
     if source == "os":
@@ -89,6 +74,29 @@ def reconciliation_page(*, run_id: int, source: str, page: int, tries: int = 0) 
         _flag(run, drift)
     _finish(run, ReconciliationRun.Status.DONE, "")
     return PageResult()
+
+
+def _list_page(*, run: ReconciliationRun, source: str, page: int) -> Any:
+    from integrations.omie.client import get_omie_client
+
+    client = get_omie_client()
+    if source == "os":
+        return client.listar_os(pagina=page, registros_por_pagina=PAGE_SIZE, faturada_de=run.date_from, faturada_ate=run.date_to)
+    return client.listar_nfses(pagina=page, registros_por_pagina=PAGE_SIZE, emitida_de=run.date_from, emitida_ate=run.date_to)
+
+
+def _page_check(*, run: ReconciliationRun, source: str, items: list[Any]) -> None:
+    """Flags the drifts of one page and counts it; an NFS-e page also records the keys it listed."""
+    found = [_compare_os(item) if source == "os" else _compare_nfse(item) for item in items]
+    for drift in (d for group in found for d in group):
+        _flag(run, drift)
+    counter = "os_checked" if source == "os" else "nfse_checked"
+    ReconciliationRun.objects.filter(pk=run.pk).update(**{counter: F(counter) + len(items)})
+    if source == "nfse":
+        # One task at a time works on a run (the next page is enqueued by this one), so this append is safe.
+        keys = [item.c_cod_int_os or f"os:{item.n_cod_os}" for item in items if item.c_cod_int_os or item.n_cod_os]
+        run.seen_keys = [*run.seen_keys, *keys]
+        run.save(update_fields=["seen_keys"])
 
 
 def _finish(run: ReconciliationRun, status: str, message: str) -> None:

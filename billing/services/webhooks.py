@@ -19,6 +19,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from billing.enqueue import pagarme_event_process_enqueue
 from billing.models import PagarmeEvent
 from billing.services.decision import order_billing_decide
 from orders.models import Order
@@ -51,9 +52,7 @@ def pagarme_event_store(*, event_id: str, payload: dict[str, Any]) -> tuple[Paga
     try:
         with transaction.atomic():
             event = PagarmeEvent.objects.create(event_id=event_id[:100], type=str(payload.get("type") or "")[:80], payload=payload)
-            from billing.tasks import pagarme_event_process as process_task
-
-            process_task.delay_on_commit(event.pk)
+            pagarme_event_process_enqueue(event_pk=event.pk, on_commit=True)
     except IntegrityError:
         return PagarmeEvent.objects.filter(event_id=event_id[:100]).first(), False
     return event, True
@@ -137,19 +136,15 @@ def pagarme_events_requeue(*, older_than_seconds: int = 300) -> int:
     """Re-enqueues events still RECEIVED a while after arrival (their task was lost with Redis)."""
     from datetime import timedelta
 
-    from billing.tasks import pagarme_event_process as process_task
-
     cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
     ids = list(PagarmeEvent.objects.filter(status=PagarmeEvent.Status.RECEIVED, received_at__lt=cutoff).values_list("id", flat=True)[:500])
     for pk in ids:
-        process_task.delay(pk)
+        pagarme_event_process_enqueue(event_pk=pk, on_commit=False)
     return len(ids)
 
 
 def pagarme_events_reprocess(*, event_ids: list[int] | None = None, bubble_order_id: str = "", actor: str = "") -> int:
     """Sends UNMATCHED events back to processing (their order exists now). Others are left alone."""
-    from billing.tasks import pagarme_event_process as process_task
-
     events = PagarmeEvent.objects.filter(status=PagarmeEvent.Status.UNMATCHED)
     if event_ids is not None:
         events = events.filter(id__in=event_ids)
@@ -159,5 +154,5 @@ def pagarme_events_reprocess(*, event_ids: list[int] | None = None, bubble_order
     if ids:
         PagarmeEvent.objects.filter(id__in=ids).update(status=PagarmeEvent.Status.RECEIVED, message=f"Reprocessado {actor}".strip())
         for pk in ids:
-            process_task.delay_on_commit(pk)
+            pagarme_event_process_enqueue(event_pk=pk, on_commit=True)
     return len(ids)

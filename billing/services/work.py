@@ -1,18 +1,11 @@
 """The invoice work queue: who may work on an invoice, and when its next Omie call happens.
 
-Every Omie call of billing is one *step* of one invoice (``Invoice.next_step`` at
-``next_poll_at``). Work is handed out in leases:
-
-1. the dispatcher (or ``invoice_enqueue`` for immediate work) gives a due invoice a lease token and
-   enqueues the step task with it; it never hands out more steps per method than one dispatch
-   interval of Omie's rate allows, so the queue stays short whatever the number of orders;
-2. the task exchanges that token for its own (a conditional UPDATE: duplicates of the message find
-   the token gone and do nothing);
-3. the step stores its result and the next step only while it still holds the lease.
-
-A worker that dies keeps nothing: its lease runs out and the next dispatch hands the invoice out
-again. The database, not the broker, remembers what is due, so no countdown outlives Redis's
-visibility timeout and a lost message costs one dispatch interval.
+Every Omie call of billing is one step of one invoice (``Invoice.next_step`` at ``next_poll_at``),
+worked under a lease: the dispatcher (or ``invoice_enqueue``) leases due invoices, at most one
+dispatch interval of Omie's rate per step kind, and enqueues each step with the lease token; the
+task swaps the token for its own lease (a duplicate message finds it gone); the step stores its
+result only while it holds the lease. The database, not the broker, remembers what is due: a dead
+worker's lease runs out and the next dispatch hands the invoice out again.
 """
 
 from __future__ import annotations
@@ -28,6 +21,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from billing.enqueue import invoice_step_enqueue_on_commit, invoices_dispatch_link_enqueue
 from billing.models import Invoice, InvoiceStep
 
 ACTIVE_STEPS = [s for s in InvoiceStep if s != InvoiceStep.NONE]
@@ -61,16 +55,12 @@ def invoice_enqueue(*, invoice_id: int) -> bool:
         .update(lease_token=token, leased_until=now + timedelta(seconds=settings.BILLING_DISPATCH_LEASE_SECONDS))
     )
     if leased:
-        from billing.tasks.omie import invoice_step as invoice_step_task
-
-        invoice_step_task.delay_on_commit(invoice_id, str(token))
+        invoice_step_enqueue_on_commit(invoice_id=invoice_id, token=str(token))
     return bool(leased)
 
 
 def invoices_dispatch() -> int:
     """Hands leases to due invoices, oldest first, at most ``dispatch_cap()`` in flight per step kind."""
-    from billing.tasks.omie import invoice_step as invoice_step_task
-
     now = timezone.now()
     token = uuid.uuid4()
     cap = dispatch_cap()
@@ -92,7 +82,7 @@ def invoices_dispatch() -> int:
             lease_until = now + timedelta(seconds=settings.BILLING_DISPATCH_LEASE_SECONDS)
             Invoice.objects.filter(id__in=ids).update(lease_token=token, leased_until=lease_until)
             for invoice_id in ids:
-                invoice_step_task.delay_on_commit(invoice_id, str(token))
+                invoice_step_enqueue_on_commit(invoice_id=invoice_id, token=str(token))
     return len(ids)
 
 
@@ -106,25 +96,21 @@ def invoices_dispatch_chain(*, from_link: bool) -> int:
 
     Beat also runs the dispatcher on a fixed interval, which restarts the chain after a worker loss.
     """
-    from billing.tasks import invoices_dispatch as dispatch_task
-
     if from_link:
         cache.delete(CHAIN_KEY)
     dispatched = invoices_dispatch()
     interval = settings.BILLING_DISPATCH_INTERVAL_SECONDS
     if invoices_work_pending_soon(within_seconds=max(120.0, 4 * settings.BILLING_FIRST_POLL_SECONDS)):
         if cache.add(CHAIN_KEY, "1", timeout=int(interval + 60)):
-            dispatch_task.apply_async(kwargs={"from_link": True}, countdown=interval)
+            invoices_dispatch_link_enqueue(countdown=interval)
     return dispatched
 
 
 def invoices_dispatch_kick() -> None:
     """Starts a dispatch chain after commit unless one is already waiting."""
-    from billing.tasks import invoices_dispatch as dispatch_task
-
     def kick() -> None:
         if cache.add(CHAIN_KEY, "1", timeout=int(settings.BILLING_DISPATCH_INTERVAL_SECONDS + 60)):
-            dispatch_task.apply_async(kwargs={"from_link": True})
+            invoices_dispatch_link_enqueue()
 
     transaction.on_commit(kick)
 

@@ -1,18 +1,10 @@
-"""Reads of the writeback outbox (admin dashboard, the order timeline)."""
+"""Reads of the writeback outbox (the admin dashboard)."""
 
 from __future__ import annotations
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count
 
 from integrations.bubble.models import BubbleWriteback
-
-
-def writeback_list_for_order(*, order_id: int) -> QuerySet[BubbleWriteback]:
-    return BubbleWriteback.objects.filter(order_id=order_id).order_by("-id")
-
-
-def writeback_list_for_thing(*, thing: str, bubble_id: str) -> QuerySet[BubbleWriteback]:
-    return BubbleWriteback.objects.filter(thing=thing, bubble_id=bubble_id).order_by("-id")
 
 
 def writeback_counts_by_status() -> dict[str, int]:

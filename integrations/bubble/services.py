@@ -31,6 +31,7 @@ from django.utils import timezone
 
 from common.exceptions import InvalidState
 from integrations.bubble.client import get_bubble_client
+from integrations.bubble.enqueue import writeback_deliver_enqueue
 from integrations.bubble.errors import BubbleError
 from integrations.bubble.fields import dumps_exact, wire_value
 from integrations.bubble.models import BubbleWriteback
@@ -142,10 +143,8 @@ def writeback_enqueue(
 
 def _kick(writeback_id: int, countdown: float | None = None) -> None:
     """Publishes a delivery task; a broker outage is logged, never raised: the sweep delivers anyway."""
-    from integrations.tasks.bubble import writeback_deliver as writeback_deliver_task
-
     try:
-        writeback_deliver_task.apply_async((writeback_id,), countdown=countdown)
+        writeback_deliver_enqueue(writeback_id=writeback_id, countdown=countdown)
     except Exception:  # the row is durable in Postgres; a lost message only delays it to the next sweep
         logger.warning("bubble writeback %s: could not publish the delivery task; the sweep will deliver it", writeback_id,
                        exc_info=True)

@@ -19,5 +19,4 @@ ENDPOINTS: dict[str, str] = {
 }
 
 WRITE_CALLS = frozenset({"UpsertCliente", "IncluirOS", "FaturarOS", "CancelarOS", "ReenviarOS"})
-READ_CALLS = frozenset(ENDPOINTS) - WRITE_CALLS
 ALL_CALLS = tuple(ENDPOINTS)

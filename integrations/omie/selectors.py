@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count
 
 from integrations.omie.models import OmieCall
 from integrations.omie.throttle import get_throttle
@@ -25,10 +25,6 @@ def throttle_state() -> dict[str, Any]:
             "read_concurrency": lim.read_concurrency,
         },
     }
-
-
-def omie_calls_for_order(*, order_id: int) -> QuerySet[OmieCall]:
-    return OmieCall.objects.filter(order_id=order_id).order_by("created_at", "id")
 
 
 def omie_call_counts(*, since: datetime) -> dict[str, int]:

@@ -16,13 +16,9 @@ with skewed clocks agree):
   below its 10-errors ban (this assumes Omie's undocumented counting window ≤ ours).
 Nobody sleeps holding a lease: ``acquire`` either grants one or raises ``OmieNotNow``.
 
-Waiting for a turn: with one write at a time per method, the lease is the bottleneck of a backlog,
-and a caller that re-polls on a timer leaves it idle between the holder's release and the next poll
-(measured: ~0.15 s per 0.33 s call, a third of Omie's capacity lost). ``acquire_in_turn`` lets the
-next caller in line (at most ``turn_waiters`` per method) block on the release for up to
-``turn_wait_seconds`` — holding no lease, only its own worker — and take the lease the moment it
-is given back. ``finish`` pushes a turn onto a list only while someone waits; BLPOP serves the
-longest-blocked waiter first. Everyone else still gets ``OmieNotNow`` at once.
+``acquire_in_turn``: the next callers in line (at most ``turn_waiters`` per method), holding no lease,
+block on its release (BLPOP, longest waiter first, up to ``turn_wait_seconds``) instead of re-polling,
+which left a busy write lease idle about a third of the time. Everyone else gets ``OmieNotNow`` at once.
 """
 
 from __future__ import annotations

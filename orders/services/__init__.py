@@ -2,9 +2,10 @@ from orders.services.action_log import action_log_record, actor_for_bubble, acto
 from orders.services.idempotency import idempotency_begin, idempotency_complete, idempotency_prune, idempotency_release
 from orders.services.retry import order_retry
 from orders.services.sweeps import order_sync_sweep_stuck
+from orders.services.sync_chain import order_sync_continue, order_sync_enqueue, order_sync_next_step
 from orders.services.sync_fetch import order_sync_fetch
 from orders.services.sync_omie import order_sync_complete, order_sync_omie
-from orders.services.sync_state import SyncOutcome, order_sync_enqueue, order_sync_fail
+from orders.services.sync_state import SyncOutcome, order_sync_fail
 from orders.services.triggers import order_sync_trigger
 
 __all__ = [
@@ -18,9 +19,11 @@ __all__ = [
     "idempotency_release",
     "order_retry",
     "order_sync_complete",
+    "order_sync_continue",
     "order_sync_enqueue",
     "order_sync_fail",
     "order_sync_fetch",
+    "order_sync_next_step",
     "order_sync_omie",
     "order_sync_sweep_stuck",
     "order_sync_trigger",

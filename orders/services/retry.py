@@ -1,7 +1,6 @@
-"""The ops "retry" action (SPEC §5.3): re-runs what failed — a FAILED sync, or Bubble writebacks
-that died after 24 h of retries. (Billing failures are added by the billing flow.)
-
-Refused attempts are logged too, outside the transaction that made no change.
+"""The ops "retry" action: re-runs the first thing that failed, in this order — a FAILED sync
+(from the Bubble read), a FAILED billing (``order_billing_retry_start``), Bubble write-backs that
+gave up (DEAD). A refusal is logged too, after the transaction that changed nothing.
 """
 
 from __future__ import annotations
@@ -16,7 +15,7 @@ from common.exceptions import InvalidState, NotFound
 from orders.models import Order
 from orders.selectors import order_retry_target
 from orders.services.action_log import action_log_record
-from orders.services.sync_state import FETCH, order_sync_enqueue
+from orders.services.sync_chain import order_sync_enqueue, order_sync_next_step
 from orders.services.writeback import order_writeback_sync_status
 from orders.statuses import ActionOutcome, BillingStatus, SyncStatus
 
@@ -68,7 +67,7 @@ def _sync_restart(*, order: Order) -> str:
     order.version += 1
     order.save()
     order_writeback_sync_status(order=order)
-    transaction.on_commit(partial(order_sync_enqueue, order_id=order.id, step=FETCH))
+    transaction.on_commit(partial(order_sync_enqueue, order_id=order.id, step=order_sync_next_step(order)))
     return "Sincronização reenfileirada; os dados serão lidos novamente do Bubble."
 
 

@@ -11,7 +11,8 @@ from django.utils import timezone
 
 from orders.models import Order
 from orders.services.action_log import action_log_record, actor_for_task
-from orders.services.sync_state import FETCH, OMIE, order_sync_enqueue, order_sync_fail
+from orders.services.sync_chain import order_sync_enqueue, order_sync_next_step
+from orders.services.sync_state import order_sync_fail
 from orders.statuses import ActionOutcome, SyncStatus
 
 logger = logging.getLogger(__name__)
@@ -33,7 +34,9 @@ def order_sync_sweep_stuck(*, stuck_after: timedelta | None = None) -> int:
         Order.objects.filter(sync_status=SyncStatus.PENDING)
         .filter(Q(next_attempt_at__lt=cutoff) | Q(next_attempt_at__isnull=True, updated_at__lt=cutoff))
         .order_by("next_attempt_at")
-        .only("id", "bubble_id", "next_attempt_at", "source_fetched_at", "updated_at", "sync_started_at", "created_at")[:BATCH]
+        .only(
+            "id", "bubble_id", "sync_status", "next_attempt_at", "source_fetched_at", "updated_at", "sync_started_at", "created_at"
+        )[:BATCH]
     )
     give_up_before = now - timedelta(seconds=settings.ORDERS_SYNC_GIVE_UP_SECONDS)
     count = 0
@@ -53,7 +56,7 @@ def order_sync_sweep_stuck(*, stuck_after: timedelta | None = None) -> int:
         )
         if not claimed:
             continue
-        step = OMIE if order.source_fetched_at else FETCH
+        step = order_sync_next_step(order)
         order_sync_enqueue(order_id=order.pk, step=step)
         since = timezone.localtime(due or order.updated_at)
         action_log_record(

@@ -19,7 +19,7 @@ from django.utils import timezone
 from integrations.http import IntegrationError
 from orders.services.action_log import action_log_record, actor_for_task
 from orders.services.locks import order_work_lock
-from orders.services.sync_state import OMIE, SyncOutcome, locked_pending, order_sync_error, order_sync_fail
+from orders.services.sync_state import SyncOutcome, locked_pending, order_sync_error, order_sync_fail
 from orders.services.writeback import customer_writeback
 from orders.statuses import ActionOutcome, CustomerKind, PaymentStatus, SyncStatus
 
@@ -56,7 +56,7 @@ def order_sync_fetch(*, order_id: int) -> SyncOutcome:
         if order is None or order.sync_status != SyncStatus.PENDING:
             return SyncOutcome.done()
         if order.source_fetched_at is not None:
-            return SyncOutcome(next_step=OMIE)
+            return SyncOutcome.next()
         try:
             data = read_sources(bubble_id=order.bubble_id)
         except SourceDataInvalid as exc:
@@ -84,7 +84,7 @@ def order_sync_fetch(*, order_id: int) -> SyncOutcome:
             order.save()
             customer_writeback(order=order, fields=data.customer_writeback)
             action_log_record(actor=ACTOR, action=ACTION, outcome=ActionOutcome.OK, order=order, message=data.summary)
-    return SyncOutcome(next_step=OMIE)
+    return SyncOutcome.next()
 
 
 def _system_of(exc: IntegrationError) -> str:

@@ -23,7 +23,7 @@ from integrations.http import IntegrationError, NotNow
 from orders.models import Order
 from orders.services.action_log import action_log_record, actor_for_task
 from orders.services.locks import order_work_lock
-from orders.services.sync_state import FETCH, SyncOutcome, locked_pending, order_sync_error, order_sync_fail
+from orders.services.sync_state import SyncOutcome, locked_pending, order_sync_error, order_sync_fail
 from orders.services.writeback import customer_writeback, order_writeback_sync_status
 from orders.statuses import ActionOutcome, SyncStatus
 
@@ -42,27 +42,12 @@ def order_sync_omie(*, order_id: int) -> SyncOutcome:
         if order is None or order.sync_status != SyncStatus.PENDING:
             return SyncOutcome.done()
         if order.source_fetched_at is None:
-            return SyncOutcome(next_step=FETCH)  # reset by a retry: read Bubble again first
+            return SyncOutcome.next()  # reset by a retry: the chain reads Bubble again first
 
         client = get_omie_client()
-        if order.omie_customer_code is None or order.omie_customer_synced_at is None:
-            known = customer_known_in_omie(order=order)
-            if known is not None:
-                order = _store_customer(order_id=order_id, code=known, how="já enviado por outro pedido há pouco")
-                if order is None:
-                    return SyncOutcome.done()
-        if order.omie_customer_code is None or order.omie_customer_synced_at is None:
-            try:
-                result = client.upsert_cliente(
-                    codigo_cliente_integracao=order.customer_bubble_id, cliente=order.customer_payload, order_id=order.id
-                )
-            except IntegrationError as exc:
-                return order_sync_error(
-                    order_id=order_id, exc=exc, actor=ACTOR, action="omie_customer_upsert", what="Omie (cadastro do cliente)"
-                )
-            order = _store_customer(order_id=order_id, code=result.codigo_cliente_omie, how="enviado ao Omie")
-            if order is None:
-                return SyncOutcome.done()
+        order, outcome = _customer_in_omie(client=client, order=order)
+        if outcome is not None:
+            return outcome
 
         if order.omie_os_code is None:
             outcome = _create_os(client=client, order=order)
@@ -71,6 +56,29 @@ def order_sync_omie(*, order_id: int) -> SyncOutcome:
 
         order_sync_complete(order_id=order_id, actor=ACTOR)
     return SyncOutcome.done()
+
+
+def _customer_in_omie(*, client: Any, order: Order) -> tuple[Order, SyncOutcome | None]:
+    """The customer's Omie code on the order: another order's fresh send reused, else UpsertCliente.
+
+    Returns the updated order, and an outcome when the step cannot go on now.
+    """
+    if order.omie_customer_code is not None and order.omie_customer_synced_at is not None:
+        return order, None
+    code = customer_known_in_omie(order=order)
+    how = "já enviado por outro pedido há pouco"
+    if code is None:
+        try:
+            result = client.upsert_cliente(
+                codigo_cliente_integracao=order.customer_bubble_id, cliente=order.customer_payload, order_id=order.id
+            )
+        except IntegrationError as exc:
+            return order, order_sync_error(
+                order_id=order.id, exc=exc, actor=ACTOR, action="omie_customer_upsert", what="Omie (cadastro do cliente)"
+            )
+        code, how = result.codigo_cliente_omie, "enviado ao Omie"
+    stored = _store_customer(order_id=order.id, code=code, how=how)
+    return (stored, None) if stored is not None else (order, SyncOutcome.done())
 
 
 def customer_known_in_omie(*, order: Order) -> int | None:

@@ -23,21 +23,23 @@ from orders.statuses import ActionOutcome, SyncStatus
 
 logger = logging.getLogger(__name__)
 
-Step = str  # "fetch" (Bubble, BrasilAPI) or "omie" (UpsertCliente, IncluirOS)
-FETCH: Step = "fetch"
-OMIE: Step = "omie"
-
 
 @dataclass(frozen=True)
 class SyncOutcome:
-    """What the task does next: nothing, run a step, or run itself again later."""
+    """What the step's task does next: stop, go on along the chain (``sync_chain``), or run again later."""
 
-    next_step: Step | None = None
+    go_on: bool = False
     retry_in: float | None = None
 
     @classmethod
     def done(cls) -> SyncOutcome:
+        """Stop: the sync ended (SYNCED, FAILED), or another worker carries it on."""
         return cls()
+
+    @classmethod
+    def next(cls) -> SyncOutcome:
+        """This step's work is stored: the chain decides what runs next."""
+        return cls(go_on=True)
 
 
 def locked_pending(order_id: int) -> Order | None:
@@ -78,12 +80,10 @@ QUEUE_REASONS = frozenset({"concurrency", "rate"})
 
 
 def _queue_wait(order: Order) -> float:
-    """How long to wait for a turn at Omie, from the order's place in the line.
+    """How long to wait for a turn at Omie: about as long as the PENDING orders ahead of it need.
 
-    The throttle's "retry at T" for a busy lease is a short poll (Omie takes one write per method
-    at a time). With a backlog, every waiting order polling twice a second burns the workers' CPU
-    and serves them in random order. Waiting about as long as the orders ahead of it need keeps the
-    polls few and serves the oldest first (roughly FIFO), which is what a backlog should do.
+    Serves a backlog oldest first with few polls, where the throttle's short "retry at T" would have
+    every waiting order poll twice a second, in random order.
     """
     if order.source_fetched_at is None:
         return 0.0
@@ -162,11 +162,3 @@ def order_sync_error(
     order_sync_fail(order_id=order_id, message=give_up, actor=actor, action=action)
     return SyncOutcome.done()
 
-
-def order_sync_enqueue(*, order_id: int, step: Step) -> None:
-    """Publishes the task of a step. Callers hold no lock and no open transaction on the order."""
-    from orders.tasks import order_sync_fetch as order_sync_fetch_task
-    from orders.tasks.omie import order_sync_omie as order_sync_omie_task
-
-    task = order_sync_fetch_task if step == FETCH else order_sync_omie_task
-    task.delay(order_id)

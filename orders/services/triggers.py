@@ -1,17 +1,10 @@
-"""The Bubble trigger "Pedido criado" (SPEC §5.1): create-or-get the order, enqueue after commit.
+"""The Bubble trigger "Pedido criado": create-or-get the order, enqueue its sync after commit.
 
-It answers fast: no external call here. Concurrent or repeated triggers for one Bubble id meet
-at the unique constraint; only the one that created the row enqueues the sync.
-
-This is the hottest write path (issue #8, ``bench/trigger_profile.py``), so it spends as few
-statements as the guarantees allow:
-- repeat (the order exists): one SELECT, then the action-log INSERT in autocommit (a single
-  statement is its own transaction; there is nothing else to write with it);
-- new: BEGIN, ``INSERT … ON CONFLICT (bubble_id) DO NOTHING RETURNING id``, the outbox upsert and
-  its stamp, the action-log INSERT, COMMIT. ``get_or_create`` spent a SELECT, a SAVEPOINT and its
-  RELEASE on top of that. A concurrent trigger that inserts the same id first makes ours return no
-  row (it waits for that transaction, like the unique index always made it): ours then reads the
-  committed row and is logged as a repeat, so still exactly one request enqueues.
+No external call here. Concurrent or repeated triggers for one Bubble id meet at the unique
+constraint (``INSERT … ON CONFLICT DO NOTHING``): only the one whose INSERT returned the row
+enqueues; the others read the committed row and are logged as repeats. It is the hottest write
+path (``bench/trigger_profile.py``), hence the raw INSERT: ``get_or_create`` costs a SELECT and a
+SAVEPOINT more.
 """
 
 from __future__ import annotations
@@ -24,7 +17,7 @@ from django.utils import timezone
 
 from orders.models import Order
 from orders.services.action_log import action_log_record
-from orders.services.sync_state import FETCH, order_sync_enqueue
+from orders.services.sync_chain import order_sync_enqueue, order_sync_next_step
 from orders.services.writeback import order_writeback_sync_status
 from orders.statuses import ActionOutcome, SyncStatus
 
@@ -45,7 +38,7 @@ def order_sync_trigger(*, bubble_id: str, actor: str, payload: dict[str, Any] | 
             _log_repeat(order=order, actor=actor, payload=payload)
             return order, False
         order_writeback_sync_status(order=order)
-        transaction.on_commit(partial(order_sync_enqueue, order_id=order.id, step=FETCH))
+        transaction.on_commit(partial(order_sync_enqueue, order_id=order.id, step=order_sync_next_step(order)))
         action_log_record(
             actor=actor, action="sync_trigger", outcome=ActionOutcome.OK, order=order, payload=payload,
             message="Pedido registrado; sincronização com o Omie enfileirada.",

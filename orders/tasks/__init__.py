@@ -12,11 +12,11 @@ from orders.tasks import omie, sweeps  # noqa: F401 - registers the tasks of the
 @shared_task(bind=True, max_retries=None)
 def order_sync_fetch(self, order_id: int) -> None:
     """Sync steps 1–2: Bubble (+ BrasilAPI for a PJ). Retries are bounded by the service."""
-    from orders.services import order_sync_enqueue
+    from orders.services import order_sync_continue
     from orders.services import order_sync_fetch as step
 
     outcome = step(order_id=order_id)
     if outcome.retry_in is not None:
         raise self.retry(countdown=outcome.retry_in)
-    if outcome.next_step:
-        order_sync_enqueue(order_id=order_id, step=outcome.next_step)
+    if outcome.go_on:
+        order_sync_continue(order_id=order_id)

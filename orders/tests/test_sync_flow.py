@@ -12,8 +12,9 @@ import pytest
 from django.utils import timezone
 
 from orders.models import ActionLog, Order
-from orders.services import order_sync_fetch, order_sync_omie, order_sync_trigger
-from orders.services.sync_state import OMIE, SyncOutcome
+from orders.services import order_sync_fetch, order_sync_next_step, order_sync_omie, order_sync_trigger
+from orders.services.sync_chain import OMIE
+from orders.services.sync_state import SyncOutcome
 from orders.statuses import BillingStatus, SyncStatus
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -28,7 +29,7 @@ def trigger(bubble_id: str) -> Order:
 def run(order: Order) -> SyncOutcome:
     """Both steps, as the tasks chain them, until one asks to be retried or the sync ends."""
     outcome = order_sync_fetch(order_id=order.pk)
-    if outcome.next_step == OMIE:
+    if outcome.go_on and order_sync_next_step(Order.objects.get(pk=order.pk)) == OMIE:
         outcome = order_sync_omie(order_id=order.pk)
     return outcome
 

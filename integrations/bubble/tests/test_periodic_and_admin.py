@@ -7,7 +7,7 @@ from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
 from integrations.bubble.models import BubbleWriteback
-from integrations.bubble.selectors import writeback_counts_by_status, writeback_list_for_order
+from integrations.bubble.selectors import writeback_counts_by_status
 from integrations.bubble.services import writeback_enqueue
 
 ORDER = "1671702337369x488321592367327900"
@@ -40,9 +40,7 @@ def rows(db):
     return pending, dead
 
 
-def test_selectors(rows):
-    pending, _dead = rows
-    assert list(writeback_list_for_order(order_id=42)) == [pending]
+def test_it_counts_writebacks_by_status_with_zero_for_the_empty_ones(rows):
     assert writeback_counts_by_status() == {"PENDING": 1, "SENDING": 0, "DONE": 0, "DEAD": 1}
 
 
