@@ -11,12 +11,6 @@ import pytest
 from tests.deploy.test_production_settings import realistic_env, show
 from testsupport.processes import ROOT
 
-PENDING = {
-    # The services still enqueue through function-level imports of their tasks; the hand-off that
-    # removes them is another change of the same issue. Strict: this fails once the contract holds.
-    "services-import-no-tasks": "services still import their tasks (removed by the flows change)",
-}
-
 
 def _contracts() -> list[str]:
     parser = configparser.ConfigParser()
@@ -29,10 +23,7 @@ def _lint(contract: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
 
 
-@pytest.mark.parametrize(
-    "contract",
-    [pytest.param(c, marks=pytest.mark.xfail(reason=PENDING[c], strict=True)) if c in PENDING else c for c in _contracts()],
-)
+@pytest.mark.parametrize("contract", _contracts())
 def test_it_keeps_the_import_contract(contract):
     result = _lint(contract)
 
