@@ -45,7 +45,7 @@ def make_cpf(n: int) -> str:
 class FakeOmie:
     """The fake Omie of one live server: its URL, and its control helpers (same database)."""
 
-    def __init__(self, server_url: str, *, app_key: str = "test-app-key", app_secret: str = "test-app-secret") -> None:  # noqa: S107
+    def __init__(self, server_url: str, *, app_key: str = "test-app-key", app_secret: str = "test-app-secret") -> None:
         self.server_url = server_url.rstrip("/")
         self.api_url = f"{self.server_url}/sandbox/omie/api/v1/"
         self.control_url = f"{self.server_url}/sandbox/omie/_control/"
