@@ -7,6 +7,7 @@ from rest_framework_simplejwt.views import TokenBlacklistView, TokenObtainPairVi
 from billing.webhook_views import pagarme_webhook
 from common import health
 from common.schema import SchemaView
+from integrations.checks.admin_views import integrations_check_view
 
 api_v1 = [
     path("auth/token/", TokenObtainPairView.as_view(), name="token_obtain_pair"),
@@ -19,6 +20,8 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    # Before the admin's catch-all: the go-live check page (superusers and Financeiro).
+    path(f"{settings.ADMIN_URL}verificar-integracoes/", admin.site.admin_view(integrations_check_view), name="integrations_check"),
     path(settings.ADMIN_URL, admin.site.urls),
     path("v1/", include(api_v1)),
     path("webhooks/pagarme", pagarme_webhook, name="webhook-pagarme"),

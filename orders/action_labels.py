@@ -13,6 +13,8 @@ ACTION_LABELS: dict[str, str] = {
     "omie_customer_upsert": "Cliente enviado ao Omie",
     "omie_os_create": "OS criada no Omie",
     "sync_complete": "Sincronização concluída",
+    "omie_dry_run": "Ensaio: seria enviado ao Omie",
+    "dry_run_replay": "Ensaio encerrado: reenvio real",
     "sync_resume": "Sincronização retomada",
     "retry": "Reprocessar",
     "billing_decide": "Decisão de faturamento",
