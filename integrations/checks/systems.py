@@ -122,8 +122,8 @@ def _omie_keys_call(report: SystemReport, name: str) -> Item:
 
 def _omie_defaults(report: SystemReport) -> None:
     categoria = str(settings.OMIE_CODIGO_CATEGORIA or "")
-    why = ("o Omie só cobra esta verificação com uma chamada a mais, e a verificação gasta no máximo uma "
-           "(usada nas chaves); o projeto não usa uma leitura de categorias/contas")
+    why = ("conferir no Omie custaria uma segunda chamada, e esta verificação gasta no máximo uma (usada nas "
+           "chaves); o projeto não usa nenhuma leitura de categorias ou contas correntes")
     if not re.fullmatch(r"\d+(\.\d+)+", categoria):
         report.add("categoria padrão (OMIE_CODIGO_CATEGORIA)", ERROR, "leitura da configuração",
                    f"'{categoria}' não tem o formato de código de categoria do Omie (ex.: 1.01.02)",
