@@ -187,6 +187,8 @@ def endpoints_markdown() -> str:
                 out.append("```json")
                 out.append(json.dumps(example(schema, body), ensure_ascii=False, indent=2))
                 out.append("```")
+            elif method == "post":
+                out.append("- Corpo (JSON): `{}`")
             ok = {s: r for s, r in operation.get("responses", {}).items() if s.startswith("2")}
             for status, response in sorted(ok.items()):
                 content = response.get("content", {}).get("application/json", {}).get("schema")

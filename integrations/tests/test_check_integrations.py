@@ -41,11 +41,13 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         header = self.headers.get("Authorization", "")
         return base64.b64decode(header[6:]).decode() if header.startswith("Basic ") else ""
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         path = self.path.split("?")[0]
         if path == "/core/v5/customers":
-            ok = self._auth() == f"{PAGARME_KEY}:"
-            self._send(200 if ok else 401, {"data": [], "paging": {"total": 0}} if ok else {"message": "Authorization has been denied for this request."})
+            if self._auth() == f"{PAGARME_KEY}:":
+                self._send(200, {"data": [], "paging": {"total": 0}})
+            else:
+                self._send(401, {"message": "Authorization has been denied for this request."})
         elif path == "/jwks.json":
             self._send(200, {"keys": [{"kty": "RSA", "use": "sig", "kid": "k1", "n": "xyz", "e": "AQAB"}]})
         elif path.startswith("/flower"):
@@ -133,7 +135,7 @@ def test_the_omie_check_calls_omie_at_most_once_a_minute(world):
     first = integrations_check(only=("omie",))
     second = integrations_check(only=("omie",))
     assert len(world.calls()) == 1
-    keys = [i for i in second.systems[0].items if "chaves" in i.name][0]
+    keys = next(i for i in second.systems[0].items if "chaves" in i.name)
     assert keys.verdict == OK and "no máximo uma vez por minuto" in keys.tried
     assert first.verdict == OK
 

@@ -13,7 +13,7 @@ from integrations.bubble.models import BubbleWriteback
 from integrations.bubble.services import writeback_deliver_due
 from integrations.omie.calls import WRITE_CALLS
 from integrations.omie.models import OmieDryRunCall
-from orders.models import ActionLog, Order
+from orders.models import ActionLog
 from orders.services import order_sync_fetch, order_sync_omie, order_sync_sweep_stuck, order_sync_trigger
 from orders.services.dry_run import order_dry_run_replay
 from orders.services.sync_state import OMIE, SyncOutcome
