@@ -186,10 +186,11 @@ def dry_run_waiting_order_ids() -> list[int]:
                       .values_list("order_id", flat=True)))
 
 
-def dry_run_replay_claim(*, order_id: int) -> bool:
-    """Marks every waiting record of the order replayed; True for the one caller that did it."""
+def dry_run_replay_claim(*, order_id: int, discard: bool = False) -> bool:
+    """Marks every waiting record of the order replayed; True for the one caller that did it.
+    Replaying waits for dry run to be off; discarding (ops: "never send this one") does not."""
     from integrations.omie.models import OmieDryRunCall
 
-    if dry_run_on():
+    if dry_run_on() and not discard:
         return False
     return bool(OmieDryRunCall.objects.filter(order_id=order_id, replayed_at__isnull=True).update(replayed_at=timezone.now()))

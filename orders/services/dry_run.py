@@ -59,3 +59,23 @@ def order_dry_run_replay() -> int:
     if count:
         logger.info("dry run off: %s orders re-run for real", count)
     return count
+
+
+def order_dry_run_discard(*, bubble_id: str) -> bool:
+    """Ops: a dry-run order that must never reach Omie. Its records are closed and the order becomes
+    "Erro de sincronização" with the reason (written to Bubble once dry run is off; 'reprocessar'
+    sends it after all). Returns False when the order has nothing waiting."""
+    from orders.services.sync_state import order_sync_fail
+
+    order = Order.objects.filter(bubble_id=bubble_id).first()
+    if order is None:
+        return False
+    with transaction.atomic():
+        Order.objects.select_for_update().filter(pk=order.pk).first()
+        if not dry_run_replay_claim(order_id=order.pk, discard=True):
+            return False
+        order_sync_fail(
+            order_id=order.pk, actor=ACTOR, action="dry_run_replay",
+            message="Descartado após o ensaio: não enviado ao Omie. Use 'reprocessar' para enviá-lo.",
+        )
+    return True

@@ -153,3 +153,23 @@ def test_invalid_payloads_are_reported_in_the_dry_run():
                                                                         "nValUnit": Decimal("9.00")}]})
     assert "InformacoesAdicionais.cCodCateg vazio" in os_problems
     assert any("difere de nValorTotal" in p for p in os_problems)
+
+
+def test_a_discarded_dry_run_order_is_never_sent(sandbox, settings):
+    from django.core.management import call_command
+
+    settings.OMIE_DRY_RUN = True
+    keep, drop = (order_sync_trigger(bubble_id=sandbox.seed(kind="PF"), actor="bubble")[0] for _ in range(2))
+    run(keep.pk)
+    run(drop.pk)
+    call_command("omie_dry_run_replay", "--discard", drop.bubble_id)
+    drop.refresh_from_db()
+    assert drop.sync_status == SyncStatus.FAILED and "Descartado após o ensaio" in drop.last_error
+    settings.OMIE_DRY_RUN = False
+    call_command("omie_dry_run_replay")
+    run(keep.pk)
+    run(drop.pk)
+    keep.refresh_from_db()
+    assert keep.sync_status == SyncStatus.SYNCED
+    assert [c.param["codigo_cliente_integracao"] for c in sandbox.omie_calls("UpsertCliente")] == [keep.customer_bubble_id]
+    assert len(sandbox.omie_calls("IncluirOS")) == 1
