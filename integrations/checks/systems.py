@@ -373,7 +373,8 @@ def _flower(report: SystemReport) -> None:
     if not url:
         report.add(name, WARNING, "leitura da configuração", "FLOWER_URL vazio", "Defina FLOWER_URL (o painel linka para ele).")
         return
-    user, sep, password = (settings.FLOWER_BASIC_AUTH or "").partition(":")
+    # Flower accepts several "user:password" pairs separated by commas: the first one logs in.
+    user, sep, password = (settings.FLOWER_BASIC_AUTH or "").split(",")[0].strip().partition(":")
     tried = f"GET {url}" + (" com FLOWER_BASIC_AUTH" if sep else " sem credenciais")
     session = build_session("flower-check")
     try:
