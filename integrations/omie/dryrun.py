@@ -11,7 +11,6 @@ exactly once (a conditional UPDATE), and the order flow re-runs those orders for
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from decimal import Decimal
@@ -52,13 +51,9 @@ def is_dry_run_write(call: str) -> bool:
     return call in WRITE_CALLS and dry_run_on()
 
 
-def wire_payload(param: dict) -> Any:
-    """The parameter as it would travel (dates as dd/mm/yyyy), amounts kept exact as Decimal."""
-    return json.loads(dumps(param), parse_float=Decimal)
-
-
-def pretty_payload(payload: Any) -> str:
-    return dumps(payload, indent=2)
+def wire_payload(param: dict) -> str:
+    """The parameter as it would travel (dates as dd/mm/yyyy, exact amounts, keys in order), indented."""
+    return dumps(param, indent=2)
 
 
 # Validation -----------------------------------------------------------------------------------

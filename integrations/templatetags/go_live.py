@@ -27,14 +27,14 @@ def dry_run_banner(context: dict) -> dict[str, Any]:
 
 @register.inclusion_tag("admin/integrations/dry_run_payloads.html")
 def dry_run_payloads(order_id: int | None) -> dict[str, Any]:
-    from integrations.omie.dryrun import DRY_RUN_LABEL, pretty_payload
+    from integrations.omie.dryrun import DRY_RUN_LABEL
     from integrations.omie.models import OmieDryRunCall
 
     rows = list(OmieDryRunCall.objects.filter(order_id=order_id).order_by("created_at", "id")) if order_id else []
     return {
         "label": DRY_RUN_LABEL,
         "calls": [
-            {"call": r.call, "key": r.integration_key, "payload": pretty_payload(r.payload), "problems": r.problems,
+            {"call": r.call, "key": r.integration_key, "payload": r.payload, "problems": r.problems,
              "built_count": r.built_count, "updated_at": r.updated_at, "replayed_at": r.replayed_at}
             for r in rows
         ],

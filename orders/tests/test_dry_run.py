@@ -65,9 +65,10 @@ def test_dry_run_records_every_write_sends_none_then_replays_each_order_once(san
     assert FakePatch.objects.count() == 0
 
     os_call = OmieDryRunCall.objects.get(call="IncluirOS", order_id=orders[3].pk)
-    assert os_call.payload["Cabecalho"]["cCodIntOS"] == orders[3].bubble_id
-    assert os_call.payload["Cabecalho"]["nValorTotal"] == Decimal("103.50")  # exact, never a float
-    assert os_call.payload["InformacoesAdicionais"]["cCodCateg"] == settings.OMIE_CODIGO_CATEGORIA
+    assert os_call.data["Cabecalho"]["cCodIntOS"] == orders[3].bubble_id
+    assert os_call.data["Cabecalho"]["nValorTotal"] == Decimal("103.50")  # exact, never a float
+    assert os_call.data["InformacoesAdicionais"]["cCodCateg"] == settings.OMIE_CODIGO_CATEGORIA
+    assert os_call.payload.index('"Cabecalho"') < os_call.payload.index('"ServicosPrestados"')  # as sent
     for order in orders:
         order.refresh_from_db()
         assert order.sync_status == SyncStatus.PENDING and order.omie_os_code is None
