@@ -17,6 +17,8 @@ ACTION_LABELS: dict[str, str] = {
     "omie_customer_upsert": "Cliente enviado ao Omie",
     "omie_os_create": "OS criada no Omie",
     "sync_complete": "Sincronização concluída",
+    "omie_dry_run": "Ensaio: seria enviado ao Omie",
+    "dry_run_replay": "Ensaio encerrado: reenvio real",
     "sync_resume": "Sincronização retomada",
     "billing_decide": "Decisão de faturamento",
     "billing_emit": "Emissão da NFS-e iniciada",

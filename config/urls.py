@@ -4,6 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularSwaggerView
 from rest_framework_simplejwt.views import TokenBlacklistView, TokenObtainPairView, TokenRefreshView
 
+from backoffice.integrations_check import integrations_check_view
 from billing.webhook_views import pagarme_webhook
 from common import health
 from common.schema import SchemaView
@@ -19,6 +20,8 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    # Before the admin's catch-all: the go-live check page (superusers and Financeiro).
+    path(f"{settings.ADMIN_URL}verificar-integracoes/", admin.site.admin_view(integrations_check_view), name="integrations_check"),
     path(settings.ADMIN_URL, admin.site.urls),
     path("v1/", include(api_v1)),
     path("webhooks/pagarme", pagarme_webhook, name="webhook-pagarme"),

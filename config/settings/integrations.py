@@ -11,6 +11,8 @@ from config.env import env
 SANDBOX = env.bool("SANDBOX", default=False)
 # The fake systems are refused on a server with DEBUG off unless explicitly forced (SPEC §11).
 SANDBOX_FORCE = env.bool("SANDBOX_FORCE", default=False)
+# The fake Omie accepts only these app keys when set (to rehearse a wrong key); any key when empty.
+SANDBOX_OMIE_APP_KEYS = env.list("SANDBOX_OMIE_APP_KEYS", default=[])
 SANDBOX_BASE_URL = env.str("SANDBOX_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 _sandbox = SANDBOX_BASE_URL + "/sandbox"
@@ -55,6 +57,9 @@ OMIE_BAN_DEFAULT_SECONDS = env.int("OMIE_BAN_DEFAULT_SECONDS", default=1800)
 # answer REDUNDANT and count an error. 0 turns the guard off (REDUNDANT answers still pause the id).
 OMIE_REDUNDANT_DEFAULT_SECONDS = env.int("OMIE_REDUNDANT_DEFAULT_SECONDS", default=60)
 OMIE_CALL_RETENTION_DAYS = env.int("OMIE_CALL_RETENTION_DAYS", default=90)
+# Dry run (go-live): every Omie write is built, validated and recorded with its payload but NOT sent;
+# reads are still sent. Orders wait; switching it off re-runs each of them for real once.
+OMIE_DRY_RUN = env.bool("OMIE_DRY_RUN", default=False)
 
 # BUBBLE
 # ------------------------------------------------------------------------------
@@ -77,6 +82,9 @@ BUBBLE_WRITEBACK_KICK_MAX_SECONDS = env.float("BUBBLE_WRITEBACK_KICK_MAX_SECONDS
 BUBBLE_WRITEBACK_LEASE_SECONDS = env.int("BUBBLE_WRITEBACK_LEASE_SECONDS", default=90)
 BUBBLE_WRITEBACK_SWEEP_SECONDS = env.int("BUBBLE_WRITEBACK_SWEEP_SECONDS", default=30)
 BUBBLE_WRITEBACK_RETENTION_DAYS = env.int("BUBBLE_WRITEBACK_RETENTION_DAYS", default=90)
+# During an Omie dry run nothing is written back to Bubble, except this one field of the pedido (when
+# set): a text saying what would have been sent to Omie.
+BUBBLE_DRY_RUN_FIELD = env.str("BUBBLE_DRY_RUN_FIELD", default="")
 
 # BRASILAPI
 # ------------------------------------------------------------------------------
@@ -129,6 +137,11 @@ BILLING_RECONCILIATION_DAYS = env.int("BILLING_RECONCILIATION_DAYS", default=7)
 # OPS
 # ------------------------------------------------------------------------------
 FLOWER_URL = env.str("FLOWER_URL", default="http://127.0.0.1:5555/")
+# Flower's "user:password" (also given to Flower itself); the integration check logs in with it.
+FLOWER_BASIC_AUTH = env.str("FLOWER_BASIC_AUTH", default="")
+# The integration check (manage.py check_integrations): a CNPJ that must resolve on BrasilAPI
+# (default: Banco do Brasil's head office, a public record).
+INTEGRATIONS_CHECK_CNPJ = env.str("INTEGRATIONS_CHECK_CNPJ", default="00000000000191")
 
 # ORDERS SYNC (SPEC §5.1) AND IDEMPOTENCY KEYS (SPEC §7)
 # ------------------------------------------------------------------------------

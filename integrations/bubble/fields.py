@@ -20,6 +20,18 @@ from integrations.bubble.types import Thing
 
 CENT = Decimal("0.01")
 
+# The canonical fields this backend reads and writes, per type (the integration check and the Bubble
+# guide list them; BUBBLE_FIELD_MAP renames them per app).
+ORDER_READ = ("cliente", "valor_total", "descricao_servico", "codigo_servico_lc116", "forma_pagamento", "status_pagamento")
+ORDER_WRITE = (
+    "status_pedido", "status_faturamento", "omie_os_numero", "nf_numero", "nf_link", "data_faturamento_prevista",
+    "erro_integracao",
+)
+CUSTOMER_READ = (
+    "nome", "email", "documento", "telefone", "cep", "logradouro", "numero", "bairro", "cidade", "uf", "requer_aprovacao",
+)
+CUSTOMER_WRITE = ("razao_social", "nome_fantasia", "situacao_cadastral", "omie_cliente_id", "saldo_cc")
+
 
 def field_key(thing: Thing, canonical: str) -> str:
     """The app's key for a canonical field of ``thing``."""

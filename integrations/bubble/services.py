@@ -101,8 +101,8 @@ class DeliveryResult:
 
 
 def writeback_enqueue(
-    *, thing: Thing, bubble_id: str, fields: dict[str, Any], order_id: int | None = None
-) -> int:
+    *, thing: Thing, bubble_id: str, fields: dict[str, Any], order_id: int | None = None, dry_run_field: bool = False
+) -> int | None:
     """Records changes Bubble must see, in the caller's transaction; delivery starts after commit.
 
     Returns the id of the PENDING row the changes were merged into (callers on the hot path, like the
@@ -111,13 +111,22 @@ def writeback_enqueue(
     Values: str, int, bool, None, Decimal (stored and sent as an exact JSON number with 2 places:
     Bubble number fields want a number, and jsonb keeps ``1234.50`` exact), date (``"2026-11-25"``)
     or aware datetime (ISO 8601). A float is refused: money is Decimal.
+
+    During an Omie dry run (``OMIE_DRY_RUN``) nothing is recorded (returns None), except the one
+    ``BUBBLE_DRY_RUN_FIELD`` written by the dry run itself: the orders are re-run for real, and
+    written back then, when dry run is switched off.
     """
+    from integrations.omie.dryrun import bubble_write_allowed
+
     if thing not in THINGS:
         raise ValueError(f"thing inválido: {thing!r}")
     if not isinstance(bubble_id, str) or not bubble_id.strip() or len(bubble_id) > 64:
         raise ValueError("bubble_id inválido")
     if not fields:
         raise ValueError("nenhum campo para escrever no Bubble")
+    if not bubble_write_allowed(fields, dry_run_field=dry_run_field):
+        logger.info("bubble writeback of %s skipped: Omie dry run", thing)
+        return None
     if connection.get_autocommit():
         # Outside a transaction the row would commit without the change it reports (or vice versa).
         raise RuntimeError("writeback_enqueue must be called inside the caller's transaction.atomic()")

@@ -30,6 +30,7 @@ from common.logging import redact
 from integrations.http import build_session, json_or_none, send
 from integrations.omie.calls import ENDPOINTS, WRITE_CALLS
 from integrations.omie.classify import classify
+from integrations.omie.dryrun import dry_run_record, is_dry_run_write
 from integrations.omie.errors import (
     OmieBusinessError,
     OmieDuplicate,
@@ -188,6 +189,9 @@ class OmieClient:
 
     # the one path every call takes --------------------------------------------------------------
     def _call(self, call: str, param: dict, *, key: str | None, order_id: int | None = None, label: str = "") -> Outcome:
+        if is_dry_run_write(call):
+            # Dry run: built, validated and recorded, never sent (no lease, no token, no Omie call).
+            raise dry_run_record(call=call, param=param, key=key or label, order_id=order_id)
         lease = self.throttle.acquire_in_turn(call, guard_id=key)
         started = time.monotonic()
         outcome: Outcome | None = None

@@ -1,3 +1,6 @@
+import json
+from decimal import Decimal
+
 from django.db import models
 from django.utils import timezone
 
@@ -33,3 +36,43 @@ class OmieCall(models.Model):
 
     def __str__(self) -> str:
         return f"{self.call} {self.integration_key} · {self.get_outcome_display()}"
+
+
+class OmieDryRunCall(models.Model):
+    """An Omie write built during a dry run (``OMIE_DRY_RUN``): what would have been sent, not sent.
+
+    One row per (call, integration key) while it waits: a later build of the same write replaces the
+    payload instead of adding a row. ``replayed_at`` is set once, when dry run is off and the order
+    is re-run for real; the row is then kept as history. ``payload`` is the exact ``param`` object as
+    JSON text, in the order it would travel (jsonb would reorder the keys); ``data`` reads it back
+    (credentials are never part of it); ``problems`` lists what the local validation found.
+    """
+
+    call = models.CharField("método", max_length=40)
+    integration_key = models.CharField("chave de integração", max_length=100, db_index=True)
+    order_id = models.BigIntegerField("pedido (id)", null=True, blank=True, db_index=True)
+    payload = models.TextField("payload (JSON exato)")
+    problems = models.JSONField("problemas encontrados", default=list, blank=True)
+    built_count = models.PositiveIntegerField("vezes montado", default=1)
+    created_at = models.DateTimeField("em", default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField("atualizado em", default=timezone.now)
+    replayed_at = models.DateTimeField("reenviado de verdade em", null=True, blank=True, db_index=True)
+
+    class Meta:
+        verbose_name = "ensaio (chamada não enviada ao Omie)"
+        verbose_name_plural = "ensaios (chamadas não enviadas ao Omie)"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["call", "integration_key"], condition=models.Q(replayed_at__isnull=True),
+                name="omiedryrun_one_waiting_per_call_key",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Ensaio {self.call} {self.integration_key}"
+
+    @property
+    def data(self) -> dict:
+        """The payload as a dict, amounts as exact Decimals."""
+        return json.loads(self.payload, parse_float=Decimal)

@@ -39,7 +39,7 @@ _DECIMAL_MARK = f"__omie_decimal_{secrets.token_hex(6)}__"
 _DECIMAL_TOKEN = re.compile(rf'"{_DECIMAL_MARK}(-?\d+(?:\.\d+)?)"')
 
 
-def dumps(body: Any) -> str:
+def dumps(body: Any, *, indent: int | None = None) -> str:
     """JSON for Omie. ``Decimal`` amounts become JSON numbers with their exact digits (``1500.10``),
     never passing through float; dates become Omie's dd/mm/yyyy."""
 
@@ -52,7 +52,7 @@ def dumps(body: Any) -> str:
             return omie_date(value)
         raise TypeError(f"not JSON serializable: {type(value).__name__}")
 
-    return _DECIMAL_TOKEN.sub(r"\1", json.dumps(body, default=default, ensure_ascii=False))
+    return _DECIMAL_TOKEN.sub(r"\1", json.dumps(body, default=default, ensure_ascii=False, indent=indent))
 
 
 

@@ -8,6 +8,7 @@ checked with python-stdnum.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -153,4 +154,8 @@ def sandbox_seed() -> list[str]:
     for o in _orders():
         thing_put(type_name=type_name("order"), bubble_id=order_id(o.n), fields=_order_fields(o))
         lines.append(f"pedido  {order_id(o.n)}  R$ {o.amount:>10}  {customers[o.customer].name}: {o.note}")
+    # The CNPJ the integration check looks up (manage.py check_integrations) resolves here too.
+    reference = re.sub(r"\D", "", settings.INTEGRATIONS_CHECK_CNPJ or "")
+    if len(reference) == 14:
+        company_put(cnpj=reference, razao_social="EMPRESA DE REFERÊNCIA DA VERIFICAÇÃO", situacao_cadastral=FakeCompany.Situacao.ATIVA)
     return lines

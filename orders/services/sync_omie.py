@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from billing.dates import today_sp
 from integrations.http import IntegrationError, NotNow
+from integrations.omie.dryrun import OmieDryRun
 from orders.models import Order
 from orders.services.action_log import action_log_record, actor_for_task
 from orders.services.locks import order_work_lock
@@ -30,6 +31,9 @@ from orders.statuses import ActionOutcome, SyncStatus
 logger = logging.getLogger(__name__)
 
 ACTOR = actor_for_task("orders.sync_omie")
+# A dry-run order waits this long at most before the sweeps look at it again (dry run is switched
+# off well before: switching it off re-runs the order at once).
+DRY_RUN_PARK_DAYS = 3650
 
 
 def order_sync_omie(*, order_id: int) -> SyncOutcome:
@@ -50,7 +54,8 @@ def order_sync_omie(*, order_id: int) -> SyncOutcome:
             return outcome
 
         if order.omie_os_code is None:
-            outcome = _create_os(client=client, order=order)
+            # In a dry run the customer was recorded, not sent: the OS is built too, with customer code 0.
+            outcome = _create_os(client=client, order=order, customer_code=0 if order.omie_customer_code is None else None)
             if outcome is not None:
                 return outcome
 
@@ -72,6 +77,8 @@ def _customer_in_omie(*, client: Any, order: Order) -> tuple[Order, SyncOutcome 
             result = client.upsert_cliente(
                 codigo_cliente_integracao=order.customer_bubble_id, cliente=order.customer_payload, order_id=order.id
             )
+        except OmieDryRun:
+            return order, None  # recorded, not sent: no customer code yet
         except IntegrationError as exc:
             return order, order_sync_error(
                 order_id=order.id, exc=exc, actor=ACTOR, action="omie_customer_upsert", what="Omie (cadastro do cliente)"
@@ -119,8 +126,11 @@ def _store_customer(*, order_id: int, code: int, how: str) -> Order | None:
     return order
 
 
-def _create_os(*, client: Any, order: Order) -> SyncOutcome | None:
-    """IncluirOS exactly once; returns an outcome when the step cannot go on now."""
+def _create_os(*, client: Any, order: Order, customer_code: int | None = None) -> SyncOutcome | None:
+    """IncluirOS exactly once; returns an outcome when the step cannot go on now.
+
+    ``customer_code``: the code to build the OS with instead of the stored one (0 in a dry run whose
+    UpsertCliente was not sent either)."""
     from integrations.omie.payloads import os_payload
 
     found = None
@@ -149,7 +159,7 @@ def _create_os(*, client: Any, order: Order) -> SyncOutcome | None:
             locked.save(update_fields=["omie_os_requested_at", "updated_at"])
     payload = os_payload(
         c_cod_int_os=order.bubble_id,
-        codigo_cliente_omie=order.omie_customer_code,
+        codigo_cliente_omie=order.omie_customer_code if customer_code is None else customer_code,
         amount=order.amount,
         description=order.service_description,
         lc116_code=order.lc116_code,
@@ -158,6 +168,9 @@ def _create_os(*, client: Any, order: Order) -> SyncOutcome | None:
     )
     try:
         created = client.incluir_os(os_payload=payload, order_id=order.id)
+    except OmieDryRun as exc:
+        _park_dry_run(order_id=order.id, exc=exc)
+        return SyncOutcome.done()
     except IntegrationError as exc:
         # Only a timeout, a 5xx or a REDUNDANT the client could not confirm leave the outcome unknown.
         never_sent = isinstance(exc, NotNow) and not getattr(exc, "outcome_unknown", False)
@@ -167,6 +180,23 @@ def _create_os(*, client: Any, order: Order) -> SyncOutcome | None:
         )
     _store_os(order_id=order.id, n_cod_os=created.n_cod_os, c_num_os=created.c_num_os, how="criada")
     return None
+
+
+def _park_dry_run(*, order_id: int, exc: OmieDryRun) -> None:
+    """Dry run: the writes were recorded, not sent. The order waits, PENDING, out of the sweeps'
+    reach (its next attempt is far away) until dry run is switched off and it is re-run for real."""
+    with transaction.atomic():
+        order = locked_pending(order_id)
+        if order is None:
+            return
+        order.omie_os_requested_at = None  # nothing was sent: no ConsultarOS needed later
+        order.next_attempt_at = timezone.now() + timedelta(days=DRY_RUN_PARK_DAYS)
+        order.save(update_fields=["omie_os_requested_at", "next_attempt_at", "updated_at"])
+        problems = f" Problemas: {'; '.join(exc.problems)}." if exc.problems else " Payload válido."
+        action_log_record(
+            actor=ACTOR, action="omie_dry_run", outcome=ActionOutcome.OK, order=order,
+            message=f"Ensaio: seria enviado ao Omie (cadastro do cliente e OS); nada foi enviado.{problems}",
+        )
 
 
 def _store_os(*, order_id: int, n_cod_os: int, c_num_os: str, how: str) -> None:

@@ -34,6 +34,29 @@ def _envelope(status: int, message: str, bubble_status: str | None = None) -> Ht
     return _json(body, status)
 
 
+@require_http_methods(["GET"])
+def search(request: HttpRequest, type_name: str) -> HttpResponse:
+    """``GET /obj/<type>?limit=N``: the first things of a type (no constraints). A type with no
+    thing stored is unknown here, answered 404 like a type Bubble does not expose."""
+    from integrations.sandbox.fake_bubble.models import FakeThing
+
+    if services.outage_take() is not None:
+        return _envelope(503, "Bubble está temporariamente indisponível (sandbox).")
+    expected = services.control_get().token or settings.BUBBLE_API_TOKEN
+    if not expected or request.headers.get("Authorization", "") != f"Bearer {expected}":
+        return _envelope(401, "Invalid or missing API token")
+    things = FakeThing.objects.filter(type_name=type_name).order_by("created_at", "id")
+    count = things.count()
+    if not count:
+        return _envelope(404, f"Type not found: {type_name}", "NOT_FOUND")
+    try:
+        limit = max(1, min(100, int(request.GET.get("limit") or 100)))
+    except ValueError:
+        limit = 100
+    results = [{**t.data, "_id": t.bubble_id} for t in things[:limit]]
+    return _json({"response": {"cursor": 0, "results": results, "count": len(results), "remaining": max(0, count - limit)}})
+
+
 @csrf_exempt
 @require_http_methods(["GET", "PATCH"])
 def thing(request: HttpRequest, type_name: str, bubble_id: str) -> HttpResponse:

@@ -10,6 +10,7 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.forms.models import model_to_dict
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -63,7 +64,8 @@ def omie_api(request: HttpRequest, module: str, service: str) -> HttpResponse:
     app_key, app_secret = str(body.get("app_key") or ""), str(body.get("app_secret") or "")
     config = fake_omie_config()
     key = key_digest(app_key)
-    if not app_key or not app_secret:
+    accepted = getattr(settings, "SANDBOX_OMIE_APP_KEYS", None) or []
+    if not app_key or not app_secret or (accepted and app_key not in accepted):
         row = FakeOmieCall.objects.create(app_key=key, call=call, endpoint=endpoint, param=param)
         answer = (500, fault("SOAP-ENV:Client-100", "A chave de acesso não está preenchida ou não é válida!"))
         record_answer(config=config, row=row, status=answer[0], body=answer[1])

@@ -32,7 +32,8 @@ def test_seed_is_idempotent_and_says_what_it_created():
     first = _seed()
     counts = (FakeThing.objects.count(), FakeCompany.objects.count())
     second = _seed()
-    assert counts == (FakeThing.objects.count(), FakeCompany.objects.count()) == (21, 6)
+    # 6 demo companies + the integration check's reference CNPJ
+    assert counts == (FakeThing.objects.count(), FakeCompany.objects.count()) == (21, 7)
     assert first == second
     assert order_id(7) in first and "BILLING_HOLD_THRESHOLD" in first and "BAIXADA" in first
     assert "requer aprovação" in first
