@@ -53,7 +53,7 @@ def _refuse(request: HttpRequest, raw: bytes, auth) -> HttpResponse:
     status = 503 if auth.jwks_unavailable else 401
     PagarmeWebhookRefusal.objects.create(
         http_status=status, reasons=auth.reasons, message=auth.message[:2000], kid=auth.kid[:200],
-        remote_addr=_ip(request.META.get("REMOTE_ADDR")), body_bytes=len(raw),
+        remote_addr=_client_ip(request), body_bytes=len(raw),
         body_excerpt=raw[:120].decode("utf-8", "replace").replace("\x00", "")[:200],
     )
     if status == 503:
@@ -65,13 +65,17 @@ def _refuse(request: HttpRequest, raw: bytes, auth) -> HttpResponse:
                           details={"reasons": auth.reasons})
 
 
-def _ip(value: str | None) -> str | None:
+def _client_ip(request: HttpRequest) -> str | None:
+    """The address nginx saw (the last X-Forwarded-For entry, which nginx appends), else the peer's."""
     import ipaddress
 
-    try:
-        return str(ipaddress.ip_address(value or ""))
-    except ValueError:
-        return None
+    forwarded = request.headers.get("X-Forwarded-For", "").split(",")[-1].strip()
+    for value in (forwarded, request.META.get("REMOTE_ADDR") or ""):
+        try:
+            return str(ipaddress.ip_address(value))
+        except ValueError:
+            continue
+    return None
 
 
 def _not_json(token: str) -> object:

@@ -1,4 +1,4 @@
-"""Pagar.me webhook events (SPEC §5.4): every event received is kept, whatever became of it."""
+"""Pagar.me webhook events: every event received is kept, whatever became of it."""
 
 from django.db import models
 
