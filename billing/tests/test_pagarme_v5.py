@@ -344,3 +344,20 @@ def test_retention_reduces_old_payloads_and_drops_old_refusals(fake_pagarme, set
     assert old.payload["id"] == old.event_id and old.payload["data"]["status"] == "paid" and old.payload["data"]["amount"] == 150000
     assert "metadata" in json.dumps(recent.payload)
     assert not PagarmeWebhookRefusal.objects.exists()
+
+
+def test_with_redis_unreachable_the_signature_is_still_checked_with_this_processs_copy(fake_pagarme, settings):
+    """The shared cache down (a closed port, not a mock): rs256 still verifies, forgeries are still 401."""
+    from integrations.pagarme.webhook_auth import rs256_check
+
+    body = b'{"id": "hook_x"}'
+    assert rs256_check(raw_body=body, header=fake_pagarme.sign(body)) == (None, fake_pagarme.sign(body).split("kid=")[1].split(";")[0])
+    fetches = fake_pagarme.count("jwks")
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"}}
+    reason, _kid = rs256_check(raw_body=body, header=fake_pagarme.sign(body))
+    bad, _kid = rs256_check(raw_body=body + b" ", header=fake_pagarme.sign(body))
+    unknown, _kid = rs256_check(raw_body=body, header=fake_pagarme.sign(body, kid="sbx_other"))
+    assert (reason, bad, unknown) == (None, "bad_signature", "unknown_kid")
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": settings.REDIS_URL,
+                                   "KEY_PREFIX": "blu"}}
+    assert fake_pagarme.count("jwks") == fetches  # this process's copy, no fetch per request

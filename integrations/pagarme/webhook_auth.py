@@ -30,6 +30,7 @@ from django.core.cache import cache
 from jwt import PyJWK
 from jwt.algorithms import RSAAlgorithm
 from jwt.exceptions import InvalidKeyError, PyJWKError
+from redis.exceptions import RedisError
 
 from integrations.pagarme.errors import JwksUnavailable
 from integrations.pagarme.signature import signature_is_valid
@@ -135,12 +136,21 @@ def _cache_key() -> str:
 
 
 def jwks_cache_clear() -> None:
+    _last.pop(_cache_key(), None)
     cache.delete_many([_cache_key(), _cache_key() + ":refetch"])
 
 
 def signing_key(kid: str) -> PyJWK | None:
-    """The usable RSA signing key with this kid: from the shared cache, else one (rate-limited) fetch."""
-    document = cache.get(_cache_key())
+    """The usable RSA signing key with this kid: from the shared cache, else one (rate-limited) fetch.
+
+    With Redis unreachable, this process's last copy is used (or one fetch when it has none), and an
+    unknown kid is not re-fetched: nothing can rate-limit the fetches across processes then.
+    """
+    try:
+        document = cache.get(_cache_key())
+    except RedisError:
+        logger.warning("pagarme jwks: shared cache unreachable; using this process's copy")
+        return _usable_keys(json.dumps(_last.get(_cache_key()) or _refresh(shared=False), sort_keys=True)).get(kid)
     if document is None:
         document = _refresh()
     key = _usable_keys(json.dumps(document, sort_keys=True)).get(kid)
@@ -150,13 +160,18 @@ def signing_key(kid: str) -> PyJWK | None:
     return key
 
 
-def _refresh() -> dict[str, Any]:
+_last: dict[str, dict[str, Any]] = {}
+
+
+def _refresh(*, shared: bool = True) -> dict[str, Any]:
     from integrations.pagarme.client import jwks_fetch
 
     document = jwks_fetch(settings.PAGARME_JWKS_URL)
     if not _usable_keys(json.dumps(document, sort_keys=True)):
         raise JwksUnavailable("O JWKS do Pagar.me não tem nenhuma chave RSA de assinatura utilizável.")
-    cache.set(_cache_key(), document, timeout=settings.PAGARME_JWKS_CACHE_SECONDS)
+    _last[_cache_key()] = document
+    if shared:
+        cache.set(_cache_key(), document, timeout=settings.PAGARME_JWKS_CACHE_SECONDS)
     logger.info("pagarme jwks refreshed (%d keys)", len(document.get("keys", [])))
     return document
 
