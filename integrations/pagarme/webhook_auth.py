@@ -39,7 +39,8 @@ logger = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "X-Webhook-Asymmetric-Signature"
 _KID = re.compile(r"[A-Za-z0-9._:/+=-]{1,200}")
-_B64URL = re.compile(r"[A-Za-z0-9_-]+={0,2}")
+# base64url as Pagar.me documents it; the standard alphabet is accepted too (the RSA check decides).
+_B64 = re.compile(r"[A-Za-z0-9_+/-]+={0,2}")
 _RS256 = RSAAlgorithm(RSAAlgorithm.SHA256)
 
 MESSAGES = {
@@ -104,7 +105,8 @@ def rs256_check(*, raw_body: bytes, header: str | None) -> tuple[str | None, str
     if parts["alg"] != "RS256":
         return "unsupported_alg", kid
     try:
-        signature = base64.urlsafe_b64decode(parts["signature"] + "=" * (-len(parts["signature"]) % 4))
+        text = parts["signature"].rstrip("=").replace("+", "-").replace("/", "_")
+        signature = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
     except (binascii.Error, ValueError):
         return "malformed_signature", kid
     key = signing_key(kid)
@@ -124,7 +126,7 @@ def signature_header_parse(header: str) -> dict[str, str] | None:
         if not sep or name in parts or name not in ("alg", "kid", "signature"):
             return None
         parts[name] = value.strip()
-    if set(parts) != {"alg", "kid", "signature"} or not _KID.fullmatch(parts["kid"]) or not _B64URL.fullmatch(parts["signature"]):
+    if set(parts) != {"alg", "kid", "signature"} or not _KID.fullmatch(parts["kid"]) or not _B64.fullmatch(parts["signature"]):
         return None
     return parts
 
