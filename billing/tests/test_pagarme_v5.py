@@ -314,8 +314,14 @@ def test_the_client_reads_charges_and_orders_and_classifies_errors(fake_pagarme,
     with pytest.raises(PagarmeAuthError) as refused:
         PagarmeClient(base_url=settings.PAGARME_API_BASE_URL, secret_key="sk_wrong").ping()
     assert refused.value.permanent and "sk_wrong" not in str(refused.value)
-    keys = jwks_fetch()["keys"]
+    from integrations.pagarme.webhook_auth import jwks_usable_kids
+    from integrations.sandbox.fake_pagarme.keys import kid_of, private_key
+
+    document = jwks_fetch()
+    keys = document["keys"]
     assert keys[0]["kty"] == "RSA" and keys[0]["use"] == "sig" and "d" not in keys[0]  # the public half only
+    assert jwks_usable_kids(document) == [kid_of(private_key())]
+    assert jwks_usable_kids({"keys": [{**keys[0], "use": "enc"}, {**keys[0], "alg": "RS512"}, {**keys[0], "kty": "EC"}]}) == []
 
 
 # Retention ----------------------------------------------------------------------------------------------

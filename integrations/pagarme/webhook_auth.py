@@ -178,6 +178,11 @@ def _refresh(*, shared: bool = True) -> dict[str, Any]:
     return document
 
 
+def jwks_usable_kids(document: dict[str, Any]) -> list[str]:
+    """The kids of a JWKS that can verify webhooks (go-live checks: ``jwks_usable_kids(jwks_fetch())``)."""
+    return sorted(_usable_keys(json.dumps(document, sort_keys=True)))
+
+
 _parsed: dict[str, dict[str, PyJWK]] = {}
 
 
