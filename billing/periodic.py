@@ -24,6 +24,12 @@ register(
         description="Entrega ao Omie as etapas vencidas (FaturarOS, StatusOS, CancelarOS…) no ritmo que os limites permitem.",
     ),
     Periodic(
+        name="Pagar.me: retenção dos webhooks (LGPD)",
+        task="billing.tasks.pagarme_events_retention",
+        crontab={"minute": "15", "hour": "4", "day_of_month": "*", "month_of_year": "*", "day_of_week": "*"},
+        description="Todo dia reduz os webhooks mais antigos que PAGARME_EVENT_RETENTION_DAYS a ids, situação, valores e datas.",
+    ),
+    Periodic(
         name="Conciliação diária com o Omie",
         task="billing.tasks.reconciliation_run",
         crontab={"minute": "30", "hour": "5", "day_of_month": "*", "month_of_year": "*", "day_of_week": "*"},

@@ -1,10 +1,14 @@
-"""POST /webhooks/pagarme (SPEC §5.4): verify, store, answer 200 fast; a task does the rest."""
+"""POST /webhooks/pagarme: authenticate (docs/pagarme.md), store, answer 200 fast; a task does the rest.
+
+Refused requests are answered 401 (no listed scheme verified) or 503 (the JWKS could not be read, so
+Pagar.me retries) in the error envelope, and each is recorded as a ``PagarmeWebhookRefusal`` with a
+short excerpt of the body only.
+"""
 
 from __future__ import annotations
 
 import json
 
-from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
@@ -17,15 +21,16 @@ from common.exceptions import error_response
 @csrf_exempt
 @require_POST
 def pagarme_webhook(request: HttpRequest) -> HttpResponse:
-    from integrations.pagarme.signature import signature_is_valid
+    from integrations.pagarme.webhook_auth import webhook_authenticate
 
     try:
         raw = request.body
     except RequestDataTooBig:
         return error_response(status=413, code="payload_too_large", message="Corpo da requisição grande demais.")
-    # The HMAC covers the raw bytes: verified before parsing, since re-serialised JSON would not match.
-    if not signature_is_valid(raw_body=raw, header=request.headers.get("X-Hub-Signature"), secret=settings.PAGARME_WEBHOOK_SECRET):
-        return error_response(status=401, code="invalid_signature", message="Assinatura X-Hub-Signature ausente ou inválida.")
+    # Signatures cover the raw bytes: verified before parsing, since re-serialised JSON would not match.
+    auth = webhook_authenticate(raw_body=raw, headers=request.headers)
+    if not auth.ok:
+        return _refuse(request, raw, auth)
     try:
         payload = json.loads(raw, parse_constant=_not_json)
     except (ValueError, UnicodeDecodeError, RecursionError):
@@ -38,8 +43,39 @@ def pagarme_webhook(request: HttpRequest) -> HttpResponse:
     event_id = payload.get("id")
     if not isinstance(event_id, str) or not event_id.strip():
         return error_response(status=400, code="validation_error", message="Evento sem id.", details={"fields": {"id": ["Obrigatório."]}})
-    _event, created = pagarme_event_store(event_id=event_id.strip(), payload=payload)
+    _event, created = pagarme_event_store(event_id=event_id.strip(), payload=payload, auth_scheme=auth.scheme)
     return JsonResponse({"received": True, "duplicate": not created})
+
+
+def _refuse(request: HttpRequest, raw: bytes, auth) -> HttpResponse:
+    from billing.models import PagarmeWebhookRefusal
+
+    status = 503 if auth.jwks_unavailable else 401
+    PagarmeWebhookRefusal.objects.create(
+        http_status=status, reasons=auth.reasons, message=auth.message[:2000], kid=auth.kid[:200],
+        remote_addr=_client_ip(request), body_bytes=len(raw),
+        body_excerpt=raw[:120].decode("utf-8", "replace").replace("\x00", "")[:200],
+    )
+    if status == 503:
+        response = error_response(status=503, code="jwks_unavailable",
+                                  message="Não foi possível obter as chaves públicas do Pagar.me (JWKS); tente novamente.")
+        response["Retry-After"] = "30"
+        return response
+    return error_response(status=401, code="invalid_signature", message=auth.message or "Webhook não autenticado.",
+                          details={"reasons": auth.reasons})
+
+
+def _client_ip(request: HttpRequest) -> str | None:
+    """The address nginx saw (the last X-Forwarded-For entry, which nginx appends), else the peer's."""
+    import ipaddress
+
+    forwarded = request.headers.get("X-Forwarded-For", "").split(",")[-1].strip()
+    for value in (forwarded, request.META.get("REMOTE_ADDR") or ""):
+        try:
+            return str(ipaddress.ip_address(value))
+        except ValueError:
+            continue
+    return None
 
 
 def _not_json(token: str) -> object:

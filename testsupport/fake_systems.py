@@ -100,13 +100,87 @@ class FakeBrasilApi:
         control_set(**values)
 
 
+PAGARME_TEST_SECRET_KEY = "sk_test_0123456789abcdef"
+
+
+@dataclass
+class FakePagarme:
+    base_url: str
+    key_dir: str
+
+    @property
+    def env(self) -> dict[str, str]:
+        """For a real worker or web process."""
+        return {"PAGARME_API_BASE_URL": f"{self.base_url}/core/v5", "PAGARME_JWKS_URL": f"{self.base_url}/.well-known/jwks.json",
+                "PAGARME_SECRET_KEY": PAGARME_TEST_SECRET_KEY, "SANDBOX_PAGARME_KEY_DIR": self.key_dir,
+                "PAGARME_WEBHOOK_AUTH": "rs256", "PAGARME_CONFIRM_WITH_API": "true"}
+
+    def sign(self, body: bytes, **kwargs: Any) -> str:
+        """``X-Webhook-Asymmetric-Signature`` with the fake's current key (``key=``/``kid=`` to forge)."""
+        from integrations.sandbox.fake_pagarme.keys import sign
+
+        return sign(body, **kwargs)
+
+    def register(self, event: dict[str, Any], *, api_status: str | None = None) -> None:
+        from integrations.sandbox.fake_pagarme.services import event_register
+
+        event_register(event, api_status=api_status)
+
+    def charge_status_set(self, charge_id: str, status: str) -> None:
+        from integrations.sandbox.fake_pagarme.services import charge_status_set
+
+        charge_status_set(charge_id, status)
+
+    def rotate(self) -> str:
+        from integrations.sandbox.fake_pagarme.keys import key_rotate
+
+        return key_rotate()
+
+    def control(self, **values: Any) -> None:
+        """``api_status`` / ``jwks_status`` (e.g. 503 for every call; None: back to normal), ``latency_ms``."""
+        from integrations.sandbox.fake_pagarme.services import control_set
+
+        control_set(**values)
+
+    def count(self, name: str) -> int:
+        """How many times "jwks" or "api" was called."""
+        from integrations.sandbox.fake_pagarme.services import count
+
+        return count(name)
+
+
+def pagarme_settings(settings: Any, base_url: str, key_dir: str) -> None:
+    settings.SANDBOX_PAGARME_KEY_DIR = key_dir
+    settings.PAGARME_JWKS_URL = f"{base_url}/.well-known/jwks.json"
+    settings.PAGARME_API_BASE_URL = f"{base_url}/core/v5"
+    settings.PAGARME_SECRET_KEY = PAGARME_TEST_SECRET_KEY
+    settings.PAGARME_WEBHOOK_AUTH = ["rs256"]
+    settings.PAGARME_CONFIRM_WITH_API = True
+
+
+@pytest.fixture
+def fake_pagarme(live_server: Any, settings: Any, tmp_path: Any) -> Iterator[FakePagarme]:
+    """The fake Pagar.me on the live server (JWKS + API), a fresh key pair, an empty JWKS cache, rs256 only."""
+    from integrations.pagarme.webhook_auth import jwks_cache_clear
+    from integrations.sandbox.fake_pagarme.services import control_reset
+
+    base_url = f"{live_server.url}/sandbox/pagarme"
+    pagarme_settings(settings, base_url, str(tmp_path / "pagarme-keys"))
+    control_reset()
+    jwks_cache_clear()
+    yield FakePagarme(base_url=base_url, key_dir=settings.SANDBOX_PAGARME_KEY_DIR)
+    jwks_cache_clear()
+    close_client_sessions()
+
+
 def close_client_sessions() -> None:
     """Drops the clients' kept-alive connections: a live-server thread holds its database connection
     for as long as the client keeps the socket open, which would block the test database's teardown."""
     from integrations.brasilapi import client as brasilapi_client
     from integrations.bubble import client as bubble_client
+    from integrations.pagarme import client as pagarme_client
 
-    for module in (bubble_client, brasilapi_client):
+    for module in (bubble_client, brasilapi_client, pagarme_client):
         if module._session is not None:
             module._session.close()
     gc.collect()  # sessions of clients a test built itself close their sockets when collected

@@ -14,7 +14,16 @@ from django.utils.safestring import SafeString
 from django.utils.text import Truncator
 
 from backoffice.badges import badge
-from billing.models import AccountEntry, BillingRun, CustomerAccount, Invoice, PagarmeEvent, ReconciliationDrift, ReconciliationRun
+from billing.models import (
+    AccountEntry,
+    BillingRun,
+    CustomerAccount,
+    Invoice,
+    PagarmeEvent,
+    PagarmeWebhookRefusal,
+    ReconciliationDrift,
+    ReconciliationRun,
+)
 from billing.services.webhooks import pagarme_events_reprocess
 
 
@@ -92,15 +101,17 @@ class AccountEntryAdmin(ReadOnlyAdmin):
 
 @admin.register(PagarmeEvent)
 class PagarmeEventAdmin(ReadOnlyAdmin):
-    list_display = ("received_at", "event_id", "type", "status_col", "order_col", "charge_status", "occurred_at", "message_col")
-    list_filter = ("status", "type")
+    list_display = ("received_at", "event_id", "type", "status_col", "order_col", "charge_status", "api_status", "auth_scheme",
+                    "occurred_at", "message_col")
+    list_filter = ("status", "type", "auth_scheme")
     search_fields = ("=event_id", "=bubble_order_id", "=charge_id")
     list_select_related = ("order",)
     actions = ["reprocess"]
 
     @admin.display(description="situação", ordering="status")
     def status_col(self, obj: PagarmeEvent) -> SafeString:
-        colour = {"APPLIED": "green", "STALE": "gray", "UNMATCHED": "orange", "UNKNOWN_TYPE": "outline", "INVALID": "red"}
+        colour = {"APPLIED": "green", "STALE": "gray", "UNMATCHED": "orange", "UNKNOWN_TYPE": "outline", "INVALID": "red",
+                  "NOT_CONFIRMED": "red", "DUPLICATE": "gray"}
         return badge(obj.status, obj.get_status_display(), colour=colour.get(obj.status, "blue"))
 
     @admin.display(description="pedido")
@@ -115,6 +126,20 @@ class PagarmeEventAdmin(ReadOnlyAdmin):
     def reprocess(self, request: HttpRequest, queryset: QuerySet[PagarmeEvent]) -> None:
         count = pagarme_events_reprocess(event_ids=list(queryset.values_list("id", flat=True)), actor=request.user.get_username())
         self.message_user(request, f"{count} evento(s) reenviado(s) para processamento.", messages.SUCCESS)
+
+
+@admin.register(PagarmeWebhookRefusal)
+class PagarmeWebhookRefusalAdmin(ReadOnlyAdmin):
+    """Why Pagar.me's webhooks were refused (401) or could not be checked (503, JWKS down)."""
+
+    list_display = ("received_at", "http_status", "reasons", "kid", "remote_addr", "body_bytes", "message_col")
+    list_filter = ("http_status",)
+    date_hierarchy = "received_at"
+    show_full_result_count = False
+
+    @admin.display(description="mensagem")
+    def message_col(self, obj: PagarmeWebhookRefusal) -> str:
+        return Truncator(obj.message).chars(100)
 
 
 class DriftInline(admin.TabularInline):

@@ -10,8 +10,6 @@ and processed once (one row per event id, every copy answered 200).
 from __future__ import annotations
 
 import argparse
-import hashlib
-import hmac
 import sys
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -70,13 +68,17 @@ def main() -> int:
                 answers = list(pool.map(trigger, [order_id] * args.copies))
                 triggers.update(answers)
                 first_answers.append(answers.count(202))
-        secret = stack.env["PAGARME_WEBHOOK_SECRET"].encode()
+        from integrations.sandbox.fake_pagarme import keys as fake_pagarme_keys
+        from integrations.sandbox.fake_pagarme.services import event_register
+
         events = [pagarme_event_build(event_type="charge.paid", bubble_order_id=o, amount=Decimal("150.00")) for o in order_ids]
+        for event in events:
+            event_register(event)  # the stack's fake Pagar.me API confirms the charges
 
         def deliver(body: bytes) -> int:
-            signature = "sha256=" + hmac.new(secret, body, hashlib.sha256).hexdigest()
+            # Signed as Pagar.me v5 does (RS256, the stack's fake JWKS), the production default.
             return send("POST", f"{stack.url}/webhooks/pagarme", data=body,
-                        headers={"X-Hub-Signature": signature, "Content-Type": "application/json"})
+                        headers={"X-Webhook-Asymmetric-Signature": fake_pagarme_keys.sign(body), "Content-Type": "application/json"})
 
         hooks: Counter[int] = Counter()
         with ThreadPoolExecutor(args.copies) as pool:

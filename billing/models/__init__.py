@@ -2,7 +2,7 @@ from billing.models.account import AccountEntry, CustomerAccount
 from billing.models.invoice import FailureStage, Invoice, InvoiceStep
 from billing.models.reconciliation import ReconciliationDrift, ReconciliationRun
 from billing.models.runs import BillingRun
-from billing.models.webhooks import PagarmeEvent
+from billing.models.webhooks import PagarmeEvent, PagarmeWebhookRefusal
 
 __all__ = [
     "AccountEntry",
@@ -12,6 +12,7 @@ __all__ = [
     "Invoice",
     "InvoiceStep",
     "PagarmeEvent",
+    "PagarmeWebhookRefusal",
     "ReconciliationDrift",
     "ReconciliationRun",
 ]

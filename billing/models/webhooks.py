@@ -1,4 +1,4 @@
-"""Pagar.me webhook events (SPEC §5.4): every event received is kept, whatever became of it."""
+"""Pagar.me webhook events: every event received is kept, whatever became of it."""
 
 from django.db import models
 
@@ -11,6 +11,10 @@ class EventStatus(models.TextChoices):
     UNMATCHED = "UNMATCHED", "Pedido não encontrado"
     UNKNOWN_TYPE = "UNKNOWN_TYPE", "Tipo não tratado"
     INVALID = "INVALID", "Inválido"
+    # The API does not confirm what the webhook claims (e.g. charge.paid, API says pending): nothing changed.
+    NOT_CONFIRMED = "NOT_CONFIRMED", "Não confirmado pela API"
+    # The same (charge, resulting status) was already applied by another event (charge.paid + order.paid).
+    DUPLICATE = "DUPLICATE", "Duplicado (cobrança e situação já aplicadas)"
 
 
 class PagarmeEvent(models.Model):
@@ -30,6 +34,15 @@ class PagarmeEvent(models.Model):
     received_at = models.DateTimeField("recebido em", auto_now_add=True, db_index=True)
     processed_at = models.DateTimeField("processado em", null=True, blank=True)
     message = models.TextField("mensagem", blank=True)
+    # What authenticated the request (rs256 / basic / hmac) and what the API said of the charge.
+    auth_scheme = models.CharField("autenticação", max_length=8, blank=True)
+    api_status = models.CharField("situação na API", max_length=40, blank=True)
+    # The payment status this event resulted in (set when APPLIED): (charge_id, payment_status) is applied once.
+    payment_status = models.CharField("pagamento resultante", max_length=16, blank=True)
+    attempts = models.PositiveSmallIntegerField("consultas à API", default=0)
+    next_attempt_at = models.DateTimeField("próxima consulta", null=True, blank=True)
+    # LGPD: when the payload was reduced to ids, type, status, amounts and times.
+    reduced_at = models.DateTimeField("payload reduzido em", null=True, blank=True)
 
     class Meta:
         verbose_name = "evento Pagar.me"
@@ -38,3 +51,28 @@ class PagarmeEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_id} ({self.type})"
+
+
+class PagarmeWebhookRefusal(models.Model):
+    """A POST /webhooks/pagarme that no listed scheme authenticated (401) or that found the JWKS down (503).
+
+    Nothing of the request is kept beyond a short excerpt of the body: it may be forged, and it may carry
+    personal data.
+    """
+
+    received_at = models.DateTimeField("recebido em", auto_now_add=True, db_index=True)
+    http_status = models.PositiveSmallIntegerField("resposta")
+    reasons = models.JSONField("motivos", default=dict)
+    message = models.TextField("mensagem", blank=True)
+    kid = models.CharField("kid", max_length=200, blank=True)
+    remote_addr = models.GenericIPAddressField("IP", null=True, blank=True)
+    body_bytes = models.PositiveIntegerField("tamanho do corpo", default=0)
+    body_excerpt = models.CharField("início do corpo", max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = "webhook Pagar.me recusado"
+        verbose_name_plural = "webhooks Pagar.me recusados"
+        ordering = ["-received_at"]
+
+    def __str__(self) -> str:
+        return f"{self.received_at:%d/%m/%Y %H:%M:%S} HTTP {self.http_status}"

@@ -1,4 +1,4 @@
-"""Pagar.me webhook events (SPEC §5.4): stored on arrival, applied once, in the charge's own order.
+"""Pagar.me webhook events: stored on arrival, confirmed with Pagar.me's API, applied once, in order.
 
 - Stored before anything else, unique on the event id: a repeated delivery is answered 200 and
   never processed twice (the processor also only touches events still RECEIVED, under a row lock).
@@ -7,21 +7,34 @@
   confirmed payment.
 - Refunds and chargebacks flag the order for ops; an issued NF is never cancelled automatically.
 - Unknown types, unmatched orders and unreadable events are kept, each with its reason.
+- Confirmed with the API (PAGARME_CONFIRM_WITH_API, on by default): before a payment changes, the
+  charge (``charge.*``) or the order (``order.*``) is read back from Pagar.me and **the API's status** is
+  applied, not the body's. A charge the API does not show in a final state (pending, processing…) or
+  does not know changes nothing: the event is NOT_CONFIRMED, for ops to look at. The API unreachable:
+  the event stays RECEIVED and is retried with backoff (then by the sweep); never applied from the body.
+- One payment fact per (charge id, resulting status): Pagar.me sends ``charge.paid`` and ``order.paid``
+  for one payment; the second is a DUPLICATE and changes nothing.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from billing.enqueue import pagarme_event_process_enqueue
-from billing.models import PagarmeEvent
+from billing.models import PagarmeEvent, PagarmeWebhookRefusal
 from billing.services.decision import order_billing_decide
+from integrations.pagarme.client import get_pagarme_client
+from integrations.pagarme.errors import PagarmeError, PagarmeNotFound
+from integrations.pagarme.events import InvalidEvent, event_parse
 from orders.models import Order
 from orders.services.action_log import action_log_record
 from orders.statuses import ActionOutcome, PaidVia, PaymentStatus
@@ -47,45 +60,186 @@ EVENT_PAYMENT_STATUS: dict[str, PaymentStatus] = {
 STAGE = {PaymentStatus.PENDING: 0, PaymentStatus.FAILED: 1, PaymentStatus.PAID: 2, PaymentStatus.REFUNDED: 3, PaymentStatus.CHARGEDBACK: 3}
 
 
-def pagarme_event_store(*, event_id: str, payload: dict[str, Any]) -> tuple[PagarmeEvent | None, bool]:
+# The API's status → the payment status it means. Pagar.me's own modules treat overpaid as paid;
+# underpaid is left for ops (NOT_CONFIRMED), since the customer still owes part of it.
+API_CHARGE_STATUS: dict[str, PaymentStatus] = {
+    "paid": PaymentStatus.PAID,
+    "overpaid": PaymentStatus.PAID,
+    "failed": PaymentStatus.FAILED,
+    "refunded": PaymentStatus.REFUNDED,
+    "chargedback": PaymentStatus.CHARGEDBACK,
+}
+API_ORDER_STATUS: dict[str, PaymentStatus] = {"paid": PaymentStatus.PAID, "failed": PaymentStatus.FAILED}
+
+RETRY = "retry"
+
+
+def pagarme_event_store(*, event_id: str, payload: dict[str, Any], auth_scheme: str = "") -> tuple[PagarmeEvent | None, bool]:
     """Keeps the event (raw payload) and enqueues its processing; (event, False) for a repeat."""
     try:
         with transaction.atomic():
-            event = PagarmeEvent.objects.create(event_id=event_id[:100], type=str(payload.get("type") or "")[:80], payload=payload)
+            event = PagarmeEvent.objects.create(event_id=event_id[:100], type=str(payload.get("type") or "")[:80], payload=payload,
+                                                auth_scheme=auth_scheme[:8])
             pagarme_event_process_enqueue(event_pk=event.pk, on_commit=True)
     except IntegrityError:
         return PagarmeEvent.objects.filter(event_id=event_id[:100]).first(), False
     return event, True
 
 
+@dataclass(frozen=True)
+class Confirmation:
+    """What the API said: the payment status to apply (None: not a final state), and its own words."""
+
+    status: PaymentStatus | None
+    api_status: str
+    charge_id: str
+    occurred_at: datetime | None
+    amount: Decimal | None
+    message: str = ""
+
+
 def pagarme_event_process(*, event_pk: int) -> str:
-    from integrations.pagarme.events import InvalidEvent, event_parse
+    """Processes one RECEIVED event. Returns its new status, "already_processed", or RETRY (API unreachable)."""
+    event = PagarmeEvent.objects.filter(pk=event_pk).first()
+    if event is None or event.status != PagarmeEvent.Status.RECEIVED:
+        return "already_processed"
+    try:
+        # Outside any transaction: no row is locked while Pagar.me answers.
+        confirmation = _confirmation_for(event)
+    except PagarmeError as exc:
+        # Unreachable, 5xx, 429, or our key refused: the event waits; nothing is applied from the body.
+        return _postpone(event_pk, exc.message)
 
     with transaction.atomic():
         event = PagarmeEvent.objects.select_for_update().filter(pk=event_pk).first()
         if event is None or event.status != PagarmeEvent.Status.RECEIVED:
             return "already_processed"
-        event.processed_at = timezone.now()
-        try:
-            parsed = event_parse(event.payload)
-        except InvalidEvent as exc:
-            return _close(event, PagarmeEvent.Status.INVALID, str(exc))
-        event.type = parsed.type[:80]
-        event.charge_id = (parsed.charge_id or "")[:100]
-        event.charge_status = (parsed.status or "")[:40]
-        event.occurred_at = parsed.occurred_at
-        event.bubble_order_id = (parsed.bubble_order_id or "")[:64]
+        return _event_apply(event, confirmation)
 
-        new_status = EVENT_PAYMENT_STATUS.get(parsed.type)
-        if new_status is None:
-            return _close(event, PagarmeEvent.Status.UNKNOWN_TYPE, f"Tipo de evento não tratado: {parsed.type}.")
-        order = Order.objects.select_for_update().filter(bubble_id=parsed.bubble_order_id).first() if parsed.bubble_order_id else None
-        if order is None:
-            return _close(event, PagarmeEvent.Status.UNMATCHED, "Nenhum pedido com este bubble_order_id / code.")
-        event.order = order
-        applied, message = order_payment_apply(order=order, status=new_status, occurred_at=parsed.occurred_at, amount=parsed.amount,
-                                               event_id=event.event_id)
-        return _close(event, PagarmeEvent.Status.APPLIED if applied else PagarmeEvent.Status.STALE, message)
+
+def _confirmation_for(event: PagarmeEvent) -> Confirmation | None:
+    """What Pagar.me's API says of the event's payment; None when no confirmation is asked for or possible yet."""
+    try:
+        parsed = event_parse(event.payload)
+    except InvalidEvent:
+        return None
+    needs_api = (settings.PAGARME_CONFIRM_WITH_API and parsed.type in EVENT_PAYMENT_STATUS
+                 and bool(parsed.bubble_order_id) and Order.objects.filter(bubble_id=parsed.bubble_order_id).exists())
+    if not needs_api:
+        return None
+    try:
+        return _confirm(parsed)
+    except PagarmeNotFound as exc:
+        return Confirmation(status=None, api_status="not_found", charge_id=parsed.charge_id or "", occurred_at=None,
+                            amount=None, message=exc.message)
+
+
+def _event_apply(event: PagarmeEvent, confirmation: Confirmation | None) -> str:
+    """Under the event's row lock: the payment transition the event (as confirmed) asks for, at most once."""
+    event.processed_at = timezone.now()
+    try:
+        parsed = event_parse(event.payload)
+    except InvalidEvent as exc:
+        return _close(event, PagarmeEvent.Status.INVALID, str(exc))
+    event.type = parsed.type[:80]
+    event.charge_id = (parsed.charge_id or "")[:100]
+    event.charge_status = (parsed.status or "")[:40]
+    event.occurred_at = parsed.occurred_at
+    event.bubble_order_id = (parsed.bubble_order_id or "")[:64]
+
+    new_status = EVENT_PAYMENT_STATUS.get(parsed.type)
+    if new_status is None:
+        return _close(event, PagarmeEvent.Status.UNKNOWN_TYPE, f"Tipo de evento não tratado: {parsed.type}.")
+    order = Order.objects.select_for_update().filter(bubble_id=parsed.bubble_order_id).first() if parsed.bubble_order_id else None
+    if order is None:
+        return _close(event, PagarmeEvent.Status.UNMATCHED, "Nenhum pedido com este bubble_order_id / code.")
+    event.order = order
+    occurred_at, amount = parsed.occurred_at, parsed.amount
+    if settings.PAGARME_CONFIRM_WITH_API:
+        if confirmation is None:
+            # The order appeared between the look and the lock: confirm on the next run.
+            transaction.set_rollback(True)
+            return _postpone(event.pk, "Pedido apareceu durante o processamento; confirmação na próxima tentativa.")
+        _confirmation_store(event, confirmation)
+        if confirmation.status is None:
+            return _close(event, PagarmeEvent.Status.NOT_CONFIRMED, confirmation.message)
+        new_status = confirmation.status
+        occurred_at = confirmation.occurred_at or occurred_at
+        amount = confirmation.amount if confirmation.amount is not None else amount
+    earlier = _applied_before(event, new_status)
+    if earlier:
+        return _close(event, PagarmeEvent.Status.DUPLICATE,
+                      f"Cobrança {event.charge_id} já aplicada como {new_status.label} pelo evento {earlier}.")
+    applied, message = order_payment_apply(order=order, status=new_status, occurred_at=occurred_at, amount=amount,
+                                           event_id=event.event_id)
+    if applied:
+        event.payment_status = new_status
+    return _close(event, PagarmeEvent.Status.APPLIED if applied else PagarmeEvent.Status.STALE, message)
+
+
+def _confirmation_store(event: PagarmeEvent, confirmation: Confirmation) -> None:
+    event.api_status = confirmation.api_status[:40]
+    if confirmation.charge_id:
+        event.charge_id = confirmation.charge_id[:100]
+
+
+def _applied_before(event: PagarmeEvent, status: PaymentStatus) -> str | None:
+    """The id of an event that already applied this (charge, status): Pagar.me sends charge.paid and order.paid for one payment."""
+    if not event.charge_id:
+        return None
+    return (PagarmeEvent.objects.filter(charge_id=event.charge_id, payment_status=status, status=PagarmeEvent.Status.APPLIED)
+            .exclude(pk=event.pk).values_list("event_id", flat=True).first())
+
+
+def _confirm(parsed: Any) -> Confirmation:
+    """Reads the charge (or order) back from Pagar.me. Raises the client's errors."""
+    client = get_pagarme_client()
+    if parsed.type.startswith("order."):
+        if not parsed.pagarme_order_id:
+            return Confirmation(status=None, api_status="", charge_id=parsed.charge_id or "", occurred_at=None, amount=None,
+                                message="Evento de pedido sem id do pedido no Pagar.me: não dá para confirmar.")
+        order = client.get_order(parsed.pagarme_order_id)
+        charge = order.main_charge
+        status = API_ORDER_STATUS.get(order.status)
+        charge_id = charge.id if charge else (parsed.charge_id or "")
+        amount = (charge.paid_amount or charge.amount) if charge else None
+        occurred_at = (charge.updated_at if charge else None) or order.updated_at
+        api_status = order.status
+    else:
+        if not parsed.charge_id:
+            return Confirmation(status=None, api_status="", charge_id="", occurred_at=None, amount=None,
+                                message="Evento de cobrança sem id da cobrança: não dá para confirmar.")
+        charge = client.get_charge(parsed.charge_id)
+        status = API_CHARGE_STATUS.get(charge.status)
+        charge_id, api_status, occurred_at = charge.id, charge.status, charge.updated_at
+        amount = charge.paid_amount or charge.amount
+    if status is None:
+        return Confirmation(status=None, api_status=api_status, charge_id=charge_id, occurred_at=None, amount=None,
+                            message=f"O Pagar.me diz que a situação é '{api_status}', não a do evento ({parsed.type}): nada alterado.")
+    return Confirmation(status=status, api_status=api_status, charge_id=charge_id, occurred_at=occurred_at, amount=amount)
+
+
+def _postpone(event_pk: int, reason: str) -> str:
+    """Counts a failed confirmation and sets when the next one is due (backoff with jitter)."""
+    import random
+
+    event = PagarmeEvent.objects.filter(pk=event_pk).only("attempts").first()
+    attempts = (event.attempts if event else 0) + 1
+    base, cap = settings.PAGARME_CONFIRM_RETRY_BASE_SECONDS, settings.PAGARME_CONFIRM_RETRY_MAX_SECONDS
+    delay = min(cap, base * 2 ** (attempts - 1)) * random.uniform(0.5, 1.0)
+    PagarmeEvent.objects.filter(pk=event_pk, status=PagarmeEvent.Status.RECEIVED).update(
+        attempts=F("attempts") + 1, next_attempt_at=timezone.now() + timedelta(seconds=delay),
+        message=f"Aguardando confirmação do Pagar.me (tentativa {attempts}): {reason}"[:2000],
+    )
+    return RETRY
+
+
+def pagarme_event_retry_delay(event_pk: int) -> float | None:
+    """Seconds until the next confirmation of a postponed event; None when the sweep should take over."""
+    event = PagarmeEvent.objects.filter(pk=event_pk, status=PagarmeEvent.Status.RECEIVED).only("attempts", "next_attempt_at").first()
+    if event is None or event.next_attempt_at is None or event.attempts >= settings.PAGARME_CONFIRM_MAX_TRIES:
+        return None
+    return max(0.0, (event.next_attempt_at - timezone.now()).total_seconds())
 
 
 def _close(event: PagarmeEvent, status: PagarmeEvent.Status, message: str) -> str:
@@ -134,10 +288,10 @@ def order_payment_apply(
 
 def pagarme_events_requeue(*, older_than_seconds: int = 300) -> int:
     """Re-enqueues events still RECEIVED a while after arrival (their task was lost with Redis)."""
-    from datetime import timedelta
-
     cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
-    ids = list(PagarmeEvent.objects.filter(status=PagarmeEvent.Status.RECEIVED, received_at__lt=cutoff).values_list("id", flat=True)[:500])
+    due = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=timezone.now())
+    ids = list(PagarmeEvent.objects.filter(due, status=PagarmeEvent.Status.RECEIVED, received_at__lt=cutoff)
+               .order_by("id").values_list("id", flat=True)[:500])
     for pk in ids:
         pagarme_event_process_enqueue(event_pk=pk, on_commit=False)
     return len(ids)
@@ -156,3 +310,44 @@ def pagarme_events_reprocess(*, event_ids: list[int] | None = None, bubble_order
         for pk in ids:
             pagarme_event_process_enqueue(event_pk=pk, on_commit=True)
     return len(ids)
+
+
+# Kept after PAGARME_EVENT_RETENTION_DAYS: enough to audit a payment, nothing personal.
+_KEPT_FIELDS = ("id", "code", "status", "amount", "paid_amount", "currency", "payment_method", "created_at", "updated_at", "paid_at")
+
+
+def pagarme_events_reduce(*, now: datetime | None = None, batch: int = 500) -> int:
+    """LGPD: reduces payloads older than the retention to ids, type, charge id, status, amounts and times.
+
+    Refused-webhook records older than the retention are deleted. Returns how many events were reduced.
+    """
+    cutoff = (now or timezone.now()) - timedelta(days=settings.PAGARME_EVENT_RETENTION_DAYS)
+    reduced = 0
+    while True:
+        with transaction.atomic():
+            events = list(PagarmeEvent.objects.select_for_update(skip_locked=True)
+                          .filter(received_at__lt=cutoff, reduced_at__isnull=True).order_by("id")[:batch])
+            for event in events:
+                event.payload = payload_reduce(event.payload)
+                event.reduced_at = timezone.now()
+            PagarmeEvent.objects.bulk_update(events, ["payload", "reduced_at"])
+        reduced += len(events)
+        if len(events) < batch:
+            break
+    PagarmeWebhookRefusal.objects.filter(received_at__lt=cutoff).delete()
+    return reduced
+
+
+def payload_reduce(payload: Any) -> dict[str, Any]:
+    if not isinstance(payload, dict):
+        return {}
+    data = payload.get("data") if isinstance(payload.get("data"), dict) else {}
+    kept: dict[str, Any] = {key: payload[key] for key in ("id", "type", "created_at") if key in payload}
+    kept["data"] = {key: data[key] for key in _KEPT_FIELDS if key in data}
+    charges = data.get("charges")
+    if isinstance(charges, list):
+        kept["data"]["charges"] = [{key: c[key] for key in _KEPT_FIELDS if key in c} for c in charges if isinstance(c, dict)]
+    order = data.get("order")
+    if isinstance(order, dict):
+        kept["data"]["order"] = {key: order[key] for key in ("id", "code", "status", "amount") if key in order}
+    return kept

@@ -13,6 +13,7 @@ __all__ = [
     "invoice_step",
     "invoices_dispatch",
     "pagarme_event_process",
+    "pagarme_events_retention",
     "reconciliation_run",
     "reconciliation_step",
 ]
@@ -74,9 +75,24 @@ def billing_due_sweep() -> dict[str, int]:
 
 @shared_task(ignore_result=True, acks_late=True)
 def pagarme_event_process(event_pk: int) -> str:
+    """Processes one webhook event; when Pagar.me's API could not confirm it, tries again after a backoff."""
+    from billing.services.webhooks import RETRY, pagarme_event_retry_delay
     from billing.services.webhooks import pagarme_event_process as process
 
-    return process(event_pk=event_pk)
+    result = process(event_pk=event_pk)
+    if result == RETRY:
+        delay = pagarme_event_retry_delay(event_pk)
+        if delay is not None:  # else the sweep (billing_due_sweep) keeps trying, every 10 minutes
+            pagarme_event_process.apply_async((event_pk,), countdown=delay)
+    return result
+
+
+@shared_task(ignore_result=True)
+def pagarme_events_retention() -> int:
+    """Daily (LGPD): webhook payloads past PAGARME_EVENT_RETENTION_DAYS keep only ids, status, amounts, times."""
+    from billing.services.webhooks import pagarme_events_reduce
+
+    return pagarme_events_reduce()
 
 
 @shared_task

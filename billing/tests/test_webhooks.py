@@ -1,4 +1,7 @@
-"""POST /webhooks/pagarme (SPEC §5.4): verify, store, 200, process once, never regress the payment."""
+"""POST /webhooks/pagarme: verify, store, 200, process once, never regress the payment.
+
+These exercise the state machine with the v4 HMAC scheme and API confirmation off (accounts without an
+API key); tests/…/test_pagarme_v5.py covers rs256, Basic and the API confirmation against the fake."""
 
 import json
 from datetime import timedelta
@@ -22,6 +25,8 @@ SECRET = "test-webhook-secret"
 @pytest.fixture(autouse=True)
 def _secret(settings):
     settings.PAGARME_WEBHOOK_SECRET = SECRET
+    settings.PAGARME_WEBHOOK_AUTH = ["hmac"]
+    settings.PAGARME_CONFIRM_WITH_API = False
 
 
 def event(order_id: str, event_type: str = "charge.paid", *, occurred_at=None, event_id=None, amount="1500.00") -> dict:

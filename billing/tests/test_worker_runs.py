@@ -124,27 +124,80 @@ def test_a_worker_killed_after_sending_faturar_never_sends_it_again(fake_omie, l
     assert Invoice.objects.get(pk=invoice.pk).faturar_attempts == 1
 
 
-def test_charge_paid_for_an_unpaid_pf_order_goes_issuing_then_issued(fake_omie, live_server, celery_worker_process, settings):
+def test_charge_paid_and_order_paid_for_one_payment_give_one_transition_one_decision_one_faturar_os(
+        fake_omie, fake_pagarme, live_server, celery_worker_process, settings):
+    """rs256-signed charge.paid and order.paid for the same charge, confirmed by the fake Pagar.me's API by a
+    real worker: one payment transition, one billing decision, one FaturarOS; the order ends ISSUED."""
     from django.test import Client
     from django.utils import timezone
 
-    from integrations.pagarme.signature import signature_header
+    from billing.models import PagarmeEvent
     from integrations.sandbox.pagarme_events import pagarme_event_body, pagarme_event_build
 
-    settings.PAGARME_WEBHOOK_SECRET = "test-webhook-secret"
     order = OrderFactory(pf_unpaid=True, amount=Decimal("250.00"))
     omie_os_for(order)
     seed_bubble([order])
-    celery_worker_process(queues=WORKER_QUEUES, concurrency=2, **worker_env(fake_omie, live_server))
+    celery_worker_process(queues=WORKER_QUEUES, concurrency=2, **worker_env(fake_omie, live_server, **fake_pagarme.env))
 
-    event = pagarme_event_build(event_type="charge.paid", bubble_order_id=order.bubble_id, amount=Decimal("250.00"),
-                                occurred_at=timezone.now())
-    body = pagarme_event_body(event)
-    header = signature_header(raw_body=body, secret=settings.PAGARME_WEBHOOK_SECRET)
-    response = Client().post("/webhooks/pagarme", data=body, content_type="application/json", HTTP_X_HUB_SIGNATURE=header)
-    assert response.status_code == 200
+    now = timezone.now()
+    for event_type in ("charge.paid", "order.paid"):
+        event = pagarme_event_build(event_type=event_type, bubble_order_id=order.bubble_id, amount=Decimal("250.00"), occurred_at=now)
+        fake_pagarme.register(event)
+        body = pagarme_event_body(event)
+        response = Client().post("/webhooks/pagarme", data=body, content_type="application/json",
+                                 HTTP_X_WEBHOOK_ASYMMETRIC_SIGNATURE=fake_pagarme.sign(body))
+        assert response.status_code == 200, response.content
 
     wait_for(lambda: Order.objects.get(pk=order.pk).billing_status == BillingStatus.ISSUED, timeout=60)
+    wait_for(lambda: not PagarmeEvent.objects.filter(status=PagarmeEvent.Status.RECEIVED).exists(), timeout=30)
     steps = list(ActionLog.objects.filter(order=order).order_by("id").values_list("action", flat=True))
     assert steps.index("payment_update") < steps.index("billing_emit") < steps.index("billing_issued")
+    assert steps.count("payment_update") == 1 and steps.count("billing_emit") == 1
+    assert steps[steps.index("payment_update"):].count("billing_decide") == 1
+    assert sorted(PagarmeEvent.objects.values_list("status", flat=True)) == ["APPLIED", "DUPLICATE"]
+    assert set(PagarmeEvent.objects.values_list("api_status", flat=True)) == {"paid"}
     assert len(fake_omie.calls("FaturarOS")) == 1
+
+
+def test_pagarme_api_down_for_a_while_the_payment_is_applied_after_recovery_exactly_once(
+        fake_omie, fake_pagarme, live_server, celery_worker_process, settings):
+    """Pagar.me's API answers 503 for 60 s × 0.1 (retries scaled the same way): the event waits (the order
+    stays unpaid, the worker keeps retrying with backoff), then is applied once; one FaturarOS."""
+    from django.test import Client
+    from django.utils import timezone
+
+    from billing.models import PagarmeEvent
+    from integrations.sandbox.pagarme_events import pagarme_event_body, pagarme_event_build
+    from orders.statuses import PaymentStatus
+
+    scale = 0.1
+    order = OrderFactory(pf_unpaid=True, amount=Decimal("250.00"))
+    omie_os_for(order)
+    seed_bubble([order])
+    retries = {"PAGARME_CONFIRM_RETRY_BASE_SECONDS": str(15 * scale), "PAGARME_CONFIRM_RETRY_MAX_SECONDS": str(60 * scale / 4),
+               "PAGARME_CONFIRM_MAX_TRIES": "100"}
+    celery_worker_process(queues=WORKER_QUEUES, concurrency=2, **worker_env(fake_omie, live_server, **fake_pagarme.env, **retries))
+
+    fake_pagarme.control(api_status=503)
+    event = pagarme_event_build(event_type="charge.paid", bubble_order_id=order.bubble_id, amount=Decimal("250.00"),
+                                occurred_at=timezone.now())
+    fake_pagarme.register(event)
+    body = pagarme_event_body(event)
+    response = Client().post("/webhooks/pagarme", data=body, content_type="application/json",
+                             HTTP_X_WEBHOOK_ASYMMETRIC_SIGNATURE=fake_pagarme.sign(body))
+    assert response.status_code == 200
+    down_until = time.monotonic() + 60 * scale
+    wait_for(lambda: PagarmeEvent.objects.filter(attempts__gte=2).exists(), timeout=30, message="the worker did not retry")
+    while time.monotonic() < down_until:
+        assert Order.objects.get(pk=order.pk).payment_status != PaymentStatus.PAID
+        assert PagarmeEvent.objects.get().status == PagarmeEvent.Status.RECEIVED
+        time.sleep(0.2)
+    calls_during_outage = fake_pagarme.count("api")
+    fake_pagarme.control(api_status=None)
+
+    wait_for(lambda: PagarmeEvent.objects.get().status == PagarmeEvent.Status.APPLIED, timeout=30, message="not applied after recovery")
+    wait_for(lambda: Order.objects.get(pk=order.pk).billing_status == BillingStatus.ISSUED, timeout=60)
+    time.sleep(60 * scale / 4 + 1)  # any retry still scheduled has run by now
+    assert ActionLog.objects.filter(order=order, action="payment_update").count() == 1
+    assert len(fake_omie.calls("FaturarOS")) == 1
+    assert 3 <= calls_during_outage <= 20  # backed off, not hammering

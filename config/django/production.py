@@ -14,7 +14,8 @@ from config.env import env
 # The deployment files (.env.example, docker-compose.yml) are checked against these two lists by
 # tests/deploy/test_env_files.py, so keep them literal tuples.
 REQUIRED_VARIABLES = ("DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL")
-REQUIRED_UNLESS_SANDBOX = ("OMIE_APP_KEY", "OMIE_APP_SECRET", "BUBBLE_BASE_URL", "BUBBLE_API_TOKEN", "PAGARME_WEBHOOK_SECRET")
+# Pagar.me's variables depend on PAGARME_WEBHOOK_AUTH and PAGARME_CONFIRM_WITH_API: checked below.
+REQUIRED_UNLESS_SANDBOX = ("OMIE_APP_KEY", "OMIE_APP_SECRET", "BUBBLE_BASE_URL", "BUBBLE_API_TOKEN")
 
 
 def _missing_required() -> list[str]:
@@ -32,6 +33,22 @@ if _missing:
 
 from config.django.base import *  # noqa: E402,F403
 from config.django.base import ADMIN_URL, ALLOWED_HOSTS  # noqa: E402
+from config.settings import integrations as _pagarme  # noqa: E402
+
+# PAGAR.ME WEBHOOKS (docs/pagarme.md)
+# ------------------------------------------------------------------------------
+_pagarme_problems = _pagarme.pagarme_webhook_auth_problems(
+    _pagarme.PAGARME_WEBHOOK_AUTH, secret=_pagarme.PAGARME_WEBHOOK_SECRET, basic=_pagarme.PAGARME_WEBHOOK_BASIC_AUTH
+)
+if _pagarme.PAGARME_CONFIRM_WITH_API and not _pagarme.PAGARME_SECRET_KEY.strip():
+    _pagarme_problems.append("PAGARME_CONFIRM_WITH_API está ligado mas PAGARME_SECRET_KEY está vazio")
+if _pagarme_problems:
+    raise ImproperlyConfigured("Pagar.me: " + "; ".join(_pagarme_problems) + ". See .env.example.")
+if not _pagarme.PAGARME_CONFIRM_WITH_API:
+    import sys
+
+    print("WARNING: PAGARME_CONFIRM_WITH_API=false: webhook payments are applied from the body alone, "
+          "without reading the charge back from Pagar.me's API.", file=sys.stderr)
 
 DEBUG = False
 

@@ -6,13 +6,15 @@ In sandbox mode every base URL defaults to this server's own fake systems under 
 
 from decimal import Decimal
 
-from config.env import env
+from config.env import BASE_DIR, env
 
 SANDBOX = env.bool("SANDBOX", default=False)
 # The fake systems are refused on a server with DEBUG off unless explicitly forced (SPEC §11).
 SANDBOX_FORCE = env.bool("SANDBOX_FORCE", default=False)
 # The fake Omie accepts only these app keys when set (to rehearse a wrong key); any key when empty.
 SANDBOX_OMIE_APP_KEYS = env.list("SANDBOX_OMIE_APP_KEYS", default=[])
+# The secret keys the fake Pagar.me accepts (empty: PAGARME_SECRET_KEY, so the sandbox just works).
+SANDBOX_PAGARME_SECRET_KEYS = env.list("SANDBOX_PAGARME_SECRET_KEYS", default=[])
 SANDBOX_BASE_URL = env.str("SANDBOX_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 _sandbox = SANDBOX_BASE_URL + "/sandbox"
@@ -102,7 +104,54 @@ BRASILAPI_READ_TIMEOUT = env.float("BRASILAPI_READ_TIMEOUT", default=10.0)
 
 # PAGAR.ME
 # ------------------------------------------------------------------------------
+# Which authentications the webhook accepts, comma-separated (docs/pagarme.md): ``rs256`` (Pagar.me v5's
+# X-Webhook-Asymmetric-Signature, checked against the JWKS), ``basic`` (user:password set on the webhook
+# in Pagar.me's dashboard), ``hmac`` (the v4 X-Hub-Signature). A request passes when one listed scheme verifies.
+PAGARME_WEBHOOK_SCHEMES = ("rs256", "basic", "hmac")
+PAGARME_WEBHOOK_AUTH = [s.strip().lower() for s in env.list("PAGARME_WEBHOOK_AUTH", default=["rs256"]) if s.strip()]
 PAGARME_WEBHOOK_SECRET = env.str("PAGARME_WEBHOOK_SECRET", default="sandbox-pagarme-secret" if SANDBOX else "")
+PAGARME_WEBHOOK_BASIC_AUTH = env.str("PAGARME_WEBHOOK_BASIC_AUTH", default="pagarme:sandbox-basic" if SANDBOX else "")
+PAGARME_JWKS_URL = env.str(
+    "PAGARME_JWKS_URL", default=f"{_sandbox}/pagarme/.well-known/jwks.json" if SANDBOX else "https://hubapi.pagar.me/.well-known/jwks.json"
+)
+# The JWKS is kept in the shared cache this long; an unknown kid re-reads it at most once per REFETCH interval.
+PAGARME_JWKS_CACHE_SECONDS = env.int("PAGARME_JWKS_CACHE_SECONDS", default=3600)
+PAGARME_JWKS_REFETCH_SECONDS = env.int("PAGARME_JWKS_REFETCH_SECONDS", default=60)
+PAGARME_API_BASE_URL = env.str("PAGARME_API_BASE_URL", default=f"{_sandbox}/pagarme/core/v5" if SANDBOX else "https://api.pagar.me/core/v5")
+PAGARME_SECRET_KEY = env.str("PAGARME_SECRET_KEY", default="sk_test_sandbox" if SANDBOX else "")
+# Before a payment changes, the charge (or order) is read back from the API and its status is applied.
+PAGARME_CONFIRM_WITH_API = env.bool("PAGARME_CONFIRM_WITH_API", default=True)
+PAGARME_CONNECT_TIMEOUT = env.float("PAGARME_CONNECT_TIMEOUT", default=5.0)
+PAGARME_READ_TIMEOUT = env.float("PAGARME_READ_TIMEOUT", default=15.0)
+# An event whose confirmation failed (API unreachable) is tried again after base × 2^n (jittered, capped);
+# after MAX_TRIES quick retries the 10-minute sweep keeps trying. It is never applied from the body alone.
+PAGARME_CONFIRM_RETRY_BASE_SECONDS = env.float("PAGARME_CONFIRM_RETRY_BASE_SECONDS", default=15.0)
+PAGARME_CONFIRM_RETRY_MAX_SECONDS = env.float("PAGARME_CONFIRM_RETRY_MAX_SECONDS", default=600.0)
+PAGARME_CONFIRM_MAX_TRIES = env.int("PAGARME_CONFIRM_MAX_TRIES", default=8)
+# LGPD: payloads older than this are reduced to ids, type, status, amounts and times.
+PAGARME_EVENT_RETENTION_DAYS = env.int("PAGARME_EVENT_RETENTION_DAYS", default=180)
+# The fake Pagar.me's RSA key pair (generated at first use, never committed).
+SANDBOX_PAGARME_KEY_DIR = env.str("SANDBOX_PAGARME_KEY_DIR", default=str(BASE_DIR / "var" / "sandbox" / "pagarme"))
+
+
+def pagarme_webhook_auth_problems(auth: list[str], *, secret: str, basic: str) -> list[str]:
+    """What is wrong with the webhook authentication settings (empty: fine). Production refuses to start on any."""
+    problems = [f"PAGARME_WEBHOOK_AUTH: esquema desconhecido {name!r}" for name in auth if name not in PAGARME_WEBHOOK_SCHEMES]
+    if not auth:
+        problems.append("PAGARME_WEBHOOK_AUTH está vazio (use rs256, basic e/ou hmac)")
+    if "hmac" in auth and not secret.strip():
+        problems.append("PAGARME_WEBHOOK_AUTH inclui hmac mas PAGARME_WEBHOOK_SECRET está vazio")
+    user, sep, password = basic.partition(":")
+    if "basic" in auth and not (sep and user and password):
+        problems.append("PAGARME_WEBHOOK_AUTH inclui basic mas PAGARME_WEBHOOK_BASIC_AUTH não é usuário:senha")
+    return problems
+
+
+_unknown = [name for name in PAGARME_WEBHOOK_AUTH if name not in PAGARME_WEBHOOK_SCHEMES]
+if _unknown:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(f"PAGARME_WEBHOOK_AUTH: unknown scheme(s) {', '.join(_unknown)} (use rs256, basic, hmac).")
 
 # BILLING (SPEC §4.3)
 # ------------------------------------------------------------------------------

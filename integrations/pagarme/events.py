@@ -1,4 +1,4 @@
-"""Pagar.me v5 webhook events → ``PagarmeEvent`` (SPEC §5.4; reference B1/B2/B4).
+"""Pagar.me v5 webhook events → ``PagarmeEvent``.
 
 The envelope is ``{"id": "hook_…", "type": "charge.paid", "created_at", "data": {…}}`` where ``data``
 is the charge for ``charge.*`` and the order (with ``charges[]``) for ``order.*``. Events arrive late,

@@ -1,4 +1,4 @@
-"""``X-Hub-Signature`` of Pagar.me webhooks (SPEC §5.4; reference B3/B5).
+"""``X-Hub-Signature`` of Pagar.me v4 webhooks ("postbacks"), the ``hmac`` scheme of PAGARME_WEBHOOK_AUTH (docs/pagarme.md).
 
 The header is ``sha256=<hex>`` or ``sha1=<hex>``: the HMAC of the *raw* request body (verify before
 parsing: re-serialised JSON would not match) keyed with PAGARME_WEBHOOK_SECRET. Compared in

@@ -1,4 +1,4 @@
-"""Pagar.me v5-shaped webhook events for the sandbox and tests (reference B1/B2).
+"""Pagar.me v5-shaped webhook events for the sandbox and tests.
 
 Several events for one order share the charge id (derived from the order id unless given), as
 real ones do, so duplicates and out-of-order deliveries can be demonstrated with ``--event-id`` and

@@ -6,4 +6,5 @@ urlpatterns = [
     path("omie/", include("integrations.sandbox.fake_omie.urls")),
     path("bubble/", include("integrations.sandbox.fake_bubble.urls")),
     path("brasilapi/", include("integrations.sandbox.fake_brasilapi.urls")),
+    path("pagarme/", include("integrations.sandbox.fake_pagarme.urls")),
 ]

@@ -1,8 +1,8 @@
 """manage.py check_integrations and the admin page: all ok against the sandbox; each deliberately
 wrong setting named with its fix, exit code 1, and never more than one Omie call (counted at the fake).
 
-Omie, Bubble and BrasilAPI are the sandbox fakes over real HTTP (live server); Pagar.me and Flower are
-a small local HTTP server started here."""
+Omie, Bubble, BrasilAPI and Pagar.me are the sandbox fakes over real HTTP (live server); Flower is a
+small local HTTP server started here."""
 
 from __future__ import annotations
 
@@ -24,7 +24,6 @@ from integrations.checks.systems import OMIE_GATE_KEY, OMIE_LAST_KEY
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-PAGARME_KEY = "sk_test_check0123456789"
 FLOWER_AUTH = "ops:flower-pass"
 ORDER = "1671702337369x000000000000000001"
 CUSTOMER = "1600000000000x000000000000000001"
@@ -32,7 +31,7 @@ KNOWN_CNPJ = "00000000000191"
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
-    """/core/v5/customers (Basic auth with the secret key), /jwks.json, /flower/ (Basic auth)."""
+    """/flower/ (Basic auth)."""
 
     def log_message(self, *args: Any) -> None:
         pass
@@ -43,14 +42,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         path = self.path.split("?")[0]
-        if path == "/core/v5/customers":
-            if self._auth() == f"{PAGARME_KEY}:":
-                self._send(200, {"data": [], "paging": {"total": 0}})
-            else:
-                self._send(401, {"message": "Authorization has been denied for this request."})
-        elif path == "/jwks.json":
-            self._send(200, {"keys": [{"kty": "RSA", "use": "sig", "kid": "k1", "n": "xyz", "e": "AQAB"}]})
-        elif path.startswith("/flower"):
+        if path.startswith("/flower"):
             self._send(200 if self._auth() == FLOWER_AUTH else 401, {})
         else:
             self._send(404, {})
@@ -75,7 +67,7 @@ def local_server() -> Iterator[str]:
 
 
 @pytest.fixture
-def world(fake_omie, fake_bubble, fake_brasilapi, local_server, settings):
+def world(fake_omie, fake_bubble, fake_brasilapi, fake_pagarme, local_server, settings):
     """Everything configured right: the state a check must call all ok."""
     settings.SANDBOX_OMIE_APP_KEYS = [fake_omie.app_key]
     fake_bubble.put_customer(CUSTOMER, nome="Cliente", email="c@example.com", documento="52998224725", telefone="11999990000",
@@ -88,10 +80,8 @@ def world(fake_omie, fake_bubble, fake_brasilapi, local_server, settings):
                           erro_integracao="")
     fake_brasilapi.put_company(KNOWN_CNPJ, razao_social="BANCO DO BRASIL SA")
     settings.INTEGRATIONS_CHECK_CNPJ = KNOWN_CNPJ
-    settings.PAGARME_API_BASE_URL = f"{local_server}/core/v5"
-    settings.PAGARME_SECRET_KEY = PAGARME_KEY
-    settings.PAGARME_JWKS_URL = f"{local_server}/jwks.json"
-    settings.PAGARME_WEBHOOK_AUTH = "basic,rs256"
+    settings.SANDBOX_PAGARME_SECRET_KEYS = [settings.PAGARME_SECRET_KEY]  # the fake's account key
+    settings.PAGARME_WEBHOOK_AUTH = ["basic", "rs256"]
     settings.PAGARME_WEBHOOK_BASIC_AUTH = "pagarme:webhook-pass"
     settings.SENTRY_DSN = "https://public0123@o1.ingest.sentry.io/42"
     settings.FLOWER_URL = f"{local_server}/flower/"
@@ -118,7 +108,7 @@ def items(report: Any) -> dict[str, Any]:
     return {f"{s.system}/{i.name}": i for s in report.systems for i in s.items}
 
 
-def test_the_sandbox_is_all_ok_with_one_omie_call(world):
+def test_the_sandbox_is_all_ok_with_one_omie_call(world, settings):
     code, out = run_command("--json", "--bubble-order", ORDER)
     data = json.loads(out)
     bad = [(s["system"], i) for s in data["systems"] for i in s["items"] if i["verdict"] not in ("ok", "skipped")]
@@ -128,7 +118,7 @@ def test_the_sandbox_is_all_ok_with_one_omie_call(world):
     omie = next(s for s in data["systems"] if s["system"] == "Omie")
     category = next(i for i in omie["items"] if "OMIE_CODIGO_CATEGORIA" in i["name"])
     assert category["verdict"] == "skipped" and "existência não" in category["tried"]
-    assert PAGARME_KEY not in text and "flower-pass" not in text and "test-app-secret" not in text
+    assert settings.PAGARME_SECRET_KEY not in text and "flower-pass" not in text and "test-app-secret" not in text
 
 
 def test_the_omie_check_calls_omie_at_most_once_a_minute(world):
@@ -206,7 +196,7 @@ def test_every_wrong_setting_at_once_still_spends_one_omie_call(world, settings,
     settings.BUBBLE_API_TOKEN = "token-errado"
     settings.BRASILAPI_BASE_URL = "http://127.0.0.1:9/api"
     settings.PAGARME_SECRET_KEY = "sk_test_errada"
-    settings.PAGARME_WEBHOOK_AUTH = "basic,md5"
+    settings.PAGARME_WEBHOOK_AUTH = ["basic", "md5"]
     code, out = run_command("--json")
     data = json.loads(out)
     errors = {s["system"] for s in data["systems"] for i in s["items"] if i["verdict"] == "error"}

@@ -26,7 +26,7 @@ def realistic_env(**overrides: str | None) -> dict[str, str]:
         "OMIE_APP_SECRET": secrets.token_hex(16),
         "BUBBLE_BASE_URL": "https://blu.bubbleapps.io/api/1.1",
         "BUBBLE_API_TOKEN": secrets.token_hex(16),
-        "PAGARME_WEBHOOK_SECRET": secrets.token_hex(16),
+        "PAGARME_SECRET_KEY": "sk_" + secrets.token_hex(16),
         "FLOWER_URL": "https://backoffice.example.com/flower/",
     }
     for name, value in overrides.items():
@@ -85,6 +85,13 @@ MISSING = "Missing required environment variables for production: "
         ({"OMIE_APP_SECRET": None, "BUBBLE_API_TOKEN": " "}, MISSING + "OMIE_APP_SECRET, BUBBLE_API_TOKEN."),
         ({"DJANGO_ADMIN_URL": "/ops"}, "DJANGO_ADMIN_URL must be a relative path ending in '/'"),
         ({"DJANGO_CSRF_TRUSTED_ORIGINS": "http://x.example.com"}, "DJANGO_CSRF_TRUSTED_ORIGINS must be https:// origins"),
+        ({"PAGARME_WEBHOOK_AUTH": ""}, "PAGARME_WEBHOOK_AUTH está vazio"),
+        ({"PAGARME_WEBHOOK_AUTH": " , "}, "PAGARME_WEBHOOK_AUTH está vazio"),
+        ({"PAGARME_WEBHOOK_AUTH": "rs256,hmac"}, "PAGARME_WEBHOOK_AUTH inclui hmac mas PAGARME_WEBHOOK_SECRET está vazio"),
+        ({"PAGARME_WEBHOOK_AUTH": "basic"}, "PAGARME_WEBHOOK_AUTH inclui basic mas PAGARME_WEBHOOK_BASIC_AUTH não é usuário:senha"),
+        ({"PAGARME_WEBHOOK_AUTH": "basic", "PAGARME_WEBHOOK_BASIC_AUTH": "semsenha"}, "PAGARME_WEBHOOK_BASIC_AUTH não é usuário:senha"),
+        ({"PAGARME_WEBHOOK_AUTH": "rs256,sha1"}, "PAGARME_WEBHOOK_AUTH: unknown scheme(s) sha1"),
+        ({"PAGARME_SECRET_KEY": None}, "PAGARME_CONFIRM_WITH_API está ligado mas PAGARME_SECRET_KEY está vazio"),
     ],
 )
 def test_a_wrong_environment_stops_start_up_with_a_clear_message(overrides, message):
@@ -93,8 +100,22 @@ def test_a_wrong_environment_stops_start_up_with_a_clear_message(overrides, mess
     assert "ImproperlyConfigured" in result.stderr and message in result.stderr
 
 
+def test_pagarme_webhook_auth_in_production_defaults_to_rs256_and_each_listed_scheme_needs_its_secret():
+    assert show(realistic_env(), "(settings.PAGARME_WEBHOOK_AUTH, settings.PAGARME_CONFIRM_WITH_API)") == "(['rs256'], True)"
+    env = realistic_env(PAGARME_WEBHOOK_AUTH="rs256,basic,hmac", PAGARME_WEBHOOK_BASIC_AUTH="pagarme:" + secrets.token_hex(8),
+                        PAGARME_WEBHOOK_SECRET=secrets.token_hex(16))
+    assert show(env, "settings.PAGARME_WEBHOOK_AUTH") == "['rs256', 'basic', 'hmac']"
+
+
+def test_pagarme_confirmation_off_starts_with_a_warning_and_needs_no_secret_key():
+    result = manage(realistic_env(PAGARME_CONFIRM_WITH_API="false", PAGARME_SECRET_KEY=None), "check")
+    assert result.returncode == 0, result.stderr
+    assert "WARNING: PAGARME_CONFIRM_WITH_API=false" in result.stderr
+    assert "PAGARME_CONFIRM_WITH_API" not in manage(realistic_env(), "check").stderr
+
+
 def test_sandbox_only_needs_the_core_variables():
-    integrations = ("OMIE_APP_KEY", "OMIE_APP_SECRET", "BUBBLE_BASE_URL", "BUBBLE_API_TOKEN", "PAGARME_WEBHOOK_SECRET")
+    integrations = ("OMIE_APP_KEY", "OMIE_APP_SECRET", "BUBBLE_BASE_URL", "BUBBLE_API_TOKEN", "PAGARME_SECRET_KEY")
     env = realistic_env(**dict.fromkeys(integrations), SANDBOX="true", SANDBOX_FORCE="true")
     result = manage(env, "check")
     assert result.returncode == 0, result.stderr

@@ -101,7 +101,7 @@ def stack(tmp_path, settings):
         OMIE_APP_SECRET=secrets.token_hex(8),
         BUBBLE_BASE_URL="https://e2e.bubbleapps.io/api/1.1",
         BUBBLE_API_TOKEN=secrets.token_hex(8),
-        PAGARME_WEBHOOK_SECRET=secrets.token_hex(8),
+        PAGARME_SECRET_KEY="sk_" + secrets.token_hex(8),
         DJANGO_STATIC_ROOT=str(static_root),
         WEB_BIND=f"127.0.0.1:{ports['web']}",
         WEB_CONCURRENCY="2",

@@ -1,5 +1,6 @@
 """sandbox_seed and sandbox_pagarme_send."""
 
+import base64
 import http.server
 import io
 import json
@@ -106,9 +107,24 @@ def receiver():
     server.server_close()
 
 
+def _rs256_valid(body: bytes, header: str) -> bool:
+    from jwt import PyJWKSet
+    from jwt.algorithms import RSAAlgorithm
+
+    from integrations.pagarme.webhook_auth import signature_header_parse
+    from integrations.sandbox.fake_pagarme.keys import jwks
+
+    parts = signature_header_parse(header)
+    key = PyJWKSet.from_dict(jwks())[parts["kid"]]
+    signature = base64.urlsafe_b64decode(parts["signature"] + "=" * (-len(parts["signature"]) % 4))
+    return parts["alg"] == "RS256" and RSAAlgorithm(RSAAlgorithm.SHA256).verify(body, key.key, signature)
+
+
 @pytest.mark.django_db
-def test_pagarme_send_posts_a_signed_v5_event_and_prints_the_answer(receiver, settings):
-    settings.PAGARME_WEBHOOK_SECRET = "whsec-test"
+def test_pagarme_send_posts_an_rs256_signed_v5_event_registers_its_charge_and_prints_the_answer(receiver, settings, tmp_path):
+    from integrations.sandbox.fake_pagarme.services import charge_get
+
+    settings.SANDBOX_PAGARME_KEY_DIR = str(tmp_path)
     url, received = receiver
     _seed()
     out = io.StringIO()
@@ -116,27 +132,59 @@ def test_pagarme_send_posts_a_signed_v5_event_and_prints_the_answer(receiver, se
                  "--occurred-at", "2026-11-20T10:00:00Z", "--times", "2", stdout=out)
     assert out.getvalue().count('HTTP 200 {"ok": true}') == 2
     (headers1, body1), (headers2, body2) = received
-    assert body1 == body2 and headers1["X-Hub-Signature"] == headers2["X-Hub-Signature"]  # a true duplicate
-    assert headers1["X-Hub-Signature"].startswith("sha256=")
-    assert signature_is_valid(raw_body=body1, header=headers1["X-Hub-Signature"], secret="whsec-test")
+    signature = headers1["X-Webhook-Asymmetric-Signature"]
+    assert body1 == body2 and signature == headers2["X-Webhook-Asymmetric-Signature"]  # a true duplicate
+    assert signature.startswith("alg=RS256; kid=sbx_") and "X-Hub-Signature" not in headers1
+    assert _rs256_valid(body1, signature)
+    assert (tmp_path / "signing-key.pem").exists()  # generated at first use
     event = event_parse(json.loads(body1))
     assert (event.event_id, event.type, event.status, event.bubble_order_id) == ("hook_demo", "charge.paid", "paid", order_id(2))
     assert event.amount == Decimal("1200.00")  # the order's value in the fake Bubble
     assert event.occurred_at == datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
+    assert charge_get(event.charge_id)["status"] == "paid"  # the fake API will confirm it
 
 
 @pytest.mark.django_db
-def test_pagarme_send_sha1_and_bad_signature_options(receiver, settings):
+def test_pagarme_send_hmac_basic_and_bad_signature_options(receiver, settings, tmp_path):
+    settings.SANDBOX_PAGARME_KEY_DIR = str(tmp_path)
     settings.PAGARME_WEBHOOK_SECRET = "whsec-test"
+    settings.PAGARME_WEBHOOK_BASIC_AUTH = "pagarme:senha"
     url, received = receiver
-    call_command("sandbox_pagarme_send", "1x1", "--type", "charge.refunded", "--algorithm", "sha1", "--amount", "10.00",
-                 "--url", url, stdout=io.StringIO())
-    call_command("sandbox_pagarme_send", "1x1", "--bad-signature", "--url", url, stdout=io.StringIO())
-    (sha1_headers, sha1_body), (bad_headers, bad_body) = received
+    call_command("sandbox_pagarme_send", "1x1", "--type", "charge.refunded", "--scheme", "hmac", "--algorithm", "sha1",
+                 "--amount", "10.00", "--url", url, stdout=io.StringIO())
+    call_command("sandbox_pagarme_send", "1x1", "--scheme", "hmac", "--bad-signature", "--amount", "1", "--url", url, stdout=io.StringIO())
+    call_command("sandbox_pagarme_send", "1x1", "--scheme", "basic", "--amount", "1", "--url", url, stdout=io.StringIO())
+    call_command("sandbox_pagarme_send", "1x1", "--bad-signature", "--amount", "1", "--url", url, stdout=io.StringIO())
+    (sha1_headers, sha1_body), (bad_headers, bad_body), (basic_headers, _), (rs_bad_headers, rs_bad_body) = received
     assert sha1_headers["X-Hub-Signature"].startswith("sha1=")
     assert signature_is_valid(raw_body=sha1_body, header=sha1_headers["X-Hub-Signature"], secret="whsec-test")
     assert event_parse(json.loads(sha1_body)).status == "refunded"
     assert not signature_is_valid(raw_body=bad_body, header=bad_headers["X-Hub-Signature"], secret="whsec-test")
+    assert basic_headers["Authorization"] == "Basic " + base64.b64encode(b"pagarme:senha").decode()
+    assert not _rs256_valid(rs_bad_body, rs_bad_headers["X-Webhook-Asymmetric-Signature"])
+
+
+def test_pagarme_send_posts_to_the_running_web_server_and_the_event_is_applied(fake_pagarme, settings, live_server):
+    """No --url: SANDBOX_BASE_URL (make run sets it from WEB_PORT); rs256 + API confirmation end to end."""
+    from billing.models import PagarmeEvent
+    from billing.services.webhooks import pagarme_event_process
+    from billing.tests.factories import OrderFactory
+    from orders.models import Order
+    from orders.statuses import PaymentStatus
+
+    settings.SANDBOX_BASE_URL = live_server.url
+    order = OrderFactory(pf_unpaid=True)
+    out = io.StringIO()
+    call_command("sandbox_pagarme_send", order.bubble_id, "--amount", "10.00", stdout=out)
+    assert "HTTP 200" in out.getvalue()
+    event = PagarmeEvent.objects.get()
+    assert pagarme_event_process(event_pk=event.pk) == PagarmeEvent.Status.APPLIED
+    assert Order.objects.get(pk=order.pk).payment_status == PaymentStatus.PAID
+
+    call_command("sandbox_pagarme_send", order.bubble_id, "--type", "charge.refunded", "--amount", "10.00", "--api-status", "pending",
+                 stdout=io.StringIO())
+    refunded = PagarmeEvent.objects.exclude(pk=event.pk).get()
+    assert pagarme_event_process(event_pk=refunded.pk) == PagarmeEvent.Status.NOT_CONFIRMED
 
 
 def test_pagarme_send_reports_an_unreachable_url(settings):
