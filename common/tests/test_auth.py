@@ -108,3 +108,31 @@ def test_a_service_token_whose_row_names_another_user_is_refused(api_client, use
     api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {capsys.readouterr().out.strip()}")
     ServiceToken.objects.update(user=user_factory("other", is_superuser=True))
     assert api_client.get("/v1/orders/1671702337369x488321592367327900").status_code == 401
+
+
+def test_a_password_change_revokes_the_tokens_issued_before_it(api_client, user_factory):
+    """Before (CHECK_REVOKE_TOKEN off): the old refresh token kept minting access tokens after a password change."""
+    user = user_factory("alice", password="s3nha-muito-forte")
+    obtained = api_client.post("/v1/auth/token/", {"username": "alice", "password": "s3nha-muito-forte"}, format="json").json()
+    user.set_password("outra-s3nha-muito-forte")
+    user.save()
+
+    refreshed = api_client.post("/v1/auth/token/refresh/", {"refresh": obtained["refresh"]}, format="json")
+    assert refreshed.status_code == 401
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {obtained['access']}")
+    assert api_client.get("/v1/schema/").status_code == 401
+
+    api_client.credentials()
+    fresh = api_client.post("/v1/auth/token/", {"username": "alice", "password": "outra-s3nha-muito-forte"}, format="json").json()
+    assert api_client.post("/v1/auth/token/refresh/", {"refresh": fresh["refresh"]}, format="json").status_code == 200
+
+
+def test_a_password_change_of_the_service_user_revokes_its_service_tokens(api_client, user_factory, capsys):
+    user = user_factory("bubble")
+    call_command("issue_service_token", "bubble", "--days", "30")
+    token = capsys.readouterr().out.strip()
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert api_client.get("/v1/schema/").status_code == 200
+    user.set_password("nova-s3nha-do-servico")
+    user.save()
+    assert api_client.get("/v1/schema/").status_code == 401

@@ -5,15 +5,23 @@ start without the required values and hardens HTTP. The non-Django parts (Celery
 Sentry, the external systems) live in ``config/settings/*`` and are star-imported at the end.
 """
 
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from config.env import BASE_DIR, env
+from config.secret_rules import DEV_SECRET_KEY
 
 # GENERAL
 # ------------------------------------------------------------------------------
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
-# An unset key is only acceptable in development; production.py refuses to start without one.
-SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="insecure-development-only-key-change-me-0123456789abcdef")
+# The built-in key is public (it is in this file): only a DEBUG process may run with it. A process
+# started without DJANGO_SETTINGS_MODULE runs these settings, so it must not quietly sign sessions
+# and tokens with a key anyone can read; production.py also refuses weak keys.
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured("DJANGO_SECRET_KEY is not set: the built-in development key is only allowed with DJANGO_DEBUG=true.")
+    SECRET_KEY = DEV_SECRET_KEY
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 
 # https://docs.djangoproject.com/en/5.2/topics/i18n/
@@ -153,3 +161,12 @@ from config.settings.drf import *  # noqa: E402,F403
 from config.settings.integrations import *  # noqa: E402,F403
 from config.settings.logging import *  # noqa: E402,F403
 from config.settings.sentry import *  # noqa: E402,F403
+
+# API tokens are signed with their own key, so a leaked SECRET_KEY is not an API takeover
+# (production.py requires JWT_SIGNING_KEY; elsewhere it falls back to SECRET_KEY).
+SIMPLE_JWT["SIGNING_KEY"] = env.str("JWT_SIGNING_KEY", default="") or SECRET_KEY  # noqa: F405
+
+# The fake external systems answer like Omie, Bubble and Pagar.me: a server without DEBUG refuses
+# them at start-up unless SANDBOX_FORCE=true (production.py adds: never with the public secrets).
+if SANDBOX and not (DEBUG or SANDBOX_FORCE):  # noqa: F405
+    raise ImproperlyConfigured("SANDBOX=true with DEBUG off: set SANDBOX_FORCE=true if you really mean it.")

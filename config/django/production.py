@@ -10,10 +10,11 @@ import re
 from django.core.exceptions import ImproperlyConfigured
 
 from config.env import env
+from config.secret_rules import SANDBOX_SECRETS, weak_secrets
 
 # The deployment files (.env.example, docker-compose.yml) are checked against these two lists by
 # tests/deploy/test_env_files.py, so keep them literal tuples.
-REQUIRED_VARIABLES = ("DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL")
+REQUIRED_VARIABLES = ("DJANGO_SECRET_KEY", "JWT_SIGNING_KEY", "DJANGO_ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL")
 REQUIRED_UNLESS_SANDBOX = ("OMIE_APP_KEY", "OMIE_APP_SECRET", "BUBBLE_BASE_URL", "BUBBLE_API_TOKEN", "PAGARME_WEBHOOK_SECRET")
 
 
@@ -30,10 +31,32 @@ if _missing:
         "Missing required environment variables for production: " + ", ".join(_missing) + ". See .env.example."
     )
 
+# Placeholders (change-me…), values shipped in this repository and short secrets: refused, each named.
+_weak = weak_secrets(lambda name: env.str(name, default="").strip())
+if env.str("JWT_SIGNING_KEY", default="").strip() == env.str("DJANGO_SECRET_KEY").strip():
+    _weak.append("JWT_SIGNING_KEY (must differ from DJANGO_SECRET_KEY)")
+if _weak:
+    raise ImproperlyConfigured(
+        "Refusing to start with weak secrets: " + "; ".join(_weak) + ". Generate each with "
+        "python -c \"import secrets; print(secrets.token_urlsafe(50))\"."
+    )
+
+# The fakes are refused here at load (not on the first request) unless explicitly forced.
+if env.bool("SANDBOX", default=False) and not env.bool("SANDBOX_FORCE", default=False):
+    raise ImproperlyConfigured("SANDBOX=true under production settings: set SANDBOX_FORCE=true if you really mean it.")
+
 from config.django.base import *  # noqa: E402,F403
 from config.django.base import ADMIN_URL, ALLOWED_HOSTS  # noqa: E402
 
 DEBUG = False
+
+# Even a forced sandbox never runs with the sandbox's public credentials (a webhook signed with
+# them would be accepted): each must be set to a value of this deployment's own.
+_public = [name for name, shipped in SANDBOX_SECRETS.items() if globals().get(name) == shipped]
+if _public:
+    raise ImproperlyConfigured(
+        "Refusing the sandbox's public secrets under production settings: set " + ", ".join(_public) + " to random values."
+    )
 
 # URLS
 # ------------------------------------------------------------------------------

@@ -21,6 +21,10 @@ SIMPLE_JWT = {
     "ROTATE_REFRESH_TOKENS": True,
     "BLACKLIST_AFTER_ROTATION": True,
     "UPDATE_LAST_LOGIN": False,
+    # A password change revokes every token issued before it (the token carries a hash of the
+    # password hash); the refresh endpoint checks it too (integrations.auth).
+    "CHECK_REVOKE_TOKEN": True,
+    "TOKEN_REFRESH_SERIALIZER": "integrations.auth.RevocationAwareTokenRefreshSerializer",
 }
 
 SPECTACULAR_SETTINGS = {

@@ -7,6 +7,12 @@ In sandbox mode every base URL defaults to this server's own fake systems under 
 from decimal import Decimal
 
 from config.env import env
+from config.secret_rules import (
+    SANDBOX_BUBBLE_API_TOKEN,
+    SANDBOX_OMIE_APP_KEY,
+    SANDBOX_OMIE_APP_SECRET,
+    SANDBOX_PAGARME_WEBHOOK_SECRET,
+)
 
 SANDBOX = env.bool("SANDBOX", default=False)
 # The fake systems are refused on a server with DEBUG off unless explicitly forced (SPEC §11).
@@ -18,8 +24,8 @@ _sandbox = SANDBOX_BASE_URL + "/sandbox"
 # OMIE
 # ------------------------------------------------------------------------------
 OMIE_BASE_URL = env.str("OMIE_BASE_URL", default=f"{_sandbox}/omie/api/v1/" if SANDBOX else "https://app.omie.com.br/api/v1/")
-OMIE_APP_KEY = env.str("OMIE_APP_KEY", default="sandbox-app-key" if SANDBOX else "")
-OMIE_APP_SECRET = env.str("OMIE_APP_SECRET", default="sandbox-app-secret" if SANDBOX else "")
+OMIE_APP_KEY = env.str("OMIE_APP_KEY", default=SANDBOX_OMIE_APP_KEY if SANDBOX else "")
+OMIE_APP_SECRET = env.str("OMIE_APP_SECRET", default=SANDBOX_OMIE_APP_SECRET if SANDBOX else "")
 OMIE_CODIGO_CATEGORIA = env.str("OMIE_CODIGO_CATEGORIA", default="1.01.02")
 OMIE_CONTA_CORRENTE = env.int("OMIE_CONTA_CORRENTE", default=0)
 OMIE_CIDADE_PRESTACAO = env.str("OMIE_CIDADE_PRESTACAO", default="SAO PAULO (SP)")
@@ -59,7 +65,7 @@ OMIE_CALL_RETENTION_DAYS = env.int("OMIE_CALL_RETENTION_DAYS", default=90)
 # BUBBLE
 # ------------------------------------------------------------------------------
 BUBBLE_BASE_URL = env.str("BUBBLE_BASE_URL", default=f"{_sandbox}/bubble/api/1.1" if SANDBOX else "")
-BUBBLE_API_TOKEN = env.str("BUBBLE_API_TOKEN", default="sandbox-bubble-token" if SANDBOX else "")
+BUBBLE_API_TOKEN = env.str("BUBBLE_API_TOKEN", default=SANDBOX_BUBBLE_API_TOKEN if SANDBOX else "")
 BUBBLE_TYPE_ORDER = env.str("BUBBLE_TYPE_ORDER", default="pedido")
 BUBBLE_TYPE_CUSTOMER = env.str("BUBBLE_TYPE_CUSTOMER", default="cliente")
 # Field keys differ between Bubble apps (display names vs generated ids): override any of them with
@@ -94,7 +100,7 @@ BRASILAPI_READ_TIMEOUT = env.float("BRASILAPI_READ_TIMEOUT", default=10.0)
 
 # PAGAR.ME
 # ------------------------------------------------------------------------------
-PAGARME_WEBHOOK_SECRET = env.str("PAGARME_WEBHOOK_SECRET", default="sandbox-pagarme-secret" if SANDBOX else "")
+PAGARME_WEBHOOK_SECRET = env.str("PAGARME_WEBHOOK_SECRET", default=SANDBOX_PAGARME_WEBHOOK_SECRET if SANDBOX else "")
 
 # BILLING (SPEC §4.3)
 # ------------------------------------------------------------------------------
