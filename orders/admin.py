@@ -13,6 +13,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 
 from common.admin_badges import badge
+from common.safe_urls import http_url_or_empty
 from common.templatetags.backoffice import brl
 from orders.action_labels import ACTION_LABELS, action_label, actor_label
 from orders.admin_search import order_search_q
@@ -324,7 +325,7 @@ def _invoice_fact(order: Order) -> tuple[str, str, str]:
     text += f" · {invoice.get_status_display()}"
     if invoice.issued_at:
         text += f" em {timezone.localtime(invoice.issued_at):%d/%m/%Y}"
-    return ("NF", text, invoice.nfse_url)
+    return ("NF", text, http_url_or_empty(invoice.nfse_url))
 
 
 class ActionFilter(admin.SimpleListFilter):

@@ -271,3 +271,12 @@ def test_the_order_page_shows_the_invoice(auth_client):
     order = order_in_state(BillingStatus.ISSUED)
     invoice = auth_client.get(f"/v1/orders/{order.bubble_id}").json()["invoice"]
     assert (invoice["status"]["code"], invoice["nf_number"], invoice["nf_url"]) == ("ISSUED", "123", "https://nfse.example.com/123")
+
+
+@pytest.mark.parametrize("customer_id", ["%00", "abc%00def", "1671702337369x00000000%00", "..", "x" * 80])
+def test_a_malformed_customer_id_is_a_400_not_a_500(auth_client, customer_id):
+    """Before: GET /v1/customers/%00/account reached PostgreSQL with a NUL byte and answered 500."""
+    response = auth_client.get(f"/v1/customers/{customer_id}/account")
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "validation_error"
+    assert "ID de cliente inválido" in response.json()["error"]["message"]
