@@ -98,6 +98,8 @@ def main() -> int:
     from django.db import connection
     from rest_framework_simplejwt.tokens import AccessToken
 
+    from billing.permissions import service_group_add
+
     call_command("migrate", verbosity=0)
     from syncflow import sync_seed
 
@@ -119,7 +121,7 @@ def main() -> int:
     fake_bubble.control_set(latency_ms=args.bubble_ms)
     fake_brasilapi.control_set(latency_ms=args.brasilapi_ms)
     user, _ = get_user_model().objects.get_or_create(username="bench-bubble", defaults={"is_superuser": True, "is_staff": True})
-    token = str(AccessToken.for_user(user))
+    token = str(AccessToken.for_user(service_group_add(user)))
     connection.close()
 
     web = subprocess.Popen(

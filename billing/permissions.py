@@ -18,6 +18,11 @@ MANAGE_CC = "billing.manage_cc"
 
 OPS_GROUP = "Ops"
 FINANCE_GROUP = "Financeiro"
+# The API's callers (Bubble's service user): only members may use the order and billing endpoints
+# under /v1/; staff act through the admin, so a staff password alone never yields an API that acts
+# as anyone. The group carries Financeiro's permissions (Bubble decides which operator may press
+# which button); narrow them in the admin for a more limited integration.
+SERVICE_GROUP = "Integração Bubble"
 
 OPS_PERMISSIONS = [RETRY, MARK_NF_MANUAL]
 FINANCE_PERMISSIONS = [*OPS_PERMISSIONS, APPROVE_HOLD, CANCEL_NF, OVERRIDE_DAY25, MANAGE_CC]
@@ -34,13 +39,24 @@ def groups_sync(*, group_model: Any, permission_model: Any) -> None:
     Takes the model classes so a data migration can pass its historical models.
     """
     view = list(permission_model.objects.filter(content_type__app_label__in=VIEW_APP_LABELS, codename__startswith="view_"))
-    for name, wanted in ((OPS_GROUP, OPS_PERMISSIONS), (FINANCE_GROUP, FINANCE_PERMISSIONS)):
-        group, _ = group_model.objects.get_or_create(name=name)
+    for name, wanted in ((OPS_GROUP, OPS_PERMISSIONS), (FINANCE_GROUP, FINANCE_PERMISSIONS), (SERVICE_GROUP, FINANCE_PERMISSIONS)):
+        group, created = group_model.objects.get_or_create(name=name)
+        if name == SERVICE_GROUP and not created:
+            continue  # its permissions are the deployment's choice once it exists
         perms = list(view)
         for dotted in wanted:
             app_label, codename = dotted.split(".")
             perms.extend(permission_model.objects.filter(content_type__app_label=app_label, codename=codename))
         group.permissions.add(*perms)
+
+
+def service_group_add(user: Any) -> Any:
+    """Makes ``user`` an API caller (a member of SERVICE_GROUP, created if missing); returns it."""
+    from django.contrib.auth.models import Group
+
+    group, _ = Group.objects.get_or_create(name=SERVICE_GROUP)
+    user.groups.add(group)
+    return user
 
 
 def groups_sync_after_migrate(**_kwargs: object) -> None:

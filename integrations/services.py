@@ -11,7 +11,13 @@ from integrations.models import ServiceToken
 
 
 def service_token_issue(*, user: AbstractBaseUser, days: int, label: str = "") -> tuple[str, ServiceToken]:
-    """Returns the encoded token (shown once, never stored) and its revocable row."""
+    """Returns the encoded token (shown once, never stored) and its revocable row.
+
+    The user joins the ``Integração Bubble`` group: only its members may call the ops endpoints.
+    """
+    from billing.permissions import service_group_add
+
+    service_group_add(user)
     token = AccessToken.for_user(user)
     token.set_exp(lifetime=timedelta(days=days))
     token[SERVICE_CLAIM] = True

@@ -9,6 +9,7 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken
 
 from billing.models import AccountEntry, CustomerAccount
+from billing.permissions import service_group_add
 from billing.services.actions import Caller, account_transfer_from_order
 from billing.tests.conftest import run_in_threads
 from billing.tests.factories import OrderFactory
@@ -27,7 +28,7 @@ def credit(amount: str) -> None:
 def test_twenty_parallel_use_cc_never_take_the_balance_below_zero(user_factory):
     credit("1000.00")
     orders = OrderFactory.create_batch(20, amount=Decimal("120.00"), customer_bubble_id=CUSTOMER)
-    token = str(AccessToken.for_user(user_factory("bubble", is_superuser=True, is_staff=True)))
+    token = str(AccessToken.for_user(service_group_add(user_factory("bubble", is_superuser=True, is_staff=True))))
 
     def use(i: int):
         client = APIClient()
