@@ -5,6 +5,8 @@ start without the required values and hardens HTTP. The non-Django parts (Celery
 Sentry, the external systems) live in ``config/settings/*`` and are star-imported at the end.
 """
 
+from datetime import timedelta
+
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -76,6 +78,7 @@ THIRD_PARTY_APPS = [
     "rest_framework",
     "rest_framework_simplejwt",
     "rest_framework_simplejwt.token_blacklist",
+    "axes",
     "drf_spectacular",
     "django_celery_beat",
     "django_celery_results",
@@ -97,6 +100,20 @@ INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
 # AUTHENTICATION
 # ------------------------------------------------------------------------------
+# django-axes first: it refuses a locked-out user+address before the password is even checked.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+# Behind nginx (which overwrites X-Forwarded-For with the address it saw): production turns this on.
+TRUST_X_FORWARDED_FOR = env.bool("DJANGO_TRUST_X_FORWARDED_FOR", default=False)
+# https://django-axes.readthedocs.io/en/latest/4_configuration.html
+# After AXES_FAILURE_LIMIT wrong passwords for one username from one address (admin login or
+# /v1/auth/token/), that pair is locked out for AXES_COOLOFF_MINUTES; a superuser unlocks it sooner
+# (docs/security.md). A success resets the count.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=30))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "common.client_ip.client_ip"
+AXES_VERBOSE = False
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -119,6 +136,8 @@ MIDDLEWARE = [
     "common.principal.PrincipalMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: answers a locked-out login (admin or API) with 429.
+    "axes.middleware.AxesMiddleware",
 ]
 
 # The API's body limit (SPEC §7, nginx's client_max_body_size matches it).

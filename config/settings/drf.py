@@ -12,6 +12,12 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "common.exceptions.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
+    # integrations/throttles.py: per client address on the token endpoints, per token elsewhere.
+    "DEFAULT_THROTTLE_CLASSES": ["integrations.throttles.TokenRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "auth": env.str("API_AUTH_RATE", default="10/min"),
+        "token": env.str("API_TOKEN_RATE", default="1200/min"),
+    },
 }
 
 # https://django-rest-framework-simplejwt.readthedocs.io/en/latest/settings.html
