@@ -14,11 +14,19 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib.auth import logout
+from django.contrib.auth.signals import user_logged_in
+from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 
 STARTED = "_session_started_at"
 SEEN = "_session_seen_at"
 SEEN_RESOLUTION_SECONDS = 60
+
+
+@receiver(user_logged_in, dispatch_uid="session_timeout_start")
+def _start_clock(sender: object, request: HttpRequest | None, **kwargs: object) -> None:
+    if request is not None and hasattr(request, "session"):
+        request.session[STARTED] = request.session[SEEN] = time.time()
 
 
 class SessionTimeoutMiddleware:
@@ -32,7 +40,7 @@ class SessionTimeoutMiddleware:
             session = request.session
             started = session.get(STARTED)
             seen = session.get(SEEN)
-            if started is None:
+            if started is None:  # a session from before this middleware: its clock starts now
                 session[STARTED] = session[SEEN] = now
             elif now - started > settings.SESSION_ABSOLUTE_SECONDS or now - (seen or started) > settings.SESSION_IDLE_SECONDS:
                 logout(request)  # flushes the session; the admin then shows its login page

@@ -72,13 +72,16 @@ DJANGO_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
-    "django.contrib.admin",
+    # django.contrib.admin with the TOTP login (common/admin_site.py)
+    "common.admin_apps.BluAdminConfig",
 ]
 THIRD_PARTY_APPS = [
     "rest_framework",
     "rest_framework_simplejwt",
     "rest_framework_simplejwt.token_blacklist",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "drf_spectacular",
     "django_celery_beat",
     "django_celery_results",
@@ -102,8 +105,9 @@ INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 # ------------------------------------------------------------------------------
 # django-axes first: it refuses a locked-out user+address before the password is even checked.
 AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
-# Behind nginx (which overwrites X-Forwarded-For with the address it saw): production turns this on.
-TRUST_X_FORWARDED_FOR = env.bool("DJANGO_TRUST_X_FORWARDED_FOR", default=False)
+# Behind nginx (which overwrites X-Forwarded-For with the address it saw): production turns this on
+# (DJANGO_TRUST_X_FORWARDED_FOR there).
+TRUST_X_FORWARDED_FOR = False
 # https://django-axes.readthedocs.io/en/latest/4_configuration.html
 # After AXES_FAILURE_LIMIT wrong passwords for one username from one address (admin login or
 # /v1/auth/token/), that pair is locked out for AXES_COOLOFF_MINUTES; a superuser unlocks it sooner
@@ -114,6 +118,10 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "common.client_ip.client_ip"
 AXES_VERBOSE = False
+# TOTP second factor at the admin login for superusers and Financeiro (common/admin_site.py);
+# production turns it on (ADMIN_REQUIRE_2FA there, default true).
+ADMIN_REQUIRE_2FA = False
+OTP_TOTP_ISSUER = "Blu backoffice"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -132,6 +140,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "common.session_timeout.SessionTimeoutMiddleware",
     "common.principal.PrincipalMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
