@@ -24,7 +24,10 @@ FINANCE_GROUP = "Financeiro"
 # which button); narrow them in the admin for a more limited integration.
 SERVICE_GROUP = "Integração Bubble"
 
-OPS_PERMISSIONS = [RETRY, MARK_NF_MANUAL]
+RESOLVE_DRIFT = "billing.resolve_drift"
+REPROCESS_PAGARME = "billing.reprocess_pagarmeevent"
+
+OPS_PERMISSIONS = [RETRY, MARK_NF_MANUAL, RESOLVE_DRIFT, REPROCESS_PAGARME]
 FINANCE_PERMISSIONS = [*OPS_PERMISSIONS, APPROVE_HOLD, CANCEL_NF, OVERRIDE_DAY25, MANAGE_CC]
 
 # "View all": every model of these apps (the project's own and the Celery admins ops read).

@@ -28,6 +28,8 @@ ACTION_LABELS: dict[str, str] = {
     "billing_override_day25": "Antecipar faturamento",
     "cc_transfer": "Transferir para conta corrente",
     "cc_use": "Usar conta corrente",
+    "reconciliation_drift_resolve": "Divergência marcada como resolvida",
+    "pagarme_event_reprocess": "Evento Pagar.me reprocessado",
 }
 
 
