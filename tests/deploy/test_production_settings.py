@@ -185,7 +185,7 @@ def test_a_copy_of_env_example_is_refused_until_its_secrets_are_replaced():
         default = re.fullmatch(r"\$\{\w+:-(.*)\}", value)
         if name not in env and default:  # ${NAME:-default}, .env's values interpolated into the default
             env[name] = re.sub(r"\$\{(\w+)(?::-([^}]*))?\}", interpolate, default.group(1))
-    assert env["DATABASE_URL"] == "postgres://blu:change-me-postgres-password@postgres:5432/blu"
+    assert env["DATABASE_URL"] == "postgres://blu_app:change-me-postgres-app-password@postgres:5432/blu"
     result = manage(env, "check", "--deploy", "--fail-level", "WARNING")
     assert result.returncode != 0
     for name in ("DJANGO_SECRET_KEY", "JWT_SIGNING_KEY", "OMIE_APP_KEY", "OMIE_APP_SECRET", "BUBBLE_API_TOKEN", "PAGARME_WEBHOOK_SECRET"):
