@@ -76,7 +76,7 @@ def main() -> int:
     redis_url = url_with_path(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"), f"/{args.redis_db}")
     os.environ.update(
         DJANGO_SETTINGS_MODULE="config.django.production", DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
-        JWT_SIGNING_KEY=secrets.token_urlsafe(50),
+        JWT_SIGNING_KEY=secrets.token_urlsafe(50), API_TOKEN_RATE="1000000/min",
         DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost", DATABASE_URL=url_with_path(base_db, "/" + db_name),
         REDIS_URL=redis_url, CELERY_BROKER_URL=redis_url, PAGARME_WEBHOOK_SECRET=secrets.token_hex(16),
         # Never called (no worker runs); production settings only require them to be set.

@@ -141,7 +141,7 @@ class Stack:
             DATABASE_URL=with_db(server_url(), self.db_name),
             REDIS_URL=self.redis.url, CELERY_BROKER_URL=self.redis.url,
             SANDBOX="true", SANDBOX_FORCE="true", DJANGO_DEBUG="false",
-            DJANGO_SECRET_KEY="local-bench-only-key-not-a-deployment-secret-0123456789",
+            DJANGO_SECRET_KEY="local-bench-only-key-not-a-deployment-secret-0123456789", API_TOKEN_RATE="1000000/min",
             DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
             SANDBOX_BASE_URL=self.url,
             OMIE_BASE_URL=f"{self.url}/sandbox/omie/api/v1/", OMIE_APP_KEY="rel-app-key", OMIE_APP_SECRET="rel-app-secret",
