@@ -158,9 +158,12 @@ class ActionLog(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, db_constraint=False, null=True, blank=True, related_name="+",
         verbose_name="usuário autenticado",
     )
-    auth_username = models.CharField("login autenticado", max_length=150, blank=True)
-    auth_method = models.CharField("autenticação", max_length=10, blank=True, help_text="session (admin), jwt ou service")
-    auth_token_id = models.CharField("token (jti)", max_length=64, blank=True, help_text="jti do JWT ou do token de serviço")
+    # db_default: the previous release, still running during a deploy, inserts rows without these.
+    auth_username = models.CharField("login autenticado", max_length=150, blank=True, default="", db_default="")
+    auth_method = models.CharField("autenticação", max_length=10, blank=True, default="", db_default="",
+                                   help_text="session (admin), jwt ou service")
+    auth_token_id = models.CharField("token (jti)", max_length=64, blank=True, default="", db_default="",
+                                     help_text="jti do JWT ou do token de serviço")
 
     class Meta:
         verbose_name = "registro de ação"

@@ -49,3 +49,14 @@ def test_an_admin_session_is_recorded_as_such_and_the_system_as_nobody(client, u
     assert (row.auth_user_id, row.auth_username, row.auth_method, row.auth_token_id) == (staff.pk, "ops-ana", "session", "")
     system = action_log_record(actor="system:test", action="order_retry", outcome="ok", order_bubble_id="1671702337369x1")
     assert (system.auth_user_id, system.auth_method) == (None, "")
+
+
+def test_the_previous_release_can_still_write_the_log_during_a_deploy():
+    """Old workers insert rows without the new columns until they are replaced (database defaults)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("INSERT INTO orders_actionlog (created_at, actor, action, order_bubble_id, payload, outcome, message) "
+                       "VALUES (now(), 'system:old', 'retry', '', '{}', 'ok', '') RETURNING id")
+        row = ActionLog.objects.get(pk=cursor.fetchone()[0])
+    assert (row.auth_user_id, row.auth_username, row.auth_method, row.auth_token_id) == (None, "", "", "")
