@@ -53,7 +53,9 @@ def auth_client(api_client, user_factory):
     """An API client authenticated as a superuser (Bubble's service account may call everything)."""
     from rest_framework_simplejwt.tokens import AccessToken
 
-    user = user_factory("bubble", is_superuser=True, is_staff=True)
+    from integrations.auth import service_group_add
+
+    user = service_group_add(user_factory("bubble", is_superuser=True, is_staff=True))
     api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(user)}")
     api_client.user = user
     return api_client

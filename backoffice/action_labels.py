@@ -27,6 +27,8 @@ ACTION_LABELS: dict[str, str] = {
     "payment_update": "Pagamento atualizado",
     "nf_cancelled": "NF cancelada",
     "nf_cancel_failed": "Cancelamento da NF falhou",
+    "reconciliation_drift_resolve": "Divergência marcada como resolvida",
+    "pagarme_event_reprocess": "Evento Pagar.me reprocessado",
 }
 
 

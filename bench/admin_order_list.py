@@ -58,7 +58,8 @@ def main() -> int:
     redis_url = url_with_path(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"), f"/{args.redis_db}")
     os.environ.update(
         DATABASE_URL=url_with_path(base_db, "/" + db_name), REDIS_URL=redis_url, CELERY_BROKER_URL=redis_url,
-        DJANGO_SETTINGS_MODULE="config.django.base", DJANGO_DEBUG="false", DJANGO_LOG_LEVEL="WARNING", LOG_LEVEL="WARNING",
+        DJANGO_SETTINGS_MODULE="config.django.base", DJANGO_DEBUG="false",
+        DJANGO_SECRET_KEY="local-bench-only-key-not-a-deployment-secret-0123456789", DJANGO_LOG_LEVEL="WARNING", LOG_LEVEL="WARNING",
         # Production settings serve hashed static files from a manifest: collect them, as a deploy does.
         DJANGO_STATIC_ROOT=str(ROOT / "var" / "bench_static"),
     )

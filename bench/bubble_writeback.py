@@ -48,6 +48,7 @@ def main() -> int:
     env.update(
         DATABASE_URL=url_with_path(base_db, "/" + db_name), REDIS_URL=redis_url, CELERY_BROKER_URL=redis_url,
         DJANGO_SETTINGS_MODULE="config.django.base", SANDBOX="true", SANDBOX_FORCE="true", DJANGO_DEBUG="false",
+        DJANGO_SECRET_KEY="local-bench-only-key-not-a-deployment-secret-0123456789",
         BUBBLE_BASE_URL=f"http://127.0.0.1:{port}/sandbox/bubble/api/1.1", BUBBLE_API_TOKEN="bench-token-0123456789",
         DJANGO_LOG_LEVEL="WARNING", LOG_LEVEL="WARNING",
     )

@@ -52,7 +52,7 @@ def bench_env(args: argparse.Namespace, web_url: str) -> dict[str, str]:
         CELERY_BROKER_URL=args.redis_url,
         SANDBOX="true",
         SANDBOX_FORCE="true",
-        DJANGO_DEBUG="false",
+        DJANGO_DEBUG="false", DJANGO_SECRET_KEY="local-bench-only-key-not-a-deployment-secret-0123456789",
         DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
         OMIE_BASE_URL=f"{web_url}/sandbox/omie/api/v1/",
         OMIE_APP_KEY="bench-app-key",

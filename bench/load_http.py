@@ -218,13 +218,14 @@ def main() -> int:
     env = dict(os.environ)
     env.update(
         DJANGO_SETTINGS_MODULE="config.django.production", DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
+        JWT_SIGNING_KEY=secrets.token_urlsafe(50), API_TOKEN_RATE="1000000/min",  # the bench measures the API, not its rate limit
         DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost", DATABASE_URL=url_with_path(base_db, "/" + db_name),
         REDIS_URL=redis_url, CELERY_BROKER_URL=redis_url, PAGARME_WEBHOOK_SECRET=webhook_secret,
         # The events are signed with the v4 HMAC (no JWKS to serve here); rs256's RSA check is one public-key op more.
         PAGARME_WEBHOOK_AUTH="hmac",
         # Never called (no worker runs); production settings only require them to be set.
-        PAGARME_SECRET_KEY="sk_bench_0123456789", OMIE_APP_KEY="bench-app-key", OMIE_APP_SECRET="bench-app-secret",
-        BUBBLE_BASE_URL="http://127.0.0.1:9/api/1.1", BUBBLE_API_TOKEN="bench-token-0123456789",
+        PAGARME_SECRET_KEY=f"sk_bench_{secrets.token_hex(16)}", OMIE_APP_KEY="bench-app-key", OMIE_APP_SECRET=secrets.token_hex(16),
+        BUBBLE_BASE_URL="http://127.0.0.1:9/api/1.1", BUBBLE_API_TOKEN=secrets.token_hex(16),
         PYTHONUNBUFFERED="1",
     )
     env.pop("SANDBOX", None)

@@ -75,7 +75,9 @@ def main() -> int:
     env = dict(os.environ)
     env.update(
         DJANGO_SETTINGS_MODULE="config.django.base", DATABASE_URL=db_url, REDIS_URL=redis_url, CELERY_BROKER_URL=redis_url,
-        DJANGO_DEBUG="false", SANDBOX="true", SANDBOX_FORCE="true", OMIE_APP_KEY=app_key, OMIE_APP_SECRET="bench-secret",
+        DJANGO_DEBUG="false",
+        DJANGO_SECRET_KEY="local-bench-only-key-not-a-deployment-secret-0123456789",
+        SANDBOX="true", SANDBOX_FORCE="true", OMIE_APP_KEY=app_key, OMIE_APP_SECRET="bench-secret",
         OMIE_RATE_PER_METHOD_PER_MINUTE=str(int(200 * per_minute)), OMIE_RATE_PER_KEY_PER_MINUTE=str(int(800 * per_minute)),
         PYTHONUNBUFFERED="1",
     )

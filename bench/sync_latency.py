@@ -70,6 +70,7 @@ def main() -> int:
     env.update(
         DATABASE_URL=url_with_path(base_db, "/" + db_name), REDIS_URL=redis_url, CELERY_BROKER_URL=redis_url,
         DJANGO_SETTINGS_MODULE="config.django.base", SANDBOX="true", SANDBOX_FORCE="true", DJANGO_DEBUG="false",
+        DJANGO_SECRET_KEY="local-bench-only-key-not-a-deployment-secret-0123456789", API_TOKEN_RATE="1000000/min",
         SANDBOX_BASE_URL=f"http://127.0.0.1:{port}", OMIE_BASE_URL=f"{sandbox}/omie/api/v1/",
         OMIE_APP_KEY="bench-app-key", OMIE_APP_SECRET="bench-app-secret",
         BUBBLE_BASE_URL=f"{sandbox}/bubble/api/1.1", BUBBLE_API_TOKEN="bench-token-0123456789",
@@ -97,6 +98,8 @@ def main() -> int:
     from django.db import connection
     from rest_framework_simplejwt.tokens import AccessToken
 
+    from integrations.auth import service_group_add
+
     call_command("migrate", verbosity=0)
     from syncflow import sync_seed
 
@@ -118,7 +121,7 @@ def main() -> int:
     fake_bubble.control_set(latency_ms=args.bubble_ms)
     fake_brasilapi.control_set(latency_ms=args.brasilapi_ms)
     user, _ = get_user_model().objects.get_or_create(username="bench-bubble", defaults={"is_superuser": True, "is_staff": True})
-    token = str(AccessToken.for_user(user))
+    token = str(AccessToken.for_user(service_group_add(user)))
     connection.close()
 
     web = subprocess.Popen(

@@ -19,10 +19,11 @@ from billing import ops_actions as ops
 from billing.selectors import customer_account_get
 from billing.services import actions
 from billing.services.actions import Caller
-from common.exceptions import NotFound
+from common.exceptions import ApplicationError, NotFound
 from orders.api_base import OperatorInputSerializer, OrderApi, RequiredPermission
 from orders.apis import OrderOutputSerializer
 from orders.models import Order
+from orders.selectors import bubble_id_is_valid
 from orders.services.action_log import actor_for_bubble
 
 
@@ -181,6 +182,12 @@ class CustomerAccountApi(APIView):
 
     @extend_schema(responses={200: OutputSerializer})
     def get(self, request: Request, customer_id: str) -> Response:
+        # Like order ids: a Bubble unique id or 400 (a NUL byte reached PostgreSQL and answered 500).
+        if not bubble_id_is_valid(customer_id):
+            raise ApplicationError(
+                "ID de cliente inválido: esperado o ID único do Bubble (ex.: 1671702337369x488321592367327900).",
+                details={"customer_id": customer_id[:100].replace("\x00", "\ufffd")},
+            )
         account = customer_account_get(customer_bubble_id=customer_id)
         if account is None:
             raise NotFound("Cliente sem conta corrente e sem pedidos.")

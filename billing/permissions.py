@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from integrations.auth import SERVICE_GROUP  # the API's service account
+
 RETRY = "orders.retry_order"
 CANCEL_NF = "billing.cancel_nf"
 MARK_NF_MANUAL = "billing.mark_nf_manual"
@@ -18,8 +20,15 @@ MANAGE_CC = "billing.manage_cc"
 
 OPS_GROUP = "Ops"
 FINANCE_GROUP = "Financeiro"
+# The API's callers (Bubble's service user): only members may use the order and billing endpoints
+# under /v1/; staff act through the admin, so a staff password alone never yields an API that acts
+# as anyone. The group carries Financeiro's permissions (Bubble decides which operator may press
+# which button); narrow them in the admin for a more limited integration.
 
-OPS_PERMISSIONS = [RETRY, MARK_NF_MANUAL]
+RESOLVE_DRIFT = "billing.resolve_drift"
+REPROCESS_PAGARME = "billing.reprocess_pagarmeevent"
+
+OPS_PERMISSIONS = [RETRY, MARK_NF_MANUAL, RESOLVE_DRIFT, REPROCESS_PAGARME]
 FINANCE_PERMISSIONS = [*OPS_PERMISSIONS, APPROVE_HOLD, CANCEL_NF, OVERRIDE_DAY25, MANAGE_CC]
 
 # "View all": every model of these apps (the project's own and the Celery admins ops read).
@@ -34,8 +43,10 @@ def groups_sync(*, group_model: Any, permission_model: Any) -> None:
     Takes the model classes so a data migration can pass its historical models.
     """
     view = list(permission_model.objects.filter(content_type__app_label__in=VIEW_APP_LABELS, codename__startswith="view_"))
-    for name, wanted in ((OPS_GROUP, OPS_PERMISSIONS), (FINANCE_GROUP, FINANCE_PERMISSIONS)):
-        group, _ = group_model.objects.get_or_create(name=name)
+    for name, wanted in ((OPS_GROUP, OPS_PERMISSIONS), (FINANCE_GROUP, FINANCE_PERMISSIONS), (SERVICE_GROUP, FINANCE_PERMISSIONS)):
+        group, created = group_model.objects.get_or_create(name=name)
+        if name == SERVICE_GROUP and not created:
+            continue  # its permissions are the deployment's choice once it exists
         perms = list(view)
         for dotted in wanted:
             app_label, codename = dotted.split(".")

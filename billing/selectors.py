@@ -8,6 +8,7 @@ from typing import Any
 
 from billing.models import AccountEntry, CustomerAccount
 from billing.services.state import order_live_invoice
+from common.safe_urls import http_url_or_empty
 from orders.models import Order
 from orders.statuses import BillingStatus
 
@@ -25,7 +26,7 @@ def order_invoice_data(*, order: Order) -> dict[str, Any] | None:
         "status": _enum(BillingStatus, invoice.status),
         "nf_number": invoice.nfse_number or None,
         "verification_code": invoice.verification_code or None,
-        "nf_url": invoice.nfse_url or None,
+        "nf_url": http_url_or_empty(invoice.nfse_url) or None,
         "issued_at": invoice.issued_at.isoformat() if invoice.issued_at else None,
         "city_hall_message": invoice.city_hall_message or None,
         "cancel_reason_code": invoice.cancel_reason_code,

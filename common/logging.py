@@ -1,7 +1,9 @@
 """Log filters and the Sentry scrubber: request ids in, personal data and secrets out.
 
 CPF (11 digits) and CNPJ (14 characters, alphanumeric since 2026) never reach a log line or a
-Sentry event, formatted or not; neither do bearer tokens or the Omie credentials.
+Sentry event, formatted or not; neither do e-mail addresses, phone numbers, bearer tokens or the
+Omie credentials. The log filter redacts the message, the exception text and traceback, the stack
+and every ``extra`` field; the Sentry scrubber redacts every string of the event.
 """
 
 from __future__ import annotations
@@ -18,14 +20,25 @@ _PATTERNS = [
     # CPF, masked or compact.
     re.compile(r"\b\d{3}\.?\d{3}\.?\d{3}-?\d{2}\b"),
 ]
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+# Brazilian phone numbers as people write them: +55 (11) 91234-5678, (11) 3456-7890, 11 91234-5678,
+# +5511912345678. A bare 10-11 digit run without +55 is left to the CPF pattern (11 digits) or kept
+# (10 digits: Omie's codes look like that).
+_PHONE = re.compile(
+    r"(?<![\w+-])(?:\+55[\s.-]?\(?\d{2}\)?[\s.-]?9?\d{4}[\s.-]?\d{4}"
+    r"|\(\d{2}\)[\s.-]?9?\d{4}[\s.-]?\d{4}"
+    r"|\d{2}[\s.]9?\d{4}-\d{4}"
+    r"|9?\d{4}-\d{4})(?![\w-])"
+)
 _SECRETS = re.compile(r"(?i)(bearer\s+|app_secret\W+|app_key\W+|api[_-]?token\W+|password\W+)[^\s\"',}]+")
 
 
 def redact(text: str) -> str:
     text = _SECRETS.sub(lambda m: m.group(1) + "[redacted]", text)
+    text = _EMAIL.sub("[email]", text)
     for pattern in _PATTERNS:
         text = pattern.sub(_mask, text)
-    return text
+    return _PHONE.sub("[phone]", text)
 
 
 def _mask(match: re.Match[str]) -> str:
@@ -41,6 +54,11 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
+# Attributes every LogRecord has; anything else on a record came from ``extra=``.
+_RECORD_ATTRIBUTES = frozenset(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime", "request_id"}
+_exception_formatter = logging.Formatter()
+
+
 class RedactFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if record.args:
@@ -50,6 +68,18 @@ class RedactFilter(logging.Filter):
                 record.msg = str(record.msg)
             record.args = None
         record.msg = redact(str(record.msg))
+        if record.exc_info:
+            # The exception's text and traceback (frame lines quote the source, values included):
+            # formatted once, redacted, and kept as exc_text, which every formatter prints instead.
+            record.exc_text = _exception_formatter.formatException(record.exc_info)
+            record.exc_info = None
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info)
+        for name, value in list(record.__dict__.items()):
+            if name not in _RECORD_ATTRIBUTES:
+                setattr(record, name, _scrub(value))
         return True
 
 
@@ -57,9 +87,13 @@ def _scrub(value: Any) -> Any:
     if isinstance(value, str):
         return redact(value)
     if isinstance(value, dict):
-        return {k: _scrub(v) for k, v in value.items()}
+        return {_scrub(k) if isinstance(k, str) else k: _scrub(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_scrub(v) for v in value]
+    if isinstance(value, int) and not isinstance(value, bool) and len(str(abs(value))) in (11, 14):
+        return redact(str(value))  # a CPF/CNPJ passed as a number
+    if isinstance(value, BaseException):
+        return redact(repr(value))
     return value
 
 

@@ -6,12 +6,16 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.utils import timezone
 from rest_framework_simplejwt.tokens import AccessToken
 
-from integrations.auth import SERVICE_CLAIM
+from integrations.auth import SERVICE_CLAIM, service_group_add
 from integrations.models import ServiceToken
 
 
 def service_token_issue(*, user: AbstractBaseUser, days: int, label: str = "") -> tuple[str, ServiceToken]:
-    """Returns the encoded token (shown once, never stored) and its revocable row."""
+    """Returns the encoded token (shown once, never stored) and its revocable row.
+
+    The user joins the ``Integração Bubble`` group: only its members may call the ops endpoints.
+    """
+    service_group_add(user)
     token = AccessToken.for_user(user)
     token.set_exp(lifetime=timedelta(days=days))
     token[SERVICE_CLAIM] = True

@@ -42,11 +42,27 @@ class OperatorInputSerializer(StrictSerializer):
 
 
 class RequiredPermission(BasePermission):
-    """The view's ``required_permission`` (e.g. ``orders.retry_order``); superusers have them all."""
+    """The caller is in the service group (``Integração Bubble``) and has the view's
+    ``required_permission`` (e.g. ``orders.retry_order``).
+
+    Staff users (superusers included) who are not in the group are refused: they act through the
+    admin, where the action log records them as themselves.
+    """
+
+    NOT_A_SERVICE_USER = "Somente usuários do grupo Integração Bubble usam estes endpoints; a equipe usa o admin."
+    message = None
 
     def has_permission(self, request: Request, view: APIView) -> bool:
+        from billing.permissions import SERVICE_GROUP
+
         permission = getattr(view, "required_permission", None)
-        return bool(permission and request.user and request.user.has_perm(permission))
+        user = request.user
+        if not (permission and user and user.is_authenticated):
+            return False
+        if not user.groups.filter(name=SERVICE_GROUP).exists():
+            self.message = self.NOT_A_SERVICE_USER
+            return False
+        return user.has_perm(permission)
 
 
 class OrderApi(IdempotencyKeyMixin, APIView):

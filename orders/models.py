@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
@@ -149,6 +150,20 @@ class ActionLog(models.Model):
     payload = models.JSONField("dados da requisição", default=dict, blank=True)
     outcome = models.CharField("resultado", max_length=10, choices=ActionOutcome.choices)
     message = models.TextField("mensagem", blank=True)
+    # Who really acted, as authenticated (``actor`` is what the caller claims, e.g. the operator
+    # e-mail in Bubble's body). Empty for work the system does on its own (tasks, beat).
+    # No database constraint: the log outlives users, and the append-only trigger forbids the
+    # UPDATE a SET NULL would need.
+    auth_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, db_constraint=False, null=True, blank=True, related_name="+",
+        verbose_name="usuário autenticado",
+    )
+    # db_default: the previous release, still running during a deploy, inserts rows without these.
+    auth_username = models.CharField("login autenticado", max_length=150, blank=True, default="", db_default="")
+    auth_method = models.CharField("autenticação", max_length=10, blank=True, default="", db_default="",
+                                   help_text="session (admin), jwt ou service")
+    auth_token_id = models.CharField("token (jti)", max_length=64, blank=True, default="", db_default="",
+                                     help_text="jti do JWT ou do token de serviço")
 
     class Meta:
         verbose_name = "registro de ação"

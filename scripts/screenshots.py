@@ -96,7 +96,8 @@ def main() -> int:
     env = dict(os.environ)
     env.update(
         DATABASE_URL=url_with_path(base_db, "/" + db_name), REDIS_URL=redis_url, CELERY_BROKER_URL=redis_url,
-        DJANGO_SETTINGS_MODULE="config.django.base", DJANGO_DEBUG="false", SANDBOX="false",
+        DJANGO_SETTINGS_MODULE="config.django.base", DJANGO_DEBUG="false",
+        DJANGO_SECRET_KEY="local-bench-only-key-not-a-deployment-secret-0123456789", SANDBOX="false",
         DJANGO_STATIC_ROOT=str(ROOT / "var" / "screenshots_static"), FLOWER_URL="http://127.0.0.1:5555/",
         DJANGO_LOG_LEVEL="WARNING", LOG_LEVEL="WARNING",
     )

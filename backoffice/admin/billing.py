@@ -8,7 +8,6 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.text import Truncator
@@ -24,7 +23,7 @@ from billing.models import (
     ReconciliationDrift,
     ReconciliationRun,
 )
-from billing.services.webhooks import pagarme_events_reprocess
+from billing.services.admin_ops import REPROCESS_PAGARME, RESOLVE_DRIFT, drifts_resolve, pagarme_events_reprocess_by
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -122,9 +121,12 @@ class PagarmeEventAdmin(ReadOnlyAdmin):
     def message_col(self, obj: PagarmeEvent) -> str:
         return Truncator(obj.message).chars(80)
 
-    @admin.action(description="Reprocessar eventos sem pedido (depois que o pedido chegou)", permissions=["view"])
+    def has_reprocess_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm(REPROCESS_PAGARME)
+
+    @admin.action(description="Reprocessar eventos sem pedido (depois que o pedido chegou)", permissions=["reprocess"])
     def reprocess(self, request: HttpRequest, queryset: QuerySet[PagarmeEvent]) -> None:
-        count = pagarme_events_reprocess(event_ids=list(queryset.values_list("id", flat=True)), actor=request.user.get_username())
+        count = pagarme_events_reprocess_by(events=queryset, actor=f"admin:{request.user.get_username()}")
         self.message_user(request, f"{count} evento(s) reenviado(s) para processamento.", messages.SUCCESS)
 
 
@@ -171,7 +173,10 @@ class ReconciliationDriftAdmin(ReadOnlyAdmin):
     def order_col(self, obj: ReconciliationDrift) -> SafeString:
         return order_link(obj.order_id, obj.c_cod_int_os)
 
-    @admin.action(description="Marcar como resolvida", permissions=["view"])
+    def has_resolve_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm(RESOLVE_DRIFT)
+
+    @admin.action(description="Marcar como resolvida", permissions=["resolve"])
     def resolve(self, request: HttpRequest, queryset: QuerySet[ReconciliationDrift]) -> None:
-        count = queryset.filter(resolved_at__isnull=True).update(resolved_at=timezone.now(), resolved_by=request.user.get_username())
+        count = drifts_resolve(drifts=queryset, actor=f"admin:{request.user.get_username()}")
         self.message_user(request, f"{count} divergência(s) marcada(s) como resolvida(s).", messages.SUCCESS)

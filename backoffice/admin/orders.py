@@ -24,6 +24,7 @@ from billing.dates import today_sp
 from billing.decision import next_billing_date
 from billing.models import Invoice
 from billing.services.state import order_live_invoice
+from common.safe_urls import http_url_or_empty
 from orders.models import ActionLog, IdempotencyRecord, Order
 
 NOTHING = mark_safe('<span class="muted">—</span>')
@@ -319,7 +320,7 @@ def _invoice_fact(order: Order) -> tuple[str, str, str]:
     text += f" · {invoice.get_status_display()}"
     if invoice.issued_at:
         text += f" em {timezone.localtime(invoice.issued_at):%d/%m/%Y}"
-    return ("NF", text, invoice.nfse_url)
+    return ("NF", text, http_url_or_empty(invoice.nfse_url))
 
 
 class ActionFilter(admin.SimpleListFilter):
@@ -337,13 +338,14 @@ class ActionFilter(admin.SimpleListFilter):
 class ActionLogAdmin(admin.ModelAdmin):
     """The audit trail: readable by whoever may view it, changeable by nobody (superusers included)."""
 
-    list_display = ("created_at", "actor_col", "action_col", "order_link", "outcome_badge", "message_short")
-    list_filter = ("outcome", ActionFilter)
-    search_fields = ("=order_bubble_id", "actor")
-    search_help_text = "ID do pedido no Bubble (exato) ou quem fez (e-mail, usuário, parte do texto)."
+    list_display = ("created_at", "actor_col", "auth_col", "action_col", "order_link", "outcome_badge", "message_short")
+    list_filter = ("outcome", "auth_method", ActionFilter)
+    search_fields = ("=order_bubble_id", "actor", "=auth_username", "=auth_token_id")
+    search_help_text = "ID do pedido no Bubble (exato), quem fez (e-mail, usuário, parte do texto), login autenticado ou jti (exatos)."
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER  # the log only grows
-    readonly_fields = ("created_at", "actor", "action", "order", "order_bubble_id", "payload", "outcome", "message")
+    readonly_fields = ("created_at", "actor", "auth_username", "auth_user_id", "auth_method", "auth_token_id", "action", "order",
+                       "order_bubble_id", "payload", "outcome", "message")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -357,6 +359,16 @@ class ActionLogAdmin(admin.ModelAdmin):
     @admin.display(description="quem", ordering="actor")
     def actor_col(self, obj: ActionLog) -> SafeString:
         return format_html('<span title="{}">{}</span>', obj.actor, actor_label(obj.actor))
+
+    @admin.display(description="autenticado como", ordering="auth_username")
+    def auth_col(self, obj: ActionLog) -> SafeString:
+        """Who really acted (the login and token the request carried), beside the claimed actor."""
+        if not obj.auth_method:
+            return format_html("{}", "—")
+        method = {"session": "admin", "jwt": "JWT", "service": "token de serviço"}.get(obj.auth_method, obj.auth_method)
+        token = f" · jti {obj.auth_token_id[:8]}…" if obj.auth_token_id else ""
+        return format_html('<span title="usuário #{} · {} {}">{} ({}{})</span>', obj.auth_user_id, method, obj.auth_token_id,
+                           obj.auth_username, method, token)
 
     @admin.display(description="ação", ordering="action")
     def action_col(self, obj: ActionLog) -> SafeString:

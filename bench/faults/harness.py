@@ -56,7 +56,8 @@ def template_prepare() -> None:
     """Creates and migrates the template database (run_all does it once; a lone scenario when missing)."""
     admin_sql(f'DROP DATABASE IF EXISTS "{TEMPLATE_DB}" WITH (FORCE)', f'CREATE DATABASE "{TEMPLATE_DB}"')
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.django.base", "DATABASE_URL": with_db(server_url(), TEMPLATE_DB),
-           "REDIS_URL": "redis://127.0.0.1:1/0", "SANDBOX": "true", "SANDBOX_FORCE": "true", "DJANGO_DEBUG": "false"}
+           "REDIS_URL": "redis://127.0.0.1:1/0", "SANDBOX": "true", "SANDBOX_FORCE": "true", "DJANGO_DEBUG": "false",
+           "DJANGO_SECRET_KEY": "local-bench-only-key-not-a-deployment-secret-0123456789"}
     subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
 
 
@@ -139,7 +140,9 @@ class Stack:
             DJANGO_SETTINGS_MODULE="config.django.base",
             DATABASE_URL=with_db(server_url(), self.db_name),
             REDIS_URL=self.redis.url, CELERY_BROKER_URL=self.redis.url,
-            SANDBOX="true", SANDBOX_FORCE="true", DJANGO_DEBUG="false", DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
+            SANDBOX="true", SANDBOX_FORCE="true", DJANGO_DEBUG="false",
+            DJANGO_SECRET_KEY="local-bench-only-key-not-a-deployment-secret-0123456789", API_TOKEN_RATE="1000000/min",
+            DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
             SANDBOX_BASE_URL=self.url,
             OMIE_BASE_URL=f"{self.url}/sandbox/omie/api/v1/", OMIE_APP_KEY="rel-app-key", OMIE_APP_SECRET="rel-app-secret",
             BUBBLE_BASE_URL=f"{self.url}/sandbox/bubble/api/1.1", BUBBLE_API_TOKEN="rel-bubble-token",
@@ -253,7 +256,9 @@ class Stack:
         from rest_framework_simplejwt.tokens import AccessToken
 
         user, _ = get_user_model().objects.get_or_create(username="rel-bubble", defaults={"is_superuser": True, "is_staff": True})
-        return str(AccessToken.for_user(user))
+        from integrations.auth import service_group_add
+
+        return str(AccessToken.for_user(service_group_add(user)))
 
 
 def report(name: str, ok: bool, figures: dict[str, object]) -> int:

@@ -58,6 +58,7 @@ class ReconciliationDrift(models.Model):
         verbose_name = "divergência com o Omie"
         verbose_name_plural = "divergências com o Omie"
         ordering = ["-detected_at"]
+        permissions = [("resolve_drift", "Pode marcar divergência com o Omie como resolvida")]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} · {self.c_cod_int_os or self.omie_os_code}"

@@ -48,6 +48,7 @@ class PagarmeEvent(models.Model):
         verbose_name = "evento Pagar.me"
         verbose_name_plural = "eventos Pagar.me"
         ordering = ["-received_at"]
+        permissions = [("reprocess_pagarmeevent", "Pode reprocessar eventos do Pagar.me")]
 
     def __str__(self) -> str:
         return f"{self.event_id} ({self.type})"

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from billing.models import Invoice
+from common.safe_urls import http_url_or_empty
 from orders.models import Order
 from orders.statuses import BillingStatus
 
@@ -30,7 +31,7 @@ def order_billing_fields(*, order: Order, invoice: Invoice | None) -> dict[str, 
     return {
         "status_faturamento": status,
         "nf_numero": invoice.nfse_number if has_nf else "",
-        "nf_link": invoice.nfse_url if has_nf else "",
+        "nf_link": http_url_or_empty(invoice.nfse_url) if has_nf else "",
         "data_faturamento_prevista": order.billing_scheduled_for,
         "erro_integracao": order.last_error,
     }

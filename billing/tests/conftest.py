@@ -36,12 +36,15 @@ def run_in_threads(count: int, target: Callable[[int], Any]) -> list[Any]:
 
 @pytest.fixture
 def client_in_group(user_factory) -> Callable[[str | None], APIClient]:
-    """An API client for a staff user in the given group (``None``: no group, no permission)."""
+    """An API client for a service user (``Integração Bubble``) whose group has exactly the
+    permissions of the given staff group (``None``: none): how a deployment narrows the integration."""
 
     def make(group: str | None) -> APIClient:
-        user = user_factory(f"user-{group or 'none'}".lower(), is_staff=True)
-        if group:
-            user.groups.add(Group.objects.get(name=group))
+        from integrations.auth import SERVICE_GROUP, service_group_add
+
+        user = service_group_add(user_factory(f"user-{group or 'none'}".lower()))
+        service = Group.objects.get(name=SERVICE_GROUP)
+        service.permissions.set(Group.objects.get(name=group).permissions.all() if group else [])
         client = APIClient()
         client.credentials(HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(user)}")
         client.user = user

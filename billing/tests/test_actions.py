@@ -271,3 +271,52 @@ def test_the_order_page_shows_the_invoice(auth_client):
     order = order_in_state(BillingStatus.ISSUED)
     invoice = auth_client.get(f"/v1/orders/{order.bubble_id}").json()["invoice"]
     assert (invoice["status"]["code"], invoice["nf_number"], invoice["nf_url"]) == ("ISSUED", "123", "https://nfse.example.com/123")
+
+
+@pytest.mark.parametrize("customer_id", ["%00", "abc%00def", "1671702337369x00000000%00", "..", "x" * 80])
+def test_a_malformed_customer_id_is_a_400_not_a_500(auth_client, customer_id):
+    """Before: GET /v1/customers/%00/account reached PostgreSQL with a NUL byte and answered 500."""
+    response = auth_client.get(f"/v1/customers/{customer_id}/account")
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "validation_error"
+    assert "ID de cliente inválido" in response.json()["error"]["message"]
+
+
+@pytest.mark.parametrize("staff", [{"is_superuser": True}, {"group": "Financeiro"}])
+def test_staff_outside_the_service_group_cannot_use_the_ops_endpoints(api_client, user_factory, staff):
+    """Before: any staff user got a token with their password and acted as "bubble:<anyone>"."""
+    from django.contrib.auth.models import Group
+
+    user = user_factory("chefe", is_staff=True, is_superuser=staff.get("is_superuser", False))
+    if staff.get("group"):
+        user.groups.add(Group.objects.get(name=staff["group"]))
+    token = api_client.post("/v1/auth/token/", {"username": "chefe", "password": "s3nha-forte-123"}, format="json").json()["access"]
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    order = order_in_state(BillingStatus.ON_HOLD)
+    before = snapshot(order)
+    response = post(api_client, order.bubble_id, "approve-billing-hold", {"operator": "outra.pessoa@example.com"})
+    assert response.status_code == 403
+    assert "Integração Bubble" in response.json()["error"]["details"]["reason"]
+    assert snapshot(order) == before
+    assert api_client.get(f"/v1/customers/{order.customer_bubble_id}/account").status_code == 403
+    refusal = ActionLog.objects.get(order=order, outcome="rejected")
+    # the claimed operator and, beside it, who really called
+    assert refusal.actor == "bubble:outra.pessoa@example.com"
+    assert (refusal.auth_user_id, refusal.auth_username, refusal.auth_method) == (user.pk, "chefe", "jwt")
+    assert refusal.auth_token_id and len(refusal.auth_token_id) == 32
+
+
+def test_every_action_log_row_stores_the_authenticated_user_and_token(api_client, user_factory, capsys):
+    from django.core.management import call_command
+
+    from integrations.models import ServiceToken
+
+    service = user_factory("bubble-svc")
+    call_command("issue_service_token", "bubble-svc", "--days", "30")
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {capsys.readouterr().out.strip()}")
+    order = order_in_state(BillingStatus.ON_HOLD)
+    assert post(api_client, order.bubble_id, "approve-billing-hold", {"operator": "ana@example.com"}).status_code == 200
+    row = ActionLog.objects.filter(order=order, outcome="ok").latest("id")
+    token = ServiceToken.objects.get(user=service)
+    assert row.actor == "bubble:ana@example.com"
+    assert (row.auth_user_id, row.auth_username, row.auth_method, row.auth_token_id) == (service.pk, "bubble-svc", "service", token.jti)

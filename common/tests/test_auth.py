@@ -89,8 +89,11 @@ def test_a_service_token_request_reads_its_row_and_user_in_one_query(api_client,
     with CaptureQueriesContext(connection) as queries:
         response = api_client.get("/v1/orders/1671702337369x488321592367327900")
     assert response.status_code == 404  # authenticated and allowed; the order does not exist
-    auth = [q["sql"] for q in queries.captured_queries if "auth_user" in q["sql"] or "integrations_servicetoken" in q["sql"]]
+    sqls = [q["sql"] for q in queries.captured_queries]
+    auth = [sql for sql in sqls if ("auth_user" in sql and "auth_user_groups" not in sql) or "integrations_servicetoken" in sql]
     assert len(auth) == 1 and "JOIN" in auth[0]
+    # plus the one membership check of the ops endpoints (Integração Bubble)
+    assert len([sql for sql in sqls if "auth_user_groups" in sql]) == 1
 
 
 def test_a_service_token_of_a_deactivated_user_is_refused(api_client, user_factory, capsys):
@@ -108,3 +111,31 @@ def test_a_service_token_whose_row_names_another_user_is_refused(api_client, use
     api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {capsys.readouterr().out.strip()}")
     ServiceToken.objects.update(user=user_factory("other", is_superuser=True))
     assert api_client.get("/v1/orders/1671702337369x488321592367327900").status_code == 401
+
+
+def test_a_password_change_revokes_the_tokens_issued_before_it(api_client, user_factory):
+    """Before (CHECK_REVOKE_TOKEN off): the old refresh token kept minting access tokens after a password change."""
+    user = user_factory("alice", password="s3nha-muito-forte")
+    obtained = api_client.post("/v1/auth/token/", {"username": "alice", "password": "s3nha-muito-forte"}, format="json").json()
+    user.set_password("outra-s3nha-muito-forte")
+    user.save()
+
+    refreshed = api_client.post("/v1/auth/token/refresh/", {"refresh": obtained["refresh"]}, format="json")
+    assert refreshed.status_code == 401
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {obtained['access']}")
+    assert api_client.get("/v1/schema/").status_code == 401
+
+    api_client.credentials()
+    fresh = api_client.post("/v1/auth/token/", {"username": "alice", "password": "outra-s3nha-muito-forte"}, format="json").json()
+    assert api_client.post("/v1/auth/token/refresh/", {"refresh": fresh["refresh"]}, format="json").status_code == 200
+
+
+def test_a_password_change_of_the_service_user_revokes_its_service_tokens(api_client, user_factory, capsys):
+    user = user_factory("bubble")
+    call_command("issue_service_token", "bubble", "--days", "30")
+    token = capsys.readouterr().out.strip()
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert api_client.get("/v1/schema/").status_code == 200
+    user.set_password("nova-s3nha-do-servico")
+    user.save()
+    assert api_client.get("/v1/schema/").status_code == 401

@@ -5,15 +5,26 @@ start without the required values and hardens HTTP. The non-Django parts (Celery
 Sentry, the external systems) live in ``config/settings/*`` and are star-imported at the end.
 """
 
+from datetime import timedelta
+
+from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from config.env import BASE_DIR, env
+from config.secret_rules import DEV_SECRET_KEY
 
 # GENERAL
 # ------------------------------------------------------------------------------
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
-# An unset key is only acceptable in development; production.py refuses to start without one.
-SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="insecure-development-only-key-change-me-0123456789abcdef")
+# The built-in key is public (it is in this file): only a DEBUG process may run with it. A process
+# started without DJANGO_SETTINGS_MODULE runs these settings, so it must not quietly sign sessions
+# and tokens with a key anyone can read; production.py also refuses weak keys.
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured("DJANGO_SECRET_KEY is not set: the built-in development key is only allowed with DJANGO_DEBUG=true.")
+    SECRET_KEY = DEV_SECRET_KEY
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 
 # https://docs.djangoproject.com/en/5.2/topics/i18n/
@@ -62,13 +73,19 @@ DJANGO_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
-    "django.contrib.admin",
+    # django.contrib.admin with the TOTP login (common/admin_site.py)
+    "common.admin_apps.BluAdminConfig",
 ]
 THIRD_PARTY_APPS = [
     "rest_framework",
     "rest_framework_simplejwt",
     "rest_framework_simplejwt.token_blacklist",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's files, served from here (no CDN)
+    "csp",
     "django_celery_beat",
     "django_celery_results",
 ]
@@ -96,6 +113,25 @@ INSTALLED_APPS = ["backoffice", *DJANGO_APPS, *THIRD_PARTY_APPS, *LOCAL_APPS]
 
 # AUTHENTICATION
 # ------------------------------------------------------------------------------
+# django-axes first: it refuses a locked-out user+address before the password is even checked.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+# Behind nginx (which overwrites X-Forwarded-For with the address it saw): production turns this on
+# (DJANGO_TRUST_X_FORWARDED_FOR there).
+TRUST_X_FORWARDED_FOR = False
+# https://django-axes.readthedocs.io/en/latest/4_configuration.html
+# After AXES_FAILURE_LIMIT wrong passwords for one username from one address (admin login or
+# /v1/auth/token/), that pair is locked out for AXES_COOLOFF_MINUTES; a superuser unlocks it sooner
+# (docs/security.md). A success resets the count.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=30))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "common.client_ip.client_ip"
+AXES_VERBOSE = False
+# TOTP second factor at the admin login for superusers and Financeiro (common/admin_site.py);
+# production turns it on (ADMIN_REQUIRE_2FA there, default true).
+ADMIN_REQUIRE_2FA = False
+OTP_TOTP_ISSUER = "Blu backoffice"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -108,14 +144,20 @@ AUTH_PASSWORD_VALIDATORS = [
 MIDDLEWARE = [
     "common.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "common.middleware.BodySizeLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "common.session_timeout.SessionTimeoutMiddleware",
+    "common.principal.PrincipalMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: answers a locked-out login (admin or API) with 429.
+    "axes.middleware.AxesMiddleware",
 ]
 
 # The API's body limit (SPEC §7, nginx's client_max_body_size matches it).
@@ -151,8 +193,31 @@ TEMPLATES = [
 # SECURITY (hardened further in production.py)
 # ------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
+# Admin sessions: 8 h from login at most, 1 h without a request (common/session_timeout.py).
+SESSION_ABSOLUTE_SECONDS = env.int("SESSION_ABSOLUTE_SECONDS", default=8 * 3600)
+SESSION_IDLE_SECONDS = env.int("SESSION_IDLE_SECONDS", default=3600)
+SESSION_COOKIE_AGE = SESSION_ABSOLUTE_SECONDS
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp): everything from this origin only, no inline script or style,
+# no plugins, no framing. The admin, the dashboard and /v1/docs/ (Swagger UI from
+# drf-spectacular-sidecar, its start-up script as a file) work under it (tests/security/test_csp.py
+# checks in Chromium that no page logs a violation). img-src allows data: (the admin's and Swagger
+# UI's inline SVG icons).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 SECURE_CONTENT_TYPE_NOSNIFF = True
 
 from config.settings.celery import *  # noqa: E402,F403
@@ -160,3 +225,12 @@ from config.settings.drf import *  # noqa: E402,F403
 from config.settings.integrations import *  # noqa: E402,F403
 from config.settings.logging import *  # noqa: E402,F403
 from config.settings.sentry import *  # noqa: E402,F403
+
+# API tokens are signed with their own key, so a leaked SECRET_KEY is not an API takeover
+# (production.py requires JWT_SIGNING_KEY; elsewhere it falls back to SECRET_KEY).
+SIMPLE_JWT["SIGNING_KEY"] = env.str("JWT_SIGNING_KEY", default="") or SECRET_KEY  # noqa: F405
+
+# The fake external systems answer like Omie, Bubble and Pagar.me: a server without DEBUG refuses
+# them at start-up unless SANDBOX_FORCE=true (production.py adds: never with the public secrets).
+if SANDBOX and not (DEBUG or SANDBOX_FORCE):  # noqa: F405
+    raise ImproperlyConfigured("SANDBOX=true with DEBUG off: set SANDBOX_FORCE=true if you really mean it.")

@@ -10,10 +10,11 @@ import re
 from django.core.exceptions import ImproperlyConfigured
 
 from config.env import env
+from config.secret_rules import SANDBOX_SECRET_SCHEME, SANDBOX_SECRETS, weak_secrets
 
 # The deployment files (.env.example, docker-compose.yml) are checked against these two lists by
 # tests/deploy/test_env_files.py, so keep them literal tuples.
-REQUIRED_VARIABLES = ("DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL")
+REQUIRED_VARIABLES = ("DJANGO_SECRET_KEY", "JWT_SIGNING_KEY", "DJANGO_ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL")
 # Pagar.me's variables depend on PAGARME_WEBHOOK_AUTH and PAGARME_CONFIRM_WITH_API: checked below.
 REQUIRED_UNLESS_SANDBOX = ("OMIE_APP_KEY", "OMIE_APP_SECRET", "BUBBLE_BASE_URL", "BUBBLE_API_TOKEN")
 
@@ -30,6 +31,20 @@ if _missing:
     raise ImproperlyConfigured(
         "Missing required environment variables for production: " + ", ".join(_missing) + ". See .env.example."
     )
+
+# Placeholders (change-me…), values shipped in this repository and short secrets: refused, each named.
+_weak = weak_secrets(lambda name: env.str(name, default="").strip())
+if env.str("JWT_SIGNING_KEY", default="").strip() == env.str("DJANGO_SECRET_KEY").strip():
+    _weak.append("JWT_SIGNING_KEY (must differ from DJANGO_SECRET_KEY)")
+if _weak:
+    raise ImproperlyConfigured(
+        "Refusing to start with weak secrets: " + "; ".join(_weak) + ". Generate each with "
+        "python -c \"import secrets; print(secrets.token_urlsafe(50))\"."
+    )
+
+# The fakes are refused here at load (not on the first request) unless explicitly forced.
+if env.bool("SANDBOX", default=False) and not env.bool("SANDBOX_FORCE", default=False):
+    raise ImproperlyConfigured("SANDBOX=true under production settings: set SANDBOX_FORCE=true if you really mean it.")
 
 from config.django.base import *  # noqa: E402,F403
 from config.django.base import ADMIN_URL, ALLOWED_HOSTS  # noqa: E402
@@ -51,6 +66,17 @@ if not _pagarme.PAGARME_CONFIRM_WITH_API:
           "without reading the charge back from Pagar.me's API.", file=sys.stderr)
 
 DEBUG = False
+
+# Even a forced sandbox never runs with the sandbox's public credentials (a webhook signed with
+# them would be accepted): each must be set to a value of this deployment's own.
+_public = [
+    name for name, shipped in SANDBOX_SECRETS.items()
+    if globals().get(name) == shipped and SANDBOX_SECRET_SCHEME.get(name, "") in ("", *_pagarme.PAGARME_WEBHOOK_AUTH)
+]
+if _public:
+    raise ImproperlyConfigured(
+        "Refusing the sandbox's public secrets under production settings: set " + ", ".join(_public) + " to random values."
+    )
 
 # URLS
 # ------------------------------------------------------------------------------
@@ -76,6 +102,10 @@ SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=True)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Superusers and Financeiro log into the admin with a TOTP code (docs/security.md).
+ADMIN_REQUIRE_2FA = env.bool("ADMIN_REQUIRE_2FA", default=True)
+# nginx is always in front and overwrites X-Forwarded-For with the address it saw (nginx.conf).
+TRUST_X_FORWARDED_FOR = env.bool("DJANGO_TRUST_X_FORWARDED_FOR", default=True)
 
 
 def _https_origins(hosts: list[str]) -> list[str]:

@@ -10,6 +10,9 @@ import os
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+# The test settings run without DEBUG: give them a key of their own (base refuses its built-in one then).
+os.environ.setdefault("DJANGO_SECRET_KEY", "test-settings-only-key-not-used-anywhere-else-0123456789")
+
 from config.django.base import *  # noqa: F403
 from config.env import env
 

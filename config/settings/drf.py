@@ -12,6 +12,12 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "common.exceptions.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
+    # integrations/throttles.py: per client address on the token endpoints, per token elsewhere.
+    "DEFAULT_THROTTLE_CLASSES": ["integrations.throttles.TokenRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "auth": env.str("API_AUTH_RATE", default="10/min"),
+        "token": env.str("API_TOKEN_RATE", default="1200/min"),
+    },
 }
 
 # https://django-rest-framework-simplejwt.readthedocs.io/en/latest/settings.html
@@ -21,6 +27,10 @@ SIMPLE_JWT = {
     "ROTATE_REFRESH_TOKENS": True,
     "BLACKLIST_AFTER_ROTATION": True,
     "UPDATE_LAST_LOGIN": False,
+    # A password change revokes every token issued before it (the token carries a hash of the
+    # password hash); the refresh endpoint checks it too (integrations.auth).
+    "CHECK_REVOKE_TOKEN": True,
+    "TOKEN_REFRESH_SERIALIZER": "integrations.auth.RevocationAwareTokenRefreshSerializer",
 }
 
 SPECTACULAR_SETTINGS = {
@@ -31,6 +41,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": r"/v1",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI's files come from drf-spectacular-sidecar (this server), not a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     # The schema and its page are for callers with a token, or staff logged into the admin.
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "SERVE_AUTHENTICATION": [

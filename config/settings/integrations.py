@@ -7,6 +7,14 @@ In sandbox mode every base URL defaults to this server's own fake systems under 
 from decimal import Decimal
 
 from config.env import BASE_DIR, env
+from config.secret_rules import (
+    SANDBOX_BUBBLE_API_TOKEN,
+    SANDBOX_OMIE_APP_KEY,
+    SANDBOX_OMIE_APP_SECRET,
+    SANDBOX_PAGARME_BASIC_AUTH,
+    SANDBOX_PAGARME_SECRET_KEY,
+    SANDBOX_PAGARME_WEBHOOK_SECRET,
+)
 
 SANDBOX = env.bool("SANDBOX", default=False)
 # The fake systems are refused on a server with DEBUG off unless explicitly forced (SPEC §11).
@@ -22,8 +30,8 @@ _sandbox = SANDBOX_BASE_URL + "/sandbox"
 # OMIE
 # ------------------------------------------------------------------------------
 OMIE_BASE_URL = env.str("OMIE_BASE_URL", default=f"{_sandbox}/omie/api/v1/" if SANDBOX else "https://app.omie.com.br/api/v1/")
-OMIE_APP_KEY = env.str("OMIE_APP_KEY", default="sandbox-app-key" if SANDBOX else "")
-OMIE_APP_SECRET = env.str("OMIE_APP_SECRET", default="sandbox-app-secret" if SANDBOX else "")
+OMIE_APP_KEY = env.str("OMIE_APP_KEY", default=SANDBOX_OMIE_APP_KEY if SANDBOX else "")
+OMIE_APP_SECRET = env.str("OMIE_APP_SECRET", default=SANDBOX_OMIE_APP_SECRET if SANDBOX else "")
 OMIE_CODIGO_CATEGORIA = env.str("OMIE_CODIGO_CATEGORIA", default="1.01.02")
 OMIE_CONTA_CORRENTE = env.int("OMIE_CONTA_CORRENTE", default=0)
 OMIE_CIDADE_PRESTACAO = env.str("OMIE_CIDADE_PRESTACAO", default="SAO PAULO (SP)")
@@ -66,7 +74,7 @@ OMIE_DRY_RUN = env.bool("OMIE_DRY_RUN", default=False)
 # BUBBLE
 # ------------------------------------------------------------------------------
 BUBBLE_BASE_URL = env.str("BUBBLE_BASE_URL", default=f"{_sandbox}/bubble/api/1.1" if SANDBOX else "")
-BUBBLE_API_TOKEN = env.str("BUBBLE_API_TOKEN", default="sandbox-bubble-token" if SANDBOX else "")
+BUBBLE_API_TOKEN = env.str("BUBBLE_API_TOKEN", default=SANDBOX_BUBBLE_API_TOKEN if SANDBOX else "")
 BUBBLE_TYPE_ORDER = env.str("BUBBLE_TYPE_ORDER", default="pedido")
 BUBBLE_TYPE_CUSTOMER = env.str("BUBBLE_TYPE_CUSTOMER", default="cliente")
 # Field keys differ between Bubble apps (display names vs generated ids): override any of them with
@@ -109,8 +117,8 @@ BRASILAPI_READ_TIMEOUT = env.float("BRASILAPI_READ_TIMEOUT", default=10.0)
 # in Pagar.me's dashboard), ``hmac`` (the v4 X-Hub-Signature). A request passes when one listed scheme verifies.
 PAGARME_WEBHOOK_SCHEMES = ("rs256", "basic", "hmac")
 PAGARME_WEBHOOK_AUTH = [s.strip().lower() for s in env.list("PAGARME_WEBHOOK_AUTH", default=["rs256"]) if s.strip()]
-PAGARME_WEBHOOK_SECRET = env.str("PAGARME_WEBHOOK_SECRET", default="sandbox-pagarme-secret" if SANDBOX else "")
-PAGARME_WEBHOOK_BASIC_AUTH = env.str("PAGARME_WEBHOOK_BASIC_AUTH", default="pagarme:sandbox-basic" if SANDBOX else "")
+PAGARME_WEBHOOK_SECRET = env.str("PAGARME_WEBHOOK_SECRET", default=SANDBOX_PAGARME_WEBHOOK_SECRET if SANDBOX else "")
+PAGARME_WEBHOOK_BASIC_AUTH = env.str("PAGARME_WEBHOOK_BASIC_AUTH", default=SANDBOX_PAGARME_BASIC_AUTH if SANDBOX else "")
 PAGARME_JWKS_URL = env.str(
     "PAGARME_JWKS_URL", default=f"{_sandbox}/pagarme/.well-known/jwks.json" if SANDBOX else "https://hubapi.pagar.me/.well-known/jwks.json"
 )
@@ -118,7 +126,7 @@ PAGARME_JWKS_URL = env.str(
 PAGARME_JWKS_CACHE_SECONDS = env.int("PAGARME_JWKS_CACHE_SECONDS", default=3600)
 PAGARME_JWKS_REFETCH_SECONDS = env.int("PAGARME_JWKS_REFETCH_SECONDS", default=60)
 PAGARME_API_BASE_URL = env.str("PAGARME_API_BASE_URL", default=f"{_sandbox}/pagarme/core/v5" if SANDBOX else "https://api.pagar.me/core/v5")
-PAGARME_SECRET_KEY = env.str("PAGARME_SECRET_KEY", default="sk_test_sandbox" if SANDBOX else "")
+PAGARME_SECRET_KEY = env.str("PAGARME_SECRET_KEY", default=SANDBOX_PAGARME_SECRET_KEY if SANDBOX else "")
 # Before a payment changes, the charge (or order) is read back from the API and its status is applied.
 PAGARME_CONFIRM_WITH_API = env.bool("PAGARME_CONFIRM_WITH_API", default=True)
 PAGARME_CONNECT_TIMEOUT = env.float("PAGARME_CONNECT_TIMEOUT", default=5.0)

@@ -10,6 +10,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from common.safe_urls import http_url_or_empty
 from integrations.omie.payloads import omie_date
 from integrations.omie.types import NfseInfo, NfseStatus, OSInfo
 
@@ -134,7 +135,7 @@ def nfse_status(body: dict) -> NfseStatus:
         state=state,
         number=number or None,
         verification_code=str(body.get("cCodVerif") or ""),
-        url=str(body.get("cUrlNfse") or ""),
+        url=http_url_or_empty(body.get("cUrlNfse")),
         message=message if state == "rejected" else "",
         raw=body,
     )

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from common.principal import current_principal
 from orders.models import ActionLog, Order
 from orders.statuses import ActionOutcome
 
@@ -19,9 +20,15 @@ def action_log_record(
     """Appends one entry. Call it for every trigger, retry, task outcome and refused request.
 
     A refusal must be logged even though the refused change is not made: callers record it
-    outside (or after) the transaction they roll back.
+    outside (or after) the transaction they roll back. The authenticated user and token of the
+    current request (if any) are stored beside the claimed ``actor``.
     """
+    principal = current_principal()
     return ActionLog.objects.create(
+        auth_user_id=principal.user_id,
+        auth_username=principal.username[:150],
+        auth_method=principal.method,
+        auth_token_id=principal.token_id,
         actor=_text(actor)[:200],
         action=action,
         outcome=outcome,

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth.models import Group
 from rest_framework_simplejwt.tokens import AccessToken
 
+from integrations.auth import SERVICE_GROUP, service_group_add
 from orders.models import ActionLog, IdempotencyRecord, Order
 from orders.statuses import SyncStatus
 
@@ -90,6 +92,8 @@ def test_unauthenticated_is_401_and_not_logged(api_client):
 def test_retry_without_permission_is_403_and_logged_with_the_operator(api_client, user_factory):
     Order.objects.create(bubble_id=BUBBLE_ID, sync_status=SyncStatus.FAILED, last_error="x")
     user = user_factory("ops-sem-permissao")
+    Group.objects.get(name=SERVICE_GROUP).permissions.clear()  # a service user whose group lacks the permission
+    service_group_add(user)
     api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(user)}")
     response = api_client.post(f"/v1/orders/{BUBBLE_ID}/retry", {"operator": "ana@example.com"}, format="json")
     _envelope(response, 403, "permission_denied")

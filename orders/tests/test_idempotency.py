@@ -10,6 +10,7 @@ import requests
 from django.utils import timezone
 from rest_framework_simplejwt.tokens import AccessToken
 
+from integrations.auth import service_group_add
 from orders.models import ActionLog, IdempotencyRecord
 from orders.services import idempotency_prune
 from orders.services.idempotency import request_fingerprint
@@ -60,7 +61,7 @@ def test_without_a_key_every_post_runs(auth_client):
 
 
 def test_keys_are_scoped_by_caller(auth_client, api_client, user_factory):
-    other = user_factory("other")
+    other = service_group_add(user_factory("other"))
     auth_client.post(URL, {"n": 1}, format="json", HTTP_IDEMPOTENCY_KEY="shared")
     api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(other)}")
     response = api_client.post(URL, {"n": 9}, format="json", HTTP_IDEMPOTENCY_KEY="shared")
@@ -115,7 +116,7 @@ def test_an_in_flight_key_whose_holder_died_is_taken_over_after_its_lock(auth_cl
 
 @pytest.mark.django_db(transaction=True)
 def test_a_duplicate_while_the_first_runs_gets_409_then_the_replay(live_server, user_factory, settings):
-    user = user_factory("bubble", is_superuser=True)
+    user = service_group_add(user_factory("bubble", is_superuser=True))
     headers = {"Authorization": f"Bearer {AccessToken.for_user(user)}", "Idempotency-Key": "slow"}
     url = live_server.url + URL
     results: dict[str, requests.Response] = {}

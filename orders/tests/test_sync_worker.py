@@ -10,6 +10,7 @@ import pytest
 import requests
 from rest_framework_simplejwt.tokens import AccessToken
 
+from integrations.auth import service_group_add
 from integrations.sandbox.fake_omie.models import FakeOmieCall, FakeServiceOrder
 from orders.models import ActionLog, Order
 from orders.services import order_sync_sweep_stuck
@@ -36,7 +37,7 @@ class Api:
 
 @pytest.fixture
 def api(live_server, user_factory):
-    user = user_factory("bubble", is_superuser=True, is_staff=True)
+    user = service_group_add(user_factory("bubble", is_superuser=True, is_staff=True))
     client = Api(live_server.url, str(AccessToken.for_user(user)))
     yield client
     client.session.close()

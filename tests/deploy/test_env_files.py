@@ -23,6 +23,8 @@ SCRIPT_INTERNALS = {
     "BASH_SOURCE", "SECONDS", "PROJECT_ROOT", "PYTHON", "HOSTNAME",
     "NGINX_CONF", "NGINX_BIN", "NGINX_DIR", "NGINX_WEB_UPSTREAM", "NGINX_LISTEN_PORT", "NGINX_STATIC_ROOT",
     "NGINX_RESOLVER", "NGINX_RUNTIME_DIR", "REMAP_SIGTERM", "FLOWER_PORT", "FLOWER_ADDRESS",
+    # compose derives these two from DJANGO_ADMIN_URL and DJANGO_SECURE_HSTS_SECONDS
+    "NGINX_ADMIN_URL", "NGINX_HSTS_SECONDS",
 }
 
 
@@ -140,6 +142,12 @@ def test_compose_refuses_to_start_without_the_secrets():
 
 def test_the_derived_database_url_uses_the_postgres_service_credentials():
     url = compose()["x-app-environment"]["DATABASE_URL"]
-    assert compose_default(url) == "postgres://${POSTGRES_USER:-blu}:${POSTGRES_PASSWORD}@postgres:5432/${POSTGRES_DB:-blu}"
+    # The processes connect as the app role; only the web start (migrations) gets the owner's URL.
+    assert compose_default(url) == "postgres://${POSTGRES_APP_USER:-blu_app}:${POSTGRES_APP_PASSWORD}@postgres:5432/${POSTGRES_DB:-blu}"
+    owner = compose()["services"]["web"]["environment"]["DATABASE_OWNER_URL"]
+    assert compose_default(owner) == "postgres://${POSTGRES_USER:-blu}:${POSTGRES_PASSWORD}@postgres:5432/${POSTGRES_DB:-blu}"
+    for service in ("worker", "beat", "flower"):
+        assert "DATABASE_OWNER_URL" not in compose()["services"][service].get("environment", {}), service
+    assert ":?" in compose()["services"]["postgres"]["environment"]["POSTGRES_APP_PASSWORD"]
     postgres = compose()["services"]["postgres"]["environment"]
     assert postgres["POSTGRES_USER"] == "${POSTGRES_USER:-blu}" and postgres["POSTGRES_DB"] == "${POSTGRES_DB:-blu}"

@@ -18,6 +18,7 @@ def realistic_env(**overrides: str | None) -> dict[str, str]:
         "PATH": "/usr/bin:/bin",
         "DJANGO_SETTINGS_MODULE": "config.django.production",
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        "JWT_SIGNING_KEY": secrets.token_urlsafe(50),
         "DJANGO_ALLOWED_HOSTS": "backoffice.example.com",
         "DJANGO_ADMIN_URL": "ops-7f3a/",
         "DATABASE_URL": "postgres://blu:pw@postgres:5432/blu",
@@ -35,6 +36,11 @@ def realistic_env(**overrides: str | None) -> dict[str, str]:
         else:
             env[name] = value
     return env
+
+
+def start(env: dict[str, str], code: str = "import django; django.setup(); print('started')") -> subprocess.CompletedProcess[str]:
+    """What every process does first (gunicorn's wsgi, celery, manage.py): load the settings and the apps."""
+    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
 
 
 def manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
@@ -114,15 +120,82 @@ def test_pagarme_confirmation_off_starts_with_a_warning_and_needs_no_secret_key(
     assert "PAGARME_CONFIRM_WITH_API" not in manage(realistic_env(), "check").stderr
 
 
-def test_sandbox_only_needs_the_core_variables():
-    integrations = ("OMIE_APP_KEY", "OMIE_APP_SECRET", "BUBBLE_BASE_URL", "BUBBLE_API_TOKEN", "PAGARME_SECRET_KEY")
-    env = realistic_env(**dict.fromkeys(integrations), SANDBOX="true", SANDBOX_FORCE="true")
+def test_a_forced_sandbox_needs_only_the_core_variables_but_never_the_sandbox_public_secrets():
+    env = realistic_env(**dict.fromkeys(("OMIE_APP_KEY", "BUBBLE_BASE_URL")), SANDBOX="true", SANDBOX_FORCE="true")
     result = manage(env, "check")
     assert result.returncode == 0, result.stderr
+    # Before: the sandbox's defaults (public, in this repository) were used and a webhook signed with
+    # "sandbox-pagarme-secret" was accepted by a forced-sandbox server.
+    env = realistic_env(**dict.fromkeys(("OMIE_APP_SECRET", "BUBBLE_API_TOKEN", "PAGARME_WEBHOOK_SECRET", "PAGARME_WEBHOOK_BASIC_AUTH")),
+                        SANDBOX="true", SANDBOX_FORCE="true", PAGARME_WEBHOOK_AUTH="rs256,basic,hmac")
+    result = manage(env, "check")
+    assert result.returncode != 0
+    assert "Refusing the sandbox's public secrets under production settings: set OMIE_APP_SECRET, BUBBLE_API_TOKEN, " \
+           "PAGARME_WEBHOOK_SECRET, PAGARME_WEBHOOK_BASIC_AUTH to random values." in result.stderr
 
 
-def test_a_copy_of_env_example_passes_check_deploy_as_compose_would_pass_it():
-    """`cp .env.example .env` plus what compose derives (DATABASE_URL, REDIS_URL) gives a bootable configuration."""
+def test_sandbox_without_force_is_refused_at_settings_load():
+    """Before: production started and every request then answered 500 (the refusal was in urls.py)."""
+    result = start(realistic_env(SANDBOX="true"))
+    assert result.returncode != 0
+    assert "SANDBOX=true under production settings: set SANDBOX_FORCE=true" in result.stderr
+    assert "started" not in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("overrides", "named"),
+    [
+        # .env.example's placeholders
+        ({"DJANGO_SECRET_KEY": "change-me-to-a-long-random-string-of-at-least-fifty-characters-0123456789"},
+         "DJANGO_SECRET_KEY (is a placeholder (starts with 'change-me'))"),
+        ({"PAGARME_WEBHOOK_SECRET": "change-me-pagarme-webhook-secret"}, "PAGARME_WEBHOOK_SECRET (is a placeholder"),
+        ({"OMIE_APP_KEY": "change-me-omie-app-key"}, "OMIE_APP_KEY (is a placeholder"),
+        # values shipped in the repository
+        ({"DJANGO_SECRET_KEY": "insecure-development-only-key-change-me-0123456789abcdef"}, "DJANGO_SECRET_KEY (is a value shipped"),
+        ({"PAGARME_WEBHOOK_SECRET": "sandbox-pagarme-secret"}, "PAGARME_WEBHOOK_SECRET (is a value shipped in the repository)"),
+        ({"BUBBLE_API_TOKEN": "sandbox-bubble-token"}, "BUBBLE_API_TOKEN (is a value shipped in the repository)"),
+        # too short
+        ({"DJANGO_SECRET_KEY": "x" * 49}, "DJANGO_SECRET_KEY (is shorter than 50 characters)"),
+        ({"JWT_SIGNING_KEY": "j" * 30}, "JWT_SIGNING_KEY (is shorter than 50 characters)"),
+        ({"OMIE_APP_SECRET": "s" * 23}, "OMIE_APP_SECRET (is shorter than 24 characters)"),
+        # the JWT key is its own secret
+        ({"DJANGO_SECRET_KEY": "k" * 60, "JWT_SIGNING_KEY": "k" * 60}, "JWT_SIGNING_KEY (must differ from DJANGO_SECRET_KEY)"),
+    ],
+)
+def test_weak_secrets_stop_start_up_naming_the_variable(overrides, named):
+    result = manage(realistic_env(**overrides), "check", "--deploy")
+    assert result.returncode != 0
+    assert "Refusing to start with weak secrets: " in result.stderr and named in result.stderr
+    for value in overrides.values():
+        if "change-me" not in value and "sandbox" not in value:
+            assert value not in result.stderr  # the message names the variable, never the value
+
+
+def test_the_jwt_signing_key_is_required_and_used_for_the_api_tokens():
+    result = manage(realistic_env(JWT_SIGNING_KEY=None), "check")
+    assert result.returncode != 0 and MISSING + "JWT_SIGNING_KEY." in result.stderr
+    env = realistic_env()
+    assert show(env, "settings.SIMPLE_JWT['SIGNING_KEY'] == settings.SECRET_KEY") == "False"
+    assert show(env, "settings.SIMPLE_JWT['SIGNING_KEY']") == env["JWT_SIGNING_KEY"]
+
+
+def test_the_built_in_key_is_only_allowed_with_debug():
+    """Without DJANGO_SETTINGS_MODULE the processes run the base settings: before, with a public key."""
+    env = {"PATH": "/usr/bin:/bin", "DATABASE_URL": "postgres://blu:pw@postgres:5432/blu"}
+    refusal = "DJANGO_SECRET_KEY is not set: the built-in development key is only allowed with DJANGO_DEBUG=true."
+    for entry_point in ("import config.wsgi", "from config.celery import app; app.loader.import_default_modules()"):
+        result = start(env, entry_point + "; print('started')")
+        assert result.returncode != 0 and refusal in result.stderr, entry_point
+        assert "started" not in result.stdout
+    result = manage(env, "check")
+    assert result.returncode != 0 and refusal in result.stderr
+    assert show({**env, "DJANGO_DEBUG": "true"}, "settings.SECRET_KEY.startswith('insecure-development-only')") == "True"
+
+
+def test_a_copy_of_env_example_is_refused_until_its_secrets_are_replaced():
+    """`cp .env.example .env` plus what compose derives (DATABASE_URL, REDIS_URL): refused while the
+    placeholders stay (before, it started and a JWT forged with the placeholder key was accepted);
+    with real secrets it passes check --deploy."""
     env = {"PATH": "/usr/bin:/bin"}
     env.update({name: line.value for name, line in env_example().items() if not line.commented})
 
@@ -133,6 +206,15 @@ def test_a_copy_of_env_example_passes_check_deploy_as_compose_would_pass_it():
         default = re.fullmatch(r"\$\{\w+:-(.*)\}", value)
         if name not in env and default:  # ${NAME:-default}, .env's values interpolated into the default
             env[name] = re.sub(r"\$\{(\w+)(?::-([^}]*))?\}", interpolate, default.group(1))
-    assert env["DATABASE_URL"] == "postgres://blu:change-me-postgres-password@postgres:5432/blu"
+    assert env["DATABASE_URL"] == "postgres://blu_app:change-me-postgres-app-password@postgres:5432/blu"
+    result = manage(env, "check", "--deploy", "--fail-level", "WARNING")
+    assert result.returncode != 0
+    for name in ("DJANGO_SECRET_KEY", "JWT_SIGNING_KEY", "OMIE_APP_KEY", "OMIE_APP_SECRET", "BUBBLE_API_TOKEN", "PAGARME_WEBHOOK_SECRET"):
+        assert f"{name} (is a placeholder" in result.stderr, name
+    for name in ("DJANGO_SECRET_KEY", "JWT_SIGNING_KEY"):
+        env[name] = secrets.token_urlsafe(50)
+    for name in ("OMIE_APP_SECRET", "BUBBLE_API_TOKEN", "PAGARME_WEBHOOK_SECRET"):
+        env[name] = secrets.token_hex(16)
+    env["OMIE_APP_KEY"] = "1234567890"
     result = manage(env, "check", "--deploy", "--fail-level", "WARNING")
     assert result.returncode == 0, result.stdout + result.stderr

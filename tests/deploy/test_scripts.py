@@ -58,6 +58,11 @@ def _production_env(**extra: str) -> dict[str, str]:
     env = subprocess_env(
         DJANGO_SETTINGS_MODULE="config.django.production",
         DJANGO_SECRET_KEY="x" * 60,
+        JWT_SIGNING_KEY="j" * 60,
+        # A forced sandbox under production settings still refuses the sandbox's public secrets.
+        OMIE_APP_SECRET="o" * 32,
+        BUBBLE_API_TOKEN="b" * 32,
+        PAGARME_WEBHOOK_SECRET="p" * 32,
         DJANGO_ALLOWED_HOSTS="127.0.0.1",
         SANDBOX="true",
         SANDBOX_FORCE="true",
@@ -93,6 +98,22 @@ def test_flower_refuses_to_start_without_basic_auth():
     assert "refusing to start Flower without auth" in result.stderr
     env["FLOWER_BASIC_AUTH"] = "no-password"
     assert subprocess.run([str(ROOT / "docker" / "start-flower")], env=env, capture_output=True, timeout=30).returncode == 1
+
+
+@pytest.mark.parametrize(
+    ("basic_auth", "reason"),
+    [
+        ("ops:change-me-flower-password", "is a placeholder"),  # .env.example's value: before, Flower started with it
+        ("ops:short-pass", "is shorter than 16 characters"),
+        (f"ops:{'x' * 20},admin:change-me-too-0000000", "is a placeholder"),
+    ],
+)
+def test_flower_refuses_placeholder_or_short_passwords(basic_auth, reason):
+    env = _production_env(FLOWER_BASIC_AUTH=basic_auth, WAIT_FOR_SERVICES_TIMEOUT="1")
+    result = subprocess.run([str(ROOT / "docker" / "start-flower")], env=env, capture_output=True, text=True, timeout=30)
+    assert result.returncode == 1
+    assert f"refusing to start Flower: FLOWER_BASIC_AUTH: a password {reason}" in result.stderr
+    assert basic_auth.split(":", 1)[1] not in result.stderr
 
 
 def test_the_web_health_check_sends_a_host_django_accepts(monkeypatch):

@@ -33,7 +33,9 @@ def _token(db, user_factory, request) -> None:
     from django.db import close_old_connections
     from rest_framework_simplejwt.tokens import AccessToken
 
-    AUTH["Authorization"] = f"Bearer {AccessToken.for_user(user_factory(is_superuser=True, is_staff=True))}"
+    from integrations.auth import service_group_add
+
+    AUTH["Authorization"] = f"Bearer {AccessToken.for_user(service_group_add(user_factory(is_superuser=True, is_staff=True)))}"
     # In-process WSGI calls share the test's connection: like Django's test Client, don't close it per request.
     signals.request_started.disconnect(close_old_connections)
     signals.request_finished.disconnect(close_old_connections)

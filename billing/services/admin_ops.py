@@ -1,0 +1,46 @@
+"""The two admin actions that change state outside an order's buttons, each with its own permission
+and an action-log entry per row it changed:
+
+- mark reconciliation drifts resolved (``billing.resolve_drift``);
+- send UNMATCHED Pagar.me events back to processing (``billing.reprocess_pagarmeevent``).
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from billing.models import PagarmeEvent, ReconciliationDrift
+from billing.permissions import REPROCESS_PAGARME, RESOLVE_DRIFT  # noqa: F401 - the admin checks these
+from orders.services.action_log import action_log_record
+from orders.statuses import ActionOutcome
+
+
+def drifts_resolve(*, drifts: QuerySet[ReconciliationDrift], actor: str) -> int:
+    with transaction.atomic():
+        rows = list(drifts.filter(resolved_at__isnull=True).select_for_update(of=("self",)))
+        now = timezone.now()
+        for drift in rows:
+            drift.resolved_at, drift.resolved_by = now, actor
+            drift.save(update_fields=["resolved_at", "resolved_by"])
+            action_log_record(
+                actor=actor, action="reconciliation_drift_resolve", outcome=ActionOutcome.OK, order=drift.order,
+                order_bubble_id=drift.order.bubble_id if drift.order else drift.c_cod_int_os,
+                payload={"drift_id": drift.pk, "kind": drift.kind, "c_cod_int_os": drift.c_cod_int_os},
+                message=f"Divergência marcada como resolvida: {drift.get_kind_display()}",
+            )
+    return len(rows)
+
+
+def pagarme_events_reprocess_by(*, events: QuerySet[PagarmeEvent], actor: str) -> int:
+    from billing.services.webhooks import pagarme_events_reprocess
+
+    unmatched = list(events.filter(status=PagarmeEvent.Status.UNMATCHED).values_list("id", "event_id", "bubble_order_id")[:500])
+    count = pagarme_events_reprocess(event_ids=[pk for pk, _, _ in unmatched], actor=actor)
+    for pk, event_id, bubble_order_id in unmatched:
+        action_log_record(
+            actor=actor, action="pagarme_event_reprocess", outcome=ActionOutcome.OK, order_bubble_id=bubble_order_id or "",
+            payload={"pagarme_event_id": pk, "event_id": event_id}, message="Evento Pagar.me reenviado para processamento",
+        )
+    return count
