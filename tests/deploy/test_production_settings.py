@@ -95,7 +95,7 @@ MISSING = "Missing required environment variables for production: "
         ({"PAGARME_WEBHOOK_AUTH": " , "}, "PAGARME_WEBHOOK_AUTH está vazio"),
         ({"PAGARME_WEBHOOK_AUTH": "rs256,hmac"}, "PAGARME_WEBHOOK_AUTH inclui hmac mas PAGARME_WEBHOOK_SECRET está vazio"),
         ({"PAGARME_WEBHOOK_AUTH": "basic"}, "PAGARME_WEBHOOK_AUTH inclui basic mas PAGARME_WEBHOOK_BASIC_AUTH não é usuário:senha"),
-        ({"PAGARME_WEBHOOK_AUTH": "basic", "PAGARME_WEBHOOK_BASIC_AUTH": "semsenha"}, "PAGARME_WEBHOOK_BASIC_AUTH não é usuário:senha"),
+        ({"PAGARME_WEBHOOK_AUTH": "basic", "PAGARME_WEBHOOK_BASIC_AUTH": "usuario-sem-senha-" + "x" * 16}, "PAGARME_WEBHOOK_BASIC_AUTH não é usuário:senha"),
         ({"PAGARME_WEBHOOK_AUTH": "rs256,sha1"}, "PAGARME_WEBHOOK_AUTH: unknown scheme(s) sha1"),
         ({"PAGARME_SECRET_KEY": None}, "PAGARME_CONFIRM_WITH_API está ligado mas PAGARME_SECRET_KEY está vazio"),
     ],
@@ -108,7 +108,7 @@ def test_a_wrong_environment_stops_start_up_with_a_clear_message(overrides, mess
 
 def test_pagarme_webhook_auth_in_production_defaults_to_rs256_and_each_listed_scheme_needs_its_secret():
     assert show(realistic_env(), "(settings.PAGARME_WEBHOOK_AUTH, settings.PAGARME_CONFIRM_WITH_API)") == "(['rs256'], True)"
-    env = realistic_env(PAGARME_WEBHOOK_AUTH="rs256,basic,hmac", PAGARME_WEBHOOK_BASIC_AUTH="pagarme:" + secrets.token_hex(8),
+    env = realistic_env(PAGARME_WEBHOOK_AUTH="rs256,basic,hmac", PAGARME_WEBHOOK_BASIC_AUTH="pagarme:" + secrets.token_hex(16),
                         PAGARME_WEBHOOK_SECRET=secrets.token_hex(16))
     assert show(env, "settings.PAGARME_WEBHOOK_AUTH") == "['rs256', 'basic', 'hmac']"
 
@@ -209,12 +209,13 @@ def test_a_copy_of_env_example_is_refused_until_its_secrets_are_replaced():
     assert env["DATABASE_URL"] == "postgres://blu_app:change-me-postgres-app-password@postgres:5432/blu"
     result = manage(env, "check", "--deploy", "--fail-level", "WARNING")
     assert result.returncode != 0
-    for name in ("DJANGO_SECRET_KEY", "JWT_SIGNING_KEY", "OMIE_APP_KEY", "OMIE_APP_SECRET", "BUBBLE_API_TOKEN", "PAGARME_WEBHOOK_SECRET"):
+    for name in ("DJANGO_SECRET_KEY", "JWT_SIGNING_KEY", "OMIE_APP_KEY", "OMIE_APP_SECRET", "BUBBLE_API_TOKEN", "PAGARME_SECRET_KEY"):
         assert f"{name} (is a placeholder" in result.stderr, name
     for name in ("DJANGO_SECRET_KEY", "JWT_SIGNING_KEY"):
         env[name] = secrets.token_urlsafe(50)
-    for name in ("OMIE_APP_SECRET", "BUBBLE_API_TOKEN", "PAGARME_WEBHOOK_SECRET"):
+    for name in ("OMIE_APP_SECRET", "BUBBLE_API_TOKEN"):
         env[name] = secrets.token_hex(16)
+    env["PAGARME_SECRET_KEY"] = "sk_" + secrets.token_hex(16)
     env["OMIE_APP_KEY"] = "1234567890"
     result = manage(env, "check", "--deploy", "--fail-level", "WARNING")
     assert result.returncode == 0, result.stdout + result.stderr
