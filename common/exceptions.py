@@ -141,6 +141,11 @@ def _is_api(request: HttpRequest) -> bool:
     return request.path.startswith(API_PREFIXES)
 
 
+def api_route_not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    """The catch-all at the end of /v1/: the envelope whatever DEBUG says."""
+    return error_response(status=404, code="not_found", message="Rota não encontrada.")
+
+
 def handler404(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     if _is_api(request):
         return error_response(status=404, code="not_found", message="Rota não encontrada.")
