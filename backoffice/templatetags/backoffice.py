@@ -1,11 +1,10 @@
-from decimal import Decimal, InvalidOperation
-
 from django import template
 from django.conf import settings
 from django.http import HttpRequest
 
 from backoffice.badges import badge
 from backoffice.dashboard import dashboard_data
+from common.money import brl as money_brl
 
 register = template.Library()
 
@@ -18,16 +17,8 @@ def backoffice_dashboard(context: dict) -> dict:
     return {"dashboard": dashboard_data(), "request": request}
 
 
-@register.filter
-def brl(value: object) -> str:
-    """1234.5 → "R$ 1.234,50" (exact: Decimal, never through float)."""
-    if value is None or value == "":
-        return "—"
-    try:
-        text = f"{Decimal(str(value)):,.2f}"
-    except (InvalidOperation, ValueError):
-        return "—"
-    return "R$ " + text.replace(",", "X").replace(".", ",").replace("X", ".")
+# The one money format (common.money.brl) as a template filter: {{ order.amount|brl }}.
+brl = register.filter("brl", money_brl)
 
 
 @register.simple_tag

@@ -73,6 +73,9 @@ def order_sync_fetch(*, order_id: int) -> SyncOutcome:
                 setattr(order, name, value)
             if data.payment_status and order.payment_state_at is None:
                 order.payment_status = data.payment_status
+                if data.payment_status == PaymentStatus.PAID and not order.amount_paid and order.amount:
+                    # Bubble says the order is paid (no Pagar.me event told us how much): the whole amount.
+                    order.amount_paid = order.amount
             if data.customer_payload != order.customer_payload:
                 # New or changed customer data: it must reach Omie again before the OS.
                 order.customer_payload = data.customer_payload
