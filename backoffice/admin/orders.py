@@ -95,6 +95,10 @@ class StuckIssuingFilter(admin.SimpleListFilter):
         return queryset.filter(pk__in=invoices_stuck_issuing().values("order_id"))
 
 
+# Money fields shown in reais (R$ 1.234,56) on the order page: field → its display.
+MONEY_FIELDS = {"amount": "amount_brl", "amount_paid": "amount_paid_brl"}
+
+
 @admin.register(Order)
 class OrderAdmin(OpsActionsMixin, admin.ModelAdmin):
     change_form_template = "admin/orders/order/change_form.html"
@@ -141,7 +145,7 @@ class OrderAdmin(OpsActionsMixin, admin.ModelAdmin):
             {"fields": ("customer_bubble_id", ("customer_name", "customer_kind"), ("document", "cnpj_status"), "customer_email",
                         "requires_approval")},
         ),
-        ("Serviço e valor", {"fields": (("amount", "lc116_code"), "service_description")}),
+        ("Serviço e valor", {"fields": (("amount_brl", "lc116_code"), "service_description")}),
         (
             "Faturamento",
             {"fields": (("billing_trigger", "billing_scheduled_for"), "override_day25", "hold_reason",
@@ -149,7 +153,7 @@ class OrderAdmin(OpsActionsMixin, admin.ModelAdmin):
         ),
         (
             "Pagamento",
-            {"fields": (("payment_method", "payment_status"), ("paid_via", "paid_at"), ("amount_paid", "payment_state_at"),
+            {"fields": (("payment_method", "payment_status"), ("paid_via", "paid_at"), ("amount_paid_brl", "payment_state_at"),
                         "payment_flag")},
         ),
         ("Omie", {"fields": (("omie_customer_code", "omie_os_code", "omie_os_number"),)}),
@@ -165,11 +169,12 @@ class OrderAdmin(OpsActionsMixin, admin.ModelAdmin):
     # Orders are created by Bubble's trigger and changed only by the flows and the ops actions
     # (buttons on the page), which log who did what; nothing is edited by hand here.
     def get_readonly_fields(self, request: HttpRequest, obj: Order | None = None) -> list[str]:
-        return [f.name for f in Order._meta.fields]
+        return [f.name for f in Order._meta.fields] + list(MONEY_FIELDS.values())
 
     def get_fieldsets(self, request: HttpRequest, obj: Order | None = None) -> list:
         # Fields other branches add to the model land in a last section instead of being hidden.
         shown = {name for _, opts in self.fieldsets for row in opts["fields"] for name in ((row,) if isinstance(row, str) else row)}
+        shown |= set(MONEY_FIELDS)  # shown in reais by their *_brl display
         extra = [f.name for f in Order._meta.fields if f.name not in shown and f.name != "id"]
         return [*self.fieldsets, *([("Outros dados", {"classes": ("collapse",), "fields": extra})] if extra else [])]
 
@@ -210,6 +215,14 @@ class OrderAdmin(OpsActionsMixin, admin.ModelAdmin):
     @admin.display(description="valor", ordering="amount")
     def amount_display(self, obj: Order) -> str:
         return brl(obj.amount)
+
+    @admin.display(description="valor")
+    def amount_brl(self, obj: Order) -> str:
+        return brl(obj.amount)
+
+    @admin.display(description="valor pago")
+    def amount_paid_brl(self, obj: Order) -> str:
+        return brl(obj.amount_paid)
 
     @admin.display(description="status do pedido · do faturamento · gatilho e data", ordering="billing_status")
     def statuses(self, obj: Order) -> SafeString:
@@ -338,6 +351,7 @@ class ActionLogAdmin(admin.ModelAdmin):
     """The audit trail: readable by whoever may view it, changeable by nobody (superusers included)."""
 
     list_display = ("created_at", "actor_col", "action_col", "order_link", "outcome_badge", "message_short")
+    list_select_related = ("order",)
     list_filter = ("outcome", ActionFilter)
     search_fields = ("=order_bubble_id", "actor")
     search_help_text = "ID do pedido no Bubble (exato) ou quem fez (e-mail, usuário, parte do texto)."
@@ -362,11 +376,14 @@ class ActionLogAdmin(admin.ModelAdmin):
     def action_col(self, obj: ActionLog) -> SafeString:
         return format_html('<span title="{}">{}</span>', obj.action, action_label(obj.action))
 
-    @admin.display(description="pedido")
+    @admin.display(description="cliente · pedido")
     def order_link(self, obj: ActionLog) -> SafeString:
+        name = obj.order.customer_name if obj.order_id and obj.order else ""
         if obj.order_id:
-            return format_html('<a href="../order/{}/change/">{}</a>', obj.order_id, obj.order_bubble_id)
-        return format_html("{}", obj.order_bubble_id or "—")
+            link = format_html('<a href="../order/{}/change/">{}</a>', obj.order_id, obj.order_bubble_id)
+        else:
+            link = format_html("{}", obj.order_bubble_id or "—")
+        return format_html('<strong>{}</strong><br><span class="bubble-id">{}</span>', name or "—", link)
 
     @admin.display(description="resultado", ordering="outcome")
     def outcome_badge(self, obj: ActionLog) -> SafeString:
