@@ -10,6 +10,7 @@ import logging
 import random
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -46,8 +47,12 @@ def locked_pending(order_id: int) -> Order | None:
     return order if order and order.sync_status == SyncStatus.PENDING else None
 
 
-def order_sync_fail(*, order_id: int, message: str, actor: str, action: str, clear_os_request: bool = False) -> None:
-    """PENDING → FAILED with a message ops can act on. Never retried automatically."""
+def order_sync_fail(
+    *, order_id: int, message: str, actor: str, action: str, clear_os_request: bool = False, fields: dict[str, Any] | None = None
+) -> None:
+    """PENDING → FAILED with a message ops can act on. Never retried automatically. ``fields``: what was
+    read from Bubble before the failure (the customer's name, the document…), stored so the failed
+    order says whose it is."""
     with transaction.atomic():
         order = locked_pending(order_id)
         if order is None:
@@ -56,6 +61,10 @@ def order_sync_fail(*, order_id: int, message: str, actor: str, action: str, cle
         order.last_error = message
         order.next_attempt_at = None
         update = ["sync_status", "last_error", "next_attempt_at", "version", "updated_at"]
+        for name, value in (fields or {}).items():
+            if value not in (None, ""):
+                setattr(order, name, value)
+                update.append(name)
         if clear_os_request:
             # Omie refused the OS: nothing was created, the next try needs no ConsultarOS first.
             order.omie_os_requested_at = None
