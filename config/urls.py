@@ -38,6 +38,7 @@ if settings.SANDBOX:
         raise ImproperlyConfigured("SANDBOX=true with DEBUG off: set SANDBOX_FORCE=true if you really mean it.")
     urlpatterns.append(path("sandbox/", include("integrations.sandbox.urls")))
 
+handler403 = "common.exceptions.handler403"
 handler404 = "common.exceptions.handler404"
 handler500 = "common.exceptions.handler500"
 

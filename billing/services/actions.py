@@ -47,8 +47,15 @@ class Caller:
     payload: dict[str, Any] = field(default_factory=dict)
 
 
+# The input fields as ops and Bubble's users read them (the message); details keep the API's key.
+FIELD_LABELS = {
+    "reason_code": "motivo", "justification": "justificativa", "nf_number": "número da NF", "issued_at": "data de emissão",
+    "nf_url": "link da NF", "note": "observação", "reason": "motivo", "amount": "valor", "operator": "operador",
+}
+
+
 def field_error(name: str, message: str) -> ApplicationError:
-    return ApplicationError(f"Campo inválido: {name}. {message}", details={"fields": {name: [message]}})
+    return ApplicationError(f"Campo inválido: {FIELD_LABELS.get(name, name)}. {message}", details={"fields": {name: [message]}})
 
 
 def _state_error(order: Order, action_label: str) -> InvalidState:
@@ -72,7 +79,7 @@ def _perform(
 ) -> T:
     try:
         if caller.user is not None and not caller.user.has_perm(permission):
-            raise PermissionDenied(f"Sem a permissão {permission}.")
+            raise PermissionDenied(perms.permission_missing_message(permission))
         if check is not None:
             check()
         with transaction.atomic():
