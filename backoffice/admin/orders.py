@@ -387,7 +387,7 @@ class ActionLogAdmin(admin.ModelAdmin):
 
     @admin.display(description="resultado", ordering="outcome")
     def outcome_badge(self, obj: ActionLog) -> SafeString:
-        colour = {"ok": "green", "rejected": "orange", "error": "red"}.get(obj.outcome, "gray")
+        colour = {"ok": "green", "rejected": "orange", "error": "red", "retry": "outline"}.get(obj.outcome, "gray")
         return badge(obj.outcome, obj.get_outcome_display(), colour=colour)
 
     @admin.display(description="mensagem")

@@ -133,6 +133,15 @@ def order_sync_error(
         if now - started > timedelta(seconds=settings.ORDERS_SYNC_GIVE_UP_SECONDS):
             minutes = settings.ORDERS_SYNC_GIVE_UP_SECONDS // 60
             give_up = f"{what}: sincronização não concluída em {minutes} min ({exc.message}). Use 'reprocessar'."
+        elif getattr(exc, "expected_retry", False):
+            # An expected retry that keeps its own count (BrasilAPI's false 404s): no attempt spent,
+            # logged once with that one counter, as a retry, not an error.
+            countdown = (exc.retry_after or 0.0) + _jitter(exc.retry_after or 0.0)
+            countdown = min(countdown, float(settings.CELERY_MAX_COUNTDOWN_SECONDS))
+            order.next_attempt_at = now + timedelta(seconds=countdown)
+            order.save(update_fields=["next_attempt_at", "updated_at"])
+            action_log_record(actor=actor, action=action, outcome=ActionOutcome.RETRY, order=order, message=f"{what}: {exc.message}")
+            return SyncOutcome(retry_in=countdown)
         elif isinstance(exc, NotNow):
             # The throttle said "not before T": not a failure of the call, no attempt spent.
             countdown = exc.retry_after + _jitter(exc.retry_after or 0.0)

@@ -110,6 +110,25 @@ def test_a_cnpj_the_receita_does_not_know_fails_naming_it_masked_with_the_custom
     assert order.customer_name == "Empresa Sumida Ltda" and order.customer_kind == "PJ"
 
 
+def test_brasilapi_false_404s_are_neutral_retries_with_one_counter(sandbox, settings):
+    from integrations.sandbox.fake_brasilapi.models import FakeCompany
+
+    settings.BRASILAPI_NOT_FOUND_RETRIES = 3
+    order = trigger(sandbox.seed(kind="PJ", n=778))
+    settings.BRASILAPI_RATE_PER_SECOND = 1000.0
+    FakeCompany.objects.update(false_404_left=2)
+    for _ in range(2):
+        outcome = run(order)
+        assert outcome.retry_in is not None and outcome.retry_in > 0
+    last = run(order)
+    order.refresh_from_db()
+    assert order.sync_status == SyncStatus.SYNCED and order.sync_attempts == 0, (last, story(order))
+    retries = ActionLog.objects.filter(order=order, outcome="retry").order_by("id")
+    assert [e.message.count("tentativa") for e in retries] == [1, 1]  # one counter per message
+    assert "tentativa 1 de 4" in retries[0].message and "tentativa 2 de 4" in retries[1].message
+    assert not ActionLog.objects.filter(order=order, outcome="error").exists()
+
+
 def test_an_order_missing_in_bubble_fails_with_a_portuguese_reason(sandbox):
     order = trigger("1671702337369x999999999999999999")
     run(order)
