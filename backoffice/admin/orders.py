@@ -312,10 +312,12 @@ def order_summary(*, order: Order) -> dict:
     if order.hold_approved_at:
         billing += f" · retenção aprovada por {actor_label(order.hold_approved_by)} em {local(order.hold_approved_at):%d/%m/%Y %H:%M}"
     paid = brl(order.amount_paid) + (f" via {order.get_paid_via_display()}" if order.paid_via else "")
+    if order.payment_status == order.PaymentStatus.PAID and not order.amount_paid:
+        paid = None
     facts = [
         ("Cliente", f"{order.customer_name or '—'} ({order.get_customer_kind_display() or 'tipo desconhecido'})", ""),
         ("CPF/CNPJ", document_display(order.document) + (f" · {order.cnpj_status}" if order.cnpj_status else ""), ""),
-        ("Valor", f"{brl(order.amount)} · pago {paid}", ""),
+        ("Valor", f"{brl(order.amount)} · " + (f"pago {paid}" if paid else "pago, mas o valor pago não foi registrado"), ""),
         ("Faturamento", billing, ""),
         ("OS no Omie", f"nº {order.omie_os_number}" if order.omie_os_number else "ainda não criada", ""),
         ("Criado em", f"{local(order.created_at):%d/%m/%Y %H:%M} · atualizado {local(order.updated_at):%d/%m/%Y %H:%M}", ""),

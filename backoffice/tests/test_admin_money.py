@@ -41,7 +41,7 @@ def test_a_paid_order_with_nothing_recorded_as_paid_offers_no_transfer_and_says_
     page = _page(financeiro, order)
     url = f"/admin/orders/order/{order.pk}/acao/transfer-cc/"
     assert f'href="{url}"' not in page
-    assert "Nenhum valor pago registrado neste pedido (pago R$ 0,00)" in page
+    assert "Nenhum valor pago registrado neste pedido: nada a transferir." in page
     refused = financeiro.post(url, {"reason": "crédito", "amount": ""}, follow=True)
     messages = [str(m) for m in refused.context["messages"]]
     assert any("Nenhum valor pago registrado" in m for m in messages), messages
@@ -67,3 +67,11 @@ def test_amounts_in_the_account_lists_and_the_order_page_are_in_reais(financeiro
     assert "R$ 1.000,50" in accounts and "1000,50" not in accounts.replace("R$ 1.000,50", "")
     page = _page(financeiro, order)
     assert "R$ 1.000,50" in page and "1000,50" not in page.replace("R$ 1.000,50", "")
+
+
+@pytest.mark.django_db
+def test_a_paid_order_without_the_amount_recorded_does_not_say_it_was_paid_zero(financeiro):
+    order = order_in_state("CANCELLED", paid=True, amount=Decimal("640.00"), amount_paid=Decimal("0"))
+    page = _page(financeiro, order)
+    assert "pago R$ 0,00" not in page
+    assert "R$ 640,00 · pago, mas o valor pago não foi registrado" in page

@@ -330,7 +330,7 @@ def account_transfer_from_order(*, order_bubble_id: str, caller: Caller, reason:
 def transfer_nothing_reason(*, amount_paid: Decimal, transferred: Decimal) -> str:
     """Why nothing of this order can go to the current account, in the true words."""
     if amount_paid <= 0:
-        return "Nenhum valor pago registrado neste pedido (pago R$ 0,00): nada a transferir."
+        return "Nenhum valor pago registrado neste pedido: nada a transferir."
     return f"Todo o valor pago neste pedido ({brl(amount_paid)}) já foi transferido para a conta corrente ({brl(transferred)})."
 
 
