@@ -1,3 +1,5 @@
+import json
+
 from django import template
 from django.conf import settings
 from django.http import HttpRequest
@@ -19,6 +21,12 @@ def backoffice_dashboard(context: dict) -> dict:
 
 # The one money format (common.money.brl) as a template filter: {{ order.amount|brl }}.
 brl = register.filter("brl", money_brl)
+
+
+@register.filter
+def json_pretty(value: object) -> str:
+    """Raw data folded under a line (the request's body, an event): JSON, not Python's repr ("null", not "None")."""
+    return json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True, default=str)
 
 
 @register.simple_tag

@@ -24,7 +24,7 @@ def test_the_demo_shows_every_state_within_90_seconds_and_does_not_duplicate(san
     for key, value in DEMO_ENV.items():
         setattr(settings, key, float(value) if "." in value or key.endswith("SECONDS") else int(value))
     settings.BRASILAPI_RATE_PER_SECOND = 20.0
-    user_factory("admin", is_superuser=True, is_staff=True)
+    admin = user_factory("admin", is_superuser=True, is_staff=True)
     celery_worker_process(concurrency=4, **sandbox.worker_env(**DEMO_ENV))
 
     started = time.monotonic()
@@ -44,6 +44,21 @@ def test_the_demo_shows_every_state_within_90_seconds_and_does_not_duplicate(san
     assert Order.objects.filter(billing_status=BillingStatus.FAILED).exclude(last_error="").exists()
     paid = Order.objects.get(bubble_id=order_id(1))
     assert paid.payment_status == PaymentStatus.PAID and paid.amount_paid == paid.amount > 0
+
+    # What ops read on the demo's pages: no developer text, money in reais.
+    from django.test import Client
+
+    from backoffice.ops_language import ops_text_problems, visible_text
+
+    client = Client()
+    client.force_login(admin)
+    problems = []
+    for url in ["/admin/", "/admin/orders/order/", "/admin/orders/actionlog/", "/admin/billing/invoice/",
+                *(f"/admin/orders/order/{pk}/change/" for pk in Order.objects.values_list("pk", flat=True))]:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        problems += [f"{url}: {p}" for p in ops_text_problems(visible_text(response.content.decode()))]
+    assert problems == [], "\n".join(problems)
 
     # Again (a second `make run`): nothing triggered, nothing duplicated, no new action-log lines from triggers.
     logged = ActionLog.objects.filter(action="sync_trigger").count()
