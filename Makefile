@@ -18,14 +18,15 @@ $(STAMP): requirements.txt
 venv: $(STAMP)
 
 # Debian tools some tests use (nginx -t, shellcheck, openssl for a test certificate, chromium and its
-# driver for the CSP check in a real browser); installed only when missing and possible.
+# driver for the CSP check in a real browser). When one is missing and we run as root, `make test`
+# installs it with apt-get (and says so); otherwise it says what is missing.
 system-deps:
 	@missing=""; for c in nginx shellcheck openssl; do command -v $$c >/dev/null 2>&1 || [ -x /usr/sbin/$$c ] || missing="$$missing $$c"; done; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	command -v chromedriver >/dev/null 2>&1 || missing="$$missing chromium-driver"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    echo "installing:$$missing"; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null 2>&1 || \
+	    echo "make test: installing$$missing with apt-get as root (the deployment tests need them)"; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null 2>&1 || \
 	    (apt-get update -qq >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null 2>&1) || \
 	    echo "could not install$$missing; tests needing them will fail"; \
 	  else echo "missing$$missing (not root: install them yourself)"; fi; \

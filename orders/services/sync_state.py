@@ -9,7 +9,8 @@ from __future__ import annotations
 import logging
 import random
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -48,8 +49,12 @@ def locked_pending(order_id: int) -> Order | None:
     return order if order and order.sync_status == SyncStatus.PENDING else None
 
 
-def order_sync_fail(*, order_id: int, message: str, actor: str, action: str, clear_os_request: bool = False) -> None:
-    """PENDING → FAILED with a message ops can act on. Never retried automatically."""
+def order_sync_fail(
+    *, order_id: int, message: str, actor: str, action: str, clear_os_request: bool = False, fields: dict[str, Any] | None = None
+) -> None:
+    """PENDING → FAILED with a message ops can act on. Never retried automatically. ``fields``: what was
+    read from Bubble before the failure (the customer's name, the document…), stored so the failed
+    order says whose it is."""
     with transaction.atomic():
         order = locked_pending(order_id)
         if order is None:
@@ -58,6 +63,10 @@ def order_sync_fail(*, order_id: int, message: str, actor: str, action: str, cle
         order.last_error = message
         order.next_attempt_at = None
         update = ["sync_status", "last_error", "next_attempt_at", "version", "updated_at"]
+        for name, value in (fields or {}).items():
+            if value not in (None, ""):
+                setattr(order, name, value)
+                update.append(name)
         if clear_os_request:
             # Omie refused the OS: nothing was created, the next try needs no ConsultarOS first.
             order.omie_os_requested_at = None
@@ -99,6 +108,38 @@ def _backoff(attempt: int) -> float:
     return random.uniform(cap / 2, cap)
 
 
+def _expected_retry(*, order: Order, exc: IntegrationError, actor: str, action: str, what: str, now: datetime) -> SyncOutcome:
+    """An expected retry that keeps its own count (BrasilAPI's false 404s): no attempt spent, logged
+    once with that one counter, as a retry, not an error."""
+    countdown = (exc.retry_after or 0.0) + _jitter(exc.retry_after or 0.0)
+    countdown = min(countdown, float(settings.CELERY_MAX_COUNTDOWN_SECONDS))
+    order.next_attempt_at = now + timedelta(seconds=countdown)
+    order.save(update_fields=["next_attempt_at", "updated_at"])
+    action_log_record(actor=actor, action=action, outcome=ActionOutcome.RETRY, order=order, message=f"{what}: {exc.message}")
+    return SyncOutcome(retry_in=countdown)
+
+
+def _retry_at(*, order: Order, exc: IntegrationError, actor: str, action: str, what: str, now: datetime, countdown: float,
+              clear_os_request: bool) -> SyncOutcome:
+    """Schedules the next try (under the caller's row lock); a failure of the call itself is logged."""
+    countdown = min(countdown, float(settings.CELERY_MAX_COUNTDOWN_SECONDS))
+    order.next_attempt_at = now + timedelta(seconds=countdown)
+    update = ["sync_attempts", "next_attempt_at", "updated_at"]
+    if clear_os_request:
+        order.omie_os_requested_at = None
+        update.append("omie_os_requested_at")
+    order.save(update_fields=update)
+    if not isinstance(exc, NotNow):
+        action_log_record(
+            actor=actor, action=action, outcome=ActionOutcome.ERROR, order=order,
+            message=(
+                f"{what}: falha temporária ({exc.message}); tentativa {order.sync_attempts} de "
+                f"{settings.ORDERS_SYNC_MAX_ATTEMPTS}, nova tentativa em {countdown:.0f} s."
+            ),
+        )
+    return SyncOutcome(retry_in=countdown)
+
+
 def order_sync_error(
     *, order_id: int, exc: IntegrationError, actor: str, action: str, what: str, clear_os_request: bool = False
 ) -> SyncOutcome:
@@ -124,6 +165,8 @@ def order_sync_error(
         if now - started > timedelta(seconds=settings.ORDERS_SYNC_GIVE_UP_SECONDS):
             minutes = settings.ORDERS_SYNC_GIVE_UP_SECONDS // 60
             give_up = f"{what}: sincronização não concluída em {minutes} min ({exc.message}). Use 'reprocessar'."
+        elif getattr(exc, "expected_retry", False):
+            return _expected_retry(order=order, exc=exc, actor=actor, action=action, what=what, now=now)
         elif isinstance(exc, NotNow):
             # The throttle said "not before T": not a failure of the call, no attempt spent.
             countdown = exc.retry_after + _jitter(exc.retry_after or 0.0)
@@ -142,22 +185,8 @@ def order_sync_error(
                 countdown = max(base, (exc.retry_after or 0.0) + _jitter(exc.retry_after or 0.0))
                 give_up = ""
         if not give_up:
-            countdown = min(countdown, float(settings.CELERY_MAX_COUNTDOWN_SECONDS))
-            order.next_attempt_at = now + timedelta(seconds=countdown)
-            update = ["sync_attempts", "next_attempt_at", "updated_at"]
-            if clear_os_request:
-                order.omie_os_requested_at = None
-                update.append("omie_os_requested_at")
-            order.save(update_fields=update)
-            if not isinstance(exc, NotNow):
-                action_log_record(
-                    actor=actor, action=action, outcome=ActionOutcome.ERROR, order=order,
-                    message=(
-                        f"{what}: falha temporária ({exc.message}); tentativa {order.sync_attempts} de "
-                        f"{settings.ORDERS_SYNC_MAX_ATTEMPTS}, nova tentativa em {countdown:.0f} s."
-                    ),
-                )
-            return SyncOutcome(retry_in=countdown)
+            return _retry_at(order=order, exc=exc, actor=actor, action=action, what=what, now=now, countdown=countdown,
+                             clear_os_request=clear_os_request)
         order.save(update_fields=["sync_attempts", "updated_at"])
     order_sync_fail(order_id=order_id, message=give_up, actor=actor, action=action)
     return SyncOutcome.done()
