@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularSwaggerView
 from rest_framework_simplejwt.views import TokenBlacklistView, TokenObtainPairView, TokenRefreshView
 
 from billing.webhook_views import pagarme_webhook
+from integrations.omie.webhooks.views import omie_webhook
 from common import health
 from common.schema import SchemaView
 
@@ -22,6 +23,7 @@ urlpatterns = [
     path(settings.ADMIN_URL, admin.site.urls),
     path("v1/", include(api_v1)),
     path("webhooks/pagarme", pagarme_webhook, name="webhook-pagarme"),
+    path("webhooks/omie/<str:token>", omie_webhook, name="webhook-omie"),
     path("health/live", health.live, name="health-live"),
     path("health/ready", health.ready, name="health-ready"),
 ]

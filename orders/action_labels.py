@@ -28,6 +28,7 @@ ACTION_LABELS: dict[str, str] = {
     "billing_override_day25": "Antecipar faturamento",
     "cc_transfer": "Transferir para conta corrente",
     "cc_use": "Usar conta corrente",
+    "omie_drift": "Divergência com o Omie",
 }
 
 

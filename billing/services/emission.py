@@ -28,6 +28,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from billing.models import FailureStage, Invoice, InvoiceStep
+from billing.services.omie_webhooks import first_poll_seconds
 from billing.services.state import order_billing_status_set
 from billing.services.work import backoff_seconds, invoice_enqueue, invoice_lease_extend, invoice_lease_take
 from integrations.http import IntegrationError
@@ -260,7 +261,7 @@ def _faturar(step: _Step) -> StepResult:
         if info is None:
             return _fail(step, stage=FailureStage.FATURAR, message="OS não encontrada no Omie; verifique a sincronização do pedido.")
         if info.faturada:
-            return _poll_next(step, step_name=InvoiceStep.POLL_NFSE, delay=settings.BILLING_FIRST_POLL_SECONDS,
+            return _poll_next(step, step_name=InvoiceStep.POLL_NFSE, delay=first_poll_seconds(),
                               faturar_accepted_at=timezone.now(), poll_count=0)
         # Proven not billed: the earlier request never took effect, so it may be sent now.
         if not _store(step, {"faturar_requested_at": None}, release=False):
@@ -287,7 +288,7 @@ def _faturar(step: _Step) -> StepResult:
         return _fail(step, stage=FailureStage.FATURAR, message=f"Omie recusou o faturamento: {exc.message}")
     except IntegrationError as exc:
         return _failed_attempt(step, exc, on_exhausted=exhausted)
-    return _poll_next(step, step_name=InvoiceStep.POLL_NFSE, delay=settings.BILLING_FIRST_POLL_SECONDS,
+    return _poll_next(step, step_name=InvoiceStep.POLL_NFSE, delay=first_poll_seconds(),
                       faturar_accepted_at=timezone.now(), poll_count=0)
 
 
@@ -329,7 +330,7 @@ def _reenviar(step: _Step) -> StepResult:
     except IntegrationError as exc:
         # Re-sending the RPS twice is harmless (unlike FaturarOS): just try again later.
         return _failed_attempt(step, exc, on_exhausted=lambda msg: _fail(step, stage=FailureStage.NFSE, message=msg))
-    return _poll_next(step, step_name=InvoiceStep.POLL_NFSE, delay=settings.BILLING_FIRST_POLL_SECONDS, poll_count=0)
+    return _poll_next(step, step_name=InvoiceStep.POLL_NFSE, delay=first_poll_seconds(), poll_count=0)
 
 
 def _cancel(step: _Step) -> StepResult:

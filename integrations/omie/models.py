@@ -33,3 +33,6 @@ class OmieCall(models.Model):
 
     def __str__(self) -> str:
         return f"{self.call} {self.integration_key} · {self.get_outcome_display()}"
+
+
+from integrations.omie.webhooks.models import OmieEventStatus, OmieWebhookEvent  # noqa: E402,F401  (the webhook events)
