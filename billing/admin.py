@@ -138,7 +138,7 @@ class ReconciliationRunAdmin(ReadOnlyAdmin):
 @admin.register(ReconciliationDrift)
 class ReconciliationDriftAdmin(ReadOnlyAdmin):
     list_display = ("detected_at", "kind", "order_col", "c_cod_int_os", "local_state", "omie_state", "message", "resolved_at")
-    list_filter = ("kind", ("resolved_at", admin.EmptyFieldListFilter))
+    list_filter = ("kind", "source", ("resolved_at", admin.EmptyFieldListFilter))
     search_fields = ("=c_cod_int_os", "=order__bubble_id")
     list_select_related = ("order",)
     actions = ["resolve"]
@@ -151,3 +151,6 @@ class ReconciliationDriftAdmin(ReadOnlyAdmin):
     def resolve(self, request: HttpRequest, queryset: QuerySet[ReconciliationDrift]) -> None:
         count = queryset.filter(resolved_at__isnull=True).update(resolved_at=timezone.now(), resolved_by=request.user.get_username())
         self.message_user(request, f"{count} divergência(s) marcada(s) como resolvida(s).", messages.SUCCESS)
+
+
+from billing import admin_omie_webhooks  # noqa: E402,F401  (Omie webhook events, their card and timeline lines)

@@ -5,9 +5,9 @@ from drf_spectacular.views import SpectacularSwaggerView
 from rest_framework_simplejwt.views import TokenBlacklistView, TokenObtainPairView, TokenRefreshView
 
 from billing.webhook_views import pagarme_webhook
-from integrations.omie.webhooks.views import omie_webhook
 from common import health
 from common.schema import SchemaView
+from integrations.omie.webhooks.views import omie_webhook
 
 api_v1 = [
     path("auth/token/", TokenObtainPairView.as_view(), name="token_obtain_pair"),

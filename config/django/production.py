@@ -31,8 +31,7 @@ if _missing:
     )
 
 from config.django.base import *  # noqa: E402,F403
-from config.django.base import ADMIN_URL, ALLOWED_HOSTS  # noqa: E402
-from config.django.base import OMIE_WEBHOOK_TOKEN, OMIE_WEBHOOK_TOKEN_PREVIOUS, OMIE_WEBHOOKS  # noqa: E402
+from config.django.base import ADMIN_URL, ALLOWED_HOSTS, OMIE_WEBHOOK_TOKEN, OMIE_WEBHOOK_TOKEN_PREVIOUS, OMIE_WEBHOOKS  # noqa: E402  # noqa: E402
 
 DEBUG = False
 

@@ -25,7 +25,7 @@ class Command(BaseCommand):
         while True:
             try:
                 deliver_due()
-            except Exception as exc:  # keep sending; the next tick retries
+            except Exception as exc:  # noqa: BLE001 - keep sending; the next tick retries
                 self.stderr.write(f"falha no envio de webhooks: {type(exc).__name__}: {exc}")
                 from django.db import connection
 

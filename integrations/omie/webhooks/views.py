@@ -49,7 +49,7 @@ def omie_webhook(request: HttpRequest, token: str) -> HttpResponse:
     except (ValueError, UnicodeDecodeError, RecursionError):
         return error_response(status=400, code="validation_error", message="O corpo não é um JSON válido.")
     try:
-        event, created = omie_webhook_store(raw=raw, payload=payload)
+        _event, created = omie_webhook_store(raw=raw, payload=payload)
     except DatabaseError:
         logger.exception("omie webhook: database unavailable, answering 503 so that Omie retries")
         return error_response(status=503, code="unavailable", message="Banco de dados indisponível; tente novamente.")

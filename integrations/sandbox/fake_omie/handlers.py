@@ -21,7 +21,6 @@ from django.utils import timezone
 from stdnum.br import cnpj, cpf
 
 from integrations.sandbox.fake_omie.gates import fault
-from integrations.sandbox.fake_omie.webhooks import nfse_event, os_event, webhook_emit
 from integrations.sandbox.fake_omie.models import (
     CUSTOMER_ID_BASE,
     NFSE_NUMBER_BASE,
@@ -31,6 +30,7 @@ from integrations.sandbox.fake_omie.models import (
     FakeOmieConfig,
     FakeServiceOrder,
 )
+from integrations.sandbox.fake_omie.webhooks import nfse_event, os_event, webhook_emit
 
 Answer = tuple[int, dict[str, Any]]
 MAX_PAGE_SIZE = 500

@@ -38,7 +38,8 @@ class FakeOmieConfig(models.Model):
     # Webhooks (Omie Connect 2.0) sent by the fake to this URL; blank = none are sent.
     webhook_url = models.CharField("URL dos webhooks", max_length=500, blank=True)
     webhook_format = models.CharField("formato dos webhooks", max_length=12, default="alternate",
-                                      choices=[("legacy", "legado (codigo_os, id_nf…)"), ("connect2", "Connect 2.0 (idOrdemServico, idNf…)"),
+                                      choices=[("legacy", "legado (codigo_os, id_nf…)"),
+                                               ("connect2", "Connect 2.0 (idOrdemServico, idNf…)"),
                                                ("alternate", "alterna os dois")])
     webhook_carries_number = models.BooleanField("NotaAutorizada traz o número da NFS-e", default=True)
     webhook_loss_rate = models.FloatField("fração de webhooks perdidos", default=0.0)
@@ -193,6 +194,8 @@ class FakeOmieInjection(models.Model):
         BANNED = "banned", "425 MISUSE_API_PROCESS"
         BUSINESS = "business", "200 cCodStatus ≠ 0"
         SLOW = "slow", "atraso de N segundos"
+        # Executes the call at once and answers N seconds later (the effect is visible before the answer).
+        SLOW_ANSWER = "slow_answer", "executa e responde N segundos depois"
 
     call = models.CharField(max_length=60, blank=True)
     kind = models.CharField(max_length=20, choices=Kind.choices)
