@@ -296,7 +296,7 @@ def run(args: argparse.Namespace, worker: subprocess.Popen[bytes]) -> int:
 
         by_status = dict(Counter(OmieWebhookEvent.objects.values_list("status", flat=True)))
         print(f"Omie webhooks              {OmieWebhookEvent.objects.count()} received {by_status}")
-    print(f"StatusOS per invoice       mean {sum(status_per_invoice.values()) / max(1, len(status_per_invoice)):.2f}, "
+    print(f"StatusOS per invoice       mean {sum(status_per_invoice.values()) / max(1, n):.2f} over the {n} invoices, "
           f"max {max(status_per_invoice.values(), default=0)}")
     print(f"worker peak RSS            largest process {hwm_max / 1024:.0f} MiB; whole worker {hwm_sum / 1024:.0f} MiB "
           f"({args.concurrency} processes + parent)")

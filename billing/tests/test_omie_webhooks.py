@@ -285,3 +285,40 @@ def hooks_config():
     from integrations.sandbox.fake_omie.services import fake_omie_config
 
     return fake_omie_config()
+
+
+@pytest.mark.slow
+def test_with_a_real_worker_a_direct_cancel_in_omie_shows_in_the_admin_within_5_s(hooks, live_server, celery_worker_process,
+                                                                                   admin_client):
+    """The real path: the fake's sender thread → gunicorn-less live server → a real Celery worker; the admin shows the drift."""
+    from billing.tests.test_worker_runs import WORKER_QUEUES, worker_env
+    from integrations.sandbox.fake_omie.services import fake_omie_cancel_nfse_directly
+    from integrations.sandbox.fake_omie.webhooks import WebhookSender
+
+    env = worker_env(hooks, live_server, OMIE_WEBHOOKS="true", OMIE_WEBHOOK_TOKEN=TOKEN, BILLING_FIRST_POLL_SECONDS="30")
+    celery_worker_process(queues=WORKER_QUEUES, concurrency=2, **env)
+    sender = WebhookSender(interval=0.05).start()
+    try:
+        order = due_order()
+        orders_due_claim(actor="system:test")
+        deadline = time.monotonic() + 30
+        while status_of(order) != BillingStatus.ISSUED:
+            assert time.monotonic() < deadline, "not ISSUED through the webhook"
+            time.sleep(0.1)
+        assert processed(hooks, "StatusOS") == 0
+
+        fake_omie_cancel_nfse_directly(c_cod_int_os=order.bubble_id)
+        sent_at = time.monotonic()
+        while True:
+            page = admin_client.get("/admin/billing/reconciliationdrift/?resolved_at__isempty=1")
+            if "NF cancelada diretamente no Omie" in page.content.decode():
+                break
+            assert time.monotonic() - sent_at < 5, "the drift was not in the admin within 5 s"
+            time.sleep(0.1)
+        dashboard = admin_client.get("/admin/").content.decode()
+        assert "webhooks do Omie: último evento há" in dashboard and "Omie: webhooks e divergências" in dashboard
+        order_page = admin_client.get(f"/admin/orders/order/{order.pk}/change/").content.decode()
+        assert "Divergência: NF cancelada diretamente no Omie" in order_page
+        assert status_of(order) == BillingStatus.ISSUED
+    finally:
+        sender.stop()
