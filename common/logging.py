@@ -1,7 +1,8 @@
 """Log filters and the Sentry scrubber: request ids in, personal data and secrets out.
 
 CPF (11 digits) and CNPJ (14 characters, alphanumeric since 2026) never reach a log line or a
-Sentry event, formatted or not; neither do bearer tokens or the Omie credentials.
+Sentry event, formatted or not; neither do bearer tokens, the Omie credentials or the Omie webhook
+token (the last segment of /webhooks/omie/<token>).
 """
 
 from __future__ import annotations
@@ -19,10 +20,13 @@ _PATTERNS = [
     re.compile(r"\b\d{3}\.?\d{3}\.?\d{3}-?\d{2}\b"),
 ]
 _SECRETS = re.compile(r"(?i)(bearer\s+|app_secret\W+|app_key\W+|api[_-]?token\W+|password\W+)[^\s\"',}]+")
+# The Omie webhook URL carries its secret token as the last path segment.
+_WEBHOOK_PATH = re.compile(r"(/webhooks/omie/)[^\s/?\"']+")
 
 
 def redact(text: str) -> str:
     text = _SECRETS.sub(lambda m: m.group(1) + "[redacted]", text)
+    text = _WEBHOOK_PATH.sub(r"\1[redacted]", text)
     for pattern in _PATTERNS:
         text = pattern.sub(_mask, text)
     return text

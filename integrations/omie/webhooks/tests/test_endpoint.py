@@ -123,3 +123,27 @@ def test_both_formats_map_to_the_same_facts():
     assert facts[1].c_cod_int_os == facts[2].c_cod_int_os == "b-7"
     assert "OrdemServico.nCodigoOS" in facts[2].fields_seen and "codigo_os" in facts[0].fields_seen
     assert not event_facts({"topic": "NFSe.NotaAutorizada", "event": {"foo": 1}}, message_id="m").valid
+
+
+def test_the_token_never_reaches_a_log_line():
+    from types import SimpleNamespace
+
+    from common.logging import redact
+    from config.gunicorn_logging import RedactingLogger
+
+    assert redact(f"Not Found: /webhooks/omie/{TOKEN}") == "Not Found: /webhooks/omie/[redacted]"
+    logger = RedactingLogger(SimpleNamespace(**{"errorlog": "-", "loglevel": "info", "accesslog": None, "syslog": False,
+                                                "capture_output": False, "logconfig": None, "logconfig_dict": {},
+                                                "logconfig_json": None, "disable_redirect_access_to_syslog": False,
+                                                "access_log_format": "%(r)s", "user": 0, "group": 0, "umask": 0,
+                                                "dogstatsd_tags": "", "statsd_host": None, "statsd_prefix": "",
+                                                "env": {}, "worker_class_str": "sync", "proc_name": "x"}))
+    req = SimpleNamespace(method="POST", path=f"/webhooks/omie/{TOKEN}", query="", version=(1, 1), uri=f"/webhooks/omie/{TOKEN}",
+                          headers=[])
+    resp = SimpleNamespace(status="200 OK", sent=10, headers=[], response_length=10)
+    environ = {"REQUEST_METHOD": "POST", "RAW_URI": f"/webhooks/omie/{TOKEN}", "PATH_INFO": f"/webhooks/omie/{TOKEN}",
+               "QUERY_STRING": "", "SERVER_PROTOCOL": "HTTP/1.1", "REMOTE_ADDR": "127.0.0.1"}
+    import datetime
+
+    atoms = logger.atoms(resp, req, environ, datetime.timedelta(seconds=0.01))
+    assert TOKEN not in atoms["r"] and TOKEN not in atoms["U"] and "[redacted]" in atoms["U"]
