@@ -322,3 +322,41 @@ def test_with_a_real_worker_a_direct_cancel_in_omie_shows_in_the_admin_within_5_
         assert status_of(order) == BillingStatus.ISSUED
     finally:
         sender.stop()
+
+
+def test_an_unmatched_event_is_reprocessed_from_the_admin_once_its_order_exists(hooks, live_server, admin_client):
+    import requests
+
+    body = {"messageId": "m-late-1", "topic": "NFSe.NotaSubstituida", "event": {"codigoIntegracao": "1700000000000x100000000000000999"}}
+    assert requests.post(f"{live_server.url}/webhooks/omie/{TOKEN}", json=body, timeout=5).status_code == 200
+    process_received()
+    event = OmieWebhookEvent.objects.get(message_id="m-late-1")
+    assert event.status == "UNMATCHED"
+
+    order = due_order(bubble_id="1700000000000x100000000000000999")
+    page = admin_client.get("/admin/omie/omiewebhookevent/?status__exact=UNMATCHED&topic=NFSe.NotaSubstituida")
+    assert page.status_code == 200 and "m-late-1" in page.content.decode()
+    assert admin_client.get(f"/admin/omie/omiewebhookevent/{event.pk}/change/").status_code == 200
+    answer = admin_client.post("/admin/omie/omiewebhookevent/", {"action": "reprocess", "_selected_action": [event.pk]})
+    assert answer.status_code == 302
+    assert OmieWebhookEvent.objects.get(pk=event.pk).status == "RECEIVED"
+    process_received()
+    event.refresh_from_db()
+    assert event.status == "DRIFT" and event.order_id == order.pk
+    assert ReconciliationDrift.objects.filter(order=order, kind="NFSE_REPLACED").count() == 1
+
+
+def test_events_whose_task_was_lost_are_published_again_by_the_sweep(hooks, settings):
+    import redis
+
+    from integrations.omie.webhooks.services import omie_webhooks_requeue
+
+    settings.OMIE_WEBHOOK_REQUEUE_AFTER_SECONDS = 60
+    old = OmieWebhookEvent.objects.create(message_id="lost-1", topic="NFSe.NotaAutorizada", payload={})
+    OmieWebhookEvent.objects.create(message_id="fresh-1", topic="NFSe.NotaAutorizada", payload={})
+    OmieWebhookEvent.objects.filter(pk=old.pk).update(received_at=timezone.now() - timezone.timedelta(seconds=120))
+    broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    broker.delete("default")
+    assert omie_webhooks_requeue() == 1
+    messages = broker.lrange("default", 0, -1)
+    assert len(messages) == 1 and b"omie_webhook_process" in messages[0]
