@@ -307,11 +307,14 @@ def test_with_a_real_worker_a_direct_cancel_in_omie_shows_in_the_admin_within_5_
             time.sleep(0.1)
         assert processed(hooks, "StatusOS") == 0
 
+        drifts_url = "/admin/billing/reconciliationdrift/?resolved_at__isempty=1&kind__exact=CANCELLED_IN_OMIE"
+        assert f">{order.bubble_id}</a>" not in admin_client.get(drifts_url).content.decode()
         fake_omie_cancel_nfse_directly(c_cod_int_os=order.bubble_id)
         sent_at = time.monotonic()
         while True:
-            page = admin_client.get("/admin/billing/reconciliationdrift/?resolved_at__isempty=1")
-            if "NF cancelada diretamente no Omie" in page.content.decode():
+            # The drift's row links to the order by its Bubble id (the kind's label is also in the filter sidebar).
+            page = admin_client.get(drifts_url)
+            if f">{order.bubble_id}</a>" in page.content.decode():
                 break
             assert time.monotonic() - sent_at < 5, "the drift was not in the admin within 5 s"
             time.sleep(0.1)
