@@ -29,6 +29,7 @@ ACTION_LABELS: dict[str, str] = {
     "nf_cancel_failed": "Cancelamento da NF falhou",
     "reconciliation_drift_resolve": "Divergência marcada como resolvida",
     "pagarme_event_reprocess": "Evento Pagar.me reprocessado",
+    "omie_drift": "Divergência com o Omie",
 }
 
 

@@ -18,9 +18,10 @@ from django.utils import timezone
 
 from billing.dates import today_sp
 from billing.decision import next_billing_date
-from billing.models import Invoice
+from billing.models import Invoice, ReconciliationDrift
 from integrations.bubble.selectors import writeback_counts_by_status
 from integrations.omie.selectors import omie_call_counts, omie_dashboard_panel
+from integrations.omie.webhooks.services import omie_webhook_last_received_at
 from orders.models import ActionLog, Order
 from orders.statuses import BillingStatus, SyncStatus
 
@@ -98,7 +99,7 @@ def _stuck_issuing_panel() -> dict[str, Any]:
 
 def _panels() -> list[dict[str, Any]]:
     panels = []
-    for builder in [_stuck_issuing_panel, omie_dashboard_panel, _writeback_panel, *EXTRA_PANELS]:
+    for builder in [_stuck_issuing_panel, omie_dashboard_panel, omie_webhooks_panel, _writeback_panel]:
         try:
             panels.append(builder())
         except Exception:
@@ -108,8 +109,32 @@ def _panels() -> list[dict[str, Any]]:
     return panels
 
 
-# Apps add builders of more cards here.
-EXTRA_PANELS: list[Any] = []
+def omie_webhooks_panel() -> dict[str, Any]:
+    """Dashboard card: when the last Omie webhook arrived, and the open drifts the webhooks found."""
+    last = omie_webhook_last_received_at()
+    if not settings.OMIE_WEBHOOKS:
+        line = "webhooks do Omie: desligados (OMIE_WEBHOOKS)"
+    elif last is None:
+        line = "webhooks do Omie: nenhum evento recebido ainda"
+    else:
+        line = f"webhooks do Omie: último evento há {int((timezone.now() - last).total_seconds())} s"
+    drifts = ReconciliationDrift.objects.filter(resolved_at__isnull=True)
+    count = drifts.count()
+    recent = list(drifts.select_related("order").order_by("-detected_at")[:5])
+    rows = [[d.get_kind_display(), d.order.customer_name or d.order.bubble_id if d.order else d.c_cod_int_os,
+             f"{timezone.localtime(d.detected_at):%d/%m %H:%M:%S}"] for d in recent]
+    quiet = settings.OMIE_WEBHOOKS and (last is None or (timezone.now() - last).total_seconds() > settings.OMIE_WEBHOOK_HEALTHY_SECONDS)
+    return {
+        "title": "Omie: webhooks e divergências",
+        "alert": bool(count),
+        "big": count,
+        "text": f"divergências abertas com o Omie · {line}" + (" (sem eventos recentes: a consulta periódica segue valendo)"
+                                                              if quiet else ""),
+        "head": ["Divergência", "Pedido", "Detectada"] if rows else [],
+        "rows": rows,
+        "link": "billing/reconciliationdrift/?resolved_at__isempty=1",
+        "link_text": "Ver as divergências",
+    }
 
 
 # Omie answers that are a failure of the call (not found / duplicate are normal answers of a lookup).

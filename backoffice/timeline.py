@@ -13,11 +13,12 @@ from django.utils import timezone
 from django_celery_results.models import TaskResult
 
 from backoffice.action_labels import TASK_STATES, action_label, actor_label, task_label
-from billing.models import PagarmeEvent
+from billing.models import PagarmeEvent, ReconciliationDrift
 from common.money import brl
 from integrations.bubble.fields import field_label
 from integrations.bubble.models import BubbleWriteback
 from integrations.omie.models import OmieCall
+from integrations.omie.webhooks.models import OmieWebhookEvent
 from orders.models import Order
 
 MAX_PER_SOURCE = 200
@@ -172,7 +173,26 @@ def _webhooks(order: Order) -> list[TimelineEntry]:
     ]
 
 
-SOURCES = [_actions, _omie_calls, _writebacks, _task_results, _webhooks]
+def _omie_webhooks(order: Order) -> list[TimelineEntry]:
+    """The order's Omie webhook events and the drifts recorded for it, as timeline entries."""
+    outcome = {"APPLIED": "ok", "DRIFT": "error", "INVALID": "error", "RECEIVED": "waiting"}
+    entries = [
+        TimelineEntry(when=e.received_at, source="Omie", title=f"Webhook {e.topic} — {e.get_status_display()}",
+                      outcome=outcome.get(e.status, ""), detail=e.message,
+                      meta=" · ".join(filter(None, [e.message_id, f"formato {e.payload_format}" if e.payload_format else "",
+                                                    f"{e.deliveries} entregas" if e.deliveries > 1 else ""])))
+        for e in OmieWebhookEvent.objects.filter(order_id=order.pk).order_by("-received_at", "-id")[:MAX_PER_SOURCE]
+    ]
+    entries += [
+        TimelineEntry(when=d.detected_at, source="Omie", title=f"Divergência: {d.get_kind_display()}",
+                      outcome="ok" if d.resolved_at else "error", detail=d.message,
+                      meta=f"{d.get_source_display()}" + (f" · resolvida por {d.resolved_by}" if d.resolved_at else ""))
+        for d in ReconciliationDrift.objects.filter(order_id=order.pk).order_by("-detected_at")[:MAX_PER_SOURCE]
+    ]
+    return entries
+
+
+SOURCES = [_actions, _omie_calls, _writebacks, _task_results, _webhooks, _omie_webhooks]
 
 
 def order_timeline(*, order: Order) -> list[TimelineEntry]:

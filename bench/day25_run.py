@@ -38,6 +38,7 @@ from testsupport.processes import free_port
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/blu_omie_bench_day25"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/9"
 OMIE_RATE_PER_MINUTE = 200  # our throttle's default, below Omie's 240 per method
+WEBHOOK_TOKEN = "bench-omie-webhook-token-0123456789abcdef"
 
 
 
@@ -173,11 +174,15 @@ def main() -> int:
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DB))
     parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS))
     parser.add_argument("--timeout", type=float, default=3600)
+    parser.add_argument("--webhooks", action="store_true", help="Omie webhooks on (the fake sends them; bench/omie_webhooks.py)")
     args = parser.parse_args()
 
     port = free_port()
     web_url = f"http://127.0.0.1:{port}"
     env = bench_env(args, web_url)
+    if args.webhooks:
+        env.update(OMIE_WEBHOOKS="true", OMIE_WEBHOOK_TOKEN=WEBHOOK_TOKEN,
+                   BILLING_FIRST_POLL_WITH_WEBHOOKS_SECONDS=str(300 * args.scale))
     print(f"[bench] database {urlsplit(args.database_url).path.lstrip('/')}, redis {args.redis_url}, scale {args.scale}", flush=True)
     database_recreate(args.database_url)
     subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
@@ -189,7 +194,7 @@ def main() -> int:
 
     from integrations.sandbox.fake_omie.services import fake_omie_reset
 
-    fake_omie_reset(time_scale=args.scale, latency_ms=0)
+    fake_omie_reset(time_scale=args.scale, latency_ms=0, webhook_url=f"{web_url}/webhooks/omie/{WEBHOOK_TOKEN}" if args.webhooks else "")
     t = time.monotonic()
     seed(args.orders, args.held)
     print(f"[bench] seeded {args.orders} + {args.held} held orders in {time.monotonic() - t:.1f} s", flush=True)
@@ -212,11 +217,18 @@ def main() -> int:
          "django_celery_beat.schedulers:DatabaseScheduler", "--pidfile="],
         cwd=ROOT, env=env, stdout=open(logs / "beat.log", "wb"), stderr=subprocess.STDOUT, start_new_session=True,
     )
+    sender = None
     try:
         wait_http(f"{web_url}/health/live")
         time.sleep(3)  # the worker connects to the broker
+        if args.webhooks:
+            from integrations.sandbox.fake_omie.webhooks import WebhookSender
+
+            sender = WebhookSender(interval=0.05).start()
         return run(args, worker)
     finally:
+        if sender is not None:
+            sender.stop()
         for proc in (beat, worker, web):
             if proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGTERM)
@@ -279,7 +291,12 @@ def run(args: argparse.Namespace, worker: subprocess.Popen[bytes]) -> int:
     print(f"run → all ISSUED           {all_issued:.1f} s (Bubble outbox delivered at {bubble_done:.1f} s)")
     print(f"HTTP 429 / 425 / REDUNDANT {answers.get(429, 0)} / {answers.get(425, 0)} / {redundant}")
     print(f"FaturarOS per OS           {dict(Counter(per_os.values()))} (count → number of OS); OS billed {len(per_os)}")
-    print(f"StatusOS per invoice       mean {sum(status_per_invoice.values()) / max(1, len(status_per_invoice)):.2f}, "
+    if args.webhooks:
+        from integrations.omie.webhooks.models import OmieWebhookEvent
+
+        by_status = dict(Counter(OmieWebhookEvent.objects.values_list("status", flat=True)))
+        print(f"Omie webhooks              {OmieWebhookEvent.objects.count()} received {by_status}")
+    print(f"StatusOS per invoice       mean {sum(status_per_invoice.values()) / max(1, n):.2f} over the {n} invoices, "
           f"max {max(status_per_invoice.values(), default=0)}")
     print(f"worker peak RSS            largest process {hwm_max / 1024:.0f} MiB; whole worker {hwm_sum / 1024:.0f} MiB "
           f"({args.concurrency} processes + parent)")

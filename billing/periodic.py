@@ -30,6 +30,12 @@ register(
         description="Todo dia reduz os webhooks mais antigos que PAGARME_EVENT_RETENTION_DAYS a ids, situação, valores e datas.",
     ),
     Periodic(
+        name="Webhooks do Omie: reenvio dos não processados",
+        task="billing.tasks.omie_webhooks.omie_webhooks_requeue",
+        every_seconds=60,
+        description="Reenvia ao processamento os webhooks do Omie guardados cuja tarefa se perdeu (Redis reiniciado).",
+    ),
+    Periodic(
         name="Conciliação diária com o Omie",
         task="billing.tasks.reconciliation_run",
         crontab={"minute": "30", "hour": "5", "day_of_month": "*", "month_of_year": "*", "day_of_week": "*"},

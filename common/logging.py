@@ -1,9 +1,10 @@
 """Log filters and the Sentry scrubber: request ids in, personal data and secrets out.
 
 CPF (11 digits) and CNPJ (14 characters, alphanumeric since 2026) never reach a log line or a
-Sentry event, formatted or not; neither do e-mail addresses, phone numbers, bearer tokens or the
-Omie credentials. The log filter redacts the message, the exception text and traceback, the stack
-and every ``extra`` field; the Sentry scrubber redacts every string of the event.
+Sentry event, formatted or not; neither do e-mail addresses, phone numbers, bearer tokens, the
+Omie credentials or the Omie webhook token (the last segment of /webhooks/omie/<token>). The log filter
+redacts the message, the exception text and traceback, the stack and every ``extra`` field; the Sentry
+scrubber redacts every string of the event.
 """
 
 from __future__ import annotations
@@ -34,11 +35,14 @@ _PHONE = re.compile(
     r"|9?\d{4}-\d{4})(?![\w-])"
 )
 _SECRETS = re.compile(r"(?i)(bearer\s+|app_secret\W+|app_key\W+|api[_-]?token\W+|password\W+)[^\s\"',}]+")
+# The Omie webhook URL carries its secret token as the last path segment.
+_WEBHOOK_PATH = re.compile(r"(/webhooks/omie/)[^\s/?\"']+")
 
 
 def redact(text: str) -> str:
     text = _SECRETS.sub(lambda m: m.group(1) + "[redacted]", text)
     text = _EMAIL.sub("[email]", text)
+    text = _WEBHOOK_PATH.sub(r"\1[redacted]", text)
     for pattern in _PATTERNS:
         text = pattern.sub(_mask, text)
     return _PHONE.sub("[phone]", text)

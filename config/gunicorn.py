@@ -7,3 +7,5 @@ from config.settings.logging import GUNICORN_LOGGING
 
 logconfig_dict = GUNICORN_LOGGING
 access_log_format = '%({x-forwarded-for}i)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms request_id=%({x-request-id}i)s'
+# The Omie webhook token is a path segment: masked in the access log like everywhere else.
+logger_class = "config.gunicorn_logging.RedactingLogger"

@@ -22,9 +22,10 @@ SANDBOX_BUBBLE_API_TOKEN = "sandbox-bubble-token"
 SANDBOX_PAGARME_WEBHOOK_SECRET = "sandbox-pagarme-secret"
 SANDBOX_PAGARME_BASIC_AUTH = "pagarme:sandbox-basic"
 SANDBOX_PAGARME_SECRET_KEY = "sk_test_sandbox"
+SANDBOX_OMIE_WEBHOOK_TOKEN = "sandbox-omie-webhook-token-0123456789abcdef"
 SHIPPED_VALUES = frozenset(
     {DEV_SECRET_KEY, SANDBOX_OMIE_APP_KEY, SANDBOX_OMIE_APP_SECRET, SANDBOX_BUBBLE_API_TOKEN, SANDBOX_PAGARME_WEBHOOK_SECRET,
-     SANDBOX_PAGARME_BASIC_AUTH, SANDBOX_PAGARME_SECRET_KEY}
+     SANDBOX_PAGARME_BASIC_AUTH, SANDBOX_PAGARME_SECRET_KEY, SANDBOX_OMIE_WEBHOOK_TOKEN}
 )
 # The sandbox's public credentials: never acceptable on a server, not even a forced-sandbox demo.
 SANDBOX_SECRETS = {
@@ -32,6 +33,7 @@ SANDBOX_SECRETS = {
     "BUBBLE_API_TOKEN": SANDBOX_BUBBLE_API_TOKEN,
     "PAGARME_WEBHOOK_SECRET": SANDBOX_PAGARME_WEBHOOK_SECRET,
     "PAGARME_WEBHOOK_BASIC_AUTH": SANDBOX_PAGARME_BASIC_AUTH,
+    "OMIE_WEBHOOK_TOKEN": SANDBOX_OMIE_WEBHOOK_TOKEN,
 }
 # A webhook credential only authenticates anyone when its scheme is listed in PAGARME_WEBHOOK_AUTH.
 SANDBOX_SECRET_SCHEME = {"PAGARME_WEBHOOK_SECRET": "hmac", "PAGARME_WEBHOOK_BASIC_AUTH": "basic"}
@@ -47,6 +49,8 @@ SECRET_RULES: dict[str, int] = {
     "PAGARME_WEBHOOK_SECRET": 24,
     "PAGARME_WEBHOOK_BASIC_AUTH": 24,  # user:password as set on the webhook in Pagar.me's dashboard
     "PAGARME_SECRET_KEY": 24,
+    "OMIE_WEBHOOK_TOKEN": 32,
+    "OMIE_WEBHOOK_TOKEN_PREVIOUS": 32,
 }
 # Identifiers that are not secret but must still not be a placeholder or a shipped value.
 PLACEHOLDER_ONLY = ("OMIE_APP_KEY",)

@@ -8,6 +8,7 @@ from common import health
 from common.exceptions import api_route_not_found
 from common.schema import DocsView, SchemaView
 from integrations.auth_views import ThrottledTokenBlacklistView, ThrottledTokenObtainPairView, ThrottledTokenRefreshView
+from integrations.omie.webhooks.views import omie_webhook
 
 api_v1 = [
     path("auth/token/", ThrottledTokenObtainPairView.as_view(), name="token_obtain_pair"),
@@ -29,6 +30,7 @@ urlpatterns = [
     path(settings.ADMIN_URL, admin.site.urls),
     path("v1/", include(api_v1)),
     path("webhooks/pagarme", pagarme_webhook, name="webhook-pagarme"),
+    path("webhooks/omie/<str:token>", omie_webhook, name="webhook-omie"),
     path("health/live", health.live, name="health-live"),
     path("health/ready", health.ready, name="health-ready"),
     re_path(r"^webhooks/.*$", api_route_not_found),

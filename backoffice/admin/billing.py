@@ -246,7 +246,7 @@ class ReconciliationRunAdmin(ReadOnlyAdmin):
 @admin.register(ReconciliationDrift)
 class ReconciliationDriftAdmin(ReadOnlyAdmin):
     list_display = ("detected_at", "kind", "order_col", "c_cod_int_os", "local_state", "omie_state", "message", "resolved_at")
-    list_filter = ("kind", ("resolved_at", admin.EmptyFieldListFilter))
+    list_filter = ("kind", "source", ("resolved_at", admin.EmptyFieldListFilter))
     search_fields = ("=c_cod_int_os", "=order__bubble_id")
     list_select_related = ("order",)
     actions = ["resolve"]

@@ -10,6 +10,10 @@ class DriftKind(models.TextChoices):
     NUMBER_MISMATCH = "NUMBER_MISMATCH", "Número da NFS-e diferente"
     UNKNOWN_OS = "UNKNOWN_OS", "OS do Omie sem pedido correspondente"
     NFSE_STATUS = "NFSE_STATUS", "Situação da NFS-e diferente"
+    # Seen at once through Omie's webhooks (billing.services.omie_webhooks).
+    OS_CANCELLED_IN_OMIE = "OS_CANCELLED_IN_OMIE", "OS cancelada diretamente no Omie"
+    OS_DELETED_IN_OMIE = "OS_DELETED_IN_OMIE", "OS excluída diretamente no Omie"
+    NFSE_REPLACED = "NFSE_REPLACED", "NFS-e substituída no Omie"
 
 
 class ReconciliationRun(models.Model):
@@ -42,7 +46,15 @@ class ReconciliationRun(models.Model):
 class ReconciliationDrift(models.Model):
     Kind = DriftKind
 
-    run = models.ForeignKey(ReconciliationRun, on_delete=models.CASCADE, related_name="drifts", verbose_name="conciliação")
+    class Source(models.TextChoices):
+        RECONCILIATION = "RECONCILIATION", "Conciliação diária"
+        WEBHOOK = "WEBHOOK", "Webhook do Omie"
+
+    # Empty for a drift seen through a webhook (no reconciliation run involved).
+    run = models.ForeignKey(ReconciliationRun, on_delete=models.CASCADE, related_name="drifts", verbose_name="conciliação",
+                            null=True, blank=True)
+    source = models.CharField("detectada por", max_length=16, choices=Source.choices, default=Source.RECONCILIATION)
+    webhook_event_id = models.BigIntegerField("webhook do Omie (id)", null=True, blank=True)
     kind = models.CharField("divergência", max_length=24, choices=DriftKind.choices)
     order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, null=True, blank=True, related_name="drifts", verbose_name="pedido")
     omie_os_code = models.BigIntegerField("código da OS no Omie", null=True, blank=True)

@@ -30,6 +30,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from billing.models import FailureStage, Invoice, InvoiceStep
+from billing.services.omie_webhooks import first_poll_seconds
 from billing.services.state import order_billing_status_set
 from billing.services.work import backoff_seconds, invoice_enqueue, invoice_lease_extend, invoice_lease_take
 from integrations.http import IntegrationError
@@ -365,7 +366,7 @@ def _faturar(step: _Step) -> StepResult:
         step, lambda: _omie().faturar_os(c_cod_int_os=step.key, order_id=order.pk),
         exhausted=lambda msg: _fail(step, stage=FailureStage.FATURAR, message=msg),
         refused=lambda msg: _fail(step, stage=FailureStage.FATURAR, message=f"Omie recusou o faturamento: {msg}"),
-        mark="faturar_requested_at", accepted="faturar_accepted_at", delay=settings.BILLING_FIRST_POLL_SECONDS,
+        mark="faturar_requested_at", accepted="faturar_accepted_at", delay=first_poll_seconds(),
     )
 
 
@@ -377,7 +378,7 @@ def _faturar_settle(step: _Step) -> StepResult | None:
     if info is None:
         return _fail(step, stage=FailureStage.FATURAR, message="OS não encontrada no Omie; verifique a sincronização do pedido.")
     if info.faturada:
-        return _advance(step, delay=settings.BILLING_FIRST_POLL_SECONDS, faturar_accepted_at=timezone.now(), poll_count=0)
+        return _advance(step, delay=first_poll_seconds(), faturar_accepted_at=timezone.now(), poll_count=0)
     # Proven not billed: the earlier request never took effect, so it may be sent now.
     if not _store(step, {"faturar_requested_at": None}, release=False):
         return SKIPPED
@@ -409,7 +410,7 @@ def _reenviar(step: _Step) -> StepResult:
         step, lambda: _omie().reenviar_os(c_cod_int_os=step.key, order_id=step.invoice.order_id),
         exhausted=lambda msg: _fail(step, stage=FailureStage.NFSE, message=msg),
         refused=lambda msg: _fail(step, stage=FailureStage.NFSE, message=f"Omie recusou o reenvio da NFS-e: {msg}"),
-        delay=settings.BILLING_FIRST_POLL_SECONDS,
+        delay=first_poll_seconds(),
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from billing.tasks.omie import invoice_step, reconciliation_step
+from billing.tasks.omie_webhooks import omie_webhook_process, omie_webhooks_requeue
 
 __all__ = [
     "billing_day_run",
@@ -12,6 +13,8 @@ __all__ = [
     "billing_run_continue",
     "invoice_step",
     "invoices_dispatch",
+    "omie_webhook_process",
+    "omie_webhooks_requeue",
     "pagarme_event_process",
     "pagarme_events_retention",
     "reconciliation_run",

@@ -14,9 +14,10 @@ def test_the_day25_run_and_the_sweeps_are_created_by_code_and_editable_in_the_ad
     assert PeriodicTask.objects.get(task="billing.tasks.invoices_dispatch").interval.every == 30
     assert PeriodicTask.objects.get(task="billing.tasks.reconciliation_run").crontab.hour == "5"
     assert PeriodicTask.objects.get(task="billing.tasks.pagarme_events_retention").crontab.hour == "4"
+    assert PeriodicTask.objects.get(task="billing.tasks.omie_webhooks.omie_webhooks_requeue").interval.every == 60
 
     # An ops person disables the run in the admin; the next deploy keeps it disabled.
     PeriodicTask.objects.filter(pk=run.pk).update(enabled=False)
     call_command("setup_periodic_tasks")
     assert PeriodicTask.objects.get(pk=run.pk).enabled is False
-    assert PeriodicTask.objects.filter(task__startswith="billing.").count() == 5
+    assert PeriodicTask.objects.filter(task__startswith="billing.").count() == 6

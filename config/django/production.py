@@ -47,7 +47,7 @@ if env.bool("SANDBOX", default=False) and not env.bool("SANDBOX_FORCE", default=
     raise ImproperlyConfigured("SANDBOX=true under production settings: set SANDBOX_FORCE=true if you really mean it.")
 
 from config.django.base import *  # noqa: E402,F403
-from config.django.base import ADMIN_URL, ALLOWED_HOSTS  # noqa: E402
+from config.django.base import ADMIN_URL, ALLOWED_HOSTS, OMIE_WEBHOOK_TOKEN, OMIE_WEBHOOK_TOKEN_PREVIOUS, OMIE_WEBHOOKS  # noqa: E402
 from config.settings import integrations as _pagarme  # noqa: E402
 
 # PAGAR.ME WEBHOOKS (docs/pagarme.md)
@@ -83,6 +83,12 @@ if _public:
 # A wrong value would silently move the admin (or break every URL), so refuse it at start-up.
 if not re.fullmatch(r"[A-Za-z0-9._~-]+(/[A-Za-z0-9._~-]+)*/", ADMIN_URL):
     raise ImproperlyConfigured(f"DJANGO_ADMIN_URL must be a relative path ending in '/', e.g. 'ops-7f3a/' (got {ADMIN_URL!r}).")
+
+# Omie webhooks: the URL's token is their only authentication, so a short or missing one is refused.
+_webhook_tokens = [OMIE_WEBHOOK_TOKEN] + ([OMIE_WEBHOOK_TOKEN_PREVIOUS] if OMIE_WEBHOOK_TOKEN_PREVIOUS else [])
+if OMIE_WEBHOOKS and any(len(token.strip()) < 32 for token in _webhook_tokens):
+    raise ImproperlyConfigured("OMIE_WEBHOOKS=true needs OMIE_WEBHOOK_TOKEN (and OMIE_WEBHOOK_TOKEN_PREVIOUS, when set) of at least "
+                               "32 random characters.")
 
 # SECURITY
 # ------------------------------------------------------------------------------

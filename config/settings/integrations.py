@@ -11,6 +11,7 @@ from config.secret_rules import (
     SANDBOX_BUBBLE_API_TOKEN,
     SANDBOX_OMIE_APP_KEY,
     SANDBOX_OMIE_APP_SECRET,
+    SANDBOX_OMIE_WEBHOOK_TOKEN,
     SANDBOX_PAGARME_BASIC_AUTH,
     SANDBOX_PAGARME_SECRET_KEY,
     SANDBOX_PAGARME_WEBHOOK_SECRET,
@@ -110,6 +111,19 @@ BRASILAPI_RATE_LIMITED_PAUSE_SECONDS = env.float("BRASILAPI_RATE_LIMITED_PAUSE_S
 BRASILAPI_CONNECT_TIMEOUT = env.float("BRASILAPI_CONNECT_TIMEOUT", default=5.0)
 BRASILAPI_READ_TIMEOUT = env.float("BRASILAPI_READ_TIMEOUT", default=10.0)
 
+# OMIE WEBHOOKS (docs/omie_webhooks.md)
+# ------------------------------------------------------------------------------
+# Omie pushes NFS-e and OS events to POST /webhooks/omie/<token>; polling stays as the backstop.
+OMIE_WEBHOOKS = env.bool("OMIE_WEBHOOKS", default=SANDBOX)
+# The secret path segment (>= 32 random characters; required in production when OMIE_WEBHOOKS is on).
+OMIE_WEBHOOK_TOKEN = env.str("OMIE_WEBHOOK_TOKEN", default=SANDBOX_OMIE_WEBHOOK_TOKEN if SANDBOX else "")
+# The previous token, still accepted while Omie's registration is being switched to the new one.
+OMIE_WEBHOOK_TOKEN_PREVIOUS = env.str("OMIE_WEBHOOK_TOKEN_PREVIOUS", default="")
+# Webhooks count as healthy while an event arrived within this many seconds.
+OMIE_WEBHOOK_HEALTHY_SECONDS = env.float("OMIE_WEBHOOK_HEALTHY_SECONDS", default=1800.0)
+# Events still unprocessed this long after arrival are sent to processing again (their task was lost).
+OMIE_WEBHOOK_REQUEUE_AFTER_SECONDS = env.float("OMIE_WEBHOOK_REQUEUE_AFTER_SECONDS", default=120.0)
+
 # PAGAR.ME
 # ------------------------------------------------------------------------------
 # Which authentications the webhook accepts, comma-separated (docs/pagarme.md): ``rs256`` (Pagar.me v5's
@@ -171,6 +185,8 @@ BILLING_SAME_OS_MIN_INTERVAL_SECONDS = env.float(
 )
 # The NFS-e takes seconds to minutes at the city hall; the first StatusOS waits this long after FaturarOS.
 BILLING_FIRST_POLL_SECONDS = env.float("BILLING_FIRST_POLL_SECONDS", default=60.0)
+# With Omie webhooks on and healthy the webhook usually settles the NFS-e first, so the first StatusOS waits longer.
+BILLING_FIRST_POLL_WITH_WEBHOOKS_SECONDS = env.float("BILLING_FIRST_POLL_WITH_WEBHOOKS_SECONDS", default=300.0)
 # Bounded backoff of polls and retries: base × 2^n, capped.
 BILLING_RETRY_BASE_SECONDS = env.float("BILLING_RETRY_BASE_SECONDS", default=60.0)
 BILLING_RETRY_MAX_SECONDS = env.float("BILLING_RETRY_MAX_SECONDS", default=1800.0)

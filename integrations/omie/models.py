@@ -76,3 +76,4 @@ class OmieDryRunCall(models.Model):
     def data(self) -> dict:
         """The payload as a dict, amounts as exact Decimals."""
         return json.loads(self.payload, parse_float=Decimal)
+from integrations.omie.webhooks.models import OmieEventStatus, OmieWebhookEvent  # noqa: E402,F401  (the webhook events)

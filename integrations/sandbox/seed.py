@@ -178,8 +178,22 @@ def sandbox_seed() -> list[str]:
     for o in _orders():
         thing_put(type_name=type_name("order"), bubble_id=order_id(o.n), fields=_order_fields(o))
         lines.append(f"pedido  {order_id(o.n)}  {brl(o.amount):>13}  {customers[o.customer].name}: {o.note}")
+    lines.append(_omie_webhooks())
     # The CNPJ the integration check looks up (manage.py check_integrations) resolves here too.
     reference = re.sub(r"\D", "", settings.INTEGRATIONS_CHECK_CNPJ or "")
     if len(reference) == 14:
         company_put(cnpj=reference, razao_social="EMPRESA DE REFERÊNCIA DA VERIFICAÇÃO", situacao_cadastral=FakeCompany.Situacao.ATIVA)
     return lines
+
+
+def _omie_webhooks() -> str:
+    """Points the fake Omie's webhooks at this server (the `omiehooks` process of the Procfile sends them)."""
+    from django.conf import settings
+
+    from integrations.sandbox.fake_omie.services import fake_omie_configure
+
+    if not settings.OMIE_WEBHOOKS:
+        fake_omie_configure(webhook_url="")
+        return "Omie falso: webhooks desligados (OMIE_WEBHOOKS=false): a NF é vista pela consulta periódica"
+    fake_omie_configure(webhook_url=f"{settings.SANDBOX_BASE_URL}/webhooks/omie/{settings.OMIE_WEBHOOK_TOKEN}")
+    return f"Omie falso: webhooks para {settings.SANDBOX_BASE_URL}/webhooks/omie/… (NF emitida em segundos)"

@@ -28,6 +28,7 @@ def realistic_env(**overrides: str | None) -> dict[str, str]:
         "BUBBLE_BASE_URL": "https://blu.bubbleapps.io/api/1.1",
         "BUBBLE_API_TOKEN": secrets.token_hex(16),
         "PAGARME_SECRET_KEY": "sk_" + secrets.token_hex(16),
+        "OMIE_WEBHOOK_TOKEN": secrets.token_hex(20),
         "FLOWER_URL": "https://backoffice.example.com/flower/",
     }
     for name, value in overrides.items():
@@ -127,12 +128,12 @@ def test_a_forced_sandbox_needs_only_the_core_variables_but_never_the_sandbox_pu
     assert result.returncode == 0, result.stderr
     # Before: the sandbox's defaults (public, in this repository) were used and a webhook signed with
     # "sandbox-pagarme-secret" was accepted by a forced-sandbox server.
-    env = realistic_env(**dict.fromkeys(("OMIE_APP_SECRET", "BUBBLE_API_TOKEN", "PAGARME_WEBHOOK_SECRET", "PAGARME_WEBHOOK_BASIC_AUTH")),
-                        SANDBOX="true", SANDBOX_FORCE="true", PAGARME_WEBHOOK_AUTH="rs256,basic,hmac")
+    public = ("OMIE_APP_SECRET", "BUBBLE_API_TOKEN", "PAGARME_WEBHOOK_SECRET", "PAGARME_WEBHOOK_BASIC_AUTH", "OMIE_WEBHOOK_TOKEN")
+    env = realistic_env(**dict.fromkeys(public), SANDBOX="true", SANDBOX_FORCE="true", PAGARME_WEBHOOK_AUTH="rs256,basic,hmac")
     result = manage(env, "check")
     assert result.returncode != 0
     assert "Refusing the sandbox's public secrets under production settings: set OMIE_APP_SECRET, BUBBLE_API_TOKEN, " \
-           "PAGARME_WEBHOOK_SECRET, PAGARME_WEBHOOK_BASIC_AUTH to random values." in result.stderr
+           "PAGARME_WEBHOOK_SECRET, PAGARME_WEBHOOK_BASIC_AUTH, OMIE_WEBHOOK_TOKEN to random values." in result.stderr
 
 
 def test_sandbox_without_force_is_refused_at_settings_load():

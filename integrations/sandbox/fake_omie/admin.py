@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.http import HttpRequest
 
-from integrations.sandbox.fake_omie.models import FakeCustomer, FakeNfse, FakeOmieCall, FakeOmieConfig, FakeServiceOrder
+from integrations.sandbox.fake_omie.models import FakeCustomer, FakeNfse, FakeOmieCall, FakeOmieConfig, FakeOmieWebhook, FakeServiceOrder
 
 
 class _ReadOnly(admin.ModelAdmin):
@@ -39,6 +39,22 @@ class FakeServiceOrderAdmin(_ReadOnly):
 class FakeNfseAdmin(_ReadOnly):
     list_display = ("service_order", "status", "number", "ready_at", "issued_at", "attempts")
     list_filter = ("status",)
+    actions = ["cancel_directly"]
+
+    @admin.action(description="Cancelar direto no Omie (envia NFSe.NotaCancelada; vira divergência aqui)")
+    def cancel_directly(self, request: HttpRequest, queryset) -> None:
+        from integrations.sandbox.fake_omie.services import fake_omie_cancel_nfse_directly
+
+        for nfse in queryset.select_related("service_order"):
+            fake_omie_cancel_nfse_directly(c_cod_int_os=nfse.service_order.c_cod_int_os)
+        self.message_user(request, "NFS-e cancelada(s) no Omie falso; o webhook sai em instantes.")
+
+
+@admin.register(FakeOmieWebhook)
+class FakeOmieWebhookAdmin(_ReadOnly):
+    list_display = ("id", "topic", "message_id", "state", "attempts", "dead_letter", "last_status", "next_try_at", "delivered_at")
+    list_filter = ("state", "topic", "dead_letter")
+    search_fields = ("message_id",)
 
 
 @admin.register(FakeOmieConfig)

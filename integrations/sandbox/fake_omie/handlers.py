@@ -30,6 +30,7 @@ from integrations.sandbox.fake_omie.models import (
     FakeOmieConfig,
     FakeServiceOrder,
 )
+from integrations.sandbox.fake_omie.webhooks import nfse_event, os_event, webhook_emit
 
 Answer = tuple[int, dict[str, Any]]
 MAX_PAGE_SIZE = 500
@@ -236,6 +237,8 @@ def resolve_due_nfse(config: FakeOmieConfig, *, order_ids: list[int] | None = No
                 nfse.url = f"https://nfse.example.invalid/nfse/{nfse.number}?cv={nfse.verification_code}"
                 nfse.issued_at = nfse.ready_at
             nfse.save()
+            if nfse.status == FakeNfse.Status.ISSUED:
+                webhook_emit(config, "NFSe.NotaAutorizada", nfse_event(config, nfse))
 
 
 def status_os(param: dict, config: FakeOmieConfig) -> Answer:
@@ -274,6 +277,7 @@ def faturar_os(param: dict, config: FakeOmieConfig) -> Answer:
         order.faturada, order.billed_at, order.etapa = True, now, "60"
         order.save(update_fields=["faturada", "billed_at", "etapa", "updated_at"])
         FakeNfse.objects.create(service_order=order, ready_at=now + timedelta(seconds=config.scaled(config.nfse_delay_seconds)))
+        webhook_emit(config, "OrdemServico.Faturada", os_event(config, order))
     return 200, {"cCodIntOS": order.c_cod_int_os, "nCodOS": order.n_cod_os, "cCodStatus": "0",
                  "cDescStatus": "Ordem de Serviço faturada com sucesso!"}
 
@@ -285,9 +289,20 @@ def cancelar_os(param: dict, config: FakeOmieConfig) -> Answer:
             raise Fault("SOAP-ENV:Client-101", f"A Ordem de Serviço [{order.c_num_os}] já está cancelada!")
         order.cancelada, order.cancelled_at = True, timezone.now()
         order.save(update_fields=["cancelada", "cancelled_at", "updated_at"])
-        FakeNfse.objects.filter(service_order=order).update(status=FakeNfse.Status.CANCELLED)
+        nfse_cancel_and_notify(config, order)
+        webhook_emit(config, "OrdemServico.Cancelada", os_event(config, order))
     return 200, {"cCodIntOS": order.c_cod_int_os, "nCodOS": order.n_cod_os, "cCodStatus": "0",
                  "cDescStatus": "Ordem de Serviço cancelada com sucesso!"}
+
+
+def nfse_cancel_and_notify(config: FakeOmieConfig, order: FakeServiceOrder) -> None:
+    """The OS's NFS-e is cancelled (CancelarOS, or someone in Omie's screen): NFSe.NotaCancelada is sent."""
+    for nfse in FakeNfse.objects.select_for_update().select_related("service_order").filter(service_order=order):
+        was_issued = nfse.status == FakeNfse.Status.ISSUED
+        nfse.status = FakeNfse.Status.CANCELLED
+        nfse.save(update_fields=["status"])
+        if was_issued:
+            webhook_emit(config, "NFSe.NotaCancelada", nfse_event(config, nfse))
 
 
 def reenviar_os(param: dict, config: FakeOmieConfig) -> Answer:

@@ -35,6 +35,16 @@ class FakeOmieConfig(models.Model):
         max_length=255,
         default="E0314 - Inscrição municipal do prestador não confere com o cadastro da prefeitura.",
     )
+    # Webhooks (Omie Connect 2.0) sent by the fake to this URL; blank = none are sent.
+    webhook_url = models.CharField("URL dos webhooks", max_length=500, blank=True)
+    webhook_format = models.CharField("formato dos webhooks", max_length=12, default="alternate",
+                                      choices=[("legacy", "legado (codigo_os, id_nf…)"),
+                                               ("connect2", "Connect 2.0 (idOrdemServico, idNf…)"),
+                                               ("alternate", "alterna os dois")])
+    webhook_carries_number = models.BooleanField("NotaAutorizada traz o número da NFS-e", default=True)
+    webhook_loss_rate = models.FloatField("fração de webhooks perdidos", default=0.0)
+    webhook_duplicate_rate = models.FloatField("fração de webhooks entregues duas vezes", default=0.0)
+    webhook_delay_seconds = models.FloatField("atraso de entrega (s)", default=0.0)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -184,6 +194,8 @@ class FakeOmieInjection(models.Model):
         BANNED = "banned", "425 MISUSE_API_PROCESS"
         BUSINESS = "business", "200 cCodStatus ≠ 0"
         SLOW = "slow", "atraso de N segundos"
+        # Executes the call at once and answers N seconds later (the effect is visible before the answer).
+        SLOW_ANSWER = "slow_answer", "executa e responde N segundos depois"
 
     call = models.CharField(max_length=60, blank=True)
     kind = models.CharField(max_length=20, choices=Kind.choices)
@@ -196,3 +208,35 @@ class FakeOmieInjection(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} × {self.remaining}"
+
+
+class FakeOmieWebhook(models.Model):
+    """One webhook message in the fake's delivery queue (one queue: Omie's is FIFO per endpoint)."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Na fila"
+        DELIVERED = "delivered", "Entregue (2xx)"
+        LOST = "lost", "Perdido (simulado)"
+        EXPIRED = "expired", "Desistido após 5 dias"
+
+    topic = models.CharField(max_length=60)
+    message_id = models.CharField(max_length=80, db_index=True)
+    body = models.JSONField()
+    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
+    created_at = models.DateTimeField(default=timezone.now)
+    next_try_at = models.DateTimeField(default=timezone.now)
+    attempts = models.PositiveIntegerField(default=0)
+    # After the main queue's 3 tries the message goes to the dead-letter queue (one try every 10 min).
+    dead_letter = models.BooleanField(default=False)
+    last_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_error = models.CharField(max_length=255, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "webhook enviado (Omie falso)"
+        verbose_name_plural = "webhooks enviados (Omie falso)"
+        ordering = ["id"]
+        indexes = [models.Index(fields=["state", "id"], name="fakeomie_webhook_queue")]
+
+    def __str__(self) -> str:
+        return f"{self.topic} {self.message_id} ({self.get_state_display()})"

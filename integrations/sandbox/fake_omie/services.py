@@ -18,6 +18,7 @@ from integrations.sandbox.fake_omie.models import (
     FakeOmieCall,
     FakeOmieConfig,
     FakeOmieInjection,
+    FakeOmieWebhook,
     FakeServiceOrder,
 )
 
@@ -44,7 +45,7 @@ def fake_omie_configure(**fields: Any) -> FakeOmieConfig:
 @transaction.atomic
 def fake_omie_reset(**fields: Any) -> FakeOmieConfig:
     """Forgets every record, call, ban and injection; settings back to Omie's, then ``fields``."""
-    for model in (FakeOmieInjection, FakeOmieBan, FakeOmieCall, FakeNfse, FakeServiceOrder, FakeCustomer, FakeOmieConfig):
+    for model in (FakeOmieWebhook, FakeOmieInjection, FakeOmieBan, FakeOmieCall, FakeNfse, FakeServiceOrder, FakeCustomer, FakeOmieConfig):
         model.objects.all().delete()
     return fake_omie_configure(**fields)
 
@@ -87,3 +88,27 @@ def fake_omie_seed_customer(*, codigo_cliente_integracao: str, cnpj_cpf: str, ra
                            "cnpj_cpf": cnpj_cpf, "email": email}},
     )
     return customer
+
+
+def fake_omie_cancel_nfse_directly(*, c_cod_int_os: str) -> FakeServiceOrder:
+    """As if someone cancelled the NFS-e in Omie's own screen: the OS's NF is cancelled, NFSe.NotaCancelada sent."""
+    from integrations.sandbox.fake_omie.handlers import nfse_cancel_and_notify, resolve_due_nfse
+
+    config = fake_omie_config()
+    order = FakeServiceOrder.objects.get(c_cod_int_os=c_cod_int_os)
+    resolve_due_nfse(config, order_ids=[order.pk])
+    with transaction.atomic():
+        nfse_cancel_and_notify(config, order)
+    return order
+
+
+def fake_omie_delete_os_directly(*, c_cod_int_os: str) -> None:
+    """As if someone deleted the OS in Omie's screen: OrdemServico.Excluida is sent (the record is kept as cancelled)."""
+    from integrations.sandbox.fake_omie.webhooks import os_event, webhook_emit
+
+    config = fake_omie_config()
+    with transaction.atomic():
+        order = FakeServiceOrder.objects.select_for_update().get(c_cod_int_os=c_cod_int_os)
+        order.cancelada, order.cancelled_at = True, timezone.now()
+        order.save(update_fields=["cancelada", "cancelled_at", "updated_at"])
+        webhook_emit(config, "OrdemServico.Excluida", os_event(config, order))

@@ -72,7 +72,7 @@ def omie_api(request: HttpRequest, module: str, service: str) -> HttpResponse:
         return _answer(*answer)
 
     injection = take_injection(call)
-    if injection is not None and injection.kind != Kind.SLOW:
+    if injection is not None and injection.kind not in (Kind.SLOW, Kind.SLOW_ANSWER):
         row = FakeOmieCall.objects.create(app_key=key, call=call, endpoint=endpoint, ident=ident_of(call, param), param=param)
         status, payload, headers = _injected(injection)
         record_answer(config=config, row=row, status=status, body=payload)
@@ -83,7 +83,7 @@ def omie_api(request: HttpRequest, module: str, service: str) -> HttpResponse:
         return _answer(*admission.answer)
     answer: tuple[int, dict[str, Any]] = (500, fault("SOAP-ENV:Server", "Broken response from Application Server"))
     try:
-        delay = config.latency_ms / 1000 + (injection.seconds if injection is not None else 0)
+        delay = config.latency_ms / 1000 + (injection.seconds if injection is not None and injection.kind == Kind.SLOW else 0)
         if delay:
             time.sleep(delay)
         if ENDPOINT_OF.get(call) != endpoint:
@@ -93,6 +93,8 @@ def omie_api(request: HttpRequest, module: str, service: str) -> HttpResponse:
             answer = (500, fault("SOAP-ENV:Client-71", "Nenhum parâmetro foi recebido em WS_PARAMS!"))
         else:
             answer = HANDLERS[call](param, config)
+            if injection is not None and injection.kind == Kind.SLOW_ANSWER:
+                time.sleep(injection.seconds)
     except Fault as exc:
         answer = exc.answer
     except Exception:

@@ -1,0 +1,174 @@
+"""The one place that reads an Omie webhook payload.
+
+Omie's events arrive in (at least) two formats whose field names differ, and neither is documented
+for NFS-e events: the legacy one (``codigo_os``, ``numero_os``, ``id_nf``, ``numero_rps``…) and
+"Connect 2.0" (``idOrdemServico``, ``codigoIntegracao``, ``idNf``…); the API's own names (``nCodOS``,
+``cCodIntOS``) are accepted too. Every candidate name of a fact is listed here, searched anywhere in
+``event`` (nested objects included), and the names actually present are recorded on the stored event,
+so a new variant shows up in the admin instead of being lost.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+# Each fact and the names it goes by, in the order they are trusted.
+OS_ID = ("codigo_os", "nCodOS", "idOrdemServico", "nCodigoOS", "codigoOrdemServico", "idOS")
+OS_INTEGRATION_KEY = ("codigoIntegracao", "cCodIntOS", "codigo_integracao", "cCodigoIntegracaoOS", "codigo_os_integracao",
+                      "codIntOS")
+OS_NUMBER = ("numero_os", "numeroOrdemServico", "cNumOS", "nNumeroOS")
+NF_ID = ("id_nf", "idNf", "nCodNF", "codigo_nf")
+NFSE_NUMBER = ("numero_nfse", "numeroNfse", "numeroNFSe", "nNumeroNFSe", "nNfse", "numero_nf", "numeroNf")
+VERIFICATION_CODE = ("codigo_verificacao", "codigoVerificacao", "cCodigoVerifNFSe", "cCodVerif")
+NFSE_URL = ("link_nfse", "linkNfse", "url_nfse", "urlNfse", "cUrlNfse")
+RPS_NUMBER = ("numero_rps", "numeroRps", "nNumeroRPS")
+
+KNOWN_TOPICS = frozenset({
+    "NFSe.NotaAutorizada", "NFSe.NotaCancelada", "NFSe.NotaSubstituida",
+    "OrdemServico.Faturada", "OrdemServico.Cancelada", "OrdemServico.Excluida",
+})
+
+_SNAKE = re.compile(r"^[a-z0-9]+(_[a-z0-9]+)+$")
+_CAMEL = re.compile(r"^[a-z]+[A-Z][A-Za-z0-9]*$")
+_API = re.compile(r"^[ncd][A-Z][A-Za-z0-9]*$")  # Omie's API style: nCodOS, cCodIntOS, dDtFat
+
+
+@dataclass(frozen=True)
+class OmieEventFacts:
+    topic: str
+    message_id: str
+    os_id: int | None = None
+    c_cod_int_os: str = ""
+    os_number: str = ""
+    nf_id: str = ""
+    nfse_number: str = ""
+    verification_code: str = ""
+    nfse_url: str = ""
+    payload_format: str = ""
+    fields_seen: list[str] = field(default_factory=list)
+    valid: bool = True
+    problem: str = ""
+
+
+def message_id_of(payload: Any, raw: bytes) -> str:
+    """Omie's messageId; an event without one is keyed by its body, so a redelivery still dedupes."""
+    if isinstance(payload, dict):
+        for name in ("messageId", "message_id", "messageID"):
+            value = payload.get(name)
+            if isinstance(value, (str, int)) and str(value).strip():
+                return str(value).strip()[:200]
+    return "sem-id:" + hashlib.sha256(raw).hexdigest()
+
+
+def topic_of(payload: Any) -> str:
+    if isinstance(payload, dict):
+        value = payload.get("topic") or payload.get("topico")
+        if isinstance(value, str):
+            return value.strip()[:100]
+    return ""
+
+
+def _walk(value: Any, prefix: str = "", depth: int = 0) -> list[tuple[str, str, Any]]:
+    """(path, name, value) of every scalar field, breadth first, a few levels deep."""
+    found: list[tuple[str, str, Any]] = []
+    nested: list[tuple[str, Any]] = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            path = f"{prefix}{key}"
+            if isinstance(item, (dict, list)):
+                nested.append((f"{path}.", item))
+            else:
+                found.append((path, str(key), item))
+    elif isinstance(value, list):
+        nested.extend((f"{prefix}{i}.", item) for i, item in enumerate(value[:20]))
+    if depth < 4:
+        for path, item in nested:
+            found.extend(_walk(item, path, depth + 1))
+    return found
+
+
+def _first(fields: list[tuple[str, str, Any]], names: tuple[str, ...]) -> str:
+    by_name: dict[str, Any] = {}
+    for _path, name, value in fields:
+        if value not in (None, "", 0, "0") and name not in by_name:
+            by_name[name] = value
+    for name in names:
+        if name in by_name:
+            return str(by_name[name]).strip()
+    return ""
+
+
+def _format(names: list[str]) -> str:
+    snake = sum(1 for n in names if _SNAKE.match(n))
+    api = sum(1 for n in names if _API.match(n))
+    camel = sum(1 for n in names if _CAMEL.match(n) and not _API.match(n))
+    best = max((snake, "legado"), (camel, "connect2"), (api, "api"))
+    return best[1] if best[0] else ""
+
+
+def event_facts(payload: Any, *, message_id: str) -> OmieEventFacts:
+    """What an event says, whatever its format. Never raises: an unreadable event is ``valid=False``."""
+    topic = topic_of(payload)
+    if not isinstance(payload, dict):
+        return OmieEventFacts(topic=topic, message_id=message_id, valid=False, problem="O corpo não é um objeto JSON.")
+    event = payload.get("event")
+    if not isinstance(event, dict):
+        event = payload.get("evento")
+    if not isinstance(event, dict):
+        return OmieEventFacts(topic=topic, message_id=message_id, valid=False, problem="Sem o objeto 'event'.",
+                              fields_seen=sorted(str(k) for k in payload)[:100])
+    fields = _walk(event)
+    os_raw = _first(fields, OS_ID)
+    try:
+        os_id = int(float(os_raw)) if os_raw else None
+    except ValueError:
+        os_id = None
+    facts = OmieEventFacts(
+        topic=topic,
+        message_id=message_id,
+        os_id=os_id,
+        c_cod_int_os=_first(fields, OS_INTEGRATION_KEY)[:100],
+        os_number=_first(fields, OS_NUMBER)[:40],
+        nf_id=_first(fields, NF_ID)[:40],
+        nfse_number=_clean_number(_first(fields, NFSE_NUMBER))[:40],
+        verification_code=_first(fields, VERIFICATION_CODE)[:80],
+        nfse_url=_url(_first(fields, NFSE_URL)),
+        payload_format=_format([name for _p, name, _v in fields]),
+        fields_seen=sorted({path for path, _n, _v in fields})[:200],
+    )
+    if not topic:
+        return _invalid(facts, "Sem 'topic'.")
+    if topic in KNOWN_TOPICS and not (facts.os_id or facts.c_cod_int_os or facts.nf_id or facts.nfse_number):
+        return _invalid(facts, "Nenhum identificador de OS ou NF reconhecido no evento.")
+    return facts
+
+
+def _invalid(facts: OmieEventFacts, problem: str) -> OmieEventFacts:
+    from dataclasses import replace
+
+    return replace(facts, valid=False, problem=problem)
+
+
+def _clean_number(value: str) -> str:
+    """NFS-e numbers come as 123, "123", "000123" or 123.0: kept as the digits Omie's StatusOS shows."""
+    text = value.strip()
+    if re.fullmatch(r"\d+\.0+", text):
+        text = text.split(".")[0]
+    return text.lstrip("0") or ("0" if text else "")
+
+
+def _url(value: str) -> str:
+    return value if value.startswith(("https://", "http://")) and len(value) <= 500 else ""
+
+
+def storable(payload: Any) -> bool:
+    """True when PostgreSQL's jsonb can hold it: no NUL character, no lone surrogate."""
+    try:
+        json.dumps(payload, ensure_ascii=False).encode("utf-8")
+    except (UnicodeEncodeError, RecursionError, ValueError):
+        return False
+    return "\\u0000" not in json.dumps(payload)

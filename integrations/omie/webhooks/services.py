@@ -1,0 +1,74 @@
+"""Storing an Omie webhook event: one INSERT, unique on messageId, processing enqueued after commit.
+
+Omie delivers the events of one endpoint in order and a non-2xx answer blocks every later event for
+up to five days, so storing never depends on the event's content: whatever is authentic is kept and
+answered 200, and what it means is decided later by the processing task.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F, Max
+from django.utils import timezone
+
+from integrations.omie.webhooks.fields import message_id_of, storable, topic_of
+from integrations.omie.webhooks.models import OmieWebhookEvent
+
+logger = logging.getLogger(__name__)
+
+# The billing task that applies an event; named, not imported (integrations never import billing).
+PROCESS_TASK = "billing.tasks.omie_webhooks.omie_webhook_process"
+
+
+def omie_webhook_store(*, raw: bytes, payload: Any) -> tuple[OmieWebhookEvent | None, bool]:
+    """Keeps the event (raw) and enqueues its processing; (event, False) for a repeated messageId."""
+    message_id = message_id_of(payload, raw)
+    if not storable(payload):
+        # Valid JSON that jsonb cannot hold (a NUL character): kept as the bytes Omie sent.
+        payload = {"_corpo_base64": base64.b64encode(raw).decode()}
+    try:
+        with transaction.atomic():
+            event = OmieWebhookEvent.objects.create(message_id=message_id, topic=topic_of(payload), payload=payload)
+            transaction.on_commit(lambda: omie_webhook_enqueue(event.pk))
+    except IntegrityError:
+        OmieWebhookEvent.objects.filter(message_id=message_id).update(deliveries=F("deliveries") + 1)
+        return None, False
+    return event, True
+
+
+def omie_webhook_enqueue(event_pk: int) -> None:
+    """Publishes the processing task; a broker outage is not the caller's problem (the sweep re-sends)."""
+    from celery import current_app
+
+    try:
+        current_app.send_task(PROCESS_TASK, args=[event_pk])
+    except Exception:
+        logger.warning("omie webhook event %s stored but not enqueued; the sweep will send it", event_pk, exc_info=True)
+
+
+def omie_webhooks_requeue() -> int:
+    """Events still RECEIVED a while after arrival (their task was lost) go back to processing."""
+    cutoff = timezone.now() - timedelta(seconds=settings.OMIE_WEBHOOK_REQUEUE_AFTER_SECONDS)
+    ids = list(OmieWebhookEvent.objects.filter(status=OmieWebhookEvent.Status.RECEIVED, received_at__lt=cutoff)
+               .order_by("id").values_list("id", flat=True)[:1000])
+    for pk in ids:
+        omie_webhook_enqueue(pk)
+    return len(ids)
+
+
+def omie_webhook_last_received_at() -> Any:
+    return OmieWebhookEvent.objects.aggregate(last=Max("received_at"))["last"]
+
+
+def omie_webhooks_healthy() -> bool:
+    """On, and an event arrived recently: the webhook will most likely settle a new NFS-e before a poll."""
+    if not settings.OMIE_WEBHOOKS:
+        return False
+    since = timezone.now() - timedelta(seconds=settings.OMIE_WEBHOOK_HEALTHY_SECONDS)
+    return OmieWebhookEvent.objects.filter(received_at__gte=since).exists()

@@ -1,0 +1,188 @@
+"""The fake Omie's webhooks: what Omie pushes, and how it delivers it.
+
+Events are queued when the fake's records change (FaturarOS → ``OrdemServico.Faturada``, the city
+hall's answer → ``NFSe.NotaAutorizada``, CancelarOS or a cancel "made in Omie's screen" →
+``NFSe.NotaCancelada``…) and delivered by ONE sender, in Omie's way:
+
+- one FIFO queue per endpoint: only the head is tried, and a head that fails blocks every later
+  message (head-of-line blocking) until it gets a 2xx;
+- main queue: up to 3 tries with a 7 s timeout, 1–4 s apart; then the dead-letter queue: one try
+  every 10 min with a 20 s timeout, given up after 5 days (waits × the fake's ``time_scale``);
+- configurable loss, duplication and delay, and both payload formats (legacy snake_case and
+  Connect 2.0 camelCase; ``alternate`` switches per OS).
+
+The sender also lets the fake's city hall answer on time (a pending NFS-e is otherwise resolved only
+when someone asks StatusOS), so a webhook arrives even when nobody polls.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from django.db import connection
+from django.utils import timezone
+
+from integrations.sandbox.fake_omie.models import FakeNfse, FakeOmieConfig, FakeOmieWebhook, FakeServiceOrder
+
+logger = logging.getLogger(__name__)
+
+MAIN_TRIES = 3
+MAIN_TIMEOUT_SECONDS = 7.0
+MAIN_RETRY_SECONDS = (1.0, 4.0)
+DEAD_LETTER_TIMEOUT_SECONDS = 20.0
+DEAD_LETTER_INTERVAL_SECONDS = 600.0
+GIVE_UP_SECONDS = 5 * 24 * 3600.0
+SENDER_LOCK = 0x0F0E_0A11_0E8E_B00C
+
+
+# --------------------------------------------------------------------------------------------
+# What Omie sends
+# --------------------------------------------------------------------------------------------
+
+
+def _format(config: FakeOmieConfig, order: FakeServiceOrder) -> str:
+    if config.webhook_format == "alternate":
+        return "legacy" if order.pk % 2 else "connect2"
+    return config.webhook_format
+
+
+def _dmy(value: Any) -> str:
+    return timezone.localtime(value).strftime("%d/%m/%Y") if value else ""
+
+
+def nfse_event(config: FakeOmieConfig, nfse: FakeNfse) -> dict[str, Any]:
+    order = nfse.service_order
+    number = nfse.number if config.webhook_carries_number else None
+    if _format(config, order) == "legacy":
+        event: dict[str, Any] = {"codigo_os": order.n_cod_os, "numero_os": order.c_num_os, "id_nf": nfse.pk, "numero_rps": nfse.pk,
+                                 "data_emis": _dmy(nfse.issued_at)}
+        if number:
+            event.update({"numero_nfse": str(number), "codigo_verificacao": nfse.verification_code, "link_nfse": nfse.url})
+        return event
+    event = {"idNf": nfse.pk, "idOrdemServico": order.n_cod_os, "numeroOrdemServico": order.c_num_os,
+             "codigoIntegracao": order.c_cod_int_os, "dataEmissao": _dmy(nfse.issued_at)}
+    if number:
+        event.update({"numeroNfse": number, "codigoVerificacao": nfse.verification_code, "linkNfse": nfse.url})
+    return event
+
+
+def os_event(config: FakeOmieConfig, order: FakeServiceOrder) -> dict[str, Any]:
+    billed = timezone.localtime(order.billed_at) if order.billed_at else None
+    if _format(config, order) == "legacy":
+        return {"codigo_os": order.n_cod_os, "numero_os": order.c_num_os, "codigo_integracao": order.c_cod_int_os,
+                "faturada": "S" if order.faturada else "N", "cancelada": "S" if order.cancelada else "N"}
+    return {"idOrdemServico": order.n_cod_os, "numeroOrdemServico": order.c_num_os, "codigoIntegracao": order.c_cod_int_os,
+            "faturada": "S" if order.faturada else "N", "dataFaturado": billed.strftime("%d/%m/%Y") if billed else "",
+            "horaFaturado": billed.strftime("%H:%M:%S") if billed else ""}
+
+
+def webhook_emit(config: FakeOmieConfig, topic: str, event: dict[str, Any]) -> None:
+    """Queues one message (inside the caller's transaction), applying the configured loss and duplication."""
+    if not config.webhook_url:
+        return
+    now = timezone.now()
+    message_id = str(uuid.uuid4())
+    body = {"messageId": message_id, "topic": topic, "event": event, "author": {"email": "omie@fake.invalid", "name": "Omie falso"},
+            "appKey": "fake", "appHash": "fake-app-hash", "origin": "omie-connect-2.0"}
+    lost = random.random() < config.webhook_loss_rate
+    due = now + timedelta(seconds=config.scaled(config.webhook_delay_seconds))
+    state = FakeOmieWebhook.State.LOST if lost else FakeOmieWebhook.State.QUEUED
+    rows = [FakeOmieWebhook(topic=topic, message_id=message_id, body=body, state=state, created_at=now, next_try_at=due)]
+    if not lost and random.random() < config.webhook_duplicate_rate:
+        rows.append(FakeOmieWebhook(topic=topic, message_id=message_id, body=body, created_at=now, next_try_at=due))
+    FakeOmieWebhook.objects.bulk_create(rows)
+
+
+# --------------------------------------------------------------------------------------------
+# How Omie delivers it
+# --------------------------------------------------------------------------------------------
+
+
+def deliver_due(*, max_messages: int = 200) -> int:
+    """Lets the city hall answer, then delivers due messages from the head of the queue; returns how many got a 2xx."""
+    from integrations.sandbox.fake_omie.handlers import resolve_due_nfse
+    from integrations.sandbox.fake_omie.services import fake_omie_config
+
+    config = fake_omie_config()
+    if not config.webhook_url:
+        return 0
+    resolve_due_nfse(config)
+    delivered = 0
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [SENDER_LOCK])
+        if not cursor.fetchone()[0]:
+            return 0  # another sender has the queue: one at a time keeps it FIFO
+    try:
+        while delivered < max_messages:
+            head = FakeOmieWebhook.objects.filter(state=FakeOmieWebhook.State.QUEUED).order_by("id").first()
+            if head is None or head.next_try_at > timezone.now():
+                break  # head-of-line blocking: nothing behind a waiting head goes first
+            if not _try(config, head):
+                break
+            delivered += 1
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [SENDER_LOCK])
+    return delivered
+
+
+def _try(config: FakeOmieConfig, head: FakeOmieWebhook) -> bool:
+    import requests
+
+    timeout = DEAD_LETTER_TIMEOUT_SECONDS if head.dead_letter else MAIN_TIMEOUT_SECONDS
+    now = timezone.now()
+    status, error = None, ""
+    try:
+        response = requests.post(config.webhook_url, json=head.body, timeout=timeout)
+        status = response.status_code
+    except requests.RequestException as exc:
+        error = type(exc).__name__
+    head.attempts += 1
+    head.last_status, head.last_error = status, error[:255]
+    if status is not None and 200 <= status < 300:
+        head.state, head.delivered_at = FakeOmieWebhook.State.DELIVERED, timezone.now()
+        head.save()
+        return True
+    if not head.dead_letter and head.attempts >= MAIN_TRIES:
+        head.dead_letter = True
+    if head.dead_letter:
+        if (now - head.created_at).total_seconds() > config.scaled(GIVE_UP_SECONDS):
+            head.state = FakeOmieWebhook.State.EXPIRED
+        head.next_try_at = now + timedelta(seconds=config.scaled(DEAD_LETTER_INTERVAL_SECONDS))
+    else:
+        head.next_try_at = now + timedelta(seconds=config.scaled(random.uniform(*MAIN_RETRY_SECONDS)))
+    head.save()
+    return head.state == FakeOmieWebhook.State.EXPIRED  # an expired head no longer blocks the queue
+
+
+class WebhookSender:
+    """The sender in a background thread (tests, benches); ``manage.py fake_omie_webhooks`` runs it as a process."""
+
+    def __init__(self, interval: float = 0.1) -> None:
+        self.interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="fake-omie-webhooks", daemon=True)
+
+    def start(self) -> WebhookSender:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(30)
+
+    def _run(self) -> None:
+        try:
+            while not self._stop.is_set():
+                try:
+                    deliver_due()
+                except Exception:
+                    logger.exception("fake omie webhook sender")
+                self._stop.wait(self.interval)
+        finally:
+            connection.close()
