@@ -30,6 +30,7 @@ ACTION_LABELS: dict[str, str] = {
     "reconciliation_drift_resolve": "Divergência marcada como resolvida",
     "pagarme_event_reprocess": "Evento Pagar.me reprocessado",
     "omie_drift": "Divergência com o Omie",
+    "omie_webhook_reprocess": "Webhook do Omie reprocessado",
 }
 
 

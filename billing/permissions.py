@@ -27,8 +27,9 @@ FINANCE_GROUP = "Financeiro"
 
 RESOLVE_DRIFT = "billing.resolve_drift"
 REPROCESS_PAGARME = "billing.reprocess_pagarmeevent"
+REPROCESS_OMIE_WEBHOOK = "omie.reprocess_omiewebhookevent"
 
-OPS_PERMISSIONS = [RETRY, MARK_NF_MANUAL, RESOLVE_DRIFT, REPROCESS_PAGARME]
+OPS_PERMISSIONS = [RETRY, MARK_NF_MANUAL, RESOLVE_DRIFT, REPROCESS_PAGARME, REPROCESS_OMIE_WEBHOOK]
 FINANCE_PERMISSIONS = [*OPS_PERMISSIONS, APPROVE_HOLD, CANCEL_NF, OVERRIDE_DAY25, MANAGE_CC]
 
 # "View all": every model of these apps (the project's own and the Celery admins ops read).

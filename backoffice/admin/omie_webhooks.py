@@ -11,7 +11,7 @@ from django.utils.text import Truncator
 
 from backoffice.admin.billing import ReadOnlyAdmin, order_link
 from backoffice.badges import badge
-from billing.services.omie_webhooks import omie_webhook_events_reprocess
+from billing.services.admin_ops import REPROCESS_OMIE_WEBHOOK, omie_webhooks_reprocess_by
 from integrations.omie.webhooks.models import OmieWebhookEvent
 
 STATUS_COLOURS = {"APPLIED": "green", "NO_CHANGE": "gray", "DRIFT": "red", "UNMATCHED": "outline", "IGNORED_TOPIC": "outline",
@@ -41,7 +41,10 @@ class OmieWebhookEventAdmin(ReadOnlyAdmin):
     def message_col(self, obj: OmieWebhookEvent) -> str:
         return Truncator(obj.message).chars(90)
 
-    @admin.action(description="Reprocessar (ex.: depois que o pedido chegou)", permissions=["view"])
+    def has_reprocess_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm(REPROCESS_OMIE_WEBHOOK)
+
+    @admin.action(description="Reprocessar (ex.: depois que o pedido chegou)", permissions=["reprocess"])
     def reprocess(self, request: HttpRequest, queryset: QuerySet[OmieWebhookEvent]) -> None:
-        count = omie_webhook_events_reprocess(event_ids=list(queryset.values_list("id", flat=True)))
+        count = omie_webhooks_reprocess_by(events=queryset, actor=f"admin:{request.user.get_username()}")
         self.message_user(request, f"{count} evento(s) reenviado(s) para processamento.", messages.SUCCESS)

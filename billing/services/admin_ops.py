@@ -1,8 +1,9 @@
-"""The two admin actions that change state outside an order's buttons, each with its own permission
+"""The admin actions that change state outside an order's buttons, each with its own permission
 and an action-log entry per row it changed:
 
 - mark reconciliation drifts resolved (``billing.resolve_drift``);
-- send UNMATCHED Pagar.me events back to processing (``billing.reprocess_pagarmeevent``).
+- send UNMATCHED Pagar.me events back to processing (``billing.reprocess_pagarmeevent``);
+- send Omie webhook events back to processing (``omie.reprocess_omiewebhookevent``).
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from billing.models import PagarmeEvent, ReconciliationDrift
-from billing.permissions import REPROCESS_PAGARME, RESOLVE_DRIFT  # noqa: F401 - the admin checks these
+from billing.permissions import REPROCESS_OMIE_WEBHOOK, REPROCESS_PAGARME, RESOLVE_DRIFT  # noqa: F401 - the admin checks these
+from billing.services.omie_webhooks import omie_webhook_events_reprocess
+from integrations.omie.webhooks.models import OmieWebhookEvent
 from orders.services.action_log import action_log_record
 from orders.statuses import ActionOutcome
 
@@ -42,5 +45,16 @@ def pagarme_events_reprocess_by(*, events: QuerySet[PagarmeEvent], actor: str) -
         action_log_record(
             actor=actor, action="pagarme_event_reprocess", outcome=ActionOutcome.OK, order_bubble_id=bubble_order_id or "",
             payload={"pagarme_event_id": pk, "event_id": event_id}, message="Evento Pagar.me reenviado para processamento",
+        )
+    return count
+
+
+def omie_webhooks_reprocess_by(*, events: QuerySet[OmieWebhookEvent], actor: str) -> int:
+    rows = list(events.exclude(status=OmieWebhookEvent.Status.RECEIVED).values_list("id", "message_id", "c_cod_int_os")[:500])
+    count = omie_webhook_events_reprocess(event_ids=[pk for pk, _, _ in rows])
+    for pk, message_id, c_cod_int_os in rows:
+        action_log_record(
+            actor=actor, action="omie_webhook_reprocess", outcome=ActionOutcome.OK, order_bubble_id=c_cod_int_os or "",
+            payload={"omie_webhook_event_id": pk, "message_id": message_id}, message="Webhook do Omie reenviado para processamento",
         )
     return count

@@ -85,3 +85,24 @@ def test_ops_and_financeiro_have_both_permissions():
     for group in ("Ops", "Financeiro"):
         codenames = set(Group.objects.get(name=group).permissions.values_list("codename", flat=True))
         assert {"resolve_drift", "reprocess_pagarmeevent"} <= codenames, group
+
+
+def test_reprocessing_omie_webhooks_needs_its_permission_and_is_logged(client, user_factory):
+    from integrations.omie.webhooks.models import OmieWebhookEvent
+
+    event = OmieWebhookEvent.objects.create(message_id="omie-1", topic="NFSe.NotaAutorizada", payload={},
+                                            status=OmieWebhookEvent.Status.UNMATCHED, c_cod_int_os="1671702337369x488321592367399999")
+    user = user_factory("viewer", is_staff=True)
+    user.user_permissions.add(Permission.objects.get(codename="view_omiewebhookevent"))
+    client.force_login(user)
+    assert 'value="reprocess"' not in client.get("/admin/omie/omiewebhookevent/").content.decode()
+    client.post("/admin/omie/omiewebhookevent/", {"action": "reprocess", "_selected_action": [event.pk]})
+    event.refresh_from_db()
+    assert event.status == OmieWebhookEvent.Status.UNMATCHED and not ActionLog.objects.filter(action="omie_webhook_reprocess").exists()
+
+    user.user_permissions.add(Permission.objects.get(codename="reprocess_omiewebhookevent"))
+    client.post("/admin/omie/omiewebhookevent/", {"action": "reprocess", "_selected_action": [event.pk]}, follow=True)
+    event.refresh_from_db()
+    row = ActionLog.objects.get(action="omie_webhook_reprocess")
+    assert event.status == OmieWebhookEvent.Status.RECEIVED
+    assert (row.actor, row.order_bubble_id, row.auth_username) == ("admin:viewer", event.c_cod_int_os, "viewer")

@@ -17,7 +17,7 @@ class OmieEventStatus(models.TextChoices):
 class OmieWebhookEvent(models.Model):
     Status = OmieEventStatus
 
-    message_id = models.CharField("messageId", max_length=200, unique=True)
+    message_id = models.CharField("id da mensagem (messageId)", max_length=200, unique=True)
     topic = models.CharField("tópico", max_length=100, blank=True, db_index=True)
     payload = models.JSONField("conteúdo recebido")
     status = models.CharField("situação", max_length=16, choices=OmieEventStatus.choices, default=OmieEventStatus.RECEIVED,
@@ -25,8 +25,8 @@ class OmieWebhookEvent(models.Model):
     # What the field mapping read: the format and the names of the fields the event carried.
     payload_format = models.CharField("formato", max_length=12, blank=True)
     fields_seen = models.JSONField("campos recebidos", default=list, blank=True)
-    omie_os_code = models.BigIntegerField("nCodOS", null=True, blank=True, db_index=True)
-    c_cod_int_os = models.CharField("cCodIntOS", max_length=100, blank=True, db_index=True)
+    omie_os_code = models.BigIntegerField("código da OS no Omie", null=True, blank=True, db_index=True)
+    c_cod_int_os = models.CharField("código de integração da OS", max_length=100, blank=True, db_index=True)
     nfse_number = models.CharField("número da NFS-e", max_length=40, blank=True)
     # Plain ids on purpose: integrations never import the orders or billing apps.
     order_id = models.BigIntegerField("pedido (id)", null=True, blank=True, db_index=True)
@@ -41,6 +41,7 @@ class OmieWebhookEvent(models.Model):
         verbose_name = "webhook do Omie"
         verbose_name_plural = "webhooks do Omie"
         ordering = ["-received_at", "-id"]
+        permissions = [("reprocess_omiewebhookevent", "Pode reprocessar webhooks do Omie")]
 
     def __str__(self) -> str:
         return f"{self.topic or '?'} · {self.message_id}"
