@@ -61,7 +61,8 @@ def permission_groups(permission: str) -> list[str]:
 def permission_missing_message(permission: str) -> str:
     """"Você não tem permissão para cancelar NF. Quem pode: o grupo Financeiro." — never the dotted name."""
     what = PERMISSION_LABELS.get(permission, "esta ação")
-    groups = permission_groups(permission)
+    # People read this in the admin: the API's service group is not one they can join.
+    groups = [name for name in permission_groups(permission) if name != SERVICE_GROUP]
     if not groups:
         who = "Peça a um administrador."
     elif len(groups) == 1:

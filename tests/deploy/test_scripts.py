@@ -63,6 +63,7 @@ def _production_env(**extra: str) -> dict[str, str]:
         OMIE_APP_SECRET="o" * 32,
         BUBBLE_API_TOKEN="b" * 32,
         PAGARME_WEBHOOK_SECRET="p" * 32,
+        OMIE_WEBHOOK_TOKEN="w" * 40,
         DJANGO_ALLOWED_HOSTS="127.0.0.1",
         SANDBOX="true",
         SANDBOX_FORCE="true",
