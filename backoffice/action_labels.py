@@ -53,7 +53,7 @@ def actor_label(actor: str) -> str:
 
 
 def admin_actor(username: str) -> str:
-    """The actor written to the log for a person using the admin (SPEC §4.6: the admin user)."""
+    """The actor written to the log for a person using the admin (docs/contract.md#action-log: the admin user)."""
     return f"admin:{username}"
 
 

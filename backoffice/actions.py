@@ -1,4 +1,4 @@
-"""The ops actions of SPEC §5.3 in the admin: the buttons on the order page, their confirmation pages
+"""The ops actions of docs/contract.md#ops-actions in the admin: the buttons on the order page, their confirmation pages
 and the bulk actions of the order list.
 
 Each action calls the SAME service as Bubble's button (the /v1/ endpoint): the service checks the

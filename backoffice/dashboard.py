@@ -1,4 +1,4 @@
-"""The admin index dashboard (SPEC §12): what ops need to see without opening Flower.
+"""The admin index dashboard (docs/backoffice.md): what ops need to see without opening Flower.
 
 A selector: reads only, a handful of aggregate queries, no per-row work.
 """

@@ -1,4 +1,4 @@
-"""The order list's search box (SPEC §12): one box, and what ops paste into it is recognised.
+"""The order list's search box (docs/backoffice.md): one box, and what ops paste into it is recognised.
 
 Ops paste whatever they have at hand: a Bubble id, a CPF/CNPJ as printed ("123.456.789-09"), an
 OS or NF number, an e-mail, or a customer's name. Each kind is matched on its own indexed column

@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Bench: the admin's order list (SPEC §12) on 100,000 orders.
+"""Bench: the admin's order list (docs/backoffice.md) on 100,000 orders.
 
 Fills its own database with N orders in a realistic mix of states (a dozen template rows copied
 with INSERT … SELECT generate_series, so it takes seconds, and new model columns need no change

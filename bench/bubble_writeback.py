@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Bench: the Bubble writeback outbox (SPEC §5.5) against the fake Bubble served by gunicorn.
+"""Bench: the Bubble writeback outbox (docs/contract.md#bubble-writeback) against the fake Bubble served by gunicorn.
 
 Measures (1) the cost writeback_enqueue adds to a caller's transaction (upsert + version stamp +
 the on-commit publish to Redis), (2) delivery throughput with N concurrent deliverers, and (3) how

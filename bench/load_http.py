@@ -268,7 +268,7 @@ def main() -> int:
         cursor.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
     repeat_ids = [f"1671702337369x{i:018d}" for i in range(args.repeat_orders)]
     Order.objects.bulk_create([Order(bubble_id=bubble_id) for bubble_id in repeat_ids])
-    # Bubble's service account may call every endpoint (SPEC §5.3): a superuser, like conftest's api client.
+    # Bubble's service account may call every endpoint (docs/contract.md#ops-actions): a superuser, like conftest's api client.
     get_user_model().objects.get_or_create(username="bench-bubble", defaults={"is_superuser": True, "is_staff": True})
     out = io.StringIO()
     call_command("issue_service_token", "bench-bubble", "--days", "1", stdout=out, stderr=io.StringIO())

@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Bench: trigger → "Sincronizado" arriving at Bubble (SPEC §5.1 target: p95 < 3 s).
+"""Bench: trigger → "Sincronizado" arriving at Bubble (docs/contract.md#sync target: p95 < 3 s).
 
 Starts the whole path on this machine — gunicorn (the API and the fake Omie, Bubble and BrasilAPI)
 and a Celery worker — sets the fakes' latency to realistic values (Omie 300 ms, Bubble 150 ms,

@@ -1,4 +1,4 @@
-"""The billing endpoints Bubble calls (SPEC §7): the ops buttons on an order and the customer account.
+"""The billing endpoints Bubble calls (docs/contract.md#http-api): the ops buttons on an order and the customer account.
 
 Thin views on the orders' API base: validate the body, call one service (which checks the state and
 writes the action log), serialize the order as GET /v1/orders/{id} does.

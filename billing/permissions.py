@@ -1,4 +1,4 @@
-"""Who may do what (SPEC §5.3): the permission each ops action needs and the two staff groups.
+"""Who may do what (docs/contract.md#ops-actions): the permission each ops action needs and the two staff groups.
 
 ``Ops`` sees everything and may retry and record a manual NF; ``Financeiro`` is Ops plus the
 actions that touch money or fiscal documents. The groups are created by a data migration and kept

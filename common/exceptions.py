@@ -1,4 +1,4 @@
-"""Domain errors and the one place they become HTTP (SPEC §7's envelope).
+"""Domain errors and the one place they become HTTP (the envelope of docs/contract.md#error-envelope).
 
 Every error an API caller sees has the shape ``{"error": {"code", "message", "details"}}``:
 DRF's own exceptions, the project's ``ApplicationError`` subclasses, unknown routes and methods

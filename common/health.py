@@ -1,4 +1,4 @@
-"""Liveness and readiness (SPEC §7): what a load balancer and an on-call engineer ask first."""
+"""Liveness and readiness (docs/contract.md#http-api): what a load balancer and an on-call engineer ask first."""
 
 from __future__ import annotations
 

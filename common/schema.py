@@ -29,7 +29,7 @@ class ServiceAwareJWTScheme(SimpleJWTScheme):
     name = "jwtAuth"
 
 
-# Every error any /v1/ or /webhooks/ operation can answer, in SPEC §7's envelope. Listed on every
+# Every error any /v1/ or /webhooks/ operation can answer, in the envelope of docs/contract.md#error-envelope. Listed on every
 # operation by a postprocessing hook instead of on each view: the exception handler is global, so
 # the answers are too (an unknown order is a 404 on every order path, no token a 401 everywhere…).
 ERROR_RESPONSES = {

@@ -1,4 +1,4 @@
-"""The Celery app (SPEC §2). Settings come from Django's, namespace CELERY_.
+"""The Celery app (docs/contract.md#containers). Settings come from Django's, namespace CELERY_.
 
 The request id of the HTTP request that enqueued a task travels in the message headers and is put
 back in the log context while the task runs (common.request_context).

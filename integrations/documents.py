@@ -1,4 +1,4 @@
-"""CPF / CNPJ: validation, kind and display masking (SPEC §4.1).
+"""CPF / CNPJ: validation, kind and display masking (docs/contract.md#the-order).
 
 Validation is python-stdnum's (2.2+ knows the alphanumeric CNPJ of IN RFB 2.229/2024). A document
 is stored as compact upper-case text: 11 digits (CPF) or 14 characters, 12 ``[0-9A-Z]`` plus two

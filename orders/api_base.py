@@ -1,5 +1,5 @@
 """What every order endpoint under /v1/ shares: strict input, the id check, permissions,
-Idempotency-Key, and an action-log entry for every refused request (SPEC §4.6, §7).
+Idempotency-Key, and an action-log entry for every refused request (docs/contract.md#action-log, docs/contract.md#http-api).
 """
 
 from __future__ import annotations

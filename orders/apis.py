@@ -1,4 +1,4 @@
-"""The order endpoints Bubble calls (SPEC §7). Thin: validate, call one service, serialize."""
+"""The order endpoints Bubble calls (docs/contract.md#http-api). Thin: validate, call one service, serialize."""
 
 from __future__ import annotations
 
@@ -89,7 +89,7 @@ class OrderOutputSerializer(serializers.Serializer):
 
 
 class ErrorOutputSerializer(serializers.Serializer):
-    """SPEC §7's envelope: ``{"error": {"code", "message", "details"}}``."""
+    """The envelope of docs/contract.md#error-envelope: ``{"error": {"code", "message", "details"}}``."""
 
     error = serializers.DictField()
 

@@ -1,4 +1,4 @@
-"""The ``Idempotency-Key`` header on API views (SPEC §7); the storage rules are in the service.
+"""The ``Idempotency-Key`` header on API views (docs/contract.md#http-api); the storage rules are in the service.
 
 Every POST view under /v1/ inherits ``IdempotencyKeyMixin`` (before ``APIView``). The key is read
 after authentication (it is scoped by caller) and before the handler, so a replay or a refusal

@@ -17,7 +17,7 @@ BUBBLE_ID_REGEX = r"^[0-9]{10,16}x[0-9]{10,24}$"
 
 
 class Order(models.Model):
-    """One Bubble order and everything the backend did with it (SPEC §4.1).
+    """One Bubble order and everything the backend did with it (docs/contract.md#the-order).
 
     Bubble stays the source of truth for the business data copied here (customer, amount,
     description); this row is the source of truth for what was sent to Omie and why.
@@ -63,7 +63,7 @@ class Order(models.Model):
     sync_status = models.CharField("status do pedido", max_length=10, choices=SyncStatus.choices, default=SyncStatus.PENDING)
     billing_status = models.CharField("status do faturamento", max_length=20, choices=BillingStatus.choices, blank=True)
 
-    # Billing decision (SPEC §4.3): stored, so ops and Bubble see when and why
+    # Billing decision (docs/contract.md#billing-decision): stored, so ops and Bubble see when and why
     billing_trigger = models.CharField("gatilho de faturamento", max_length=16, choices=BillingTrigger.choices, blank=True)
     billing_scheduled_for = models.DateField("faturamento previsto para", null=True, blank=True)
     override_day25 = models.BooleanField("antecipação do dia 25 autorizada", default=False)
@@ -76,7 +76,7 @@ class Order(models.Model):
     omie_os_code = models.BigIntegerField("código da OS no Omie", null=True, blank=True, unique=True)
     omie_os_number = models.CharField("número da OS (Omie)", max_length=20, blank=True, db_index=True)
 
-    # Sync bookkeeping (SPEC §5.1). Each step stores what it learned as soon as it knows it, so a
+    # Sync bookkeeping (docs/contract.md#sync). Each step stores what it learned as soon as it knows it, so a
     # re-run after a crash resumes where the previous one stopped.
     sync_started_at = models.DateTimeField("sincronização iniciada em", null=True, blank=True)
     source_fetched_at = models.DateTimeField("dados lidos do Bubble em", null=True, blank=True)
@@ -133,7 +133,7 @@ class Order(models.Model):
 
 
 class ActionLog(models.Model):
-    """Append-only history of every state change and every refused attempt (SPEC §4.6).
+    """Append-only history of every state change and every refused attempt (docs/contract.md#action-log).
 
     Rows are never updated or deleted: a database trigger refuses it (migration 0002), and the
     admin grants nobody change or delete permission.
@@ -176,7 +176,7 @@ class ActionLog(models.Model):
 
 
 class IdempotencyRecord(models.Model):
-    """One ``Idempotency-Key`` seen on a POST under /v1/ (SPEC §7), unique per caller and key.
+    """One ``Idempotency-Key`` seen on a POST under /v1/ (docs/contract.md#http-api), unique per caller and key.
 
     While the first request runs the row is IN_FLIGHT (a duplicate gets 409); once it answered
     2xx the response is kept and replayed for 24 h. Any other answer deletes the row, so a refused

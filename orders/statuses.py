@@ -1,4 +1,4 @@
-"""The status vocabulary (SPEC §4.2): the ONLY module that spells the Portuguese labels.
+"""The status vocabulary (docs/contract.md#statuses): the ONLY module that spells the Portuguese labels.
 
 Code uses the English enum members; the database stores the English value; the label is exactly
 what is written to Bubble's option-set fields and shown in the admin (``Order.SyncStatus.SYNCED.label``).

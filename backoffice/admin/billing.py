@@ -1,4 +1,4 @@
-"""Billing in the admin (SPEC §12): invoices, the day-25 runs, the current accounts, Pagar.me events
+"""Billing in the admin (docs/backoffice.md): invoices, the day-25 runs, the current accounts, Pagar.me events
 and reconciliation drifts. Everything here is read-only: state changes go through the services
 (the ops actions), never through a model form.
 """

@@ -411,7 +411,7 @@ class ActionLogAdmin(admin.ModelAdmin):
 
 @admin.register(IdempotencyRecord)
 class IdempotencyRecordAdmin(admin.ModelAdmin):
-    """Idempotency-Key records (SPEC §7): read-only; the hourly prune deletes them after 24 h."""
+    """Idempotency-Key records (docs/contract.md#http-api): read-only; the hourly prune deletes them after 24 h."""
 
     list_display = ("created_at", "caller", "key", "method", "path", "status", "response_status")
     list_filter = ("status", "method")

@@ -1,4 +1,4 @@
-"""The ops action buttons of the order page and the list's bulk actions (SPEC §5.3, §12), driven with
+"""The ops action buttons of the order page and the list's bulk actions (docs/contract.md#ops-actions, docs/backoffice.md), driven with
 Django's test client as users of the real ``Ops`` and ``Financeiro`` groups (billing's data migration).
 
 For every action: hidden (and 403, logged) without the permission, refused with the reason in a

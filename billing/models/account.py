@@ -1,4 +1,4 @@
-"""The customer current account (conta corrente, SPEC §4.5): a balance and its append-only ledger.
+"""The customer current account (conta corrente, docs/contract.md#current-account): a balance and its append-only ledger.
 
 Invariants, each enforced by the database and not only by code:
 - the balance is never negative (CHECK constraint), and every change goes through

@@ -1,4 +1,4 @@
-"""The invoice (SPEC §4.4): one attempt to get an NFS-e for an order, and the work it still needs.
+"""The invoice (docs/contract.md#invoice): one attempt to get an NFS-e for an order, and the work it still needs.
 
 An invoice is worked on one step at a time (``next_step`` at ``next_poll_at``) by whoever holds its
 lease (``lease_token`` until ``leased_until``): the dispatcher hands leases out, the step task takes
@@ -112,7 +112,7 @@ class Invoice(models.Model):
             ("manage_cc", "Pode movimentar a conta corrente do cliente"),
         ]
         constraints = [
-            # SPEC §4.4: at most one invoice that is not cancelled per order.
+            # docs/contract.md#invoice: at most one invoice that is not cancelled per order.
             models.UniqueConstraint(fields=["order"], condition=~Q(status=BillingStatus.CANCELLED), name="invoice_one_live_per_order"),
             models.CheckConstraint(condition=Q(status__in=[s.value for s in INVOICE_STATUSES]), name="invoice_status_valid"),
             models.CheckConstraint(

@@ -1,4 +1,4 @@
-"""Daily reconciliation with Omie (SPEC §5.6): what differs between Omie and our records."""
+"""Daily reconciliation with Omie (docs/contract.md#reconciliation): what differs between Omie and our records."""
 
 from django.db import models
 

@@ -2,7 +2,7 @@ from django.db import models
 
 
 class BillingRun(models.Model):
-    """One billing day's run (SPEC §5.2), for ops to watch; repeated firings land on the same row.
+    """One billing day's run (docs/contract.md#billing-and-emission), for ops to watch; repeated firings land on the same row.
 
     The run itself is safe to fire any number of times: every order is claimed individually. This
     row only records what happened (how often it fired, how many orders it moved to emission).

@@ -1,4 +1,4 @@
-"""The customer current account (SPEC §4.5): every balance change is one ledger entry.
+"""The customer current account (docs/contract.md#current-account): every balance change is one ledger entry.
 
 Concurrency: the account row is locked (``select_for_update``) for the whole change, so parallel
 uses serialise on it and each sees the balance the previous one left; the CHECK constraint on the

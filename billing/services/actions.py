@@ -1,4 +1,4 @@
-"""The ops actions of SPEC §5.3, shared by the Bubble buttons (/v1/orders/{id}/…) and the admin.
+"""The ops actions of docs/contract.md#ops-actions, shared by the Bubble buttons (/v1/orders/{id}/…) and the admin.
 
 Each action: permission → input rules (400 naming the field) → order row lock → state rule
 (409 ``invalid_state`` naming the current state) → change → action log. A refused attempt changes

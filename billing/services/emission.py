@@ -1,4 +1,5 @@
-"""NFS-e emission and cancellation, one Omie call per step (SPEC §5.2; cancel-nf of §5.3).
+"""NFS-e emission and cancellation, one Omie call per step (docs/contract.md#billing-and-emission;
+cancel-nf: docs/contract.md#ops-actions).
 
     emission:      FATURAR ──► POLL_NFSE ──► ISSUED          (or FAILED with Omie's / the city hall's words)
     after a reject: REENVIAR ──► POLL_NFSE                    (retry: the OS is already billed in Omie)
@@ -330,7 +331,7 @@ def _cancelled(step: _Step) -> StepResult:
 
 
 def _cancel_failed(step: _Step, message: str) -> StepResult:
-    """SPEC §5.3: a cancellation that fails returns the NF to ISSUED, with the reason."""
+    """docs/contract.md#ops-actions: a cancellation that fails returns the NF to ISSUED, with the reason."""
     fields = {
         "status": BillingStatus.ISSUED, "cancel_error": message[:2000], "cancel_sent_at": None, "cancel_accepted_at": None,
         "next_step": InvoiceStep.NONE, "next_poll_at": None, "step_attempts": 0, "poll_count": 0, "last_step_error": message[:2000],

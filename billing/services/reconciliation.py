@@ -1,4 +1,4 @@
-"""Daily reconciliation with Omie (SPEC §5.6): list what Omie says, compare with our records, flag drift.
+"""Daily reconciliation with Omie (docs/contract.md#reconciliation): list what Omie says, compare with our records, flag drift.
 
 It reads ``ListarOS`` and then ``ListarNFSEs`` for the last ``BILLING_RECONCILIATION_DAYS`` days, one
 page per task run (the task re-queues itself for the next page, or for when the throttle allows),

@@ -1,4 +1,4 @@
-"""The day-25 run and the due sweep (SPEC §5.2): both move due orders to emission, claiming each one.
+"""The day-25 run and the due sweep (docs/contract.md#billing-and-emission): both move due orders to emission, claiming each one.
 
 A claim is a row lock taken with ``SKIP LOCKED`` plus the status change SCHEDULED → ISSUING in the
 same transaction: a second run, a catch-up firing, two beats or many workers either see the order

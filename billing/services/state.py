@@ -1,7 +1,7 @@
 """The one way an order's billing status changes: stored, versioned and written back to Bubble.
 
 Every function here runs inside the caller's transaction, with the order row locked
-(``select_for_update``). The Bubble writeback is an outbox row in that same transaction (SPEC §5.5),
+(``select_for_update``). The Bubble writeback is an outbox row in that same transaction (docs/contract.md#bubble-writeback),
 so Bubble eventually sees exactly the committed state, and nothing if the change rolled back.
 """
 
@@ -25,7 +25,7 @@ def order_live_invoice(*, order: Order) -> Invoice | None:
 
 
 def order_billing_fields(*, order: Order, invoice: Invoice | None) -> dict[str, Any]:
-    """The Bubble `pedido` fields that mirror the billing state (SPEC §5.2, §8)."""
+    """The Bubble `pedido` fields that mirror the billing state (docs/contract.md#billing-and-emission, docs/contract.md#bubble-data)."""
     status = BillingStatus(order.billing_status).label if order.billing_status else ""
     has_nf = invoice is not None and bool(invoice.nfse_number)
     return {

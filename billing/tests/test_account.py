@@ -1,4 +1,4 @@
-"""The customer current account (SPEC §4.5) under real concurrency against PostgreSQL."""
+"""The customer current account (docs/contract.md#current-account) under real concurrency against PostgreSQL."""
 
 from decimal import Decimal
 

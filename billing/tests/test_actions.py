@@ -1,4 +1,4 @@
-"""SPEC §5.3: every ops action from every state, through the HTTP API Bubble uses."""
+"""docs/contract.md#ops-actions: every ops action from every state, through the HTTP API Bubble uses."""
 
 from decimal import Decimal
 

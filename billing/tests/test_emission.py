@@ -1,4 +1,4 @@
-"""Emission against the fake Omie over real HTTP (SPEC §5.2): FaturarOS at most once, StatusOS polling,
+"""Emission against the fake Omie over real HTTP (docs/contract.md#billing-and-emission): FaturarOS at most once, StatusOS polling,
 rejection and retry, cancellation. Steps run in-process (``work_until``); the worker tests are in
 test_worker_runs.py."""
 

@@ -1,4 +1,4 @@
-"""Daily reconciliation (SPEC §5.6) against the fake Omie: drift is flagged, never "fixed" silently."""
+"""Daily reconciliation (docs/contract.md#reconciliation) against the fake Omie: drift is flagged, never "fixed" silently."""
 
 import pytest
 

@@ -1,4 +1,5 @@
-"""POST /v1/orders/{id}/retry covers the billing part too (SPEC §5.3 retry: sync FAILED, billing FAILED, dead writebacks)."""
+"""POST /v1/orders/{id}/retry covers the billing part too (docs/contract.md#ops-actions retry: sync FAILED, billing FAILED, dead
+writebacks)."""
 
 import pytest
 

@@ -1,6 +1,6 @@
 """Django settings shared by every environment.
 
-Everything is configured here from the environment (SPEC §9); ``production.py`` only refuses to
+Everything is configured here from the environment (docs/contract.md#configuration); ``production.py`` only refuses to
 start without the required values and hardens HTTP. The non-Django parts (Celery, DRF, logging,
 Sentry, the external systems) live in ``config/settings/*`` and are star-imported at the end.
 """
@@ -30,7 +30,7 @@ ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.
 # https://docs.djangoproject.com/en/5.2/topics/i18n/
 TIME_ZONE = "America/Sao_Paulo"
 USE_TZ = True
-# Always pt-BR (SPEC §12): no LocaleMiddleware, so a browser set to English still gets the
+# Always pt-BR (docs/backoffice.md): no LocaleMiddleware, so a browser set to English still gets the
 # backoffice, the dates and the API's messages in the language ops and Bubble read.
 LANGUAGE_CODE = "pt-br"
 LANGUAGES = [("pt-br", _("Português (Brasil)")), ("en", _("English"))]
@@ -160,7 +160,7 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
-# The API's body limit (SPEC §7, nginx's client_max_body_size matches it).
+# The API's body limit (docs/contract.md#http-api, nginx's client_max_body_size matches it).
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
 

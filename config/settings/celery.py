@@ -1,4 +1,4 @@
-"""Celery (SPEC §2, reference/django_celery_practice.md Part 2a).
+"""Celery: broker, queues, routing, time limits and delivery guarantees (docs/contract.md#containers).
 
 Every task in this project is idempotent and re-checks state, which is what makes
 ``acks_late`` + prefetch 1 safe: a worker that dies mid-task leaves the message to be redelivered.

@@ -1,4 +1,5 @@
-"""The external systems (SPEC §6, §8, §9, §11) and the billing rules.
+"""The external systems (docs/omie.md, docs/contract.md#bubble-data, docs/contract.md#configuration, docs/contract.md#sandbox)
+and the billing rules.
 
 In sandbox mode every base URL defaults to this server's own fake systems under /sandbox/, so
 `make run` shows the whole flow without any account.
@@ -18,7 +19,7 @@ from config.secret_rules import (
 )
 
 SANDBOX = env.bool("SANDBOX", default=False)
-# The fake systems are refused on a server with DEBUG off unless explicitly forced (SPEC §11).
+# The fake systems are refused on a server with DEBUG off unless explicitly forced (docs/contract.md#sandbox).
 SANDBOX_FORCE = env.bool("SANDBOX_FORCE", default=False)
 # The fake Omie accepts only these app keys when set (to rehearse a wrong key); any key when empty.
 SANDBOX_OMIE_APP_KEYS = env.list("SANDBOX_OMIE_APP_KEYS", default=[])
@@ -39,7 +40,7 @@ OMIE_CIDADE_PRESTACAO = env.str("OMIE_CIDADE_PRESTACAO", default="SAO PAULO (SP)
 OMIE_ETAPA_OS = env.str("OMIE_ETAPA_OS", default="20")
 OMIE_CONNECT_TIMEOUT = env.float("OMIE_CONNECT_TIMEOUT", default=5.0)
 OMIE_READ_TIMEOUT = env.float("OMIE_READ_TIMEOUT", default=30.0)
-# The central throttle (SPEC §6): below Omie's 240/min per method and 960/min per key.
+# The central throttle (docs/omie.md): below Omie's 240/min per method and 960/min per key.
 OMIE_RATE_PER_METHOD_PER_MINUTE = env.int("OMIE_RATE_PER_METHOD_PER_MINUTE", default=200)
 OMIE_RATE_PER_KEY_PER_MINUTE = env.int("OMIE_RATE_PER_KEY_PER_MINUTE", default=800)
 OMIE_WRITE_CONCURRENCY = env.int("OMIE_WRITE_CONCURRENCY", default=1)
@@ -102,7 +103,7 @@ BUBBLE_DRY_RUN_FIELD = env.str("BUBBLE_DRY_RUN_FIELD", default="")
 BRASILAPI_BASE_URL = env.str("BRASILAPI_BASE_URL", default=f"{_sandbox}/brasilapi/api" if SANDBOX else "https://brasilapi.com.br/api")
 BRASILAPI_RATE_PER_SECOND = env.float("BRASILAPI_RATE_PER_SECOND", default=1.0)
 BRASILAPI_CACHE_DAYS = env.int("BRASILAPI_CACHE_DAYS", default=30)
-# BrasilAPI answers false 404s (reference C3): a 404 is retried this many times, spaced by
+# BrasilAPI answers false 404s (docs/integrations.md#evidence): a 404 is retried this many times, spaced by
 # BRASILAPI_NOT_FOUND_RETRY_SECONDS × 2^(n-1), before "CNPJ não encontrado na Receita Federal".
 BRASILAPI_NOT_FOUND_RETRIES = env.int("BRASILAPI_NOT_FOUND_RETRIES", default=3)
 BRASILAPI_NOT_FOUND_RETRY_SECONDS = env.float("BRASILAPI_NOT_FOUND_RETRY_SECONDS", default=60.0)
@@ -175,7 +176,7 @@ if _unknown:
 
     raise ImproperlyConfigured(f"PAGARME_WEBHOOK_AUTH: unknown scheme(s) {', '.join(_unknown)} (use rs256, basic, hmac).")
 
-# BILLING (SPEC §4.3)
+# BILLING (docs/contract.md#billing-decision)
 # ------------------------------------------------------------------------------
 BILLING_DAY = env.int("BILLING_DAY", default=25)
 BILLING_HOLD_THRESHOLD = Decimal(env.str("BILLING_HOLD_THRESHOLD", default="50000.00"))
@@ -216,7 +217,7 @@ FLOWER_BASIC_AUTH = env.str("FLOWER_BASIC_AUTH", default="")
 # (default: Banco do Brasil's head office, a public record).
 INTEGRATIONS_CHECK_CNPJ = env.str("INTEGRATIONS_CHECK_CNPJ", default="00000000000191")
 
-# ORDERS SYNC (SPEC §5.1) AND IDEMPOTENCY KEYS (SPEC §7)
+# ORDERS SYNC (docs/contract.md#sync) AND IDEMPOTENCY KEYS (docs/contract.md#http-api)
 # ------------------------------------------------------------------------------
 # Transient failures (timeouts, 5xx) of one order's sync before it becomes FAILED (ops can retry).
 ORDERS_SYNC_MAX_ATTEMPTS = env.int("ORDERS_SYNC_MAX_ATTEMPTS", default=6)

@@ -1,4 +1,4 @@
-"""JSON logs with the request id, and personal data masked (SPEC §10). Every line's time is UTC in
+"""JSON logs with the request id, and personal data masked (docs/contract.md#observability). Every line's time is UTC in
 ISO 8601 with its offset (common.logging.utc_timestamp): web, worker, beat and gunicorn's own lines
 (config/gunicorn.py) alike."""
 

@@ -1,4 +1,4 @@
-"""Sentry, only when SENTRY_DSN is set; no personal data leaves (SPEC §10)."""
+"""Sentry, only when SENTRY_DSN is set; no personal data leaves (docs/contract.md#observability)."""
 
 from config.env import env
 

@@ -1,4 +1,4 @@
-"""The BrasilAPI CNPJ endpoint (reference C1–C3): ``GET {BRASILAPI_BASE_URL}/cnpj/v1/{cnpj}``.
+"""The BrasilAPI CNPJ endpoint (docs/integrations.md#evidence): ``GET {BRASILAPI_BASE_URL}/cnpj/v1/{cnpj}``.
 
 Classification: 200 JSON object → the payload; 404 → None (the caller applies the false-404 rule);
 400 → ``InvalidCnpj``; 429, 408, 5xx, timeouts, non-JSON or non-object bodies → transient.

@@ -1,4 +1,4 @@
-"""The central BrasilAPI rate limit, shared by every process through Redis (SPEC §5.1 step 2).
+"""The central BrasilAPI rate limit, shared by every process through Redis (docs/contract.md#sync step 2).
 
 GCRA with no burst: a call is allowed when the key's "theoretical arrival time" is not in the
 future, and then pushes it ``1 / rate`` seconds ahead. The check-and-set is one Lua script, so it

@@ -1,4 +1,4 @@
-"""CNPJ lookup through the 30-day cache, the central rate limit and the false-404 rule (SPEC §5.1 step 2)."""
+"""CNPJ lookup through the 30-day cache, the central rate limit and the false-404 rule (docs/contract.md#sync step 2)."""
 
 from __future__ import annotations
 
@@ -70,7 +70,7 @@ def company_cached(*, cnpj: str) -> CompanyData | None:
 
 
 def company_from_payload(payload: dict[str, Any], *, cnpj: str) -> CompanyData:
-    """BrasilAPI's shape (reference C2) → ``CompanyData``; empty strings become None."""
+    """BrasilAPI's shape (docs/integrations.md#evidence) → ``CompanyData``; empty strings become None."""
 
     def text(key: str) -> str | None:
         value = payload.get(key)

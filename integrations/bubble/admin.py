@@ -16,7 +16,8 @@ from integrations.bubble.services import writeback_resend
 
 @admin.register(BubbleWriteback)
 class BubbleWritebackAdmin(admin.ModelAdmin):
-    """Read-only: rows are written by the services only; ops may re-send DEAD ones (SPEC §5.5, §12)."""
+    """Read-only: rows are written by the services only; ops may re-send DEAD ones (docs/contract.md#bubble-writeback,
+    docs/backoffice.md)."""
 
     list_display = ("id", "thing", "customer_col", "status", "attempts", "created_at", "next_attempt_at", "delivered_at",
                     "short_error")
@@ -61,7 +62,7 @@ class BubbleWritebackAdmin(admin.ModelAdmin):
         return False  # the outbox is the record of what Bubble was told
 
     def has_resend_permission(self, request: HttpRequest) -> bool:
-        # SPEC §5.3: "retry … dead writebacks" is the ops retry permission.
+        # docs/contract.md#ops-actions: "retry … dead writebacks" is the ops retry permission.
         return request.user.has_perm("bubble.resend_bubblewriteback") or request.user.has_perm("orders.retry_order")
 
     @admin.display(description="campos")

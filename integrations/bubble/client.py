@@ -1,4 +1,4 @@
-"""The Bubble Data API client (SPEC §8, reference A3–A5): GET one thing, PATCH one thing.
+"""The Bubble Data API client (docs/contract.md#bubble-data, docs/integrations.md#evidence): GET one thing, PATCH one thing.
 
 Every response is classified here and nowhere else:
 - 404, or 400 with ``MISSING_DATA`` (older apps) → ``BubbleNotFound`` (permanent);

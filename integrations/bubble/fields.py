@@ -1,4 +1,4 @@
-"""SPEC §8's canonical field keys, and how a value is written on the wire.
+"""docs/contract.md#bubble-data's canonical field keys, and how a value is written on the wire.
 
 Bubble apps differ in their field keys (display names vs generated ids such as ``valor_total_number``),
 so code always speaks the canonical key and ``BUBBLE_FIELD_MAP`` translates it. A map key may be

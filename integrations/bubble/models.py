@@ -6,7 +6,7 @@ from integrations.bubble.fields import DecimalJSONDecoder, ExactJSONEncoder
 
 
 class BubbleWriteback(models.Model):
-    """One coalesced batch of field changes for one Bubble thing (SPEC §5.5, the transactional outbox).
+    """One coalesced batch of field changes for one Bubble thing (docs/contract.md#bubble-writeback, the transactional outbox).
 
     Invariants (enforced by the partial unique indexes below, relied on by the services):
     - at most one PENDING row per thing: every new change is merged into it (newest value per key wins);

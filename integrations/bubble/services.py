@@ -1,4 +1,4 @@
-"""The Bubble writeback outbox (SPEC §5.5): enqueue in the caller's transaction, deliver, re-send.
+"""The Bubble writeback outbox (docs/contract.md#bubble-writeback): enqueue in the caller's transaction, deliver, re-send.
 
 Life of a row (see ``BubbleWriteback`` for the invariants):
 

@@ -1,7 +1,7 @@
 """The Omie calls this project makes, where each one lives, and which are writes.
 
 Writes get one concurrency lease per (app key, method); Omie does not support simultaneous
-insert/update requests of one method (reference/omie.md §3.2). Billing and cancelling live on
+insert/update requests of one method (docs/omie.md#evidence). Billing and cancelling live on
 ``servicos/osp/``, not ``servicos/os/``.
 """
 

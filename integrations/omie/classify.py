@@ -1,9 +1,9 @@
-"""Reads one Omie answer into one of SPEC §6's classes.
+"""Reads one Omie answer into one of the answer classes of docs/omie.md#classification-classifypy.
 
 The HTTP status alone says little: business errors come as 200 with ``cCodStatus`` ≠ "0", "not
 found" and "no records" as 500, and Client-102 is reused for many validation faults, so duplicates
 are recognised by their text. The fault strings matched here are the real ones quoted in
-reference/omie.md §3.1 and §3.3. The order of the checks matters: a ban or a REDUNDANT answer can
+docs/omie.md#evidence. The order of the checks matters: a ban or a REDUNDANT answer can
 carry any fault code.
 """
 

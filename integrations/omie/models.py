@@ -8,7 +8,7 @@ from integrations.omie.types import CallClass
 
 
 class OmieCall(models.Model):
-    """One request sent to Omie and how it was answered (SPEC §6), kept 90 days.
+    """One request sent to Omie and how it was answered (docs/omie.md), kept 90 days.
 
     ``order_id`` is a plain number on purpose: integrations never import the orders app. The
     credentials are never stored; fault messages are stored with CPF/CNPJ masked.

@@ -1,5 +1,5 @@
 """Builds Omie's parameter objects from plain values: nothing outside this package spells Omie's
-field names. Shapes follow the recorded IncluirOS / UpsertCliente exchanges (reference/omie.md §2).
+field names. Shapes follow the recorded IncluirOS / UpsertCliente exchanges (docs/omie.md#evidence).
 
 Amounts stay ``Decimal`` here; the client writes them as JSON numbers with the exact same digits.
 """

@@ -34,7 +34,7 @@ def omie_call_counts(*, since: datetime) -> dict[str, int]:
 
 
 def omie_dashboard_panel() -> dict[str, Any]:
-    """The admin dashboard card (SPEC §12): paused/banned methods, budget and leases, per method.
+    """The admin dashboard card (docs/backoffice.md): paused/banned methods, budget and leases, per method.
 
     Shaped for ``backoffice.dashboard.Dashboard.extra_panels``."""
     from django.utils import timezone

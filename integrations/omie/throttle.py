@@ -1,4 +1,4 @@
-"""The central Omie throttle: one state in Redis, shared by every web and worker process (SPEC §6).
+"""The central Omie throttle: one state in Redis, shared by every web and worker process (docs/omie.md).
 
 Per (app key, method): a token bucket, concurrency leases (1 for writes, 3 for reads), an error
 budget and a pause/ban registry; per app key: a token bucket. Per (app key, method, id): a guard

@@ -11,7 +11,7 @@ from django.db import models
 
 
 class CallClass(models.TextChoices):
-    """SPEC §6's classes of an Omie answer (stored on every ``OmieCall``)."""
+    """The answer classes of docs/omie.md#classification-classifypy of an Omie answer (stored on every ``OmieCall``)."""
 
     OK = "ok", "OK"
     BUSINESS = "business", "Erro de negócio"

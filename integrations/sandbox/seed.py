@@ -1,6 +1,6 @@
 """Demo data for the fake Bubble and the fake BrasilAPI (``manage.py sandbox_seed``). Idempotent.
 
-Covers every branch of the billing decision (SPEC §4.3): PF paid / not paid, PJ on day 25, a hold by
+Covers every branch of the billing decision (docs/contract.md#billing-decision): PF paid / not paid, PJ on day 25, a hold by
 amount, by "requer_aprovacao" and by an inactive CNPJ, an alphanumeric CNPJ, BrasilAPI's false 404s
 and an invalid CPF (the sync fails at once with a Portuguese reason). Documents are generated and
 checked with python-stdnum.

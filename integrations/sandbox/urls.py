@@ -1,4 +1,4 @@
-"""The fake external systems (SPEC §11), mounted under /sandbox/ only when SANDBOX is on."""
+"""The fake external systems (docs/contract.md#sandbox), mounted under /sandbox/ only when SANDBOX is on."""
 
 from django.urls import include, path
 

@@ -1,4 +1,4 @@
-"""Bubble writeback delivery (SPEC §5.5). Thin: ids in, the service does the work.
+"""Bubble writeback delivery (docs/contract.md#bubble-writeback). Thin: ids in, the service does the work.
 
 Both tasks are safe to run any number of times, concurrently: every row is claimed in the database
 before it is sent, so a duplicate message or a second worker finds nothing to do.

@@ -1,4 +1,4 @@
-"""Idempotency keys for every POST under /v1/ (SPEC §7), stored in PostgreSQL.
+"""Idempotency keys for every POST under /v1/ (docs/contract.md#http-api), stored in PostgreSQL.
 
 The first request with a key reserves it (IN_FLIGHT, committed before the view runs, so a
 concurrent duplicate sees it); a 2xx answer is stored and replayed for IDEMPOTENCY_TTL_HOURS;

@@ -1,4 +1,4 @@
-"""Sync step 1 and 2 (SPEC §5.1): read the order and its customer from Bubble, validate them
+"""Sync step 1 and 2 (docs/contract.md#sync): read the order and its customer from Bubble, validate them
 locally, look the CNPJ up on BrasilAPI for a PJ, and store what the Omie step will send.
 
 Bad data fails the sync here, before any Omie call spends its error budget.

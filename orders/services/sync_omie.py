@@ -1,4 +1,4 @@
-"""Sync steps 3 to 5 (SPEC §5.1): Omie UpsertCliente, IncluirOS, then SYNCED.
+"""Sync steps 3 to 5 (docs/contract.md#sync): Omie UpsertCliente, IncluirOS, then SYNCED.
 
 Safe to re-run after a crash at any point:
 - UpsertCliente is keyed by the Bubble customer id (an upsert), and skipped once stored;

@@ -1,4 +1,4 @@
-"""Sync state transitions (SPEC §5.1): failing, retrying later, completing.
+"""Sync state transitions (docs/contract.md#sync): failing, retrying later, completing.
 
 Each transition runs in one transaction under the order's row lock, re-checks that the order is
 still PENDING, writes the Bubble outbox row and the action log entry in that same transaction.

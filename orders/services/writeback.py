@@ -1,8 +1,8 @@
-"""What the order flow writes back to Bubble (SPEC §5.5, §8), always through the outbox.
+"""What the order flow writes back to Bubble (docs/contract.md#bubble-writeback, docs/contract.md#bubble-data), always through the outbox.
 
 Call these INSIDE the transaction that makes the change: the outbox row commits or rolls back
 with it, so Bubble never sees a state the database does not have, and never misses one.
-Field names are SPEC §8's canonical ones (the Bubble client maps them per app); values are the
+Field names are docs/contract.md#bubble-data's canonical ones (the Bubble client maps them per app); values are the
 labels of orders.statuses and ISO dates.
 """
 

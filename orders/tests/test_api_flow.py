@@ -1,4 +1,4 @@
-"""The order endpoints with valid input (SPEC §7): trigger, state, retry, replay."""
+"""The order endpoints with valid input (docs/contract.md#http-api): trigger, state, retry, replay."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Bad input on the order endpoints (SPEC §7): a 4xx in the envelope, nothing stored, refusal logged."""
+"""Bad input on the order endpoints (docs/contract.md#http-api): a 4xx in the envelope, nothing stored, refusal logged."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""SPEC §7 Idempotency-Key: replay for 24 h, 409 while in flight, 422 on another body, per caller."""
+"""docs/contract.md#http-api Idempotency-Key: replay for 24 h, 409 while in flight, 422 on another body, per caller."""
 
 from __future__ import annotations
 

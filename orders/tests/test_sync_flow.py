@@ -1,4 +1,4 @@
-"""The sync flow (SPEC §5.1) step by step, in this process, against the fakes over real HTTP.
+"""The sync flow (docs/contract.md#sync) step by step, in this process, against the fakes over real HTTP.
 
 The tasks are thin; here their services run directly so each outcome can be asserted. The
 real-worker scenarios (crash, concurrency, outages) are in test_sync_worker.py.

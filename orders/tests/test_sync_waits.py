@@ -1,4 +1,4 @@
-"""How long a sync waits before its next try (SPEC §5.1: retried with backoff and jitter, bounded)."""
+"""How long a sync waits before its next try (docs/contract.md#sync: retried with backoff and jitter, bounded)."""
 
 from __future__ import annotations
 

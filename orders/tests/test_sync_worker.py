@@ -1,4 +1,4 @@
-"""Acceptance scenarios of the sync (SPEC §5.1, §5.5) with real Celery workers and a live server
+"""Acceptance scenarios of the sync (docs/contract.md#sync, docs/contract.md#bubble-writeback) with real Celery workers and a live server
 serving the API and the fake Omie, Bubble and BrasilAPI."""
 
 from __future__ import annotations

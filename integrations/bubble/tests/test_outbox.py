@@ -1,4 +1,4 @@
-"""The writeback outbox (SPEC §5.5), one step at a time, against the fake Bubble over real HTTP."""
+"""The writeback outbox (docs/contract.md#bubble-writeback), one step at a time, against the fake Bubble over real HTTP."""
 
 from datetime import date, timedelta
 from decimal import Decimal

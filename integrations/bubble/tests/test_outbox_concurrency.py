@@ -1,6 +1,6 @@
 """The outbox under concurrency: many writers, many deliverers, a flaky Bubble; and a real worker.
 
-What must hold (SPEC §5.5): Bubble ends with the newest value of every field, the values of one
+What must hold (docs/contract.md#bubble-writeback): Bubble ends with the newest value of every field, the values of one
 thing arrive in the order they were decided, nothing is lost, and two PATCHes of one thing never
 overlap in time.
 """

@@ -1,4 +1,5 @@
-"""SPEC §6's table, row by row, on the real message shapes quoted in reference/omie.md (pure function)."""
+"""The answer classes of docs/omie.md#classification-classifypy, row by row, on the real message shapes quoted in
+docs/omie.md#evidence (pure function)."""
 
 from __future__ import annotations
 

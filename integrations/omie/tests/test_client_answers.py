@@ -1,4 +1,5 @@
-"""Each class of SPEC §6's table as the client meets it from the fake Omie over real HTTP: what the
+"""Each class of the answer classes of docs/omie.md#classification-classifypy as the client meets it from the fake Omie over real
+HTTP: what the
 caller gets, what the throttle remembers, what the call log holds."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""State of the fake BrasilAPI (SPEC §11): companies, misbehaviour, and every lookup received."""
+"""State of the fake BrasilAPI (docs/contract.md#sandbox): companies, misbehaviour, and every lookup received."""
 
 from django.db import models
 from django.utils import timezone
@@ -25,7 +25,7 @@ class FakeCompany(models.Model):
     bairro = models.CharField(max_length=100, blank=True, default="")
     municipio = models.CharField(max_length=100, blank=True, default="")
     uf = models.CharField(max_length=2, blank=True, default="")
-    # BrasilAPI's false 404s (reference C3): the next N lookups of this CNPJ answer 404.
+    # BrasilAPI's false 404s (docs/integrations.md#evidence): the next N lookups of this CNPJ answer 404.
     false_404_left = models.PositiveIntegerField(default=0)
 
     class Meta:

@@ -64,7 +64,7 @@ def lookups_for(*, cnpj: str | None = None) -> list[FakeLookup]:
 
 
 def company_payload(company: FakeCompany) -> dict[str, Any]:
-    """The shape of BrasilAPI's /cnpj/v1 answer (reference C2), empty strings where it sends them."""
+    """The shape of BrasilAPI's /cnpj/v1 answer (docs/integrations.md#evidence), empty strings where it sends them."""
     return {
         "uf": company.uf,
         "cep": company.cep,

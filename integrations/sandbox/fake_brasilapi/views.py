@@ -1,4 +1,4 @@
-"""The fake BrasilAPI: ``/sandbox/brasilapi/api/cnpj/v1/<cnpj>`` (reference C1–C3). Sandbox only."""
+"""The fake BrasilAPI: ``/sandbox/brasilapi/api/cnpj/v1/<cnpj>`` (docs/integrations.md#evidence). Sandbox only."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ def cnpj_lookup(request: HttpRequest, cnpj: str) -> HttpResponse:
 def _answer(raw: str) -> HttpResponse:
     failure = services.failure_take()
     if failure == 429:
-        # Vercel's mitigation answers plain text (reference C3, issue #835).
+        # Vercel's mitigation answers plain text (docs/integrations.md#evidence, issue #835).
         response = HttpResponse("Too Many Requests", status=429, content_type="text/plain")
         response["x-vercel-mitigated"] = "deny"
         return response

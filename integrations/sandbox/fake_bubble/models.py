@@ -1,4 +1,4 @@
-"""State of the fake Bubble (SPEC §11). In the database, so the web process, workers and tests share it."""
+"""State of the fake Bubble (docs/contract.md#sandbox). In the database, so the web process, workers and tests share it."""
 
 from django.db import models
 from django.utils import timezone

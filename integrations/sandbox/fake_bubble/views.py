@@ -1,6 +1,6 @@
 """The fake Bubble Data API: ``/sandbox/bubble/api/1.1/obj/<type>/<id>`` (GET, PATCH) and its control.
 
-Answers like Bubble (reference A3/A4): ``{"response": {...}}``, 204 on PATCH, the
+Answers like Bubble (docs/integrations.md#evidence): ``{"response": {...}}``, 204 on PATCH, the
 ``{"statusCode", "body": {"status", "message"}}`` envelope on errors. Sandbox only.
 """
 

@@ -1,4 +1,4 @@
-"""The calls the fake Omie answers and where they live (mirrors reference/omie.md §1; the fake is
+"""The calls the fake Omie answers and where they live (mirrors docs/omie.md#evidence; the fake is
 Omie's stand-in, so it keeps its own list instead of reading the client's)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Omie's gates in front of every call (reference/omie.md §3.2–3.3), in the order the fake applies
+"""Omie's gates in front of every call (docs/omie.md#evidence), in the order the fake applies
 them: the misuse ban (425, each call during it extends it), the per-method and per-key rate
 windows (429), one write at a time per method (Client-1880), the same id again within 60 s
 (REDUNDANT). Admission runs under a PostgreSQL advisory lock per app key, so concurrent requests in

@@ -1,5 +1,5 @@
 """What each Omie method does to the fake's records, with Omie's answer shapes and fault strings
-(reference/omie.md §2–§4). Shapes not seen in any source are marked UNVERIFIED in the docs; the
+(docs/omie.md#evidence). Shapes not seen in any source are marked UNVERIFIED in the docs; the
 fake keeps them close to the recorded ones so the client's parsing is exercised.
 
 Business failures come as HTTP 200 with ``cCodStatus``/``codigo_status`` ≠ "0" (invalid CPF/CNPJ),

@@ -1,4 +1,4 @@
-"""The fake BrasilAPI answers like BrasilAPI (reference C1–C3), over HTTP, and misbehaves on demand."""
+"""The fake BrasilAPI answers like BrasilAPI (docs/integrations.md#evidence), over HTTP, and misbehaves on demand."""
 
 import time
 

@@ -1,4 +1,4 @@
-"""The fake Bubble answers like Bubble (reference A3/A4), over HTTP, and misbehaves on demand."""
+"""The fake Bubble answers like Bubble (docs/integrations.md#evidence), over HTTP, and misbehaves on demand."""
 
 import json
 import time

@@ -1,5 +1,5 @@
 """The fake Omie on its own, over raw HTTP (no client, no throttle): it must behave like Omie as
-described in reference/omie.md, or the client's tests prove nothing."""
+described in docs/omie.md#evidence, or the client's tests prove nothing."""
 
 from __future__ import annotations
 
