@@ -218,12 +218,21 @@ def cmd_run(services: Services) -> int:
     )
     honcho = shutil.which("honcho", path=env["PATH"]) or "honcho"
     proc = subprocess.Popen([honcho, "-f", str(ROOT / "Procfile"), "start"], cwd=ROOT, env=env)
+    demo: list[subprocess.Popen[bytes]] = []
     if env["SANDBOX"] == "true":
-        threading.Thread(target=_demo, args=(env, proc), daemon=True).start()
-    return _wait(proc)
+        threading.Thread(target=_demo, args=(env, proc, demo), daemon=True).start()
+    code = _wait(proc)
+    for child in demo:  # stopped with the rest: nothing outlives `make run`
+        if child.poll() is None:
+            child.terminate()
+            try:
+                child.wait(10)
+            except subprocess.TimeoutExpired:
+                child.kill()
+    return code
 
 
-def _demo(env: dict[str, str], honcho: subprocess.Popen[bytes]) -> None:
+def _demo(env: dict[str, str], honcho: subprocess.Popen[bytes], started: list[subprocess.Popen[bytes]]) -> None:
     """Once the web answers (the fakes live there), the demo orders go through the real flow."""
     port = int(env["WEB_PORT"])
     deadline = time.monotonic() + 120
@@ -233,8 +242,9 @@ def _demo(env: dict[str, str], honcho: subprocess.Popen[bytes]) -> None:
             return
         time.sleep(0.5)
     admin = f"http://127.0.0.1:{port}/admin/"
-    result = subprocess.run([PY, "manage.py", "demo_flow", "--admin-url", admin], cwd=ROOT, env=env, check=False)
-    if result.returncode != 0:
+    child = subprocess.Popen([PY, "manage.py", "demo_flow", "--admin-url", admin], cwd=ROOT, env=env)
+    started.append(child)
+    if child.wait() != 0 and honcho.poll() is None:
         log("demo_flow failed; the backoffice has no demo orders")
 
 
