@@ -15,12 +15,13 @@ MARK_NF_MANUAL = "billing.mark_nf_manual"
 APPROVE_HOLD = "billing.approve_hold"
 OVERRIDE_DAY25 = "billing.override_day25"
 MANAGE_CC = "billing.manage_cc"
+EXPORT = "billing.export"
 
 OPS_GROUP = "Ops"
 FINANCE_GROUP = "Financeiro"
 
 OPS_PERMISSIONS = [RETRY, MARK_NF_MANUAL]
-FINANCE_PERMISSIONS = [*OPS_PERMISSIONS, APPROVE_HOLD, CANCEL_NF, OVERRIDE_DAY25, MANAGE_CC]
+FINANCE_PERMISSIONS = [*OPS_PERMISSIONS, APPROVE_HOLD, CANCEL_NF, OVERRIDE_DAY25, MANAGE_CC, EXPORT]
 
 # "View all": every model of these apps (the project's own and the Celery admins ops read).
 VIEW_APP_LABELS = [

@@ -1,3 +1,3 @@
 """The admin registrations of the ops interface: orders (with the ops actions) and billing."""
 
-from backoffice.admin import billing, orders  # noqa: F401  (registers the ModelAdmins)
+from backoffice.admin import billing, exports, orders  # noqa: F401  (registers the ModelAdmins)

@@ -14,6 +14,8 @@ from django.utils.safestring import SafeString
 from django.utils.text import Truncator
 
 from backoffice.badges import badge
+from backoffice.exports import ExportListMixin
+from backoffice.month_close import MonthCloseMixin
 from billing.models import AccountEntry, BillingRun, CustomerAccount, Invoice, PagarmeEvent, ReconciliationDrift, ReconciliationRun
 from billing.services.webhooks import pagarme_events_reprocess
 
@@ -36,7 +38,8 @@ def order_link(order_id: int | None, label: str) -> SafeString:
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(ReadOnlyAdmin):
+class InvoiceAdmin(MonthCloseMixin, ExportListMixin, ReadOnlyAdmin):
+    export_kind = "INVOICES"
     list_display = ("id", "order_col", "status_col", "nfse_number", "next_step", "next_poll_at", "poll_count", "faturar_attempts",
                     "issued_at", "message_col")
     list_filter = ("status", "next_step", "failure_stage")
