@@ -17,10 +17,11 @@ $(STAMP): requirements.txt
 
 venv: $(STAMP)
 
-# Debian tools some tests use (nginx -t, shellcheck, openssl for a test certificate); installed only when
-# missing and possible.
+# Debian tools some tests use (nginx -t, shellcheck, openssl for a test certificate, chromium and its driver
+# for the browser walk and the screenshots); installed only when missing and possible.
 system-deps:
-	@missing=""; for c in nginx shellcheck openssl; do command -v $$c >/dev/null 2>&1 || [ -x /usr/sbin/$$c ] || missing="$$missing $$c"; done; \
+	@missing=""; for c in nginx shellcheck openssl chromium chromedriver:chromium-driver; do cmd=$${c%%:*}; pkg=$${c##*:}; \
+	  command -v $$cmd >/dev/null 2>&1 || [ -x /usr/sbin/$$cmd ] || [ -x /usr/bin/$$cmd ] || missing="$$missing $$pkg"; done; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    echo "installing:$$missing"; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null 2>&1 || \

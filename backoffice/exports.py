@@ -252,7 +252,8 @@ class ExportJobAdmin(admin.ModelAdmin):
 
     def change_view(self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict | None = None) -> HttpResponse:
         job = self.get_queryset(request).filter(pk=object_id).first()
-        context = {"job": job, "title": str(job) if job else "Exportação", **(extra_context or {})}
+        context = {"job": job, "title": str(job) if job else "Exportação", "progress_text": self.progress_col(job) if job else "",
+                   **(extra_context or {})}
         return super().change_view(request, object_id, form_url, context)
 
     @admin.display(description="situação", ordering="status")
