@@ -90,7 +90,8 @@ class Walk:
                 fields[0].send_keys(value)
         before = self.driver.current_url
         self.driver.find_element("css selector", ".submit-row input[type=submit]").click()
-        WebDriverWait(self.driver, 20).until(lambda d: d.current_url != before or d.find_elements("css selector", ".problem-error, .errorlist"))
+        WebDriverWait(self.driver, 20).until(
+            lambda d: d.current_url != before or d.find_elements("css selector", ".problem-error, .errorlist"))
         text = self.check()
         errors = [e.text for e in self.driver.find_elements("css selector", ".messagelist .error, .problem-error, .errorlist")]
         assert not errors, f"{label!r} was offered (enabled) and then refused: {errors}"
