@@ -203,6 +203,7 @@ class ExportListMixin:
             "export_allowed": can_export(request.user),
             "export_refused_reason": NO_PERMISSION,
             "export_links": [(label, f"{base}?{_with_format(query, fmt)}") for fmt, label in (("xlsx", "Excel"), ("csv", "CSV"))],
+            "export_label": "Exportar o filtro atual:",
             "export_threshold": settings.EXPORT_ASYNC_THRESHOLD,
             **(extra_context or {}),
         }
@@ -221,8 +222,8 @@ class ExportJobAdmin(admin.ModelAdmin):
     change_form_template = "admin/billing/exportjob/change_form.html"
     list_display = ("created_at", "kind", "file_format", "filter_label", "status_col", "progress_col", "download_col", "requested_by_name")
     list_filter = ("kind", "status")
-    fields = ("kind", "file_format", "filter_label", "requested_by_name", "created_at", "started_at", "finished_at", "total_rows",
-              "rows_done", "file_size", "expires_at", "error")
+    fields = ("kind", "file_format", "filter_label", "requested_by_name", "created_at", "started_at", "finished_at", "progress_col",
+              "size_col", "expires_at", "error")
     readonly_fields = fields
 
     def get_urls(self) -> list:
@@ -264,6 +265,14 @@ class ExportJobAdmin(admin.ModelAdmin):
     @admin.display(description="andamento")
     def progress_col(self, obj: ExportJob) -> str:
         return f"{obj.progress_percent}% ({thousands(obj.rows_done)} de {thousands(obj.total_rows)} linhas)"
+
+    @admin.display(description="tamanho do arquivo")
+    def size_col(self, obj: ExportJob) -> str:
+        if not obj.file_size:
+            return "—"
+        if obj.file_size < 1_000_000:
+            return f"{obj.file_size / 1000:.1f} kB".replace(".", ",")
+        return f"{obj.file_size / 1_000_000:.1f} MB".replace(".", ",")
 
     @admin.display(description="arquivo")
     def download_col(self, obj: ExportJob) -> SafeString:

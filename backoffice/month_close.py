@@ -7,6 +7,8 @@ split by customer kind; links to the invoice and order lists behind each number,
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
@@ -19,6 +21,13 @@ from billing.models import ExportJob
 from billing.month_close import Month, month_close, still_scheduled
 
 SCHEDULED_SHOWN = 50
+
+
+def _recent_months(today: date, count: int = 24) -> list[Month]:
+    months = [Month(today.year, today.month)]
+    for _ in range(count - 1):
+        months.append(months[-1].previous)
+    return months
 
 
 class MonthCloseMixin:
@@ -57,6 +66,8 @@ class MonthCloseMixin:
             "scheduled_more": groups[-1].total.count - len(scheduled),
             "export_allowed": can_export(request.user),
             "export_refused_reason": NO_PERMISSION,
+            "export_label": "Exportar o mês:",
+            "month_choices": _recent_months(today_sp()),
             "export_links": [("Excel", f"{export_base}?mes={month.key}&formato=xlsx"),
                              ("CSV (resumo)", f"{export_base}?mes={month.key}&formato=csv")],
             "invoices_url": reverse("admin:billing_invoice_changelist"),

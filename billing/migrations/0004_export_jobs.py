@@ -19,7 +19,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('requested_by_name', models.CharField(max_length=150, verbose_name='pedida por (usuário)')),
                 ('kind', models.CharField(choices=[('ORDERS', 'Pedidos'), ('INVOICES', 'Notas fiscais'), ('MONTH', 'Faturamento do mês')], max_length=10, verbose_name='o que')),
-                ('file_format', models.CharField(choices=[('csv', 'CSV'), ('xlsx', 'Excel (XLSX)')], max_length=4, verbose_name='formato')),
+                ('file_format', models.CharField(choices=[('csv', 'CSV'), ('xlsx', 'Excel')], max_length=4, verbose_name='formato')),
                 ('filter_query', models.TextField(blank=True, verbose_name='filtro (parâmetros da lista)')),
                 ('filter_label', models.CharField(blank=True, max_length=500, verbose_name='filtro')),
                 ('status', models.CharField(choices=[('PENDING', 'Na fila'), ('RUNNING', 'Gerando'), ('DONE', 'Pronta'), ('FAILED', 'Falhou'), ('EXPIRED', 'Arquivo apagado')], default='PENDING', max_length=10, verbose_name='situação')),

@@ -17,7 +17,7 @@ class ExportKind(models.TextChoices):
 
 class ExportFormat(models.TextChoices):
     CSV = "csv", "CSV"
-    XLSX = "xlsx", "Excel (XLSX)"
+    XLSX = "xlsx", "Excel"
 
 
 class ExportStatus(models.TextChoices):
@@ -59,7 +59,10 @@ class ExportJob(models.Model):
         indexes = [models.Index(fields=["status", "expires_at"], name="exportjob_status_expiry_idx")]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} ({self.get_file_format_display()}) de {self.created_at:%d/%m/%Y %H:%M}"
+        from django.utils import timezone
+
+        when = timezone.localtime(self.created_at) if self.created_at else None
+        return f"{self.get_kind_display()} · {self.get_file_format_display()}" + (f" · {when:%d/%m/%Y %H:%M}" if when else "")
 
     @property
     def progress_percent(self) -> int:
