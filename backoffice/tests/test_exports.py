@@ -152,3 +152,29 @@ def test_a_big_export_runs_in_a_real_worker_with_progress_and_a_download_link(lo
     rows = _xlsx_rows(_content(finance.get(f"/admin/billing/exportjob/{job.pk}/baixar/")))
     assert len(rows) - 1 == Order.objects.filter(billing_status="ISSUED").count() == 7
     assert Invoice.objects.count() == 7
+
+
+@pytest.mark.django_db
+def test_text_that_looks_like_a_formula_stays_text(login, exports_root):
+    order = order_in_state("SCHEDULED", customer_name="=HYPERLINK(\"http://x\")")
+    finance = login("Financeiro")
+    text = _content(finance.get("/admin/orders/order/exportar/", {"formato": "csv", "q": order.bubble_id})).decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text), delimiter=";"))
+    assert rows[1][1] == "'=HYPERLINK(\"http://x\")"
+    rows = _xlsx_rows(_content(finance.get("/admin/orders/order/exportar/", {"formato": "xlsx", "q": order.bubble_id})))
+    assert rows[1][1] == "'=HYPERLINK(\"http://x\")"
+
+
+@pytest.mark.django_db
+def test_a_job_whose_requester_lost_the_permission_fails_with_the_reason(user_factory, exports_root):
+    from django.core.exceptions import PermissionDenied
+
+    from backoffice.tasks import export_run
+
+    user = user_factory("ex-financeiro", is_staff=True)
+    user.groups.add(Group.objects.get(name="Ops"))
+    job = ExportJob.objects.create(requested_by=user, requested_by_name=user.username, kind="ORDERS", file_format="csv")
+    with pytest.raises(PermissionDenied):
+        export_run(job.pk)
+    job.refresh_from_db()
+    assert job.status == "FAILED" and "Financeiro" in job.error and not job.file_path
