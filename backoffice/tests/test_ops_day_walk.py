@@ -68,8 +68,17 @@ class Walk:
         self.driver.get(self.base + path)
         return self.check()
 
-    def order_page(self, order: Order) -> str:
-        return self.open(f"/admin/orders/order/{order.pk}/change/")
+    def order_page(self, order: Order, *, buttons: bool = False) -> str:
+        """The order page; with ``buttons``, also every enabled button's confirmation page, which must not warn of a refusal."""
+        text = self.open(f"/admin/orders/order/{order.pk}/change/")
+        if buttons:
+            links = [(a.text, a.get_attribute("href")) for a in self.driver.find_elements("css selector", ".ops-actions a.ops-button")]
+            for label, href in links:
+                self.driver.get(href)
+                confirm = self.check()
+                assert "será recusado" not in confirm, f"{label!r} is enabled on {order} but its page says it will be refused"
+            self.driver.get(f"{self.base}/admin/orders/order/{order.pk}/change/")
+        return text
 
     def press(self, order: Order, label: str, fill: dict[str, str] | None = None) -> str:
         """On the order page, press the ENABLED button ``label``, fill the confirmation form, confirm; it must succeed."""
@@ -166,6 +175,9 @@ def test_an_ops_day_in_the_browser(live_server, browser, people, day, settings, 
     assert "Exportar é do grupo Financeiro" in html
     walk.open("/admin/billing/invoice/faturamento-do-mes/")
 
+    for order in day.values():  # what Ana may press on each order of the day is really possible
+        walk.order_page(order, buttons=True)
+
     # --- Bruno (Financeiro): approves the hold, bills day 25 now, cancels an NF, moves money through the current account, exports.
     walk.login("bruno.financeiro")
     walk.open("/admin/orders/order/?retido=sim")
@@ -177,6 +189,8 @@ def test_an_ops_day_in_the_browser(live_server, browser, people, day, settings, 
     assert CustomerAccount.objects.get(customer_bubble_id=CUSTOMER).balance == Decimal("1000.50")
     walk.press(day["unpaid"], "Usar conta corrente")
     assert CustomerAccount.objects.get(customer_bubble_id=CUSTOMER).balance == Decimal("200.50")
+    for order in day.values():
+        walk.order_page(order, buttons=True)
     walk.open("/admin/billing/customeraccount/")
     walk.open(f"/admin/orders/order/{day['unpaid'].pk}/change/")
     walk.open("/admin/orders/actionlog/")
