@@ -178,3 +178,17 @@ def test_a_job_whose_requester_lost_the_permission_fails_with_the_reason(user_fa
         export_run(job.pk)
     job.refresh_from_db()
     assert job.status == "FAILED" and "Financeiro" in job.error and not job.file_path
+
+
+@pytest.mark.django_db
+def test_the_hourly_clean_up_is_a_beat_task_that_a_worker_knows():
+    from django.core.management import call_command
+    from django_celery_beat.models import PeriodicTask
+
+    from config.celery import app
+
+    call_command("setup_periodic_tasks")
+    task = PeriodicTask.objects.get(name="Exportações: apagar arquivos vencidos")
+    assert (task.task, task.interval.every, task.enabled) == ("backoffice.tasks.exports_cleanup", 3600, True)
+    app.loader.import_default_modules()
+    assert {"backoffice.tasks.exports_cleanup", "backoffice.tasks.export_run"} <= set(app.tasks)
