@@ -80,7 +80,7 @@ def _fake_list_request(user: AbstractBaseUser, query: str) -> HttpRequest:
 
 
 def changelist_for(model_admin: admin.ModelAdmin, user: AbstractBaseUser, query: str) -> Any:
-    """The admin list as the user saw it (filters, search, date drill-down, ordering)."""
+    """The admin list as the user saw it; its ``.queryset`` is every row of the filter, search, date drill-down, in its order."""
     request = _fake_list_request(user, query)
     return model_admin.get_changelist_instance(request)
 
@@ -126,8 +126,7 @@ def job_sheets(job: ExportJob, user: AbstractBaseUser) -> tuple[list[Sheet], int
             Sheet("Ainda agendados", ORDER_COLUMNS, rows_of(scheduled, ORDER_COLUMNS)),
         ]
         return sheets, (len(summary) if job.file_format == ExportJob.Format.CSV else total)
-    changelist = changelist_for(_list_admin(job.kind), user, job.filter_query)
-    queryset = changelist.get_queryset(_fake_list_request(user, job.filter_query))
+    queryset = changelist_for(_list_admin(job.kind), user, job.filter_query).queryset
     if job.kind == ExportJob.Kind.ORDERS:
         queryset, columns, title = orders_for_export(queryset), ORDER_COLUMNS, "Pedidos"
     else:
@@ -191,9 +190,8 @@ class ExportListMixin:
             raise PermissionDenied(NO_PERMISSION)
         query = filter_query(request)
         changelist = changelist_for(self, request.user, query)  # type: ignore[arg-type]
-        queryset = changelist.get_queryset(_fake_list_request(request.user, query))
         return export_start(request, kind=self.export_kind, query=query, label=filter_description(changelist),
-                            count=queryset.count())
+                            count=changelist.queryset.count())
 
     def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
         query = filter_query(request)
