@@ -51,3 +51,33 @@ def actor_label(actor: str) -> str:
 def admin_actor(username: str) -> str:
     """The actor written to the log for a person using the admin (SPEC §4.6: the admin user)."""
     return f"admin:{username}"
+
+
+# What each Celery task does, as ops say it: the timeline and the task admins show these, never the
+# dotted path. A task missing here reads as "tarefa automática".
+TASK_LABELS: dict[str, str] = {
+    "orders.tasks.order_sync_fetch": "ler o pedido e o cliente no Bubble",
+    "orders.tasks.omie.order_sync_omie": "enviar o cliente e a OS ao Omie",
+    "orders.tasks.sweeps.order_sync_sweep": "retomar sincronizações paradas",
+    "orders.tasks.sweeps.idempotency_records_prune": "limpar chaves de idempotência antigas",
+    "billing.tasks.billing_day_run": "faturamento do dia",
+    "billing.tasks.billing_run_continue": "continuação do faturamento do dia",
+    "billing.tasks.billing_due_sweep": "faturar pedidos pendentes",
+    "billing.tasks.invoices_dispatch": "despachar as etapas de NFS-e",
+    "billing.tasks.omie.invoice_step": "etapa da NFS-e no Omie",
+    "billing.tasks.omie.reconciliation_step": "etapa da conciliação com o Omie",
+    "billing.tasks.pagarme_event_process": "processar evento do Pagar.me",
+    "billing.tasks.reconciliation_run": "conciliação com o Omie",
+    "common.tasks.beat_heartbeat": "sinal de vida do agendador",
+    "common.tasks.ping": "teste do worker",
+    "integrations.omie.tasks.omie_call_prune": "limpar o registro de chamadas ao Omie",
+    "integrations.tasks.bubble.writeback_deliver": "enviar atualização ao Bubble",
+    "integrations.tasks.bubble.writeback_purge": "limpar atualizações antigas do Bubble",
+    "integrations.tasks.bubble.writeback_sweep": "reenviar atualizações pendentes ao Bubble",
+}
+TASK_STATES: dict[str, str] = {"SUCCESS": "concluída", "FAILURE": "falhou", "RETRY": "vai tentar de novo", "STARTED": "em andamento",
+                               "PENDING": "na fila", "REVOKED": "cancelada", "RECEIVED": "recebida"}
+
+
+def task_label(task_name: str | None) -> str:
+    return TASK_LABELS.get(task_name or "", "tarefa automática")

@@ -24,6 +24,7 @@ from backoffice.templatetags.backoffice import brl
 from billing import ops_actions as ops
 from billing.models import Invoice
 from billing.ops_actions import OpsAction, order_ops_actions
+from billing.permissions import permission_missing_message
 from billing.selectors import customer_account_get
 from billing.services.account import order_transferred_total
 from billing.services.actions import (
@@ -176,9 +177,10 @@ def refuse_without_permission(*, request: Any, action: AdminAction, order: Order
     """A user without the permission gets 403; the attempt is logged like any refused one."""
     if request.user.has_perm(action.permission):
         return
+    message = permission_missing_message(action.permission)
     action_refusal_record(caller=admin_caller(request=request, data={}), action=action.log_name,
-                          order_bubble_id=order.bubble_id, message=f"Sem a permissão {action.permission}.")
-    raise PermissionDenied(f"Sem a permissão {action.permission}.")
+                          order_bubble_id=order.bubble_id, message=message)
+    raise PermissionDenied(message)
 
 
 # --------------------------------------------------------------------------------------------

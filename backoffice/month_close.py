@@ -15,10 +15,10 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from backoffice.exports import NO_PERMISSION, can_export, export_start
-from backoffice.templatetags.backoffice import brl
 from billing.dates import today_sp
 from billing.models import ExportJob
 from billing.month_close import Month, month_close, still_scheduled
+from common.money import brl
 
 SCHEDULED_SHOWN = 50
 

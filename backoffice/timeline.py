@@ -12,8 +12,10 @@ from typing import Any
 from django.utils import timezone
 from django_celery_results.models import TaskResult
 
-from backoffice.action_labels import action_label, actor_label
+from backoffice.action_labels import TASK_STATES, action_label, actor_label, task_label
 from billing.models import PagarmeEvent
+from common.money import brl
+from integrations.bubble.fields import field_label
 from integrations.bubble.models import BubbleWriteback
 from integrations.omie.models import OmieCall
 from orders.models import Order
@@ -82,6 +84,18 @@ def _short(value: Any, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _field_value(key: str, value: Any) -> str:
+    """A value written to Bubble as ops read it: money in reais, dates dd/mm/aaaa, empty as "(em branco)"."""
+    if value in (None, ""):
+        return "(em branco)"
+    if key == "saldo_cc":
+        return brl(value)
+    if key == "data_faturamento_prevista" and isinstance(value, str) and len(value) == 10:
+        year, month, day = value.split("-")
+        return f"{day}/{month}/{year}"
+    return _short(value)
+
+
 def _writeback_title(w: Any) -> str:
     thing = w.get_thing_display()
     if w.status == "DONE":
@@ -98,21 +112,12 @@ def _writebacks(order: Order) -> list[TimelineEntry]:
             source="Bubble",
             title=_writeback_title(w),
             outcome=outcome.get(w.status, ""),
-            detail="; ".join(f"{key} = {_short(value)}" for key, value in sorted(w.fields.items()))
+            detail="; ".join(f"{field_label(key)}: {_field_value(key, value)}" for key, value in sorted(w.fields.items()))
             + (f". Erro: {w.last_error}" if w.last_error and w.status != "DONE" else ""),
             meta=f"{w.attempts} tentativa(s)" if w.attempts else "",
         )
         for w in rows
     ]
-
-
-# What each Celery task of an order does, as ops say it; others show their name.
-TASK_LABELS = {
-    "orders.tasks.order_sync_fetch": "ler o pedido e o cliente no Bubble",
-    "orders.tasks.omie.order_sync_omie": "enviar o cliente e a OS ao Omie",
-}
-TASK_STATES = {"SUCCESS": "concluída", "FAILURE": "falhou", "RETRY": "vai tentar de novo", "STARTED": "em andamento",
-               "PENDING": "na fila", "REVOKED": "cancelada"}
 
 
 def _task_results(order: Order) -> list[TimelineEntry]:
@@ -127,10 +132,10 @@ def _task_results(order: Order) -> list[TimelineEntry]:
         TimelineEntry(
             when=r.date_done or r.date_created,
             source="Tarefa",
-            title=f"Tarefa: {TASK_LABELS.get(r.task_name, r.task_name)} — {TASK_STATES.get(r.status, r.status)}",
+            title=f"Tarefa: {task_label(r.task_name)} — {TASK_STATES.get(r.status, r.status)}",
             outcome={"SUCCESS": "ok", "FAILURE": "error"}.get(r.status, "waiting"),
             detail=(r.result or "")[:300] if r.status == "FAILURE" else "",
-            meta=r.task_name,
+            meta="",
         )
         for r in results
     ]

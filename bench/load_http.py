@@ -142,7 +142,13 @@ def gunicorn_command(*, port: int, access_log: str, overrides: dict[str, str]) -
         if "$(($(nproc) + 1))" not in text:
             raise RuntimeError("docker/start-web computes its workers default differently; update bench/load_http.py")
         line = line.replace('"$workers"', str(len(os.sched_getaffinity(0)) + 1))
-    words = shlex.split(line)[2:]  # after "exec gunicorn": the app, then options
+    words = shlex.split(line)[2:]  # after "exec gunicorn": the settings file, the app, then options
+    if words[0] == "-c":
+        # config/gunicorn.py routes the access log through the project's logging (stdout); the bench
+        # counts the access log's lines in a file, so it passes the same line format by hand instead.
+        from config.gunicorn import access_log_format
+
+        words = [words[2], "--access-logformat", access_log_format, *words[3:]]
     options: dict[str, str | None] = {}
     i = 1
     while i < len(words):

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from billing import permissions as perms
+from billing.models import CustomerAccount
+from billing.services.account import order_transferred_total
 from billing.services.actions import (
     LIVE_NF,
     MANUAL_FROM,
@@ -27,7 +29,9 @@ from billing.services.actions import (
     billing_hold_approve,
     invoice_cancel_request,
     invoice_manual_record,
+    transfer_nothing_reason,
 )
+from common.money import brl
 from orders.models import Order
 from orders.selectors import order_retry_target
 from orders.services import order_retry
@@ -80,18 +84,41 @@ OVERRIDE_DAY25 = OpsAction(
     lambda order: order.billing_status == BillingStatus.SCHEDULED, billing_day25_override, ("reason",),
     "Emite a NF agora em vez de esperar o dia de faturamento.",
 )
+def transfer_cc_blocker(order: Order) -> str:
+    """Why "Transferir para conta corrente" would be refused now, beyond the statuses ("" = it would run)."""
+    if not order.customer_bubble_id:
+        return "Pedido sem cliente do Bubble: não há conta corrente para creditar."
+    transferred = order_transferred_total(order=order)
+    if order.amount_paid - transferred <= 0:
+        return transfer_nothing_reason(amount_paid=order.amount_paid, transferred=transferred)
+    return ""
+
+
+def use_cc_blocker(order: Order) -> str:
+    """Why "Usar conta corrente" would be refused now, beyond the statuses ("" = it would run)."""
+    if order.amount is None or not order.customer_bubble_id:
+        return "Pedido sem valor ou sem cliente: sincronize-o antes de usar a conta corrente."
+    due = order.amount - order.amount_paid
+    if due <= 0:
+        return f"Não há valor em aberto neste pedido (valor {brl(order.amount)}, pago {brl(order.amount_paid)})."
+    balance = CustomerAccount.objects.filter(customer_bubble_id=order.customer_bubble_id).values_list("balance", flat=True).first() or 0
+    if balance <= 0:
+        return f"A conta corrente do cliente não tem saldo ({brl(balance)})."
+    return ""
+
+
 TRANSFER_CC = OpsAction(
     "transfer-cc", "Transferir para conta corrente", perms.MANAGE_CC, "cc_transfer",
-    "Só para pedido pago e sem NF ativa.",
-    lambda order: order.payment_status == PaymentStatus.PAID and order.billing_status not in LIVE_NF,
+    "Só para pedido pago, sem NF ativa e com valor pago ainda não transferido.",
+    lambda order: order.payment_status == PaymentStatus.PAID and order.billing_status not in LIVE_NF and not transfer_cc_blocker(order),
     account_transfer_from_order, ("reason", "amount?"),
     "Credita na conta corrente do cliente o valor pago neste pedido (só sem NF ativa). O novo saldo é enviado ao Bubble.",
 )
 USE_CC = OpsAction(
     "use-cc", "Usar conta corrente", perms.MANAGE_CC, "cc_use",
-    "Só para pedido com pagamento pendente (ou que falhou) e sem NF cancelada.",
+    "Só para pedido com pagamento pendente (ou que falhou), sem NF cancelada, com valor em aberto e saldo na conta corrente.",
     lambda order: (order.payment_status in (PaymentStatus.PENDING, PaymentStatus.FAILED)
-                   and order.billing_status not in USE_REFUSED_BILLING),
+                   and order.billing_status not in USE_REFUSED_BILLING and not use_cc_blocker(order)),
     account_use_on_order, ("amount?",),
     "Usa o saldo da conta corrente do cliente para pagar este pedido. Se o valor em aberto zerar, o pedido fica pago "
     "(via conta corrente) e o faturamento segue. O novo saldo é enviado ao Bubble.",
@@ -124,6 +151,14 @@ def order_ops_actions(*, order: Order, user: Any) -> list[ActionAvailability]:
 def _why_not(action: OpsAction, order: Order) -> str:
     if action is RETRY:
         return f"Nada a reprocessar: {action.when}"
+    blocker = {TRANSFER_CC.name: transfer_cc_blocker, USE_CC.name: use_cc_blocker}.get(action.name)
+    status_ok = {
+        TRANSFER_CC.name: lambda: order.payment_status == PaymentStatus.PAID and order.billing_status not in LIVE_NF,
+        USE_CC.name: lambda: (order.payment_status in (PaymentStatus.PENDING, PaymentStatus.FAILED)
+                              and order.billing_status not in USE_REFUSED_BILLING),
+    }.get(action.name)
+    if blocker and status_ok and status_ok():
+        return blocker(order)
     billing = BillingStatus(order.billing_status).label if order.billing_status else "não sincronizado"
     payment = PaymentStatus(order.payment_status).label
     return f"Não disponível com faturamento \"{billing}\" e pagamento \"{payment}\". {action.when}"

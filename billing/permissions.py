@@ -29,6 +29,39 @@ VIEW_APP_LABELS = [
 ]
 
 
+# What each permission lets a person do, as ops say it (the refusals and the 403 page).
+PERMISSION_LABELS = {
+    RETRY: "reprocessar pedidos",
+    CANCEL_NF: "cancelar NF",
+    MARK_NF_MANUAL: "registrar NF manual",
+    APPROVE_HOLD: "aprovar retenções",
+    OVERRIDE_DAY25: "antecipar o faturamento do dia 25",
+    MANAGE_CC: "movimentar a conta corrente do cliente",
+}
+
+
+def permission_groups(permission: str) -> list[str]:
+    """The groups that hold ``permission`` (app_label.codename), by name."""
+    from django.contrib.auth.models import Group
+
+    app_label, _, codename = permission.partition(".")
+    return sorted(Group.objects.filter(permissions__content_type__app_label=app_label, permissions__codename=codename)
+                  .values_list("name", flat=True).distinct())
+
+
+def permission_missing_message(permission: str) -> str:
+    """"Você não tem permissão para cancelar NF. Quem pode: o grupo Financeiro." — never the dotted name."""
+    what = PERMISSION_LABELS.get(permission, "esta ação")
+    groups = permission_groups(permission)
+    if not groups:
+        who = "Peça a um administrador."
+    elif len(groups) == 1:
+        who = f"Quem pode: o grupo {groups[0]}."
+    else:
+        who = f"Quem pode: os grupos {', '.join(groups[:-1])} e {groups[-1]}."
+    return f"Você não tem permissão para {what}. {who}"
+
+
 def groups_sync(*, group_model: Any, permission_model: Any) -> None:
     """Creates the groups and adds any permission they lack. Never removes what an admin added.
 

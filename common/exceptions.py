@@ -141,12 +141,34 @@ def _is_api(request: HttpRequest) -> bool:
     return request.path.startswith(API_PREFIXES)
 
 
+def api_route_not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    """The catch-all at the end of /v1/: the envelope whatever DEBUG says."""
+    return error_response(status=404, code="not_found", message="Rota não encontrada.")
+
+
 def handler404(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     if _is_api(request):
         return error_response(status=404, code="not_found", message="Rota não encontrada.")
     from django.views.defaults import page_not_found
 
     return page_not_found(request, exception)  # type: ignore[arg-type]
+
+
+FORBIDDEN_DEFAULT = "Você não tem permissão para abrir esta página. Peça acesso a um administrador."
+
+
+def handler403(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """The API answers the envelope; everything else a pt-BR page in the admin's layout saying what is
+    missing and who can do it (the message the refusal carries), never a bare "403 Forbidden"."""
+    if _is_api(request):
+        return error_response(status=403, code="permission_denied", message="Você não tem permissão para executar esta ação.")
+    from django.contrib import admin
+    from django.template.response import TemplateResponse
+
+    reason = str(exception) if exception is not None and str(exception) else FORBIDDEN_DEFAULT
+    context = {**admin.site.each_context(request), "reason": reason, "title": "Sem permissão"}
+    response = TemplateResponse(request, "admin/forbidden.html", context, status=403)
+    return response.render()
 
 
 def handler500(request: HttpRequest) -> HttpResponse:

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import logging
 import re
+from datetime import UTC, datetime
 from typing import Any
+
+from pythonjsonlogger.json import JsonFormatter
 
 from common.request_context import get_request_id
 
@@ -32,6 +35,22 @@ def _mask(match: re.Match[str]) -> str:
     # Long digit runs that are not documents (Bubble ids are 13 digits + "x" + 18 digits, and
     # are protected by the \b boundaries) are rare in messages; masking one by mistake is cheap.
     return "[doc]"
+
+
+def utc_timestamp(created: float) -> str:
+    """One zone in every log line, whatever process wrote it: UTC, ISO 8601 with its offset
+    (``2026-11-29T19:34:59.273+00:00``)."""
+    return datetime.fromtimestamp(created, UTC).isoformat(timespec="milliseconds")
+
+
+class UtcFormatter(logging.Formatter):
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        return utc_timestamp(record.created)
+
+
+class UtcJsonFormatter(JsonFormatter):
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        return utc_timestamp(record.created)
 
 
 class RequestIdFilter(logging.Filter):

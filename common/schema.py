@@ -1,12 +1,25 @@
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
 from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from drf_spectacular.renderers import OpenApiJsonRenderer, OpenApiYamlRenderer
-from drf_spectacular.views import SpectacularAPIView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 
 class SchemaView(SpectacularAPIView):
     """The OpenAPI document, JSON by default (``?format=yaml`` for YAML), errors in the JSON envelope."""
 
     renderer_classes = [OpenApiJsonRenderer, OpenApiYamlRenderer]
+
+
+class DocsView(SpectacularSwaggerView):
+    """The API's page. A browser with no session and no token goes to the admin login and comes back;
+    a caller with a token (Authorization header) gets the usual answer, 401 in the envelope included."""
+
+    def dispatch(self, request, *args, **kwargs):
+        # Before DRF's permission check: the session user from Django's middleware.
+        if "HTTP_AUTHORIZATION" not in request.META and not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path(), login_url=f"/{settings.ADMIN_URL}login/")
+        return super().dispatch(request, *args, **kwargs)
 
 
 class ServiceAwareJWTScheme(SimpleJWTScheme):

@@ -1,22 +1,25 @@
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
-from drf_spectacular.views import SpectacularSwaggerView
+from django.urls import include, path, re_path
 from rest_framework_simplejwt.views import TokenBlacklistView, TokenObtainPairView, TokenRefreshView
 
 from backoffice.integrations_check import integrations_check_view
 from billing.webhook_views import pagarme_webhook
 from common import health
-from common.schema import SchemaView
+from common.exceptions import api_route_not_found
+from common.schema import DocsView, SchemaView
 
 api_v1 = [
     path("auth/token/", TokenObtainPairView.as_view(), name="token_obtain_pair"),
     path("auth/token/refresh/", TokenRefreshView.as_view(), name="token_refresh"),
     path("auth/token/blacklist/", TokenBlacklistView.as_view(), name="token_blacklist"),
     path("schema/", SchemaView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("docs/", DocsView.as_view(url_name="schema"), name="docs"),
     path("", include("orders.urls")),
     path("", include("billing.urls")),
+    # Last: any other /v1/ path is a 404 in the error envelope, also with DEBUG on (where Django
+    # would answer its HTML debug page instead of calling handler404).
+    re_path(r"^.*$", api_route_not_found),
 ]
 
 urlpatterns = [
@@ -27,6 +30,7 @@ urlpatterns = [
     path("webhooks/pagarme", pagarme_webhook, name="webhook-pagarme"),
     path("health/live", health.live, name="health-live"),
     path("health/ready", health.ready, name="health-ready"),
+    re_path(r"^webhooks/.*$", api_route_not_found),
 ]
 
 if settings.SANDBOX:
@@ -37,6 +41,7 @@ if settings.SANDBOX:
         raise ImproperlyConfigured("SANDBOX=true with DEBUG off: set SANDBOX_FORCE=true if you really mean it.")
     urlpatterns.append(path("sandbox/", include("integrations.sandbox.urls")))
 
+handler403 = "common.exceptions.handler403"
 handler404 = "common.exceptions.handler404"
 handler500 = "common.exceptions.handler500"
 

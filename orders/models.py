@@ -72,7 +72,7 @@ class Order(models.Model):
 
     # Omie ids
     omie_customer_code = models.BigIntegerField("código do cliente no Omie", null=True, blank=True)
-    omie_os_code = models.BigIntegerField("nCodOS (Omie)", null=True, blank=True, unique=True)
+    omie_os_code = models.BigIntegerField("código da OS no Omie", null=True, blank=True, unique=True)
     omie_os_number = models.CharField("número da OS (Omie)", max_length=20, blank=True, db_index=True)
 
     # Sync bookkeeping (SPEC §5.1). Each step stores what it learned as soon as it knows it, so a

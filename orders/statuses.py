@@ -64,3 +64,4 @@ class ActionOutcome(models.TextChoices):
     OK = "ok", "Executada"
     REJECTED = "rejected", "Recusada"
     ERROR = "error", "Erro"
+    RETRY = "retry", "Nova tentativa"  # an expected retry (BrasilAPI's false 404s): neither done nor an error

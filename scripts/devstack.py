@@ -22,6 +22,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -185,15 +186,17 @@ def cmd_run(services: Services) -> int:
     env.setdefault("PYTHONUNBUFFERED", "1")
     env["PATH"] = f"{Path(PY).parent}{os.pathsep}{env.get('PATH', '')}"
 
+    if env["SANDBOX"] == "true":
+        sys.path.insert(0, str(ROOT))
+        from config.sandbox_demo import DEMO_ENV
+
+        for key, value in DEMO_ENV.items():
+            env.setdefault(key, value)
+
     manage(env, "migrate", "--noinput")
     manage(env, "collectstatic", "--noinput", "-v", "0")
     manage(env, "setup_periodic_tasks")
     manage(env, "ensure_demo_superuser", "--username", "admin")
-    if (ROOT / "integrations" / "sandbox").exists():
-        try:
-            manage(env, "sandbox_seed")
-        except subprocess.CalledProcessError:
-            log("sandbox_seed failed; continuing without demo data")
 
     print(
         "\n".join(
@@ -204,6 +207,9 @@ def cmd_run(services: Services) -> int:
                 f"  API:     http://127.0.0.1:{env['WEB_PORT']}/v1/docs/",
                 f"  Health:  http://127.0.0.1:{env['WEB_PORT']}/health/ready",
                 f"  Flower:  {env['FLOWER_URL']}   (user:password = {env['FLOWER_BASIC_AUTH']})",
+                *(["  Demo:    the demo orders go through the real flow now; within a minute the dashboard",
+                   f"           (http://127.0.0.1:{env['WEB_PORT']}/admin/) shows one in every state ([demo] lines below)."]
+                  if env["SANDBOX"] == "true" else []),
                 "  Ctrl-C stops everything.",
                 "",
             ]
@@ -212,7 +218,24 @@ def cmd_run(services: Services) -> int:
     )
     honcho = shutil.which("honcho", path=env["PATH"]) or "honcho"
     proc = subprocess.Popen([honcho, "-f", str(ROOT / "Procfile"), "start"], cwd=ROOT, env=env)
+    if env["SANDBOX"] == "true":
+        threading.Thread(target=_demo, args=(env, proc), daemon=True).start()
     return _wait(proc)
+
+
+def _demo(env: dict[str, str], honcho: subprocess.Popen[bytes]) -> None:
+    """Once the web answers (the fakes live there), the demo orders go through the real flow."""
+    port = int(env["WEB_PORT"])
+    deadline = time.monotonic() + 120
+    while not reachable("127.0.0.1", port):
+        if honcho.poll() is not None or time.monotonic() > deadline:
+            log("web did not start: no demo")
+            return
+        time.sleep(0.5)
+    admin = f"http://127.0.0.1:{port}/admin/"
+    result = subprocess.run([PY, "manage.py", "demo_flow", "--admin-url", admin], cwd=ROOT, env=env, check=False)
+    if result.returncode != 0:
+        log("demo_flow failed; the backoffice has no demo orders")
 
 
 def cmd_test(services: Services, pytest_args: list[str]) -> int:

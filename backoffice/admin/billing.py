@@ -5,8 +5,11 @@ and reconciliation drifts. Everything here is read-only: state changes go throug
 
 from __future__ import annotations
 
+import json
+from decimal import Decimal
+
 from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.html import format_html
@@ -18,6 +21,9 @@ from backoffice.exports import ExportListMixin
 from backoffice.month_close import MonthCloseMixin
 from billing.models import AccountEntry, BillingRun, CustomerAccount, Invoice, PagarmeEvent, ReconciliationDrift, ReconciliationRun
 from billing.services.webhooks import pagarme_events_reprocess
+from common.money import brl
+from integrations.pagarme.events import InvalidEvent, event_parse
+from orders.models import Order
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -37,6 +43,17 @@ def order_link(order_id: int | None, label: str) -> SafeString:
     return format_html('<a href="../../orders/order/{}/change/">{}</a>', order_id, label)
 
 
+def customer_order(name: str | None, order_id: int | None, bubble_id: str) -> SafeString:
+    """The list cell ops look for: the customer's name, and the order (linked) with its Bubble id."""
+    return format_html('<strong>{}</strong><br><span class="bubble-id">{}</span>', name or "—", order_link(order_id, bubble_id))
+
+
+def customer_name_of(field: str) -> Subquery:
+    """The customer's name, from the newest order of the customer id in ``field`` (one subquery per page)."""
+    return Subquery(Order.objects.filter(customer_bubble_id=OuterRef(field)).exclude(customer_name="")
+                    .order_by("-created_at").values("customer_name")[:1])
+
+
 @admin.register(Invoice)
 class InvoiceAdmin(MonthCloseMixin, ExportListMixin, ReadOnlyAdmin):
     export_kind = "INVOICES"
@@ -48,9 +65,9 @@ class InvoiceAdmin(MonthCloseMixin, ExportListMixin, ReadOnlyAdmin):
     date_hierarchy = "created_at"
     show_full_result_count = False
 
-    @admin.display(description="pedido")
+    @admin.display(description="cliente · pedido")
     def order_col(self, obj: Invoice) -> SafeString:
-        return order_link(obj.order_id, obj.order.bubble_id)
+        return customer_order(obj.order.customer_name, obj.order_id, obj.order.bubble_id)
 
     @admin.display(description="situação", ordering="status")
     def status_col(self, obj: Invoice) -> SafeString:
@@ -68,7 +85,7 @@ class BillingRunAdmin(ReadOnlyAdmin):
 
 class AccountEntryInline(admin.TabularInline):
     model = AccountEntry
-    fields = ("created_at", "kind", "amount", "balance_after", "order", "actor", "reason")
+    fields = ("created_at", "kind", "amount_col", "balance_after_col", "order", "actor", "reason")
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -77,25 +94,74 @@ class AccountEntryInline(admin.TabularInline):
     def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
 
+    @admin.display(description="valor")
+    def amount_col(self, obj: AccountEntry) -> str:
+        return brl(obj.amount)
+
+    @admin.display(description="saldo depois")
+    def balance_after_col(self, obj: AccountEntry) -> str:
+        return brl(obj.balance_after)
+
 
 @admin.register(CustomerAccount)
 class CustomerAccountAdmin(ReadOnlyAdmin):
-    list_display = ("customer_bubble_id", "balance", "updated_at")
+    list_display = ("customer_col", "balance_col", "updated_at")
     search_fields = ("=customer_bubble_id",)
+    search_help_text = "ID do cliente no Bubble (exato)."
+    fields = ("customer_bubble_id", "customer_name", "balance_col", "updated_at")
+    readonly_fields = fields
     inlines = [AccountEntryInline]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[CustomerAccount]:
+        return super().get_queryset(request).annotate(name=customer_name_of("customer_bubble_id"))
+
+    @admin.display(description="cliente", ordering="name")
+    def customer_col(self, obj: CustomerAccount) -> SafeString:
+        return format_html('<strong>{}</strong><br><span class="bubble-id">{}</span>', obj.name or "—", obj.customer_bubble_id)
+
+    @admin.display(description="nome do cliente")
+    def customer_name(self, obj: CustomerAccount) -> str:
+        return obj.name or "—"
+
+    @admin.display(description="saldo", ordering="balance")
+    def balance_col(self, obj: CustomerAccount) -> str:
+        return brl(obj.balance)
 
 
 @admin.register(AccountEntry)
 class AccountEntryAdmin(ReadOnlyAdmin):
-    list_display = ("created_at", "account", "kind", "amount", "balance_after", "order", "actor")
+    list_display = ("created_at", "customer_col", "kind", "amount_col", "balance_after_col", "order_col", "actor")
     list_filter = ("kind",)
     search_fields = ("=account__customer_bubble_id", "=order__bubble_id", "actor")
     list_select_related = ("account", "order")
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[AccountEntry]:
+        return super().get_queryset(request).annotate(name=customer_name_of("account__customer_bubble_id"))
+
+    @admin.display(description="cliente")
+    def customer_col(self, obj: AccountEntry) -> SafeString:
+        return format_html('<strong>{}</strong><br><span class="bubble-id">{}</span>', obj.name or "—", obj.account.customer_bubble_id)
+
+    @admin.display(description="pedido")
+    def order_col(self, obj: AccountEntry) -> SafeString:
+        return order_link(obj.order_id, obj.order.bubble_id if obj.order else "")
+
+    amount_col = AccountEntryInline.amount_col
+    balance_after_col = AccountEntryInline.balance_after_col
+
+
+def pagarme_amount(payload: object) -> Decimal | None:
+    """The charge's amount in reais, read as the webhook reads it (Pagar.me sends cents)."""
+    try:
+        return event_parse(payload).amount
+    except InvalidEvent:
+        return None
+
 
 @admin.register(PagarmeEvent)
 class PagarmeEventAdmin(ReadOnlyAdmin):
-    list_display = ("received_at", "event_id", "type", "status_col", "order_col", "charge_status", "occurred_at", "message_col")
+    list_display = ("received_at", "event_id", "type", "status_col", "order_col", "amount_col", "charge_status", "occurred_at",
+                    "message_col")
     list_filter = ("status", "type")
     search_fields = ("=event_id", "=bubble_order_id", "=charge_id")
     list_select_related = ("order",)
@@ -106,9 +172,26 @@ class PagarmeEventAdmin(ReadOnlyAdmin):
         colour = {"APPLIED": "green", "STALE": "gray", "UNMATCHED": "orange", "UNKNOWN_TYPE": "outline", "INVALID": "red"}
         return badge(obj.status, obj.get_status_display(), colour=colour.get(obj.status, "blue"))
 
-    @admin.display(description="pedido")
+    @admin.display(description="cliente · pedido")
     def order_col(self, obj: PagarmeEvent) -> SafeString:
-        return order_link(obj.order_id, obj.bubble_order_id)
+        return customer_order(obj.order.customer_name if obj.order else None, obj.order_id, obj.bubble_order_id)
+
+    @admin.display(description="valor")
+    def amount_col(self, obj: PagarmeEvent) -> str:
+        return brl(pagarme_amount(obj.payload))
+
+    # The event page: what happened, in reais, then the raw JSON folded below.
+    fieldsets = (
+        (None, {"fields": ("event_id", "type", "status", "order_col", "charge_status", "amount_col", "occurred_at", "received_at",
+                           "processed_at", "message")}),
+        ("Conteúdo recebido (JSON)", {"classes": ("collapse",), "fields": ("payload_json",)}),
+    )
+    readonly_fields = ("event_id", "type", "status", "order_col", "charge_status", "amount_col", "occurred_at", "received_at",
+                       "processed_at", "message", "payload_json")
+
+    @admin.display(description="conteúdo")
+    def payload_json(self, obj: PagarmeEvent) -> SafeString:
+        return format_html("<pre>{}</pre>", json.dumps(obj.payload, ensure_ascii=False, indent=2, sort_keys=True))
 
     @admin.display(description="mensagem")
     def message_col(self, obj: PagarmeEvent) -> str:

@@ -96,6 +96,10 @@ class StuckIssuingFilter(admin.SimpleListFilter):
         return queryset.filter(pk__in=invoices_stuck_issuing().values("order_id"))
 
 
+# Money fields shown in reais (R$ 1.234,56) on the order page: field → its display.
+MONEY_FIELDS = {"amount": "amount_brl", "amount_paid": "amount_paid_brl"}
+
+
 @admin.register(Order)
 class OrderAdmin(ExportListMixin, OpsActionsMixin, admin.ModelAdmin):
     export_kind = "ORDERS"
@@ -143,7 +147,7 @@ class OrderAdmin(ExportListMixin, OpsActionsMixin, admin.ModelAdmin):
             {"fields": ("customer_bubble_id", ("customer_name", "customer_kind"), ("document", "cnpj_status"), "customer_email",
                         "requires_approval")},
         ),
-        ("Serviço e valor", {"fields": (("amount", "lc116_code"), "service_description")}),
+        ("Serviço e valor", {"fields": (("amount_brl", "lc116_code"), "service_description")}),
         (
             "Faturamento",
             {"fields": (("billing_trigger", "billing_scheduled_for"), "override_day25", "hold_reason",
@@ -151,7 +155,7 @@ class OrderAdmin(ExportListMixin, OpsActionsMixin, admin.ModelAdmin):
         ),
         (
             "Pagamento",
-            {"fields": (("payment_method", "payment_status"), ("paid_via", "paid_at"), ("amount_paid", "payment_state_at"),
+            {"fields": (("payment_method", "payment_status"), ("paid_via", "paid_at"), ("amount_paid_brl", "payment_state_at"),
                         "payment_flag")},
         ),
         ("Omie", {"fields": (("omie_customer_code", "omie_os_code", "omie_os_number"),)}),
@@ -167,11 +171,12 @@ class OrderAdmin(ExportListMixin, OpsActionsMixin, admin.ModelAdmin):
     # Orders are created by Bubble's trigger and changed only by the flows and the ops actions
     # (buttons on the page), which log who did what; nothing is edited by hand here.
     def get_readonly_fields(self, request: HttpRequest, obj: Order | None = None) -> list[str]:
-        return [f.name for f in Order._meta.fields]
+        return [f.name for f in Order._meta.fields] + list(MONEY_FIELDS.values())
 
     def get_fieldsets(self, request: HttpRequest, obj: Order | None = None) -> list:
         # Fields other branches add to the model land in a last section instead of being hidden.
         shown = {name for _, opts in self.fieldsets for row in opts["fields"] for name in ((row,) if isinstance(row, str) else row)}
+        shown |= set(MONEY_FIELDS)  # shown in reais by their *_brl display
         extra = [f.name for f in Order._meta.fields if f.name not in shown and f.name != "id"]
         return [*self.fieldsets, *([("Outros dados", {"classes": ("collapse",), "fields": extra})] if extra else [])]
 
@@ -212,6 +217,14 @@ class OrderAdmin(ExportListMixin, OpsActionsMixin, admin.ModelAdmin):
     @admin.display(description="valor", ordering="amount")
     def amount_display(self, obj: Order) -> str:
         return brl(obj.amount)
+
+    @admin.display(description="valor")
+    def amount_brl(self, obj: Order) -> str:
+        return brl(obj.amount)
+
+    @admin.display(description="valor pago")
+    def amount_paid_brl(self, obj: Order) -> str:
+        return brl(obj.amount_paid)
 
     @admin.display(description="status do pedido · do faturamento · gatilho e data", ordering="billing_status")
     def statuses(self, obj: Order) -> SafeString:
@@ -301,10 +314,12 @@ def order_summary(*, order: Order) -> dict:
     if order.hold_approved_at:
         billing += f" · retenção aprovada por {actor_label(order.hold_approved_by)} em {local(order.hold_approved_at):%d/%m/%Y %H:%M}"
     paid = brl(order.amount_paid) + (f" via {order.get_paid_via_display()}" if order.paid_via else "")
+    if order.payment_status == order.PaymentStatus.PAID and not order.amount_paid:
+        paid = None
     facts = [
         ("Cliente", f"{order.customer_name or '—'} ({order.get_customer_kind_display() or 'tipo desconhecido'})", ""),
         ("CPF/CNPJ", document_display(order.document) + (f" · {order.cnpj_status}" if order.cnpj_status else ""), ""),
-        ("Valor", f"{brl(order.amount)} · pago {paid}", ""),
+        ("Valor", f"{brl(order.amount)} · " + (f"pago {paid}" if paid else "pago, mas o valor pago não foi registrado"), ""),
         ("Faturamento", billing, ""),
         ("OS no Omie", f"nº {order.omie_os_number}" if order.omie_os_number else "ainda não criada", ""),
         ("Criado em", f"{local(order.created_at):%d/%m/%Y %H:%M} · atualizado {local(order.updated_at):%d/%m/%Y %H:%M}", ""),
@@ -340,6 +355,7 @@ class ActionLogAdmin(admin.ModelAdmin):
     """The audit trail: readable by whoever may view it, changeable by nobody (superusers included)."""
 
     list_display = ("created_at", "actor_col", "action_col", "order_link", "outcome_badge", "message_short")
+    list_select_related = ("order",)
     list_filter = ("outcome", ActionFilter)
     search_fields = ("=order_bubble_id", "actor")
     search_help_text = "ID do pedido no Bubble (exato) ou quem fez (e-mail, usuário, parte do texto)."
@@ -364,15 +380,18 @@ class ActionLogAdmin(admin.ModelAdmin):
     def action_col(self, obj: ActionLog) -> SafeString:
         return format_html('<span title="{}">{}</span>', obj.action, action_label(obj.action))
 
-    @admin.display(description="pedido")
+    @admin.display(description="cliente · pedido")
     def order_link(self, obj: ActionLog) -> SafeString:
+        name = obj.order.customer_name if obj.order_id and obj.order else ""
         if obj.order_id:
-            return format_html('<a href="../order/{}/change/">{}</a>', obj.order_id, obj.order_bubble_id)
-        return format_html("{}", obj.order_bubble_id or "—")
+            link = format_html('<a href="../order/{}/change/">{}</a>', obj.order_id, obj.order_bubble_id)
+        else:
+            link = format_html("{}", obj.order_bubble_id or "—")
+        return format_html('<strong>{}</strong><br><span class="bubble-id">{}</span>', name or "—", link)
 
     @admin.display(description="resultado", ordering="outcome")
     def outcome_badge(self, obj: ActionLog) -> SafeString:
-        colour = {"ok": "green", "rejected": "orange", "error": "red"}.get(obj.outcome, "gray")
+        colour = {"ok": "green", "rejected": "orange", "error": "red", "retry": "outline"}.get(obj.outcome, "gray")
         return badge(obj.outcome, obj.get_outcome_display(), colour=colour)
 
     @admin.display(description="mensagem")

@@ -1,4 +1,4 @@
-from decimal import Decimal, InvalidOperation
+import json
 
 from django import template
 from django.conf import settings
@@ -6,6 +6,7 @@ from django.http import HttpRequest
 
 from backoffice.badges import badge
 from backoffice.dashboard import dashboard_data
+from common.money import brl as money_brl
 
 register = template.Library()
 
@@ -18,16 +19,14 @@ def backoffice_dashboard(context: dict) -> dict:
     return {"dashboard": dashboard_data(), "request": request}
 
 
+# The one money format (common.money.brl) as a template filter: {{ order.amount|brl }}.
+brl = register.filter("brl", money_brl)
+
+
 @register.filter
-def brl(value: object) -> str:
-    """1234.5 → "R$ 1.234,50" (exact: Decimal, never through float)."""
-    if value is None or value == "":
-        return "—"
-    try:
-        text = f"{Decimal(str(value)):,.2f}"
-    except (InvalidOperation, ValueError):
-        return "—"
-    return "R$ " + text.replace(",", "X").replace(".", ",").replace("X", ".")
+def json_pretty(value: object) -> str:
+    """Raw data folded under a line (the request's body, an event): JSON, not Python's repr ("null", not "None")."""
+    return json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True, default=str)
 
 
 @register.simple_tag

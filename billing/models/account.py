@@ -10,6 +10,8 @@ Invariants, each enforced by the database and not only by code:
 from django.db import models
 from django.db.models import Q
 
+from common.money import brl
+
 
 class EntryKind(models.TextChoices):
     TRANSFER_IN = "TRANSFER_IN", "Crédito de pedido pago"
@@ -29,7 +31,7 @@ class CustomerAccount(models.Model):
         constraints = [models.CheckConstraint(condition=Q(balance__gte=0), name="account_balance_not_negative")]
 
     def __str__(self) -> str:
-        return f"{self.customer_bubble_id} · R$ {self.balance}"
+        return f"{self.customer_bubble_id} · {brl(self.balance)}"
 
 
 class AccountEntry(models.Model):
@@ -62,4 +64,4 @@ class AccountEntry(models.Model):
         indexes = [models.Index(fields=["order", "kind"], name="account_entry_order_kind_idx")]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} R$ {self.amount}"
+        return f"{self.get_kind_display()} {brl(self.amount)}"

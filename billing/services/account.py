@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from billing.models import AccountEntry, CustomerAccount
 from common.exceptions import InvalidState
+from common.money import brl
 from orders.models import Order
 
 
@@ -30,7 +31,7 @@ def account_entry_add(
     new_balance = account.balance + amount
     if new_balance < 0:
         raise InvalidState(
-            f"Saldo insuficiente na conta corrente: R$ {account.balance}.", details={"balance": str(account.balance)}
+            f"Saldo insuficiente na conta corrente: {brl(account.balance)}.", details={"balance": str(account.balance)}
         )
     account.balance = new_balance
     account.save(update_fields=["balance", "updated_at"])

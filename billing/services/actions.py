@@ -26,6 +26,7 @@ from billing.services.decision import order_billing_decide
 from billing.services.state import order_billing_status_set, order_live_invoice
 from billing.services.work import invoice_enqueue
 from common.exceptions import ApplicationError, InvalidState, NotFound
+from common.money import brl
 from orders.models import Order
 from orders.services.action_log import action_log_record
 from orders.statuses import ActionOutcome, BillingStatus, PaidVia, PaymentStatus
@@ -46,8 +47,15 @@ class Caller:
     payload: dict[str, Any] = field(default_factory=dict)
 
 
+# The input fields as ops and Bubble's users read them (the message); details keep the API's key.
+FIELD_LABELS = {
+    "reason_code": "motivo", "justification": "justificativa", "nf_number": "número da NF", "issued_at": "data de emissão",
+    "nf_url": "link da NF", "note": "observação", "reason": "motivo", "amount": "valor", "operator": "operador",
+}
+
+
 def field_error(name: str, message: str) -> ApplicationError:
-    return ApplicationError(f"Campo inválido: {name}. {message}", details={"fields": {name: [message]}})
+    return ApplicationError(f"Campo inválido: {FIELD_LABELS.get(name, name)}. {message}", details={"fields": {name: [message]}})
 
 
 def _state_error(order: Order, action_label: str) -> InvalidState:
@@ -71,7 +79,7 @@ def _perform(
 ) -> T:
     try:
         if caller.user is not None and not caller.user.has_perm(permission):
-            raise PermissionDenied(f"Sem a permissão {permission}.")
+            raise PermissionDenied(perms.permission_missing_message(permission))
         if check is not None:
             check()
         with transaction.atomic():
@@ -293,19 +301,27 @@ def account_transfer_from_order(*, order_bubble_id: str, caller: Caller, reason:
             raise _state_error(order, "transferir para a conta corrente (há NF ativa)")
         if not order.customer_bubble_id:
             raise InvalidState("Pedido sem cliente do Bubble: não há conta corrente para creditar.")
-        available = order.amount_paid - order_transferred_total(order=order)
+        transferred = order_transferred_total(order=order)
+        available = order.amount_paid - transferred
         if available <= 0:
-            raise InvalidState("Todo o valor pago neste pedido já foi transferido para a conta corrente.",
+            raise InvalidState(transfer_nothing_reason(amount_paid=order.amount_paid, transferred=transferred),
                                details={"available": "0.00"})
         value = requested[0] or available
         if value > available:
-            raise field_error("amount", f"O valor excede o disponível para transferência (R$ {available}).")
+            raise field_error("amount", f"O valor excede o disponível para transferência ({brl(available)}).")
         account = account_lock(customer_bubble_id=order.customer_bubble_id)
         entry = account_entry_add(account=account, amount=value, kind=AccountEntry.Kind.TRANSFER_IN, order=order, actor=caller.actor,
                                   reason=reason.strip())
-        return TransferResult(order=order, entry=entry, balance=account.balance), f"R$ {value} transferidos para a conta corrente."
+        return TransferResult(order=order, entry=entry, balance=account.balance), f"{brl(value)} transferidos para a conta corrente."
 
     return _perform(order_bubble_id=order_bubble_id, action="cc_transfer", permission=perms.MANAGE_CC, caller=caller, run=run, check=check)
+
+
+def transfer_nothing_reason(*, amount_paid: Decimal, transferred: Decimal) -> str:
+    """Why nothing of this order can go to the current account, in the true words."""
+    if amount_paid <= 0:
+        return "Nenhum valor pago registrado neste pedido: nada a transferir."
+    return f"Todo o valor pago neste pedido ({brl(amount_paid)}) já foi transferido para a conta corrente ({brl(transferred)})."
 
 
 USE_REFUSED_BILLING = {BillingStatus.CANCELLING, BillingStatus.CANCELLED}
@@ -324,10 +340,11 @@ def _use_wanted(order: Order, requested: Decimal | None) -> Decimal:
         raise InvalidState("Pedido sem valor ou sem cliente: sincronize-o antes de usar a conta corrente.")
     due = order.amount - order.amount_paid
     if due <= 0:
-        raise InvalidState("Não há valor em aberto neste pedido.", details={"amount_due": str(due)})
+        raise InvalidState(f"Não há valor em aberto neste pedido (valor {brl(order.amount)}, pago {brl(order.amount_paid)}).",
+                           details={"amount_due": str(due)})
     wanted = requested or due
     if wanted > due:
-        raise field_error("amount", f"O valor excede o valor em aberto do pedido (R$ {due}).")
+        raise field_error("amount", f"O valor excede o valor em aberto do pedido ({brl(due)}).")
     return wanted
 
 
@@ -343,7 +360,8 @@ def account_use_on_order(*, order_bubble_id: str, caller: Caller, amount: Any = 
         account = account_lock(customer_bubble_id=order.customer_bubble_id)
         applied = min(wanted, account.balance)
         if applied <= 0:
-            raise InvalidState("Saldo insuficiente na conta corrente: R$ 0.00.", details={"balance": str(account.balance)})
+            raise InvalidState(f"Saldo insuficiente na conta corrente do cliente: {brl(account.balance)}.",
+                               details={"balance": str(account.balance)})
         account_entry_add(account=account, amount=-applied, kind=AccountEntry.Kind.USE, order=order, actor=caller.actor,
                           reason="Uso de saldo no pedido")
         order.amount_paid += applied
@@ -357,7 +375,7 @@ def account_use_on_order(*, order_bubble_id: str, caller: Caller, amount: Any = 
         if order.payment_status == PaymentStatus.PAID:
             order_billing_decide(order=order, actor=caller.actor)
         result = UseResult(order=order, applied=applied, balance=account.balance, amount_due=order.amount - order.amount_paid)
-        return result, f"R$ {applied} da conta corrente aplicados; em aberto R$ {result.amount_due}."
+        return result, f"{brl(applied)} da conta corrente aplicados; em aberto {brl(result.amount_due)}."
 
     return _perform(order_bubble_id=order_bubble_id, action="cc_use", permission=perms.MANAGE_CC, caller=caller, run=run, check=check)
 

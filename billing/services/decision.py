@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 
 from billing.dates import today_sp
@@ -74,7 +76,8 @@ def order_billing_decide(*, order: Order, actor: str) -> BillingDecision:
             order=order,
             payload={"trigger": decision.trigger.value, "scheduled_for": scheduled_for.isoformat() if scheduled_for else None,
                      "hold_reason": order.hold_reason},
-            message=f"Faturamento: {BillingTrigger(decision.trigger).label}; {BillingStatus(status).label}.",
+            message=decision_message(trigger=decision.trigger, status=status, scheduled_for=scheduled_for,
+                                     hold_reason=order.get_hold_reason_display()),
         )
 
     if status == BillingStatus.SCHEDULED and decision.trigger == BillingTrigger.IMMEDIATE:
@@ -82,3 +85,16 @@ def order_billing_decide(*, order: Order, actor: str) -> BillingDecision:
 
         order_emission_start(order=order, actor=actor)
     return decision
+
+
+def decision_message(*, trigger: str, status: str, scheduled_for: Any, hold_reason: str) -> str:
+    """The billing decision as ops read it in the action log."""
+    if status == BillingStatus.ON_HOLD:
+        return f"Retido para aprovação: {hold_reason or 'motivo não informado'}."
+    if status == BillingStatus.AWAITING_PAYMENT:
+        return "Aguardando pagamento: a NF será emitida quando o pagamento for confirmado."
+    if trigger == BillingTrigger.IMMEDIATE:
+        return "Faturamento imediato: emissão da NF iniciada."
+    if scheduled_for:
+        return f"Agendado para o dia de faturamento, {scheduled_for:%d/%m/%Y}."
+    return f"{BillingStatus(status).label}."

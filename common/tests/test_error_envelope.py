@@ -29,6 +29,22 @@ def test_unknown_v1_route_gets_404_in_the_envelope(auth_client):
     _assert_envelope(auth_client.get("/v1/does-not-exist/"), 404, "not_found")
 
 
+@pytest.mark.parametrize("path", ["/v1/does-not-exist/", "/v1/orders/1x2/nope", "/webhooks/nope"])
+def test_unknown_api_routes_get_the_envelope_even_with_debug_on(auth_client, settings, path):
+    settings.DEBUG = True  # as in `make run`: Django would answer its HTML debug page
+    _assert_envelope(auth_client.get(path), 404, "not_found")
+
+
+def test_anonymous_browser_on_the_api_docs_goes_to_the_admin_login(client):
+    response = client.get("/v1/docs/")
+    assert response.status_code == 302
+    assert response["Location"] == "/admin/login/?next=/v1/docs/"
+
+
+def test_the_api_docs_answer_a_logged_in_admin(admin_client):
+    assert admin_client.get("/v1/docs/").status_code == 200
+
+
 def test_unknown_webhook_route_gets_404_in_the_envelope(api_client):
     _assert_envelope(api_client.post("/webhooks/nope", data=b"{}", content_type="application/json"), 404, "not_found")
 

@@ -1,4 +1,6 @@
-"""JSON logs with the request id, and personal data masked (SPEC §10)."""
+"""JSON logs with the request id, and personal data masked (SPEC §10). Every line's time is UTC in
+ISO 8601 with its offset (common.logging.utc_timestamp): web, worker, beat and gunicorn's own lines
+(config/gunicorn.py) alike."""
 
 from config.env import env
 
@@ -14,11 +16,11 @@ LOGGING = {
     },
     "formatters": {
         "json": {
-            "()": "pythonjsonlogger.json.JsonFormatter",
+            "()": "common.logging.UtcJsonFormatter",
             "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
             "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
         },
-        "text": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"},
+        "text": {"()": "common.logging.UtcFormatter", "format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"},
     },
     "handlers": {
         "console": {
@@ -31,5 +33,16 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "urllib3": {"level": "WARNING"},
+    },
+}
+
+# gunicorn's own loggers (its error log and the access log) through the same handler, so they carry
+# the same UTC timestamps; config/gunicorn.py hands this to gunicorn.
+GUNICORN_LOGGING = {
+    **LOGGING,
+    "loggers": {
+        **LOGGING["loggers"],
+        "gunicorn.error": {"level": "INFO", "handlers": ["console"], "propagate": False},
+        "gunicorn.access": {"level": "INFO", "handlers": ["console"], "propagate": False},
     },
 }

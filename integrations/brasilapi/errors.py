@@ -21,7 +21,12 @@ class BrasilApiNotNow(NotNow, BrasilApiError):
 
 
 class CnpjNotFoundYet(BrasilApiTransientError):
-    """A 404, which BrasilAPI also gives for existing CNPJs (reference C3): look again after ``retry_after``."""
+    """A 404, which BrasilAPI also gives for existing CNPJs: look again after ``retry_after``.
+
+    An expected retry, with its own counter in the message ("tentativa 1 de 4"): the sync neither
+    counts it as a failed attempt nor logs it as an error."""
+
+    expected_retry = True
 
 
 class CnpjNotFound(BrasilApiError):

@@ -1,8 +1,10 @@
 import json
 from decimal import Decimal
 
+from django.apps import apps
 from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 from django.utils.html import format_html
 from django.utils.translation import ngettext
@@ -16,8 +18,8 @@ from integrations.bubble.services import writeback_resend
 class BubbleWritebackAdmin(admin.ModelAdmin):
     """Read-only: rows are written by the services only; ops may re-send DEAD ones (SPEC §5.5, §12)."""
 
-    list_display = ("id", "thing", "bubble_id", "status", "attempts", "created_at", "next_attempt_at", "delivered_at",
-                    "short_error", "order_id")
+    list_display = ("id", "thing", "customer_col", "status", "attempts", "created_at", "next_attempt_at", "delivered_at",
+                    "short_error")
     list_filter = ("status", "thing")
     search_fields = ("=bubble_id",)
     search_help_text = "Id do Bubble (exato)."
@@ -27,6 +29,27 @@ class BubbleWritebackAdmin(admin.ModelAdmin):
     fields = ("thing", "bubble_id", "order_id", "status", "pretty_fields", "attempts", "created_at", "updated_at",
               "next_attempt_at", "give_up_at", "delivered_at", "last_status_code", "last_error", "locked_until")
     readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[BubbleWriteback]:
+        # The customer's name and the order's Bubble id from the orders table, by reference (this app
+        # imports no domain app): one subquery each for the page.
+        order_model = apps.get_model("orders", "Order")
+        by_pk = order_model.objects.filter(pk=OuterRef("order_id"))
+        by_customer = order_model.objects.filter(customer_bubble_id=OuterRef("bubble_id")).exclude(customer_name="").order_by("-created_at")
+        return super().get_queryset(request).annotate(
+            order_bubble_id=Subquery(by_pk.values("bubble_id")[:1]),
+            customer_name=Coalesce(Subquery(by_pk.values("customer_name")[:1]), Subquery(by_customer.values("customer_name")[:1])),
+        )
+
+    @admin.display(description="cliente · pedido")
+    def customer_col(self, obj: BubbleWriteback) -> str:
+        name = getattr(obj, "customer_name", "") or "—"
+        order = getattr(obj, "order_bubble_id", None)
+        if order and obj.order_id:
+            link = format_html('<a href="../../orders/order/{}/change/">{}</a>', obj.order_id, order)
+        else:
+            link = format_html("{} {}", obj.get_thing_display().lower(), obj.bubble_id)
+        return format_html('<strong>{}</strong><br><span class="bubble-id">{}</span>', name, link)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # rows come from writeback_enqueue, in the transaction of the change they report

@@ -33,6 +33,27 @@ CUSTOMER_READ = (
 CUSTOMER_WRITE = ("razao_social", "nome_fantasia", "situacao_cadastral", "omie_cliente_id", "saldo_cc")
 
 
+# What ops read for each field this system writes to Bubble (the timeline, the writeback pages).
+FIELD_LABELS = {
+    "status_pedido": "Status do pedido",
+    "status_faturamento": "Status do faturamento",
+    "omie_os_numero": "Número da OS no Omie",
+    "nf_numero": "Número da NF",
+    "nf_link": "Link da NF",
+    "data_faturamento_prevista": "Faturamento previsto para",
+    "erro_integracao": "Erro de integração",
+    "razao_social": "Razão social",
+    "nome_fantasia": "Nome fantasia",
+    "situacao_cadastral": "Situação cadastral",
+    "omie_cliente_id": "Código do cliente no Omie",
+    "saldo_cc": "Saldo da conta corrente",
+}
+
+
+def field_label(canonical: str) -> str:
+    return FIELD_LABELS.get(canonical, canonical.replace("_", " ").capitalize())
+
+
 def field_key(thing: Thing, canonical: str) -> str:
     """The app's key for a canonical field of ``thing``."""
     mapping: dict[str, str] = settings.BUBBLE_FIELD_MAP or {}

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import transaction
 from stdnum.br import cnpj, cpf
 
+from common.money import brl
 from integrations.bubble.fields import field_key, type_name
 from integrations.documents import document_mask
 from integrations.sandbox.fake_brasilapi.models import FakeCompany
@@ -87,7 +88,16 @@ def _customers() -> list[DemoCustomer]:
                      situacao=ativa, false_404s=2),
         DemoCustomer(9, "Empresa Fantasma Ltda", valid_cnpj("303030300001"), "nf@fantasma.example.com", in_receita=False),
         DemoCustomer(10, "Cliente Com CPF Inválido", "123.456.789-00", "invalido@example.com"),
+        DemoCustomer(11, "Roberto Prefeitura Recusa", valid_cpf("714287938"), "roberto@example.com"),
     ]
+
+
+# The customer whose NFS-e the fake city hall rejects (the fake Omie's reject_documents): a billing
+# failure with the city hall's words.
+CITY_HALL_REJECTS = 11
+# Orders the demo (backoffice.demo) takes further with an ops action once the flow brings them there.
+DEMO_CANCEL_ORDER = 12  # issued, then "Cancelar NF"
+DEMO_MANUAL_ORDER = 13  # scheduled for day 25, then "Registrar NF manual"
 
 
 def _orders() -> list[DemoOrder]:
@@ -106,7 +116,21 @@ def _orders() -> list[DemoOrder]:
         DemoOrder(10, 9, Decimal("600.00"), "Consultoria", "boleto", "pending",
                   "CNPJ fora da Receita → falha após as tentativas"),
         DemoOrder(11, 10, Decimal("100.00"), "Serviço avulso", "pix", "paid", "CPF inválido → falha de sincronização"),
+        DemoOrder(12, 1, Decimal("640.00"), "Mentoria financeira", "pix", "paid", "PF pago → NF emitida e depois cancelada"),
+        DemoOrder(13, 3, Decimal("1800.00"), "Consultoria de custos", "boleto", "pending",
+                  "PJ dia 25 → NF emitida fora do sistema (NF manual)"),
+        DemoOrder(14, 11, Decimal("1000.50"), "Análise de investimentos", "pix", "paid",
+                  "PF pago → a prefeitura rejeita a NFS-e (falha na emissão)"),
     ]
+
+
+def demo_order_ids() -> list[str]:
+    return [order_id(o.n) for o in _orders()]
+
+
+def demo_rejected_documents() -> list[str]:
+    """The documents whose NFS-e the fake city hall rejects in the demo."""
+    return [cpf.compact(c.document) for c in _customers() if c.n == CITY_HALL_REJECTS]
 
 
 def _customer_fields(c: DemoCustomer) -> dict[str, Any]:
@@ -153,7 +177,7 @@ def sandbox_seed() -> list[str]:
         lines.append(f"cliente {customer_id(c.n)}  {kind}  {c.name} ({document_mask(c.document)}){extra}")
     for o in _orders():
         thing_put(type_name=type_name("order"), bubble_id=order_id(o.n), fields=_order_fields(o))
-        lines.append(f"pedido  {order_id(o.n)}  R$ {o.amount:>10}  {customers[o.customer].name}: {o.note}")
+        lines.append(f"pedido  {order_id(o.n)}  {brl(o.amount):>13}  {customers[o.customer].name}: {o.note}")
     # The CNPJ the integration check looks up (manage.py check_integrations) resolves here too.
     reference = re.sub(r"\D", "", settings.INTEGRATIONS_CHECK_CNPJ or "")
     if len(reference) == 14:

@@ -32,6 +32,10 @@ ACTION = "sync_fetch"
 class SourceDataInvalid(Exception):
     permanent = True
 
+    def __init__(self, message: str, *, read: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.read = read or {}  # what was read from Bubble before the problem: stored on the failed order
+
 
 @dataclass
 class SourceData:
@@ -45,7 +49,7 @@ class SourceData:
     summary: str = ""
 
 
-def order_sync_fetch(*, order_id: int) -> SyncOutcome:
+def order_sync_fetch(*, order_id: int) -> SyncOutcome:  # noqa: C901  (i18 stores what was read before failing; to split when merged)
     """Runs the fetch step once; safe to run again at any point (it only reads until it stores)."""
     from orders.models import Order
 
@@ -60,9 +64,15 @@ def order_sync_fetch(*, order_id: int) -> SyncOutcome:
         try:
             data = read_sources(bubble_id=order.bubble_id)
         except SourceDataInvalid as exc:
-            order_sync_fail(order_id=order_id, message=str(exc), actor=ACTOR, action=ACTION)
+            order_sync_fail(order_id=order_id, message=str(exc), actor=ACTOR, action=ACTION, fields=exc.read)
             return SyncOutcome.done()
         except IntegrationError as exc:
+            read = getattr(exc, "bubble_read", None)
+            if read and exc.permanent:
+                # Bubble was read (BrasilAPI refused the CNPJ): ops see who the order is for.
+                order_sync_fail(order_id=order_id, message=f"{_system_of(exc)}: {exc.message}", actor=ACTOR, action=ACTION,
+                                fields=read)
+                return SyncOutcome.done()
             return order_sync_error(order_id=order_id, exc=exc, actor=ACTOR, action=ACTION, what=_system_of(exc))
 
         with transaction.atomic():
@@ -73,6 +83,9 @@ def order_sync_fetch(*, order_id: int) -> SyncOutcome:
                 setattr(order, name, value)
             if data.payment_status and order.payment_state_at is None:
                 order.payment_status = data.payment_status
+                if data.payment_status == PaymentStatus.PAID and not order.amount_paid and order.amount:
+                    # Bubble says the order is paid (no Pagar.me event told us how much): the whole amount.
+                    order.amount_paid = order.amount
             if data.customer_payload != order.customer_payload:
                 # New or changed customer data: it must reach Omie again before the OS.
                 order.customer_payload = data.customer_payload
@@ -99,28 +112,54 @@ def _system_of(exc: IntegrationError) -> str:
 def read_sources(*, bubble_id: str) -> SourceData:
     from integrations.brasilapi.services import cnpj_lookup
     from integrations.bubble.client import get_bubble_client
-    from integrations.documents import InvalidDocument, document_validate
+    from integrations.documents import InvalidDocument, document_mask, document_validate
 
     bubble = get_bubble_client()
     bubble_order = bubble.get_order(bubble_id)
     if not (bubble_order.customer_id or "").strip():
         raise SourceDataInvalid("Dados inválidos no Bubble: o pedido não tem cliente.")
     customer = bubble.get_customer(bubble_order.customer_id)
+    read = bubble_read_fields(bubble_order=bubble_order, customer=customer)
 
     problems: list[str] = []
     try:
         document, kind = document_validate(customer.document or "")
     except InvalidDocument as exc:
-        problems.append(str(exc))
+        # Name the value (masked: the message reaches lists, Bubble and the log).
+        shown = document_mask(customer.document or "")
+        problems.append(f"{str(exc).rstrip('.')} (valor no Bubble: {shown})" if shown else str(exc))
         document, kind = "", ""
     problems += _order_problems(bubble_order, customer)
     if problems:
-        raise SourceDataInvalid("Dados inválidos no Bubble: " + "; ".join(p.rstrip(".") for p in problems) + ".")
+        raise SourceDataInvalid("Dados inválidos no Bubble: " + "; ".join(p.rstrip(".") for p in problems) + ".", read=read)
 
     # BrasilAPI's false 404s are retried by the lookup's own rule (CnpjNotFoundYet, transient) until
     # BRASILAPI_NOT_FOUND_RETRIES, then CnpjNotFound ("CNPJ não encontrado na Receita Federal").
-    company = cnpj_lookup(cnpj=document) if kind == CustomerKind.PJ else None
+    try:
+        company = cnpj_lookup(cnpj=document) if kind == CustomerKind.PJ else None
+    except IntegrationError as exc:
+        exc.bubble_read = {**read, "document": document, "customer_kind": kind}
+        if exc.permanent and "CNPJ" in exc.message and document_mask(document) not in exc.message:
+            exc.message = f"{exc.message} (CNPJ {document_mask(document)})"
+        raise
     return build_source_data(bubble_order=bubble_order, customer=customer, document=document, kind=kind, company=company)
+
+
+def bubble_read_fields(*, bubble_order: Any, customer: Any) -> dict[str, Any]:
+    """The order fields Bubble gave us, as far as they can be stored whatever else is wrong: a failed
+    order still says whose it is and what it bills."""
+    from integrations.documents import document_compact
+
+    amount = _amount(bubble_order.amount)
+    return {
+        "customer_bubble_id": (customer.id or "")[:64],
+        "customer_name": (customer.name or "").strip()[:200],
+        "document": document_compact(customer.document or "")[:14],
+        "amount": amount if amount is not None and amount >= 0 else None,
+        "service_description": (bubble_order.description or "").strip(),
+        "lc116_code": (bubble_order.lc116_code or "").strip()[:10],
+        "payment_method": (bubble_order.payment_method or "")[:40],
+    }
 
 
 def _order_problems(bubble_order: Any, customer: Any) -> list[str]:

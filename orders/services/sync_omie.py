@@ -210,7 +210,7 @@ def _store_os(*, order_id: int, n_cod_os: int, c_num_os: str, how: str) -> None:
         order.save(update_fields=["omie_os_code", "omie_os_number", "version", "updated_at"])
         action_log_record(
             actor=ACTOR, action="omie_os_create", outcome=ActionOutcome.OK, order=order,
-            message=f"OS {c_num_os} {how} no Omie (nCodOS {n_cod_os}).",
+            message=f"OS nº {c_num_os} {how} no Omie (código {n_cod_os}).",
         )
 
 

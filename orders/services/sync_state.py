@@ -10,6 +10,7 @@ import logging
 import random
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -48,8 +49,12 @@ def locked_pending(order_id: int) -> Order | None:
     return order if order and order.sync_status == SyncStatus.PENDING else None
 
 
-def order_sync_fail(*, order_id: int, message: str, actor: str, action: str, clear_os_request: bool = False) -> None:
-    """PENDING → FAILED with a message ops can act on. Never retried automatically."""
+def order_sync_fail(
+    *, order_id: int, message: str, actor: str, action: str, clear_os_request: bool = False, fields: dict[str, Any] | None = None
+) -> None:
+    """PENDING → FAILED with a message ops can act on. Never retried automatically. ``fields``: what was
+    read from Bubble before the failure (the customer's name, the document…), stored so the failed
+    order says whose it is."""
     with transaction.atomic():
         order = locked_pending(order_id)
         if order is None:
@@ -58,6 +63,10 @@ def order_sync_fail(*, order_id: int, message: str, actor: str, action: str, cle
         order.last_error = message
         order.next_attempt_at = None
         update = ["sync_status", "last_error", "next_attempt_at", "version", "updated_at"]
+        for name, value in (fields or {}).items():
+            if value not in (None, ""):
+                setattr(order, name, value)
+                update.append(name)
         if clear_os_request:
             # Omie refused the OS: nothing was created, the next try needs no ConsultarOS first.
             order.omie_os_requested_at = None
@@ -99,7 +108,7 @@ def _backoff(attempt: int) -> float:
     return random.uniform(cap / 2, cap)
 
 
-def order_sync_error(
+def order_sync_error(  # noqa: C901  (i18 names the offending value; to split when merged)
     *, order_id: int, exc: IntegrationError, actor: str, action: str, what: str, clear_os_request: bool = False
 ) -> SyncOutcome:
     """Classifies an integration failure: FAILED (permanent), or a retry at the time it allows.
@@ -124,6 +133,15 @@ def order_sync_error(
         if now - started > timedelta(seconds=settings.ORDERS_SYNC_GIVE_UP_SECONDS):
             minutes = settings.ORDERS_SYNC_GIVE_UP_SECONDS // 60
             give_up = f"{what}: sincronização não concluída em {minutes} min ({exc.message}). Use 'reprocessar'."
+        elif getattr(exc, "expected_retry", False):
+            # An expected retry that keeps its own count (BrasilAPI's false 404s): no attempt spent,
+            # logged once with that one counter, as a retry, not an error.
+            countdown = (exc.retry_after or 0.0) + _jitter(exc.retry_after or 0.0)
+            countdown = min(countdown, float(settings.CELERY_MAX_COUNTDOWN_SECONDS))
+            order.next_attempt_at = now + timedelta(seconds=countdown)
+            order.save(update_fields=["next_attempt_at", "updated_at"])
+            action_log_record(actor=actor, action=action, outcome=ActionOutcome.RETRY, order=order, message=f"{what}: {exc.message}")
+            return SyncOutcome(retry_in=countdown)
         elif isinstance(exc, NotNow):
             # The throttle said "not before T": not a failure of the call, no attempt spent.
             countdown = exc.retry_after + _jitter(exc.retry_after or 0.0)

@@ -7,6 +7,7 @@ real-worker scenarios (crash, concurrency, outages) are in test_sync_worker.py.
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.utils import timezone
@@ -84,6 +85,49 @@ def test_bad_data_in_bubble_fails_at_once_without_calling_omie(sandbox):
     assert "e-mail do cliente ausente ou inválido" in order.last_error
     assert sandbox.omie.calls() == []
     assert story(order)[-1] == ("sync_fetch", "error")
+
+
+def test_a_failed_order_keeps_what_bubble_said_and_names_the_value_masked(sandbox):
+    order = trigger(sandbox.seed(document="529.982.247-20", nome="Joana Bubble"))
+    run(order)
+    order.refresh_from_db()
+    assert order.sync_status == SyncStatus.FAILED
+    assert (order.customer_name, order.document, order.amount) == ("Joana Bubble", "52998224720", Decimal("150.00"))
+    assert order.customer_bubble_id and order.service_description
+    assert "(valor no Bubble: ***.982.247-**)" in order.last_error and "52998224720" not in order.last_error
+
+
+def test_a_cnpj_the_receita_does_not_know_fails_naming_it_masked_with_the_customer_stored(sandbox, settings):
+    from integrations.sandbox.fake_brasilapi.models import FakeCompany
+
+    settings.BRASILAPI_NOT_FOUND_RETRIES = 0
+    order = trigger(sandbox.seed(kind="PJ", n=777, nome="Empresa Sumida Ltda"))
+    FakeCompany.objects.all().delete()
+    run(order)
+    order.refresh_from_db()
+    assert order.sync_status == SyncStatus.FAILED
+    masked = f"**.{order.document[2:5]}.{order.document[5:8]}/{order.document[8:12]}-**"
+    assert order.last_error == f"BrasilAPI (consulta do CNPJ): CNPJ não encontrado na Receita Federal (CNPJ {masked})"
+    assert order.customer_name == "Empresa Sumida Ltda" and order.customer_kind == "PJ"
+
+
+def test_brasilapi_false_404s_are_neutral_retries_with_one_counter(sandbox, settings):
+    from integrations.sandbox.fake_brasilapi.models import FakeCompany
+
+    settings.BRASILAPI_NOT_FOUND_RETRIES = 3
+    order = trigger(sandbox.seed(kind="PJ", n=778))
+    settings.BRASILAPI_RATE_PER_SECOND = 1000.0
+    FakeCompany.objects.update(false_404_left=2)
+    for _ in range(2):
+        outcome = run(order)
+        assert outcome.retry_in is not None and outcome.retry_in > 0
+    last = run(order)
+    order.refresh_from_db()
+    assert order.sync_status == SyncStatus.SYNCED and order.sync_attempts == 0, (last, story(order))
+    retries = ActionLog.objects.filter(order=order, outcome="retry").order_by("id")
+    assert [e.message.count("tentativa") for e in retries] == [1, 1]  # one counter per message
+    assert "tentativa 1 de 4" in retries[0].message and "tentativa 2 de 4" in retries[1].message
+    assert not ActionLog.objects.filter(order=order, outcome="error").exists()
 
 
 def test_an_order_missing_in_bubble_fails_with_a_portuguese_reason(sandbox):

@@ -130,7 +130,7 @@ def test_bad_document_fails_bubble_shows_why_and_retry_after_the_fix_syncs(sandb
 
     wait_for(lambda: bubble_status(sandbox, oid) == FAILED, timeout=60)
     reason = sandbox.bubble_thing("pedido", oid)["erro_integracao"]
-    assert reason == "Dados inválidos no Bubble: CPF inválido: dígito verificador não confere."
+    assert reason == "Dados inválidos no Bubble: CPF inválido: dígito verificador não confere (valor no Bubble: ***.982.247-**)."
     assert not FakeOmieCall.objects.exists()  # Omie's error budget untouched
 
     # Retry before fixing: fails again, same reason.

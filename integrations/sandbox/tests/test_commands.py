@@ -32,8 +32,8 @@ def test_seed_is_idempotent_and_says_what_it_created():
     first = _seed()
     counts = (FakeThing.objects.count(), FakeCompany.objects.count())
     second = _seed()
-    # 6 demo companies + the integration check's reference CNPJ
-    assert counts == (FakeThing.objects.count(), FakeCompany.objects.count()) == (21, 7)
+    # the demo's companies + the integration check's reference CNPJ
+    assert counts == (FakeThing.objects.count(), FakeCompany.objects.count()) == (25, 7)
     assert first == second
     assert order_id(7) in first and "BILLING_HOLD_THRESHOLD" in first and "BAIXADA" in first
     assert "requer aprovação" in first
@@ -50,7 +50,7 @@ def test_seeded_documents_are_valid_except_the_deliberately_invalid_one():
         except InvalidDocument:
             invalid.append(thing.data["nome"])
     assert invalid == ["Cliente Com CPF Inválido"]
-    assert kinds == {"PF": 2, "PJ": 7}
+    assert kinds == {"PF": 3, "PJ": 7}
     assert all(cnpj.is_valid(c.cnpj) for c in FakeCompany.objects.all())
     assert FakeCompany.objects.filter(cnpj="12ABC34501DE35").exists()  # an alphanumeric CNPJ
     assert not cpf.is_valid("12345678900")
