@@ -17,16 +17,15 @@ $(STAMP): requirements.txt
 
 venv: $(STAMP)
 
-# Debian tools some tests use (nginx -t, shellcheck, openssl for a test certificate, chromium and its
-# driver for the CSP check in a real browser). When one is missing and we run as root, `make test`
-# installs it with apt-get (and says so); otherwise it says what is missing.
+# Debian tools some tests use (nginx -t, shellcheck, openssl for a test certificate, chromium and its driver
+# for the browser walk and the screenshots). When one is missing and we run as root, `make test` installs it
+# with apt-get (and says so); otherwise it says what is missing.
 system-deps:
-	@missing=""; for c in nginx shellcheck openssl; do command -v $$c >/dev/null 2>&1 || [ -x /usr/sbin/$$c ] || missing="$$missing $$c"; done; \
-	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
-	command -v chromedriver >/dev/null 2>&1 || missing="$$missing chromium-driver"; \
+	@missing=""; for c in nginx shellcheck openssl chromium chromedriver:chromium-driver; do cmd=$${c%%:*}; pkg=$${c##*:}; \
+	  command -v $$cmd >/dev/null 2>&1 || [ -x /usr/sbin/$$cmd ] || [ -x /usr/bin/$$cmd ] || missing="$$missing $$pkg"; done; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    echo "make test: installing$$missing with apt-get as root (the deployment tests need them)"; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null 2>&1 || \
+	    echo "make test: installing$$missing with apt-get as root (the deployment tests and the browser walk need them)"; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null 2>&1 || \
 	    (apt-get update -qq >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null 2>&1) || \
 	    echo "could not install$$missing; tests needing them will fail"; \
 	  else echo "missing$$missing (not root: install them yourself)"; fi; \

@@ -17,6 +17,7 @@ MARK_NF_MANUAL = "billing.mark_nf_manual"
 APPROVE_HOLD = "billing.approve_hold"
 OVERRIDE_DAY25 = "billing.override_day25"
 MANAGE_CC = "billing.manage_cc"
+EXPORT = "billing.export"
 
 OPS_GROUP = "Ops"
 FINANCE_GROUP = "Financeiro"
@@ -30,7 +31,7 @@ REPROCESS_PAGARME = "billing.reprocess_pagarmeevent"
 REPROCESS_OMIE_WEBHOOK = "omie.reprocess_omiewebhookevent"
 
 OPS_PERMISSIONS = [RETRY, MARK_NF_MANUAL, RESOLVE_DRIFT, REPROCESS_PAGARME, REPROCESS_OMIE_WEBHOOK]
-FINANCE_PERMISSIONS = [*OPS_PERMISSIONS, APPROVE_HOLD, CANCEL_NF, OVERRIDE_DAY25, MANAGE_CC]
+FINANCE_PERMISSIONS = [*OPS_PERMISSIONS, APPROVE_HOLD, CANCEL_NF, OVERRIDE_DAY25, MANAGE_CC, EXPORT]
 
 # "View all": every model of these apps (the project's own and the Celery admins ops read).
 VIEW_APP_LABELS = [

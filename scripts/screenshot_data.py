@@ -242,6 +242,24 @@ def _payment_event(order: Order) -> None:
     PagarmeEvent.objects.filter(pk=event.pk).update(received_at=order.created_at - timedelta(seconds=55))
 
 
+def _exports(username: str) -> tuple[int, int]:
+    """A finished export of the scheduled orders (a real file) and one a worker is still writing."""
+    from django.contrib.auth import get_user_model
+
+    from backoffice.exports import export_job_run
+    from billing.models import ExportJob
+
+    user = get_user_model().objects.get(username=username)
+    done = ExportJob.objects.create(requested_by=user, requested_by_name=username, kind="ORDERS", file_format="xlsx",
+                                    filter_query="billing_status__exact=SCHEDULED",
+                                    filter_label="status do faturamento: Agendado dia 25")
+    export_job_run(done)
+    running = ExportJob.objects.create(requested_by=user, requested_by_name=username, kind="INVOICES", file_format="csv",
+                                       filter_label="sem filtro (todos)", status="RUNNING", total_rows=104_250, rows_done=42_000,
+                                       started_at=NOW - timedelta(seconds=25))
+    return done.pk, running.pk
+
+
 def demo_data(*, password: str) -> dict[str, Any]:
     orders = {n: _order(n, name, kind, doc, amount, state) for n, name, kind, doc, amount, state in ORDERS}
     for order in orders.values():
@@ -252,6 +270,7 @@ def demo_data(*, password: str) -> dict[str, Any]:
     _omie_pause()
     username = _user(password)
     featured = orders[FEATURED].pk
+    export_done, export_running = _exports(username)
     return {
         "username": username,
         "shots": [
@@ -259,5 +278,10 @@ def demo_data(*, password: str) -> dict[str, Any]:
             ("order_list", "/admin/orders/order/"),
             ("order_page", f"/admin/orders/order/{featured}/change/"),
             ("confirm_cancel_nf", f"/admin/orders/order/{orders[5].pk}/acao/cancel-nf/"),
+            ("month_close", "/admin/billing/invoice/faturamento-do-mes/"),
+            ("invoice_list", "/admin/billing/invoice/"),
+            ("export_running", f"/admin/billing/exportjob/{export_running}/change/"),
+            ("export_done", f"/admin/billing/exportjob/{export_done}/change/"),
+            ("exports", "/admin/billing/exportjob/"),
         ],
     }

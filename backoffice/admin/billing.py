@@ -16,6 +16,8 @@ from django.utils.safestring import SafeString
 from django.utils.text import Truncator
 
 from backoffice.badges import badge
+from backoffice.exports import ExportListMixin
+from backoffice.month_close import MonthCloseMixin
 from billing.models import (
     AccountEntry,
     BillingRun,
@@ -61,7 +63,8 @@ def customer_name_of(field: str) -> Subquery:
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(ReadOnlyAdmin):
+class InvoiceAdmin(MonthCloseMixin, ExportListMixin, ReadOnlyAdmin):
+    export_kind = "INVOICES"
     list_display = ("id", "order_col", "status_col", "nfse_number", "next_step", "next_poll_at", "poll_count", "faturar_attempts",
                     "issued_at", "message_col")
     list_filter = ("status", "next_step", "failure_stage")

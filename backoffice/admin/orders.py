@@ -16,6 +16,7 @@ from stdnum.br import cnpj, cpf
 from backoffice.action_labels import ACTION_LABELS, action_label, actor_label
 from backoffice.badges import badge
 from backoffice.dashboard import invoices_stuck_issuing
+from backoffice.exports import ExportListMixin
 from backoffice.search import order_search_q
 from backoffice.templatetags.backoffice import brl
 from backoffice.timeline import order_timeline
@@ -101,7 +102,8 @@ MONEY_FIELDS = {"amount": "amount_brl", "amount_paid": "amount_paid_brl"}
 
 
 @admin.register(Order)
-class OrderAdmin(OpsActionsMixin, admin.ModelAdmin):
+class OrderAdmin(ExportListMixin, OpsActionsMixin, admin.ModelAdmin):
+    export_kind = "ORDERS"
     change_form_template = "admin/orders/order/change_form.html"
     # Every column reads the order row, or the NF numbers prefetched for the whole page: a fixed
     # number of queries whatever the page size (backoffice/tests/test_admin_list.py, bench/admin_order_list.py).

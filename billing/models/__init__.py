@@ -1,4 +1,5 @@
 from billing.models.account import AccountEntry, CustomerAccount
+from billing.models.exports import ExportJob
 from billing.models.invoice import FailureStage, Invoice, InvoiceStep
 from billing.models.reconciliation import ReconciliationDrift, ReconciliationRun
 from billing.models.runs import BillingRun
@@ -8,6 +9,7 @@ __all__ = [
     "AccountEntry",
     "BillingRun",
     "CustomerAccount",
+    "ExportJob",
     "FailureStage",
     "Invoice",
     "InvoiceStep",

@@ -173,6 +173,13 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
+# EXPORTS (admin "Exportar": files on disk, never in the database)
+# ------------------------------------------------------------------------------
+EXPORTS_ROOT = env.str("EXPORTS_ROOT", default=str(BASE_DIR / "var" / "exports"))
+# Up to this many rows the file is written during the request; above it a Celery task writes it.
+EXPORT_ASYNC_THRESHOLD = env.int("EXPORT_ASYNC_THRESHOLD", default=3000)
+EXPORT_TTL_HOURS = env.int("EXPORT_TTL_HOURS", default=72)
+
 # TEMPLATES
 # ------------------------------------------------------------------------------
 TEMPLATES = [
