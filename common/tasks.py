@@ -13,3 +13,8 @@ def beat_heartbeat() -> None:
 def ping(value: str) -> str:
     """A task with no side effect, used to check a worker end to end."""
     return f"pong:{value}"
+
+
+@shared_task(ignore_result=True, Strategy="common.worker_liveness:probe_strategy")
+def worker_probe(hostname: str, sent_at: float) -> None:
+    """The consumption probe (common/worker_liveness.py): its strategy records it in the consumer; never run."""

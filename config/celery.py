@@ -15,6 +15,12 @@ app = Celery("blu_omie")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
+# Every worker proves it is consuming (a probe through its own queue) and stops when it is not, so
+# that its supervisor restarts it (common/worker_liveness.py, docs/reliability.md).
+from common.worker_liveness import ConsumptionWatchdog  # noqa: E402
+
+app.steps["consumer"].add(ConsumptionWatchdog)
+
 
 @signals.setup_logging.connect
 def _setup_logging(**_kwargs: object) -> None:
