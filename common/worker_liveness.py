@@ -63,6 +63,19 @@ def liveness_file(hostname: str) -> Path:
     return Path(directory) / f"blu-worker-{re.sub(r'[^A-Za-z0-9_.-]', '_', hostname)}.json"
 
 
+def record_consumption(client: Any, hostname: str, when: float) -> None:
+    """The Redis record /health/ready reads: the node's last probe receipt (kept a day after it stops)."""
+    client.set(KEY_PREFIX + hostname, str(when), ex=24 * 3600)
+
+
+def consuming_workers(client: Any, max_age: float, now: float | None = None) -> tuple[int, float | None]:
+    """(workers whose last probe receipt is at most max_age old, age of the freshest receipt or None)."""
+    now = time.time() if now is None else now
+    keys = list(client.scan_iter(match=KEY_PREFIX + "*", count=200))
+    ages = [max(0.0, now - float(v)) for v in (client.mget(keys) if keys else []) if v is not None]
+    return sum(1 for age in ages if age <= max_age), (min(ages) if ages else None)
+
+
 def read_liveness(hostname: str) -> dict[str, Any] | None:
     try:
         return json.loads(liveness_file(hostname).read_text())
@@ -88,12 +101,14 @@ class _Watchdog:
         self.pending_since: float | None = None  # first successful publish not yet followed by a receipt
         self.fired = False
         self._stop = threading.Event()
+        self._wake = threading.Event()
         self._thread = threading.Thread(target=self._run, name="blu-consumption-watchdog", daemon=True)
         self._redis = None
 
     # called in the consumer (event loop thread) -------------------------------------------------
     def received(self) -> None:
         self.last_received = time.time()
+        self._wake.set()
 
     # the watchdog thread ------------------------------------------------------------------------
     def start(self) -> None:
@@ -101,14 +116,23 @@ class _Watchdog:
 
     def stop(self) -> None:
         self._stop.set()
+        self._wake.set()
 
     def _run(self) -> None:
-        self._write()
-        while not self._stop.wait(self.interval):
-            try:
-                self.tick()
-            except Exception:  # the watchdog must never die of a transient error
-                logger.exception("watchdog de consumo: erro inesperado")
+        """A probe at once (a fresh worker proves itself within a second), then every interval; a receipt
+        wakes the thread to record it straight away."""
+        next_tick = time.time()
+        while not self._stop.is_set():
+            if time.time() >= next_tick:
+                next_tick = time.time() + self.interval
+                try:
+                    self.tick()
+                except Exception:  # the watchdog must never die of a transient error
+                    logger.exception("watchdog de consumo: erro inesperado")
+            elif self._wake.is_set():
+                self._wake.clear()
+                self._write()
+            self._wake.wait(max(0.0, next_tick - time.time()))
 
     def _publish(self) -> bool:
         try:
@@ -156,7 +180,7 @@ class _Watchdog:
                 from django.conf import settings
 
                 self._redis = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=2)
-            self._redis.set(KEY_PREFIX + self.hostname, str(self.last_received), ex=24 * 3600)
+            record_consumption(self._redis, self.hostname, self.last_received)
         except Exception as exc:  # noqa: BLE001 - Redis down: readiness says so through its own checks
             logger.info("watchdog de consumo: registro no Redis falhou (%s)", type(exc).__name__)
 
