@@ -58,8 +58,8 @@ def probe_queue_name(hostname: str) -> str:
     return f"blu.probe.{hostname}"
 
 
-def liveness_file(hostname: str) -> Path:
-    directory = os.environ.get("WORKER_LIVENESS_DIR") or tempfile.gettempdir()
+def liveness_file(hostname: str, directory: str | None = None) -> Path:
+    directory = directory or os.environ.get("WORKER_LIVENESS_DIR") or tempfile.gettempdir()
     return Path(directory) / f"blu-worker-{re.sub(r'[^A-Za-z0-9_.-]', '_', hostname)}.json"
 
 

@@ -71,12 +71,31 @@ def test_make_run_serves_ready_and_stops_everything(tmp_path, embedded):
             time.sleep(1)
         assert status == 200, f"ready={status} {body}\n{log_path.read_text()[-4000:]}"
         assert {name: check["status"] for name, check in body["checks"].items()} == {
-            "database": "ok", "redis": "ok", "broker": "ok", "beat": "ok"
+            "database": "ok", "redis": "ok", "broker": "ok", "beat": "ok", "workers": "ok"
         }
         started = _descendants(proc.pid)
         names = " ".join(" ".join(p.cmdline()) for p in started if p.is_running())
         for piece in ("gunicorn", "worker", "beat", "flower"):
             assert piece in names
+        # A crashed worker is restarted (supervisord's autorestart) while the rest keeps serving.
+        workers = [p for p in started if p.is_running() and "celery" in " ".join(p.cmdline()) and " worker " in f" {' '.join(p.cmdline())} "
+                   and p.parent() is not None and "supervisord" in " ".join(p.parent().cmdline())]
+        assert len(workers) == 1, [" ".join(p.cmdline()) for p in workers]
+        workers[0].kill()
+        deadline = time.time() + 120
+        restarted = False
+        while time.time() < deadline and not restarted:
+            time.sleep(1)
+            restarted = any(p.pid != workers[0].pid and " worker " in f" {' '.join(p.cmdline())} "
+                            for p in _descendants(proc.pid) if p.is_running() and "celery" in " ".join(p.cmdline()))
+        assert restarted, "the killed worker was not restarted\n" + log_path.read_text()[-3000:]
+        assert proc.poll() is None, "make run stopped when the worker died"
+        assert "exited: worker" in log_path.read_text()
+        wait_ready = time.time() + 90
+        while time.time() < wait_ready and _ready(web_port)[0] != 200:
+            time.sleep(1)
+        assert _ready(web_port)[0] == 200
+        started = _descendants(proc.pid)
         if embedded:
             assert "redis-server" in names
             assert (tmp_path / "var" / "pgdata" / "PG_VERSION").exists()
