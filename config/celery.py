@@ -9,6 +9,11 @@ import os
 
 from celery import Celery, signals
 
+from common.broker import install as install_broker_transport
+
+# kombu's Redis transport with the fix for the worker crash after a broker loss (common/broker.py).
+install_broker_transport()
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.django.base")
 
 app = Celery("blu_omie")
