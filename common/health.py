@@ -1,4 +1,9 @@
-"""Liveness and readiness (docs/contract.md#http-api): what a load balancer and an on-call engineer ask first."""
+"""Liveness and readiness: what a load balancer and an on-call engineer ask first.
+
+Readiness includes "workers": some worker received its consumption probe through the broker within
+WORKER_CONSUMING_MAX_AGE_SECONDS (common/worker_liveness.py), i.e. tasks are actually being taken
+from the queue, not merely that a worker process exists.
+"""
 
 from __future__ import annotations
 
@@ -49,7 +54,22 @@ def _check_beat() -> dict[str, Any]:
     return result
 
 
-CHECKS = {"database": _check_database, "redis": _check_redis, "broker": _check_broker, "beat": _check_beat}
+def _check_workers() -> dict[str, Any]:
+    """At least one worker proved, through the broker, that it is consuming (common/worker_liveness.py)."""
+    from common.worker_liveness import consuming_workers
+
+    limit = settings.WORKER_CONSUMING_MAX_AGE_SECONDS
+    consuming, freshest = consuming_workers(_redis(settings.REDIS_URL), limit)
+    if consuming:
+        return {"status": "ok", "consuming": consuming, "age_seconds": round(freshest or 0.0, 1)}
+    if freshest is None:
+        return {"status": "error", "message": "nenhum worker provou consumo da fila ainda"}
+    return {"status": "error", "age_seconds": round(freshest, 1),
+            "message": f"nenhum worker consumindo: última prova há {int(freshest)} s (limite {int(limit)} s)"}
+
+
+CHECKS = {"database": _check_database, "redis": _check_redis, "broker": _check_broker, "beat": _check_beat,
+          "workers": _check_workers}
 
 
 @never_cache

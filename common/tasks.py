@@ -1,3 +1,5 @@
+import time
+
 from celery import shared_task
 
 
@@ -10,6 +12,13 @@ def beat_heartbeat() -> None:
 
 
 @shared_task
-def ping(value: str) -> str:
-    """A task with no side effect, used to check a worker end to end."""
+def ping(value: str, seconds: float = 0) -> str:
+    """A task with no side effect, used to check a worker end to end (``seconds``: stays running that long, ≤ 30)."""
+    if seconds:
+        time.sleep(min(float(seconds), 30.0))
     return f"pong:{value}"
+
+
+@shared_task(ignore_result=True, Strategy="common.worker_liveness:probe_strategy")
+def worker_probe(hostname: str, sent_at: float) -> None:
+    """The consumption probe (common/worker_liveness.py): its strategy records it in the consumer; never run."""

@@ -9,11 +9,22 @@ import os
 
 from celery import Celery, signals
 
+from common.broker import install as install_broker_transport
+
+# kombu's Redis transport with the fix for the worker crash after a broker loss (common/broker.py).
+install_broker_transport()
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.django.base")
 
 app = Celery("blu_omie")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+# Every worker proves it is consuming (a probe through its own queue) and stops when it is not, so
+# that its supervisor restarts it (common/worker_liveness.py, docs/reliability.md).
+from common.worker_liveness import ConsumptionWatchdog  # noqa: E402
+
+app.steps["consumer"].add(ConsumptionWatchdog)
 
 
 @signals.setup_logging.connect

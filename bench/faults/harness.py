@@ -9,6 +9,13 @@ service); the scenario's database is ``blu_rel_<name>`` on that server, cloned f
 ``blu_rel_template`` (migrated once) and dropped and re-created at every run. Redis is a redis-server
 started here on a free port (never the machine's shared one: scenario 4 kills it), so nothing else
 is touched.
+
+Supervision is modelled on the product's deployment, nothing more: docker compose runs the worker and
+beat with ``restart: unless-stopped`` and ``make run`` under supervisord with ``autorestart``, so a
+worker or beat that exits on its own (a crash, or the consumption watchdog's exit 70) is started
+again here too, after the same kind of short delay, and every such restart is counted and reported in
+the scenario's figures (``restarts=…``). Processes the scenario stops on purpose are not restarted.
+gunicorn and redis-server are never restarted on the product's behalf.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -95,10 +103,10 @@ class RedisServer:
         wait_until(lambda: _reachable(self.port), 10, "redis-server did not start")
         return self
 
-    def kill(self) -> None:
+    def kill(self, sig: int = signal.SIGKILL) -> None:
         if self.proc and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(10)
+            self.proc.send_signal(sig)
+            self.proc.wait(30)
 
 
 def _reachable(port: int) -> bool:
@@ -134,6 +142,13 @@ class Stack:
         self.url = f"http://127.0.0.1:{self.port}"
         self.scale = scale
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
+        # name -> how to start it again; only the worker(s) and beat are supervised (see module doc)
+        self.supervised: dict[str, Callable[[], None]] = {}
+        self.restarts: dict[str, int] = {}
+        self.exit_codes: list[str] = []
+        self._lock = threading.Lock()
+        self._supervisor_stop = threading.Event()
+        self._supervisor: threading.Thread | None = None
         rate = int(200 / scale)
         self.env = dict(os.environ)
         self.env.update(
@@ -166,6 +181,10 @@ class Stack:
             BRASILAPI_RATE_PER_SECOND="50",
             PAGARME_WEBHOOK_SECRET="rel-webhook-secret",
             DJANGO_CONN_MAX_AGE="0", PYTHONUNBUFFERED="1", DJANGO_LOG_LEVEL="WARNING", LOG_FORMAT="text",
+            # The consumption watchdog at the scenarios' pace: a probe every 2 s, "stopped consuming"
+            # after 20 s without one (60 s when every slot is busy).
+            WORKER_PROBE_INTERVAL_SECONDS="2", WORKER_PROBE_STALE_SECONDS="20", WORKER_PROBE_BUSY_STALE_SECONDS="60",
+            WORKER_WATCHDOG_EXIT_GRACE_SECONDS="20", WORKER_LIVENESS_DIR=str(self.log_dir),
         )
         self.env.update(extra_env or {})
 
@@ -218,18 +237,51 @@ class Stack:
 
         wait_until(up, 60, "gunicorn did not come up")
 
-    def start_worker(self, name: str = "worker", *, concurrency: int = 4, queues: str = "default,omie,bubble,lookups") -> None:
+    def start_worker(self, name: str = "worker", *, concurrency: int = 4, queues: str = "default,omie,bubble,lookups",
+                     wait: bool = True) -> None:
+        log = self.log_dir / f"{name}.log"
+        readies = log.read_bytes().count(b" ready.") if log.exists() else 0
         self.start(name, [sys.executable, "-m", "celery", "-A", "config", "worker", "-l", "info", "-Q", queues,
                           "--concurrency", str(concurrency), "--without-gossip", "--without-mingle",
                           "-n", f"{name}-{self.port}-{time.time_ns()}@%h"], DJANGO_LOG_LEVEL="INFO")
-        log = self.log_dir / f"{name}.log"
-        wait_until(lambda: b"ready." in log.read_bytes(), 60, f"{name} did not become ready")
+        self.supervise(name, lambda: self.start_worker(name, concurrency=concurrency, queues=queues, wait=False))
+        if wait:
+            wait_until(lambda: log.read_bytes().count(b" ready.") > readies, 60, f"{name} did not become ready")
 
     def start_beat(self, name: str = "beat") -> None:
         self.start(name, [sys.executable, "-m", "celery", "-A", "config", "beat", "-l", "info",
                           "--scheduler", "django_celery_beat.schedulers:DatabaseScheduler", "--pidfile="])
+        self.supervise(name, lambda: self.start_beat(name))
+
+    # supervision (what docker compose's restart policy / supervisord do for the product) ----------
+    def supervise(self, name: str, restart: Callable[[], None]) -> None:
+        self.supervised[name] = restart
+        if self._supervisor is None:
+            self._supervisor = threading.Thread(target=self._supervise_loop, name="stack-supervisor", daemon=True)
+            self._supervisor.start()
+
+    def _supervise_loop(self) -> None:
+        while not self._supervisor_stop.wait(0.5):
+            with self._lock:
+                for name, restart in list(self.supervised.items()):
+                    proc = self.procs.get(name)
+                    if proc is None or proc.poll() is None:
+                        continue
+                    self.exit_codes.append(f"{name}:{proc.returncode}")
+                    time.sleep(1)  # docker's first restart comes after a short back-off too
+                    self.restarts[name] = self.restarts.get(name, 0) + 1
+                    with open(self.log_dir / f"{name}.log", "ab") as log:
+                        log.write(f"\n[harness] {name} exited with {proc.returncode}; restarted like the "
+                                  f"deployment's restart policy would\n".encode())
+                    restart()
 
     def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
+        """Stops a process on purpose: not counted as an exit, restarted only if the scenario says so."""
+        with self._lock:
+            self.supervised.pop(name, None)
+            self._kill(name, sig)
+
+    def _kill(self, name: str, sig: int) -> None:
         proc = self.procs.get(name)
         if proc is not None and proc.poll() is None:
             try:
@@ -243,6 +295,9 @@ class Stack:
                 proc.wait(10)
 
     def teardown(self) -> None:
+        self._supervisor_stop.set()
+        if self._supervisor is not None:
+            self._supervisor.join(30)
         for name in list(self.procs):
             self.kill(name, signal.SIGTERM)
         self.redis.kill()
@@ -275,6 +330,9 @@ def run_scenario(name: str, body: Callable[[Stack], tuple[bool, dict[str, object
     try:
         stack.setup()
         ok, figures = body(stack)
+        figures["restarts"] = ",".join(f"{k}:{v}" for k, v in sorted(stack.restarts.items())) or "0"
+        if stack.exit_codes:
+            figures["exits"] = ",".join(stack.exit_codes)
     except Exception as exc:  # a scenario that crashes is a FAIL with the reason, never a traceback-only exit
         import traceback
 

@@ -34,9 +34,31 @@ CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT = 10.0
 # https://docs.celeryq.dev/en/stable/getting-started/backends-and-brokers/redis.html#visibility-timeout
 CELERY_MAX_COUNTDOWN_SECONDS = 2400
 CELERY_VISIBILITY_TIMEOUT = 3 * 3600
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
+# Bounded socket waits towards Redis: a half-open connection (Redis gone without a FIN) fails within
+# socket_timeout instead of blocking the worker's event loop; BRPOP itself waits 1 s at a time.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+    "socket_connect_timeout": 5,
+    "socket_timeout": 30,
+    "socket_keepalive": True,
+}
 CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# On a broker connection loss, the acks-late tasks running on the lost connection are cancelled and
+# their messages left for redelivery, instead of finishing and trying to acknowledge them on a channel
+# that no longer exists (the path behind the kombu "'NoneType' object has no attribute 'hostname'" crash,
+# docs/reliability.md). Every task here is idempotent, so running one again is safe. (Celery 6's default.)
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+
+# The consumption watchdog (common/worker_liveness.py): a probe through the worker's own queue every
+# WORKER_PROBE_INTERVAL_SECONDS; a worker that published one but received none for
+# WORKER_PROBE_STALE_SECONDS (WORKER_PROBE_BUSY_STALE_SECONDS when every slot is busy) exits with 70.
+WORKER_PROBE_INTERVAL_SECONDS = env.float("WORKER_PROBE_INTERVAL_SECONDS", default=10.0)
+WORKER_PROBE_STALE_SECONDS = env.float("WORKER_PROBE_STALE_SECONDS", default=60.0)
+WORKER_PROBE_BUSY_STALE_SECONDS = env.float("WORKER_PROBE_BUSY_STALE_SECONDS", default=CELERY_TASK_TIME_LIMIT + 60.0)
+WORKER_WATCHDOG_EXIT_GRACE_SECONDS = env.float("WORKER_WATCHDOG_EXIT_GRACE_SECONDS", default=30.0)
+# /health/ready and the container health check: a worker whose last probe is older than this is not consuming.
+WORKER_CONSUMING_MAX_AGE_SECONDS = env.float("WORKER_CONSUMING_MAX_AGE_SECONDS", default=60.0)
 
 # Flower needs the workers' events (received, started, succeeded, failed, retried).
 CELERY_WORKER_SEND_TASK_EVENTS = True

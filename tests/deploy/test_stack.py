@@ -177,7 +177,8 @@ def test_the_production_stack_is_ready_through_nginx_and_nginx_serves_the_static
             return None
         return response if response.status_code == 200 else None
 
-    # 1. Readiness through nginx: database, Redis, broker and the beat heartbeat (beat → worker).
+    # 1. Readiness through nginx: database, Redis, broker, the beat heartbeat (beat → worker) and a
+    #    worker's consumption probe.
     response = wait_for(ready, timeout=90, interval=0.5, message="/health/ready never became 200 through nginx")
     assert response.json() == {
         "status": "ok",
@@ -186,6 +187,7 @@ def test_the_production_stack_is_ready_through_nginx_and_nginx_serves_the_static
             "redis": {"status": "ok"},
             "broker": {"status": "ok"},
             "beat": {"status": "ok", "age_seconds": response.json()["checks"]["beat"]["age_seconds"]},
+            "workers": {"status": "ok", "consuming": 1, "age_seconds": response.json()["checks"]["workers"]["age_seconds"]},
         },
     }
     assert "no-store" in response.headers["Cache-Control"]  # never cached on the way

@@ -17,7 +17,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         if not settings.SANDBOX:
             self.stdout.write("SANDBOX desligado: nada a fazer.")
-            while True:  # honcho stops every process when one exits; this one just idles
+            while True:  # idles rather than exits: the process runner would only start it again
                 time.sleep(3600)
         from integrations.sandbox.fake_omie.webhooks import deliver_due
 
