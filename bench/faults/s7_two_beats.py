@@ -37,6 +37,9 @@ def main() -> int:
         task.crontab, _ = CrontabSchedule.objects.get_or_create(minute="*", hour="*", day_of_month="*", month_of_year="*",
                                                                 day_of_week="*", timezone=task.crontab.timezone)
         task.save()
+        # Only the run may bill here: the due sweep claims the same orders and, when the next minute is
+        # more than one sweep interval away, would win the race and the run would never fire.
+        PeriodicTask.objects.filter(task="billing.tasks.billing_due_sweep").update(enabled=False)
         stack.start_web()
         stack.start_worker(concurrency=4)
         stack.start_beat("beat-1")

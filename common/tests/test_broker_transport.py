@@ -12,7 +12,7 @@ import pytest
 from kombu import Connection, Consumer, Exchange, Producer, Queue
 from kombu.common import ignore_errors
 
-from common.testing import RedisServerProcess
+from testsupport.processes import RedisServerProcess
 
 STOCK = "kombu.transport.redis:Transport"
 FIXED = "common.broker:Transport"

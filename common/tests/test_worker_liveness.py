@@ -18,7 +18,7 @@ import time
 import pytest
 from celery import Celery
 
-from common.testing import ROOT, RedisServerProcess, wait_for
+from testsupport.processes import ROOT, RedisServerProcess, wait_for
 from common.worker_liveness import EXIT_CODE, liveness_file
 
 FAST_WATCHDOG = {"WORKER_PROBE_INTERVAL_SECONDS": "1", "WORKER_PROBE_STALE_SECONDS": "20",
