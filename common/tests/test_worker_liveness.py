@@ -18,8 +18,8 @@ import time
 import pytest
 from celery import Celery
 
-from testsupport.processes import ROOT, RedisServerProcess, wait_for
 from common.worker_liveness import EXIT_CODE, liveness_file
+from testsupport.processes import ROOT, RedisServerProcess, wait_for
 
 FAST_WATCHDOG = {"WORKER_PROBE_INTERVAL_SECONDS": "1", "WORKER_PROBE_STALE_SECONDS": "20",
                  "WORKER_CONSUMING_MAX_AGE_SECONDS": "3"}
