@@ -15,6 +15,7 @@ import json
 import re
 from typing import Any
 
+from integrations.bubble.fields import CUSTOMER_READ, CUSTOMER_WRITE, ORDER_READ, ORDER_WRITE
 from orders.statuses import BillingStatus, PaymentStatus, SyncStatus
 
 # Option sets the Bubble app needs: (option set name, Bubble field(s), choices, note).
@@ -91,7 +92,6 @@ def option_labels_in(markdown: str) -> dict[str, list[str]]:
 
 
 def fields_markdown() -> str:
-    from integrations.bubble.fields import CUSTOMER_READ, CUSTOMER_WRITE, ORDER_READ, ORDER_WRITE
 
     out = []
     for thing, reads, writes in (("order", ORDER_READ, ORDER_WRITE), ("customer", CUSTOMER_READ, CUSTOMER_WRITE)):

@@ -24,6 +24,8 @@ from django.contrib.auth import get_user_model
 from billing.dates import today_sp
 from billing.services.actions import Caller, invoice_cancel_request, invoice_manual_record
 from config.sandbox_demo import DEMO_OMIE_REDUNDANT_SECONDS
+from integrations.sandbox.fake_omie.services import fake_omie_configure
+from integrations.sandbox.seed import DEMO_CANCEL_ORDER, DEMO_MANUAL_ORDER, demo_order_ids, demo_rejected_documents, order_id, sandbox_seed
 from orders.models import Order
 from orders.services.triggers import order_sync_trigger
 from orders.statuses import BillingStatus, SyncStatus
@@ -54,8 +56,6 @@ class DemoResult:
 
 def demo_prepare() -> list[str]:
     """Seeds the fake Bubble and BrasilAPI and sets the fake Omie for the demo; returns the seed's lines."""
-    from integrations.sandbox.fake_omie.services import fake_omie_configure
-    from integrations.sandbox.seed import demo_rejected_documents, sandbox_seed
 
     lines = sandbox_seed()
     fake_omie_configure(reject_documents=demo_rejected_documents(), redundant_seconds=DEMO_OMIE_REDUNDANT_SECONDS)
@@ -63,7 +63,6 @@ def demo_prepare() -> list[str]:
 
 
 def demo_trigger(result: DemoResult) -> None:
-    from integrations.sandbox.seed import demo_order_ids
 
     existing = set(Order.objects.filter(bubble_id__in=demo_order_ids()).values_list("bubble_id", flat=True))
     for bubble_id in demo_order_ids():
@@ -81,7 +80,6 @@ def _demo_caller() -> Caller:
 
 def demo_ops_step(result: DemoResult) -> None:
     """The ops actions, each once its order is where it needs to be."""
-    from integrations.sandbox.seed import DEMO_CANCEL_ORDER, DEMO_MANUAL_ORDER, order_id
 
     cancel_id, manual_id = order_id(DEMO_CANCEL_ORDER), order_id(DEMO_MANUAL_ORDER)
     states = dict(Order.objects.filter(bubble_id__in=[cancel_id, manual_id]).values_list("bubble_id", "billing_status"))

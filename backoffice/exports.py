@@ -26,8 +26,9 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from backoffice.badges import badge
+from backoffice.tasks import export_run
 from billing import permissions as perms
-from billing.models import ExportJob
+from billing.models import ExportJob, Invoice
 from billing.month_close import Month, month_close, month_invoices, still_scheduled
 from billing.services.exports import (
     INVOICE_COLUMNS,
@@ -40,6 +41,7 @@ from billing.services.exports import (
     orders_for_export,
     rows_of,
 )
+from orders.models import Order
 
 FORMAT_VAR = "formato"
 NO_PERMISSION = "Exportar é do grupo Financeiro (permissão \"exportar pedidos e notas fiscais\"). Peça a um administrador."
@@ -100,8 +102,6 @@ def filter_description(changelist: Any) -> str:
 
 
 def _list_admin(kind: str) -> admin.ModelAdmin:
-    from billing.models import Invoice
-    from orders.models import Order
 
     model = Order if kind == ExportJob.Kind.ORDERS else Invoice
     return admin.site._registry[model]
@@ -164,7 +164,6 @@ def export_start(request: HttpRequest, *, kind: str, query: str, label: str, cou
     )
     if count <= settings.EXPORT_ASYNC_THRESHOLD:
         return download_response(export_job_run(job))
-    from backoffice.tasks import export_run
 
     transaction.on_commit(lambda: export_run.delay(job.pk))
     messages.info(request, f"Exportação de {thousands(count)} linhas na fila. Esta página mostra o andamento; o link para baixar "

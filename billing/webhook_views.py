@@ -14,14 +14,15 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from billing.models import PagarmeWebhookRefusal
 from billing.services.webhooks import pagarme_event_store
 from common.exceptions import error_response
+from integrations.pagarme.webhook_auth import webhook_authenticate
 
 
 @csrf_exempt
 @require_POST
 def pagarme_webhook(request: HttpRequest) -> HttpResponse:
-    from integrations.pagarme.webhook_auth import webhook_authenticate
 
     try:
         raw = request.body
@@ -48,7 +49,6 @@ def pagarme_webhook(request: HttpRequest) -> HttpResponse:
 
 
 def _refuse(request: HttpRequest, raw: bytes, auth) -> HttpResponse:
-    from billing.models import PagarmeWebhookRefusal
 
     status = 503 if auth.jwks_unavailable else 401
     PagarmeWebhookRefusal.objects.create(

@@ -17,6 +17,8 @@ from rest_framework import exceptions as drf_exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_default_handler
 
+from common.middleware import API_PREFIXES
+
 logger = logging.getLogger(__name__)
 
 
@@ -136,7 +138,6 @@ def _sentry_details() -> dict[str, Any]:
 
 
 def _is_api(request: HttpRequest) -> bool:
-    from common.middleware import API_PREFIXES
 
     return request.path.startswith(API_PREFIXES)
 

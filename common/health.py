@@ -17,6 +17,8 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from common.worker_liveness import consuming_workers
+
 BEAT_HEARTBEAT_KEY = "blu:beat:heartbeat"
 _PING_TIMEOUT = 2.0
 
@@ -56,7 +58,6 @@ def _check_beat() -> dict[str, Any]:
 
 def _check_workers() -> dict[str, Any]:
     """At least one worker proved, through the broker, that it is consuming (common/worker_liveness.py)."""
-    from common.worker_liveness import consuming_workers
 
     limit = settings.WORKER_CONSUMING_MAX_AGE_SECONDS
     consuming, freshest = consuming_workers(_redis(settings.REDIS_URL), limit)

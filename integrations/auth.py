@@ -13,6 +13,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
 from common.principal import SERVICE_CLAIM
+from integrations.models import ServiceToken
 
 # Only members of this group may call the API's ops endpoints (Bubble's service account); staff act in the admin.
 SERVICE_GROUP = "Integração Bubble"
@@ -33,7 +34,6 @@ class ServiceAwareJWTAuthentication(JWTAuthentication):
         token = super().get_validated_token(raw_token)
         self._service_user = None
         if token.get(SERVICE_CLAIM):
-            from integrations.models import ServiceToken
 
             row = ServiceToken.objects.select_related("user").filter(jti=token.get("jti")).first()
             if row is None or not row.is_active or str(row.user_id) != str(token.get(api_settings.USER_ID_CLAIM)):

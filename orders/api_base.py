@@ -15,6 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from billing.permissions import SERVICE_GROUP
 from common.exceptions import ApplicationError
 from orders.idempotency import IdempotencyKeyMixin
 from orders.selectors import bubble_id_is_valid, order_get
@@ -53,7 +54,6 @@ class RequiredPermission(BasePermission):
     message = None
 
     def has_permission(self, request: Request, view: APIView) -> bool:
-        from billing.permissions import SERVICE_GROUP
 
         permission = getattr(view, "required_permission", None)
         user = request.user

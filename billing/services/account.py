@@ -12,6 +12,7 @@ from decimal import Decimal
 from billing.models import AccountEntry, CustomerAccount
 from common.exceptions import InvalidState
 from common.money import brl
+from integrations.bubble.services import writeback_enqueue
 from orders.models import Order
 
 
@@ -26,7 +27,6 @@ def account_entry_add(
     *, account: CustomerAccount, amount: Decimal, kind: AccountEntry.Kind, order: Order | None, actor: str, reason: str = ""
 ) -> AccountEntry:
     """Appends one entry to a LOCKED account and writes the new balance back to Bubble (`saldo_cc`)."""
-    from integrations.bubble.services import writeback_enqueue
 
     new_balance = account.balance + amount
     if new_balance < 0:

@@ -15,6 +15,7 @@ from django.utils import timezone
 from billing.models import PagarmeEvent, ReconciliationDrift
 from billing.permissions import REPROCESS_OMIE_WEBHOOK, REPROCESS_PAGARME, RESOLVE_DRIFT  # noqa: F401 - the admin checks these
 from billing.services.omie_webhooks import omie_webhook_events_reprocess
+from billing.services.webhooks import pagarme_events_reprocess
 from integrations.omie.webhooks.models import OmieWebhookEvent
 from orders.services.action_log import action_log_record
 from orders.statuses import ActionOutcome
@@ -37,7 +38,6 @@ def drifts_resolve(*, drifts: QuerySet[ReconciliationDrift], actor: str) -> int:
 
 
 def pagarme_events_reprocess_by(*, events: QuerySet[PagarmeEvent], actor: str) -> int:
-    from billing.services.webhooks import pagarme_events_reprocess
 
     unmatched = list(events.filter(status=PagarmeEvent.Status.UNMATCHED).values_list("id", "event_id", "bubble_order_id")[:500])
     count = pagarme_events_reprocess(event_ids=[pk for pk, _, _ in unmatched], actor=actor)

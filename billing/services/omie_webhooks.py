@@ -33,9 +33,10 @@ from django.utils import timezone
 from billing.models import FailureStage, Invoice, InvoiceStep, ReconciliationDrift
 from billing.models.reconciliation import DriftKind
 from billing.services.state import order_billing_status_set, order_live_invoice
+from billing.services.work import invoice_enqueue, invoices_dispatch_kick
 from integrations.omie.webhooks.fields import OmieEventFacts, event_facts
 from integrations.omie.webhooks.models import OmieWebhookEvent
-from integrations.omie.webhooks.services import omie_webhooks_healthy
+from integrations.omie.webhooks.services import omie_webhook_enqueue, omie_webhooks_healthy
 from orders.models import Order
 from orders.services.action_log import action_log_record
 from orders.statuses import ActionOutcome, BillingStatus
@@ -238,7 +239,6 @@ def _poll_now(invoice: Invoice) -> bool:
     Only a poll that is waiting is moved (a running step keeps its lease). The first consult of the
     OS since FaturarOS is not REDUNDANT; a later one still waits out Omie's window (the step checks).
     """
-    from billing.services.work import invoice_enqueue, invoices_dispatch_kick
 
     now = timezone.now()
     moved = Invoice.objects.filter(
@@ -267,7 +267,6 @@ def omie_webhook_events_reprocess(*, event_ids: list[int]) -> int:
 
     Applying is idempotent per invoice state, so reprocessing an applied event changes nothing.
     """
-    from integrations.omie.webhooks.services import omie_webhook_enqueue
 
     ids = list(OmieWebhookEvent.objects.filter(id__in=event_ids).exclude(status=Status.RECEIVED).values_list("id", flat=True)[:500])
     if ids:

@@ -21,6 +21,8 @@ from billing.dates import SAO_PAULO, today_sp
 from billing.models import Invoice, ReconciliationDrift, ReconciliationRun
 from billing.services.work import backoff_seconds
 from integrations.http import IntegrationError
+from integrations.omie.client import get_omie_client
+from integrations.omie.errors import OmieNotNow
 from orders.models import Order
 from orders.statuses import BillingStatus
 
@@ -50,7 +52,6 @@ def reconciliation_start(*, days: int | None = None) -> ReconciliationRun:
 
 def reconciliation_page(*, run_id: int, source: str, page: int, tries: int = 0) -> PageResult:
     """Reads one page of ``source`` ("os" or "nfse") and flags what differs."""
-    from integrations.omie.errors import OmieNotNow
 
     run = ReconciliationRun.objects.get(pk=run_id)
     if run.status != ReconciliationRun.Status.RUNNING:
@@ -77,7 +78,6 @@ def reconciliation_page(*, run_id: int, source: str, page: int, tries: int = 0) 
 
 
 def _list_page(*, run: ReconciliationRun, source: str, page: int) -> Any:
-    from integrations.omie.client import get_omie_client
 
     client = get_omie_client()
     if source == "os":

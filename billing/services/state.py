@@ -11,6 +11,7 @@ from typing import Any
 
 from billing.models import Invoice
 from common.safe_urls import http_url_or_empty
+from integrations.bubble.services import writeback_enqueue
 from orders.models import Order
 from orders.statuses import BillingStatus
 
@@ -38,7 +39,6 @@ def order_billing_fields(*, order: Order, invoice: Invoice | None) -> dict[str, 
 
 
 def order_billing_writeback(*, order: Order, invoice: Invoice | None = None) -> None:
-    from integrations.bubble.services import writeback_enqueue
 
     if invoice is None:
         invoice = order_live_invoice(order=order)

@@ -36,6 +36,7 @@ from integrations.bubble.errors import BubbleError
 from integrations.bubble.fields import dumps_exact, wire_value
 from integrations.bubble.models import BubbleWriteback
 from integrations.bubble.types import THINGS, Thing
+from integrations.omie.dryrun import bubble_write_allowed
 
 logger = logging.getLogger(__name__)
 
@@ -116,7 +117,6 @@ def writeback_enqueue(
     ``BUBBLE_DRY_RUN_FIELD`` written by the dry run itself: the orders are re-run for real, and
     written back then, when dry run is switched off.
     """
-    from integrations.omie.dryrun import bubble_write_allowed
 
     if thing not in THINGS:
         raise ValueError(f"thing inválido: {thing!r}")

@@ -323,10 +323,11 @@ def check_platform(report: SystemReport, *, sentry_test_event: bool) -> None:
     from common import health
 
     labels = {"database": "banco de dados (PostgreSQL)", "redis": "Redis", "broker": "broker do Celery",
-              "beat": "batimento do beat"}
+              "beat": "batimento do beat", "workers": "workers consumindo a fila"}
     fixes = {"database": "Verifique DATABASE_URL e se o PostgreSQL está no ar.", "redis": "Verifique REDIS_URL.",
              "broker": "Verifique CELERY_BROKER_URL.",
-             "beat": "Confirme que exatamente um processo beat está rodando (Procfile: beat) e 'setup_periodic_tasks' rodou."}
+             "beat": "Confirme que exatamente um processo beat está rodando (Procfile: beat) e 'setup_periodic_tasks' rodou.",
+             "workers": "Confirme que os workers estão no ar e ligados ao broker (Flower, logs do worker; docs/reliability.md)."}
     for key, check in health.CHECKS.items():
         try:
             result = check()

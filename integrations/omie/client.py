@@ -39,6 +39,7 @@ from integrations.omie.errors import (
     OmieNotNow,
     OmieTransientError,
 )
+from integrations.omie.models import OmieCall
 from integrations.omie.throttle import OmieThrottle, ThrottleLimits, get_redis
 from integrations.omie.types import (
     CallClass,
@@ -218,7 +219,6 @@ class OmieClient:
         return classify(response.status_code, json_or_none(response), response.headers)
 
     def _record(self, call: str, outcome: Outcome, *, key: str, order_id: int | None, duration_ms: int) -> None:
-        from integrations.omie.models import OmieCall
 
         message = redact(outcome.message)[:2000]
         logger.info("omie %s → %s (HTTP %s, %d ms)", call, outcome.cls.value, outcome.http_status, duration_ms)

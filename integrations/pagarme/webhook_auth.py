@@ -32,6 +32,7 @@ from jwt.algorithms import RSAAlgorithm
 from jwt.exceptions import InvalidKeyError, PyJWKError
 from redis.exceptions import RedisError
 
+from integrations.pagarme.client import jwks_fetch
 from integrations.pagarme.errors import JwksUnavailable
 from integrations.pagarme.signature import signature_is_valid
 
@@ -166,7 +167,6 @@ _last: dict[str, dict[str, Any]] = {}
 
 
 def _refresh(*, shared: bool = True) -> dict[str, Any]:
-    from integrations.pagarme.client import jwks_fetch
 
     document = jwks_fetch(settings.PAGARME_JWKS_URL)
     if not _usable_keys(json.dumps(document, sort_keys=True)):

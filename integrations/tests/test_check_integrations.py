@@ -10,14 +10,17 @@ import base64
 import http.server
 import json
 import threading
+import time
 from collections.abc import Iterator
 from io import StringIO
 from typing import Any
 
 import pytest
+import redis
 from django.core.management import call_command
 
 from common.health import record_beat_heartbeat
+from common.worker_liveness import record_consumption
 from integrations.checks.report import ERROR, OK
 from integrations.checks.service import integrations_check
 from integrations.checks.systems import OMIE_GATE_KEY, OMIE_LAST_KEY
@@ -87,6 +90,8 @@ def world(fake_omie, fake_bubble, fake_brasilapi, fake_pagarme, local_server, se
     settings.FLOWER_URL = f"{local_server}/flower/"
     settings.FLOWER_BASIC_AUTH = FLOWER_AUTH
     record_beat_heartbeat()
+    # a worker proved it consumes (what its probe records; no worker process runs in this test)
+    record_consumption(redis.Redis.from_url(settings.REDIS_URL), "worker@check", time.time())
     return fake_omie
 
 

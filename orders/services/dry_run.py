@@ -17,6 +17,7 @@ from integrations.omie.dryrun import dry_run_on, dry_run_replay_claim, dry_run_w
 from orders.models import Order
 from orders.services.action_log import action_log_record, actor_for_task
 from orders.services.sync_chain import FETCH, order_sync_enqueue
+from orders.services.sync_state import order_sync_fail
 from orders.statuses import ActionOutcome, SyncStatus
 
 logger = logging.getLogger(__name__)
@@ -65,7 +66,6 @@ def order_dry_run_discard(*, bubble_id: str) -> bool:
     """Ops: a dry-run order that must never reach Omie. Its records are closed and the order becomes
     "Erro de sincronização" with the reason (written to Bubble once dry run is off; 'reprocessar'
     sends it after all). Returns False when the order has nothing waiting."""
-    from orders.services.sync_state import order_sync_fail
 
     order = Order.objects.filter(bubble_id=bubble_id).first()
     if order is None:

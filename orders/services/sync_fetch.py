@@ -16,7 +16,12 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
+from integrations.brasilapi.services import cnpj_lookup
+from integrations.bubble.client import get_bubble_client
+from integrations.documents import InvalidDocument, document_compact, document_mask, document_validate
 from integrations.http import IntegrationError
+from integrations.omie.payloads import cliente_payload
+from orders.models import Order
 from orders.services.action_log import action_log_record, actor_for_task
 from orders.services.locks import order_work_lock
 from orders.services.sync_state import SyncOutcome, locked_pending, order_sync_error, order_sync_fail
@@ -51,7 +56,6 @@ class SourceData:
 
 def order_sync_fetch(*, order_id: int) -> SyncOutcome:
     """Runs the fetch step once; safe to run again at any point (it only reads until it stores)."""
-    from orders.models import Order
 
     with order_work_lock(order_id=order_id) as acquired:
         if not acquired:
@@ -120,9 +124,6 @@ def _system_of(exc: IntegrationError) -> str:
 
 
 def read_sources(*, bubble_id: str) -> SourceData:
-    from integrations.brasilapi.services import cnpj_lookup
-    from integrations.bubble.client import get_bubble_client
-    from integrations.documents import InvalidDocument, document_mask, document_validate
 
     bubble = get_bubble_client()
     bubble_order = bubble.get_order(bubble_id)
@@ -158,7 +159,6 @@ def read_sources(*, bubble_id: str) -> SourceData:
 def bubble_read_fields(*, bubble_order: Any, customer: Any) -> dict[str, Any]:
     """The order fields Bubble gave us, as far as they can be stored whatever else is wrong: a failed
     order still says whose it is and what it bills."""
-    from integrations.documents import document_compact
 
     amount = _amount(bubble_order.amount)
     return {
@@ -206,7 +206,6 @@ def _payment_status(value: Any) -> str | None:
 
 
 def build_source_data(*, bubble_order: Any, customer: Any, document: str, kind: str, company: Any) -> SourceData:
-    from integrations.omie.payloads import cliente_payload
 
     def pick(*values: Any) -> Any:
         return next((v for v in values if v not in (None, "")), None)

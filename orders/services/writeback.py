@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from integrations.bubble.services import writeback_enqueue
 from orders.models import Order
 from orders.statuses import SyncStatus
 
 
 def order_writeback_sync_status(*, order: Order) -> None:
     """`status_pedido`, `erro_integracao` and (once known) `omie_os_numero` of the Bubble pedido."""
-    from integrations.bubble.services import writeback_enqueue
 
     fields: dict[str, Any] = {
         "status_pedido": SyncStatus(order.sync_status).label,
@@ -29,7 +29,6 @@ def order_writeback_sync_status(*, order: Order) -> None:
 
 def customer_writeback(*, order: Order, fields: dict[str, Any]) -> None:
     """Fields of the Bubble cliente of this order (company data, `omie_cliente_id`)."""
-    from integrations.bubble.services import writeback_enqueue
 
     if order.customer_bubble_id and fields:
         writeback_enqueue(thing="customer", bubble_id=order.customer_bubble_id, fields=fields, order_id=order.id)
