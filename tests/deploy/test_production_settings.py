@@ -194,6 +194,16 @@ def test_the_built_in_key_is_only_allowed_with_debug():
     assert show({**env, "DJANGO_DEBUG": "true"}, "settings.SECRET_KEY.startswith('insecure-development-only')") == "True"
 
 
+def test_code_only_commands_run_without_a_key_and_never_with_the_public_one():
+    """makemigrations reads code, serves nothing, signs nothing: it runs with a random key of its own."""
+    env = {"PATH": "/usr/bin:/bin", "DATABASE_URL": "postgres://postgres@127.0.0.1:1/nothing"}
+    result = manage(env, "makemigrations", "--check", "--dry-run")
+    assert result.returncode == 0, result.stderr
+    assert "No changes detected" in result.stdout
+    result = manage(env, "migrate", "--plan")  # a command that changes things still refuses
+    assert result.returncode != 0 and "DJANGO_SECRET_KEY is not set" in result.stderr
+
+
 def test_a_copy_of_env_example_is_refused_until_its_secrets_are_replaced():
     """`cp .env.example .env` plus what compose derives (DATABASE_URL, REDIS_URL): refused while the
     placeholders stay (before, it started and a JWT forged with the placeholder key was accepted);
