@@ -95,8 +95,8 @@ def omie_os_for(order: Any) -> None:
                                              omie_customer_code=customer.codigo_cliente_omie)
 
 
-def work_until(predicate: Callable[[], Any], *, timeout: float = 30.0) -> None:
-    """An in-process stand-in for the worker: dispatches due steps and runs them until ``predicate()``."""
+def steps_run_due() -> None:
+    """One round of an in-process stand-in for the worker: dispatches due steps and runs the leased ones."""
     import time
 
     from django.utils import timezone
@@ -105,16 +105,44 @@ def work_until(predicate: Callable[[], Any], *, timeout: float = 30.0) -> None:
     from billing.services.emission import invoice_step_run
     from billing.services.work import invoices_dispatch
 
+    invoices_dispatch()
+    leased = Invoice.objects.filter(lease_token__isnull=False, leased_until__gt=timezone.now()).exclude(next_step="")
+    for invoice_id, token in list(leased.values_list("id", "lease_token")):
+        result = invoice_step_run(invoice_id=invoice_id, token=str(token))
+        while result.retry_in is not None and result.lease is not None:
+            time.sleep(result.retry_in)
+            result = invoice_step_run(invoice_id=invoice_id, token=str(result.lease))
+
+
+def work_until(predicate: Callable[[], Any], *, timeout: float = 30.0) -> None:
+    """Runs due steps in process (``steps_run_due``) until ``predicate()``."""
+    import time
+
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():
             return
-        invoices_dispatch()
-        leased = Invoice.objects.filter(lease_token__isnull=False, leased_until__gt=timezone.now()).exclude(next_step="")
-        for invoice_id, token in list(leased.values_list("id", "lease_token")):
-            result = invoice_step_run(invoice_id=invoice_id, token=str(token))
-            while result.retry_in is not None and result.lease is not None:
-                time.sleep(result.retry_in)
-                result = invoice_step_run(invoice_id=invoice_id, token=str(result.lease))
+        steps_run_due()
         time.sleep(0.05)
     raise AssertionError(f"condition not met within {timeout}s")
+
+
+def processed(fake: Any, call: str) -> int:
+    """Calls of ``call`` that Omie (the fake) actually processed."""
+    return sum(1 for c in fake.calls(call) if c.processed)
+
+
+def due_order(**kwargs: Any) -> Any:
+    """An order whose OS exists in the fake Omie (synced), ready to bill."""
+    from billing.tests.factories import OrderFactory
+
+    order = OrderFactory(**kwargs)
+    omie_os_for(order)
+    order.refresh_from_db()
+    return order
+
+
+def status_of(order: Any) -> str:
+    from orders.models import Order
+
+    return Order.objects.values_list("billing_status", flat=True).get(pk=order.pk)

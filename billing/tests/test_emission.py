@@ -10,30 +10,13 @@ from django.utils import timezone
 
 from billing.models import FailureStage, Invoice, InvoiceStep
 from billing.services.run import orders_due_claim
-from billing.tests.conftest import omie_os_for, work_until
-from billing.tests.factories import OrderFactory
+from billing.tests.conftest import due_order, processed, status_of, work_until
 from orders.models import ActionLog, Order
 from orders.statuses import BillingStatus
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 OPERATOR = "ana@blu.example.com"
-
-
-def processed(fake, call: str) -> int:
-    """Calls of ``call`` that Omie (the fake) actually processed."""
-    return sum(1 for c in fake.calls(call) if c.processed)
-
-
-def due_order(**kwargs) -> Order:
-    order = OrderFactory(**kwargs)
-    omie_os_for(order)
-    order.refresh_from_db()
-    return order
-
-
-def status_of(order: Order) -> str:
-    return Order.objects.values_list("billing_status", flat=True).get(pk=order.pk)
 
 
 def bubble_fields(order: Order) -> dict:

@@ -14,8 +14,7 @@ from django.utils import timezone
 from billing.models import Invoice, InvoiceStep, ReconciliationDrift
 from billing.services.omie_webhooks import first_poll_seconds, omie_webhook_event_process
 from billing.services.run import orders_due_claim
-from billing.tests.conftest import omie_os_for
-from billing.tests.factories import OrderFactory
+from billing.tests.conftest import due_order, processed, status_of, steps_run_due
 from integrations.omie.webhooks.models import OmieWebhookEvent
 from integrations.sandbox.fake_omie.models import FakeOmieWebhook
 from integrations.sandbox.fake_omie.webhooks import deliver_due
@@ -44,8 +43,6 @@ def process_received() -> None:
 
 def run_until(predicate: Callable[[], Any], *, timeout: float = 30.0, steps: bool = True) -> None:
     """In-process stand-in for the sender, the worker and the dispatcher, until ``predicate()``."""
-    from billing.services.emission import invoice_step_run
-    from billing.services.work import invoices_dispatch
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -54,30 +51,9 @@ def run_until(predicate: Callable[[], Any], *, timeout: float = 30.0, steps: boo
         if predicate():
             return
         if steps:
-            invoices_dispatch()
-            leased = Invoice.objects.filter(lease_token__isnull=False, leased_until__gt=timezone.now()).exclude(next_step="")
-            for invoice_id, token in list(leased.values_list("id", "lease_token")):
-                result = invoice_step_run(invoice_id=invoice_id, token=str(token))
-                while result.retry_in is not None and result.lease is not None:
-                    time.sleep(result.retry_in)
-                    result = invoice_step_run(invoice_id=invoice_id, token=str(result.lease))
+            steps_run_due()
         time.sleep(0.05)
     raise AssertionError(f"condition not met within {timeout}s")
-
-
-def due_order(**kwargs) -> Order:
-    order = OrderFactory(**kwargs)
-    omie_os_for(order)
-    order.refresh_from_db()
-    return order
-
-
-def status_of(order: Order) -> str:
-    return Order.objects.values_list("billing_status", flat=True).get(pk=order.pk)
-
-
-def processed(fake, call: str) -> int:
-    return sum(1 for c in fake.calls(call) if c.processed)
 
 
 def issued_logs(order: Order) -> int:
