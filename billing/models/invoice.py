@@ -31,7 +31,7 @@ class InvoiceStep(models.TextChoices):
     POLL_NFSE = "POLL_NFSE", "Consultar a NFS-e (StatusOS)"
     REENVIAR = "REENVIAR", "Reenviar a NFS-e (ReenviarOS)"
     CANCEL = "CANCEL", "Cancelar a OS (CancelarOS)"
-    POLL_CANCEL = "POLL_CANCEL", "Confirmar o cancelamento (ConsultarOS)"
+    POLL_CANCEL = "POLL_CANCEL", "Confirmar o cancelamento (StatusOS)"
 
 
 class FailureStage(models.TextChoices):

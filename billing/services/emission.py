@@ -307,11 +307,9 @@ def _fail(step: _Step, *, stage: FailureStage, message: str, city_hall_message: 
 
 
 def _issued(step: _Step, status: Any) -> StepResult:
-    raw = status.raw or {}
     fields = {
         "status": BillingStatus.ISSUED, "nfse_number": str(status.number), "verification_code": status.verification_code or "",
-        "nfse_url": status.url or "", "rps_status": str(raw.get("cStatusRps") or "")[:20],
-        "lot_status": str(raw.get("cStatusLote") or "")[:20],
+        "nfse_url": status.url or "", "rps_status": status.rps_status[:20], "lot_status": status.lot_status[:20],
         "city_hall_message": status.message or "", "issued_at": timezone.now(), "failure_stage": FailureStage.NONE,
         "next_step": InvoiceStep.NONE, "next_poll_at": None, "step_attempts": 0, "last_step_error": "",
     }
@@ -389,9 +387,7 @@ def _faturar_settle(step: _Step) -> StepResult | None:
 
 def _poll_nfse(step: _Step) -> StepResult:
     # Polling never gives up on its own (no ``exhausted``): the NFS-e may still come; the dashboard shows it stuck.
-    status, stop = _read_os(
-        step, lambda: _omie().status_os(c_cod_int_os=step.key, order_id=step.invoice.order_id), exhausted=None, count_poll=True
-    )
+    status, stop = _read_os(step, lambda: _status_os(step), exhausted=None, count_poll=True)
     if stop is not None:
         return stop
     if status.state == "issued" and status.number:
@@ -399,7 +395,14 @@ def _poll_nfse(step: _Step) -> StepResult:
     if status.state == "rejected":
         message = status.message or "sem mensagem"
         return _fail(step, stage=FailureStage.NFSE, message=f"Prefeitura rejeitou a NFS-e: {message}", city_hall_message=message)
+    if status.state == "cancelled":
+        return _fail(step, stage=FailureStage.NFSE,
+                     message="O Omie mostra a NFS-e desta OS cancelada sem que o cancelamento tenha sido pedido aqui; verifique no Omie.")
     return _advance(step, delay=backoff_seconds(step.invoice.poll_count))
+
+
+def _status_os(step: _Step) -> Any:
+    return _omie().status_os(c_cod_int_os=step.key, order_id=step.invoice.order_id)
 
 
 def _reenviar(step: _Step) -> StepResult:
@@ -448,10 +451,11 @@ def _cancel_settle(step: _Step) -> StepResult | None:
 
 
 def _poll_cancel(step: _Step) -> StepResult:
-    info, stop = _consult(step, exhausted=lambda msg: _cancel_failed(step, msg), count_poll=True)
+    """StatusOS until Omie shows the cancellation: the latest RPS ``005`` (or the OS ``cCancelada``)."""
+    status, stop = _read_os(step, lambda: _status_os(step), exhausted=lambda msg: _cancel_failed(step, msg), count_poll=True)
     if stop is not None:
         return stop
-    if info is not None and info.cancelada:
+    if status.state == "cancelled" or status.os_cancelled:
         return _cancelled(step)
     if step.invoice.poll_count >= settings.BILLING_CANCEL_CONFIRM_MAX_POLLS:
         return _cancel_failed(step, "O Omie não confirmou o cancelamento da NFS-e; verifique no Omie antes de tentar de novo.")

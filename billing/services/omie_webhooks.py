@@ -1,39 +1,41 @@
 """Applying Omie's webhook events to invoices (docs/omie_webhooks.md).
 
-An event is a hint that names an OS (or an NFS-e); the invoice is found by the OS code, then the
-integration key (our order's Bubble id), then the NFS-e number, and:
+An event is a hint, never proof: its only authentication is the token in the URL (and the envelope's
+``appKey``, which must be ours), so no invoice becomes issued or cancelled and nothing reaches Bubble
+because an event said so. What an event can do:
 
-- ``NFSe.NotaAutorizada`` carrying the NFS-e number → the invoice is ``ISSUED`` at once; without the
-  number → the invoice's StatusOS is moved to now (one consult settles it);
-- ``NFSe.NotaCancelada`` → ``CANCELLED`` when we asked for the cancel; otherwise someone cancelled it
-  directly in Omie: a drift record for ops, the order is not changed (as in the daily reconciliation);
-- ``OrdemServico.Faturada`` → settles a FaturarOS whose outcome was unknown (no ConsultarOS needed);
-- ``OrdemServico.Cancelada`` / ``.Excluida`` / ``NFSe.NotaSubstituida`` for one of our OS → drift record;
+- name an OS whose invoice is waiting for Omie: the step that asks Omie (StatusOS, or ConsultarOS after
+  a write of unknown outcome) is moved to now, and that answer decides, as it would at the next poll;
+- name an OS whose invoice is not waiting (issued, failed, manual, none): one StatusOS is asked here,
+  and a drift record for ops is written only when Omie's own answer disagrees with ours;
 - anything else, or an OS that is not ours → kept, nothing changes.
 
-Processing is idempotent: the event row is locked and only a ``RECEIVED`` event is processed (the
-messageId is unique, so a redelivery never becomes a second row). Every invoice change is a
-conditional UPDATE on the state it expects, taken with the order's row lock first (as the emission
-steps do): whichever of the webhook and a running step gets there second finds nothing to do, and
-a step whose lease the webhook took over stores nothing, so FaturarOS is never sent twice.
+Processing is idempotent: only a ``RECEIVED`` event is processed, under its row lock (the messageId is
+unique, so a redelivery never becomes a second row). Omie is asked before that lock is taken (a call
+never runs inside a transaction), and the decision is taken again under the order's and the event's
+locks with whatever state is current then.
 """
 
 from __future__ import annotations
 
+import hmac
 import logging
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
-from django.db.models.functions import Coalesce
+from django.db.models import Q
 from django.utils import timezone
 
-from billing.models import FailureStage, Invoice, InvoiceStep, ReconciliationDrift
+from billing.models import Invoice, InvoiceStep, ReconciliationDrift
 from billing.models.reconciliation import DriftKind
-from billing.services.state import order_billing_status_set, order_live_invoice
+from billing.services.state import order_live_invoice
 from billing.services.work import invoice_enqueue, invoices_dispatch_kick
+from integrations.omie.client import get_omie_client
+from integrations.omie.errors import OmieNotFound
+from integrations.omie.types import NfseStatus
 from integrations.omie.webhooks.fields import OmieEventFacts, event_facts
 from integrations.omie.webhooks.models import OmieWebhookEvent
 from integrations.omie.webhooks.services import omie_webhook_enqueue, omie_webhooks_healthy
@@ -58,29 +60,83 @@ def first_poll_seconds() -> float:
     return settings.BILLING_FIRST_POLL_SECONDS
 
 
+class OmieReadTooSoon(Exception):
+    """The OS was read less than Omie's same-OS window ago: ask again in ``retry_after`` seconds."""
+
+    def __init__(self, retry_after: float) -> None:
+        super().__init__(f"StatusOS desta OS em {retry_after:.0f} s")
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class OmieAnswer:
+    """What Omie itself said about the OS when it was asked for this event."""
+
+    status: NfseStatus | None = None
+    missing: bool = False  # StatusOS: "OS não cadastrada" (deleted in Omie)
+
+    def describe(self) -> str:
+        if self.missing:
+            return "OS não encontrada no Omie"
+        if self.status is None:
+            return "não consultado"
+        labels = {"pending": "sem NFS-e autorizada", "issued": f"NFS-e {self.status.number} autorizada",
+                  "rejected": "RPS rejeitado", "cancelled": "NFS-e cancelada"}
+        return labels.get(self.status.state, self.status.state)
+
+
 def omie_webhook_event_process(*, event_pk: int) -> str:
+    """Processes one stored event; raises ``OmieNotNow``/``OmieReadTooSoon``/``IntegrationError`` when
+    Omie must be asked and cannot be now (the task retries; the event stays ``RECEIVED``)."""
+    event = OmieWebhookEvent.objects.filter(pk=event_pk).first()
+    if event is None or event.status != Status.RECEIVED:
+        return "already_processed"
+    facts = event_facts(event.payload, message_id=event.message_id)
+    order, invoice = _find(facts) if _acceptable(facts) is None else (None, None)
+    answer = _ask_omie(order, invoice) if order is not None and _needs_omie(facts.topic, invoice) else None
+
     with transaction.atomic():
+        if order is not None:
+            Order.objects.select_for_update().filter(pk=order.pk).first()  # order before invoice, as every writer does
         event = OmieWebhookEvent.objects.select_for_update().filter(pk=event_pk).first()
         if event is None or event.status != Status.RECEIVED:
             return "already_processed"
-        facts = event_facts(event.payload, message_id=event.message_id)
-        event.payload_format = facts.payload_format
-        event.fields_seen = facts.fields_seen
-        event.omie_os_code = facts.os_id
-        event.c_cod_int_os = facts.c_cod_int_os
-        event.nfse_number = facts.nfse_number
-        if not facts.valid:
-            return _close(event, Status.INVALID, facts.problem)
+        _store_facts(event, facts)
+        problem = _acceptable(facts)
+        if problem is not None:
+            return _close(event, Status.INVALID, problem)
         handler = HANDLERS.get(facts.topic)
         if handler is None:
             return _close(event, Status.IGNORED_TOPIC, f"Tópico não tratado: {facts.topic}.")
-        order, invoice = _find(facts)
         if order is None:
-            return _close(event, Status.UNMATCHED, "Nenhum pedido nosso com esta OS / NF; evento guardado, nada mudou.")
+            return _close(event, Status.UNMATCHED, "Nenhum pedido nosso com esta OS; evento guardado, nada mudou.")
+        invoice = order_live_invoice(order=order) if invoice is None else Invoice.objects.get(pk=invoice.pk)
         event.order_id = order.pk
         event.invoice_id = invoice.pk if invoice else None
-        status, message = handler(event, facts, order, invoice)
+        if answer is None and _needs_omie(facts.topic, invoice):
+            # The state moved while Omie was (not) asked: decide again on the next delivery of the task.
+            transaction.set_rollback(True)
+            omie_webhook_enqueue(event_pk)
+            return "state_changed"
+        status, message = handler(event, order, invoice, answer)
         return _close(event, status, message)
+
+
+def _acceptable(facts: OmieEventFacts) -> str | None:
+    """Why the event cannot be used at all, or None."""
+    if not facts.valid:
+        return facts.problem
+    if not (facts.app_key and hmac.compare_digest(facts.app_key.encode(), settings.OMIE_APP_KEY.encode())):
+        return "O appKey do evento não é o do nosso app Omie; evento guardado, nada mudou."
+    return None
+
+
+def _store_facts(event: OmieWebhookEvent, facts: OmieEventFacts) -> None:
+    event.payload_format = facts.payload_format
+    event.fields_seen = facts.fields_seen
+    event.omie_os_code = facts.os_id
+    event.c_cod_int_os = facts.c_cod_int_os
+    event.nfse_number = facts.nfse_number
 
 
 def _close(event: OmieWebhookEvent, status: str, message: str) -> str:
@@ -92,170 +148,182 @@ def _close(event: OmieWebhookEvent, status: str, message: str) -> str:
 
 
 def _find(facts: OmieEventFacts) -> tuple[Order | None, Invoice | None]:
-    """The order by nCodOS, then by cCodIntOS (our Bubble id), then by the NFS-e number; and its invoice."""
+    """The order by nCodOS, then by cCodIntOS (our Bubble id); and its live invoice."""
     order = None
     if facts.os_id:
         order = Order.objects.filter(omie_os_code=facts.os_id).first()
     if order is None and facts.c_cod_int_os:
         order = Order.objects.filter(bubble_id=facts.c_cod_int_os).first()
-    if order is None and facts.nfse_number:
-        found = Invoice.objects.filter(nfse_number=facts.nfse_number).select_related("order").order_by("-id").first()
-        order = found.order if found else None
     if order is None:
         return None, None
-    if facts.nfse_number:
-        numbered = order.invoices.filter(nfse_number=facts.nfse_number).order_by("-id").first()
-        if numbered is not None:
-            return order, numbered
     return order, order_live_invoice(order=order)
 
 
 # --------------------------------------------------------------------------------------------
-# Topics
+# Asking Omie (outside any transaction)
+# --------------------------------------------------------------------------------------------
+
+# The steps that ask Omie and settle the invoice themselves: an event only brings them forward.
+_WAITING_STEPS = {
+    "NFSe.NotaAutorizada": {InvoiceStep.POLL_NFSE, InvoiceStep.FATURAR},
+    "NFSe.NotaCancelada": {InvoiceStep.POLL_CANCEL, InvoiceStep.CANCEL},
+    "OrdemServico.Faturada": {InvoiceStep.FATURAR, InvoiceStep.POLL_NFSE},
+    "OrdemServico.Cancelada": {InvoiceStep.POLL_CANCEL, InvoiceStep.CANCEL},
+}
+
+
+def _needs_omie(topic: str, invoice: Invoice | None) -> bool:
+    """True when only a StatusOS asked here can tell whether the event is a drift."""
+    if topic not in HANDLERS:
+        return False
+    if invoice is not None and invoice.next_step in _WAITING_STEPS.get(topic, set()):
+        return False  # the invoice's own step asks Omie
+    if topic in ("NFSe.NotaCancelada", "OrdemServico.Cancelada", "OrdemServico.Excluida") and invoice is not None:
+        return invoice.status not in (BillingStatus.CANCELLING, BillingStatus.CANCELLED)
+    return True
+
+
+def _ask_omie(order: Order, invoice: Invoice | None) -> OmieAnswer:
+    """One StatusOS of the order's OS, no sooner than Omie's same-OS window allows."""
+    if invoice is not None and invoice.last_read_at is not None:
+        ready = invoice.last_read_at + timedelta(seconds=settings.BILLING_SAME_OS_MIN_INTERVAL_SECONDS)
+        wait = (ready - timezone.now()).total_seconds()
+        if wait > 0:
+            raise OmieReadTooSoon(wait)
+    try:
+        status = get_omie_client().status_os(c_cod_int_os=order.bubble_id, order_id=order.pk)
+    except OmieNotFound:
+        return OmieAnswer(missing=True)
+    finally:
+        if invoice is not None:
+            Invoice.objects.filter(pk=invoice.pk).update(last_read_at=timezone.now())
+    return OmieAnswer(status=status)
+
+
+# --------------------------------------------------------------------------------------------
+# Topics: (event, order, invoice, Omie's answer or None) → (status, message)
 # --------------------------------------------------------------------------------------------
 
 
-def _nota_autorizada(event: OmieWebhookEvent, facts: OmieEventFacts, order: Order, invoice: Invoice | None) -> tuple[str, str]:
-    if invoice is None:
-        return _drift(event, order, None, DriftKind.BILLED_IN_OMIE, "NFS-e autorizada no Omie para um pedido sem emissão aqui.")
-    if invoice.status == BillingStatus.ISSUING:
-        if facts.nfse_number and _mark_issued(invoice, facts, event):
-            return Status.APPLIED, f"NFS-e {facts.nfse_number} emitida (número trazido pelo webhook)."
-        if _poll_now(invoice):
-            return Status.APPLIED, "Evento sem o número da NFS-e: StatusOS antecipado para agora."
-        return Status.NO_CHANGE, "Nota em emissão sem consulta pendente; nada a antecipar."
-    if invoice.status == BillingStatus.ISSUED:
-        if facts.nfse_number and invoice.nfse_number and facts.nfse_number != invoice.nfse_number:
-            return _drift(event, order, invoice, DriftKind.NUMBER_MISMATCH,
-                          f"Omie autorizou a NFS-e {facts.nfse_number}; aqui a nota é {invoice.nfse_number}.")
-        return Status.NO_CHANGE, "NFS-e já emitida aqui."
-    if invoice.status in (BillingStatus.FAILED, BillingStatus.MANUAL):
-        return _drift(event, order, invoice, DriftKind.NFSE_STATUS,
-                      f"Omie autorizou uma NFS-e {facts.nfse_number or ''} com a nota aqui em {invoice.get_status_display()}.")
-    return Status.NO_CHANGE, f"Nota em {invoice.get_status_display()}; autorização ignorada."
-
-
-def _nota_cancelada(event: OmieWebhookEvent, facts: OmieEventFacts, order: Order, invoice: Invoice | None) -> tuple[str, str]:
-    if invoice is not None and invoice.status == BillingStatus.CANCELLING:
-        if _mark_cancelled(invoice, event):
-            return Status.APPLIED, f"NFS-e {invoice.nfse_number} cancelada (confirmado pelo webhook)."
-        return Status.NO_CHANGE, "Cancelamento já registrado."
-    if invoice is not None and invoice.status == BillingStatus.CANCELLED:
-        return Status.NO_CHANGE, "NFS-e já cancelada aqui."
-    state = invoice.get_status_display() if invoice else "sem nota"
-    return _drift(event, order, invoice, DriftKind.CANCELLED_IN_OMIE,
-                  f"NFS-e {facts.nfse_number or (invoice.nfse_number if invoice else '')} cancelada diretamente no Omie; "
-                  f"aqui a nota está {state}. O pedido não foi alterado: confira e decida.")
-
-
-def _os_faturada(event: OmieWebhookEvent, facts: OmieEventFacts, order: Order, invoice: Invoice | None) -> tuple[str, str]:
+def _nota_autorizada(event: OmieWebhookEvent, order: Order, invoice: Invoice | None, answer: OmieAnswer | None) -> tuple[str, str]:
+    if answer is None:
+        return _step_now(invoice, event.topic)
+    status = answer.status
+    if status is None or status.state != "issued":
+        return Status.NO_CHANGE, f"O Omie não confirma a autorização ({answer.describe()}); nada mudou."
     if invoice is None or invoice.status == BillingStatus.CANCELLED:
-        return _drift(event, order, invoice, DriftKind.BILLED_IN_OMIE, "OS faturada no Omie sem emissão em andamento aqui.")
-    if invoice.status == BillingStatus.ISSUING and invoice.faturar_outcome_unknown and _settle_faturar(invoice):
-        return Status.APPLIED, "FaturarOS confirmado pelo webhook (sem ConsultarOS); próxima etapa: consultar a NFS-e."
+        return _drift(event, order, invoice, DriftKind.BILLED_IN_OMIE, answer,
+                      f"O Omie mostra a NFS-e {status.number} autorizada para um pedido sem emissão aqui.")
+    if invoice.status == BillingStatus.ISSUED and invoice.nfse_number and invoice.nfse_number != status.number:
+        return _drift(event, order, invoice, DriftKind.NUMBER_MISMATCH, answer,
+                      f"O Omie mostra a NFS-e {status.number}; aqui a nota é {invoice.nfse_number}.")
+    if invoice.status in (BillingStatus.FAILED, BillingStatus.MANUAL):
+        return _drift(event, order, invoice, DriftKind.NFSE_STATUS, answer,
+                      f"O Omie mostra a NFS-e {status.number} autorizada com a nota aqui em {invoice.get_status_display()}.")
+    return Status.NO_CHANGE, f"NFS-e {status.number} confirmada pelo Omie; já registrada aqui."
+
+
+def _nota_cancelada(event: OmieWebhookEvent, order: Order, invoice: Invoice | None, answer: OmieAnswer | None) -> tuple[str, str]:
+    if answer is None:
+        if invoice is not None and invoice.status == BillingStatus.CANCELLED:
+            return Status.NO_CHANGE, "NFS-e já cancelada aqui."
+        return _step_now(invoice, event.topic)
+    status = answer.status
+    if status is None or not (status.state == "cancelled" or status.os_cancelled):
+        return Status.NO_CHANGE, f"O Omie não confirma o cancelamento ({answer.describe()}); nada mudou."
+    state = invoice.get_status_display() if invoice else "sem nota"
+    number = status.number or (invoice.nfse_number if invoice else "")
+    return _drift(event, order, invoice, DriftKind.CANCELLED_IN_OMIE, answer,
+                  f"NFS-e {number} cancelada diretamente no Omie (confirmado por StatusOS); aqui a nota está {state}. "
+                  "O pedido não foi alterado: confira e decida.")
+
+
+def _os_faturada(event: OmieWebhookEvent, order: Order, invoice: Invoice | None, answer: OmieAnswer | None) -> tuple[str, str]:
+    if answer is None:
+        return _step_now(invoice, event.topic)
+    status = answer.status
+    if status is None or not status.os_billed:
+        return Status.NO_CHANGE, f"O Omie não confirma o faturamento ({answer.describe()}); nada mudou."
+    if invoice is None or invoice.status == BillingStatus.CANCELLED:
+        return _drift(event, order, invoice, DriftKind.BILLED_IN_OMIE, answer, "OS faturada no Omie sem emissão em andamento aqui.")
     if invoice.status == BillingStatus.ISSUING and invoice.faturar_requested_at is None:
-        return _drift(event, order, invoice, DriftKind.BILLED_IN_OMIE, "OS faturada no Omie antes de o FaturarOS ser enviado daqui.")
+        return _drift(event, order, invoice, DriftKind.BILLED_IN_OMIE, answer, "OS faturada no Omie antes de o FaturarOS ser enviado daqui.")
     return Status.NO_CHANGE, "Faturamento já conhecido aqui."
 
 
-def _os_drift(kind: DriftKind, what: str) -> Any:
-    def handler(event: OmieWebhookEvent, facts: OmieEventFacts, order: Order, invoice: Invoice | None) -> tuple[str, str]:
-        if kind != DriftKind.NFSE_REPLACED and invoice is not None and invoice.status in (BillingStatus.CANCELLING,
-                                                                                          BillingStatus.CANCELLED):
+def _os_cancelada(event: OmieWebhookEvent, order: Order, invoice: Invoice | None, answer: OmieAnswer | None) -> tuple[str, str]:
+    if answer is None:
+        if invoice is not None and invoice.status in (BillingStatus.CANCELLING, BillingStatus.CANCELLED):
             return Status.NO_CHANGE, "Efeito do cancelamento pedido daqui."
-        state = invoice.get_status_display() if invoice else "sem nota"
-        return _drift(event, order, invoice, kind, f"{what}; aqui a nota está {state}. O pedido não foi alterado: confira e decida.")
+        return _step_now(invoice, event.topic)
+    if answer.status is None or not answer.status.os_cancelled:
+        return Status.NO_CHANGE, f"O Omie não confirma o cancelamento da OS ({answer.describe()}); nada mudou."
+    return _drift(event, order, invoice, DriftKind.OS_CANCELLED_IN_OMIE, answer, _changed_in_omie("OS cancelada diretamente no Omie", invoice))
 
-    return handler
+
+def _os_excluida(event: OmieWebhookEvent, order: Order, invoice: Invoice | None, answer: OmieAnswer | None) -> tuple[str, str]:
+    if answer is None:
+        return Status.NO_CHANGE, "Efeito do cancelamento pedido daqui."
+    if not answer.missing:
+        return Status.NO_CHANGE, f"O Omie ainda tem a OS ({answer.describe()}); nada mudou."
+    return _drift(event, order, invoice, DriftKind.OS_DELETED_IN_OMIE, answer, _changed_in_omie("OS excluída diretamente no Omie", invoice))
+
+
+def _nota_substituida(event: OmieWebhookEvent, order: Order, invoice: Invoice | None, answer: OmieAnswer | None) -> tuple[str, str]:
+    status = answer.status if answer else None
+    ours = invoice.nfse_number if invoice else ""
+    if status is None or status.state != "issued" or not status.number or status.number == ours:
+        return Status.NO_CHANGE, f"O Omie não mostra outra NFS-e para esta OS ({answer.describe() if answer else 'não consultado'}); nada mudou."
+    return _drift(event, order, invoice, DriftKind.NFSE_REPLACED, answer,
+                  _changed_in_omie(f"NFS-e substituída no Omie: a atual é {status.number}", invoice))
+
+
+def _changed_in_omie(what: str, invoice: Invoice | None) -> str:
+    state = invoice.get_status_display() if invoice else "sem nota"
+    return f"{what} (confirmado por StatusOS); aqui a nota está {state}. O pedido não foi alterado: confira e decida."
 
 
 HANDLERS = {
     "NFSe.NotaAutorizada": _nota_autorizada,
     "NFSe.NotaCancelada": _nota_cancelada,
+    "NFSe.NotaSubstituida": _nota_substituida,
     "OrdemServico.Faturada": _os_faturada,
-    "OrdemServico.Cancelada": _os_drift(DriftKind.OS_CANCELLED_IN_OMIE, "OS cancelada diretamente no Omie"),
-    "OrdemServico.Excluida": _os_drift(DriftKind.OS_DELETED_IN_OMIE, "OS excluída diretamente no Omie"),
-    "NFSe.NotaSubstituida": _os_drift(DriftKind.NFSE_REPLACED, "NFS-e substituída no Omie"),
+    "OrdemServico.Cancelada": _os_cancelada,
+    "OrdemServico.Excluida": _os_excluida,
 }
 
 
 # --------------------------------------------------------------------------------------------
-# Writes (order row lock first, then a conditional UPDATE of the invoice)
+# Writes (under the order's row lock)
 # --------------------------------------------------------------------------------------------
 
-# A webhook settles the invoice: whatever step was due or running is over, and its lease with it.
-_WORK_DONE = {"next_step": InvoiceStep.NONE, "next_poll_at": None, "step_attempts": 0, "last_step_error": "",
-              "lease_token": None, "leased_until": None}
 
+def _step_now(invoice: Invoice | None, topic: str) -> tuple[str, str]:
+    """Brings the invoice's waiting step that asks Omie forward to now; its answer decides.
 
-def _mark_issued(invoice: Invoice, facts: OmieEventFacts, event: OmieWebhookEvent) -> bool:
-    now = timezone.now()
-    order = Order.objects.select_for_update().get(pk=invoice.order_id)
-    updated = Invoice.objects.filter(pk=invoice.pk, status=BillingStatus.ISSUING, faturar_requested_at__isnull=False).update(
-        status=BillingStatus.ISSUED, nfse_number=facts.nfse_number, verification_code=facts.verification_code or F("verification_code"),
-        nfse_url=facts.nfse_url or F("nfse_url"), issued_at=now, failure_stage=FailureStage.NONE, city_hall_message="",
-        faturar_accepted_at=Coalesce("faturar_accepted_at", now), updated_at=now, **_WORK_DONE,
-    )
-    if not updated:
-        return False
-    invoice.refresh_from_db()
-    order_billing_status_set(order=order, status=BillingStatus.ISSUED, invoice=invoice)
-    action_log_record(actor=ACTOR, action="billing_issued", outcome=ActionOutcome.OK, order=order,
-                      payload={"omie_message_id": event.message_id}, message=f"NFS-e {facts.nfse_number} emitida (webhook do Omie).")
-    return True
-
-
-def _mark_cancelled(invoice: Invoice, event: OmieWebhookEvent) -> bool:
-    now = timezone.now()
-    order = Order.objects.select_for_update().get(pk=invoice.order_id)
-    updated = Invoice.objects.filter(pk=invoice.pk, status=BillingStatus.CANCELLING).update(
-        status=BillingStatus.CANCELLED, cancelled_at=now, cancel_accepted_at=Coalesce("cancel_accepted_at", now), cancel_error="",
-        updated_at=now, **_WORK_DONE,
-    )
-    if not updated:
-        return False
-    invoice.refresh_from_db()
-    order_billing_status_set(order=order, status=BillingStatus.CANCELLED, invoice=invoice)
-    action_log_record(actor=ACTOR, action="nf_cancelled", outcome=ActionOutcome.OK, order=order,
-                      payload={"omie_message_id": event.message_id},
-                      message=f"NFS-e {invoice.nfse_number} cancelada (confirmado pelo webhook do Omie).")
-    return True
-
-
-def _settle_faturar(invoice: Invoice) -> bool:
-    """FaturarOS reached Omie: on to the NFS-e poll, without the ConsultarOS an unknown outcome needs."""
-    now = timezone.now()
-    Order.objects.select_for_update().get(pk=invoice.order_id)
-    return bool(Invoice.objects.filter(pk=invoice.pk, status=BillingStatus.ISSUING, next_step=InvoiceStep.FATURAR,
-                                       faturar_requested_at__isnull=False, faturar_accepted_at__isnull=True).update(
-        faturar_accepted_at=now, next_step=InvoiceStep.POLL_NFSE, next_poll_at=now + timedelta(seconds=first_poll_seconds()),
-        poll_count=0, step_attempts=0, last_step_error="", lease_token=None, leased_until=None, updated_at=now,
-    ))
-
-
-def _poll_now(invoice: Invoice) -> bool:
-    """The NFS-e is authorized but the event has no number: one StatusOS now settles it.
-
-    Only a poll that is waiting is moved (a running step keeps its lease). The first consult of the
-    OS since FaturarOS is not REDUNDANT; a later one still waits out Omie's window (the step checks).
+    Only a step that is waiting is moved (a running step keeps its lease). The step still spaces its
+    reads of one OS by Omie's same-OS window.
     """
-
+    steps = _WAITING_STEPS.get(topic, set())
+    if invoice is None or invoice.next_step not in steps:
+        return Status.NO_CHANGE, "Nenhuma consulta ao Omie pendente para antecipar."
     now = timezone.now()
     moved = Invoice.objects.filter(
-        Q(leased_until__isnull=True) | Q(leased_until__lt=now), pk=invoice.pk, status=BillingStatus.ISSUING,
-        next_step=InvoiceStep.POLL_NFSE, next_poll_at__gt=now,
+        Q(leased_until__isnull=True) | Q(leased_until__lt=now), pk=invoice.pk, next_step__in=steps, next_poll_at__gt=now,
     ).update(next_poll_at=now, updated_at=now)
-    if moved:
-        invoice_enqueue(invoice_id=invoice.pk)
-        invoices_dispatch_kick()
-    return bool(moved)
+    if not moved:
+        return Status.NO_CHANGE, "A consulta ao Omie já está em andamento ou marcada para agora."
+    transaction.on_commit(lambda: (invoice_enqueue(invoice_id=invoice.pk), invoices_dispatch_kick()))
+    step = InvoiceStep(invoice.next_step).label
+    return Status.APPLIED, f"Consulta ao Omie antecipada para agora ({step}); a resposta do Omie decide, não o evento."
 
 
-def _drift(event: OmieWebhookEvent, order: Order, invoice: Invoice | None, kind: DriftKind, message: str) -> tuple[str, str]:
+def _drift(event: OmieWebhookEvent, order: Order, invoice: Invoice | None, kind: DriftKind, answer: OmieAnswer,
+           message: str) -> tuple[str, str]:
     ReconciliationDrift.objects.create(
         run=None, source=ReconciliationDrift.Source.WEBHOOK, webhook_event_id=event.pk, kind=kind, order=order,
-        omie_os_code=event.omie_os_code or order.omie_os_code, c_cod_int_os=order.bubble_id,
-        local_state=invoice.get_status_display() if invoice else "sem nota", omie_state=event.topic, message=message[:2000],
+        omie_os_code=order.omie_os_code, c_cod_int_os=order.bubble_id,
+        local_state=invoice.get_status_display() if invoice else "sem nota", omie_state=answer.describe()[:60], message=message[:2000],
     )
     action_log_record(actor=ACTOR, action="omie_drift", outcome=ActionOutcome.ERROR, order=order,
                       payload={"omie_message_id": event.message_id, "topic": event.topic}, message=message)

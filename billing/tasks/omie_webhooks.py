@@ -1,15 +1,29 @@
-"""Omie webhook events (``default`` queue: applying an event never calls Omie itself)."""
+"""Omie webhook events. Applying one may ask Omie one StatusOS (through the central throttle) to
+confirm what the event claims; when Omie cannot be asked now the task retries later and the event
+stays ``RECEIVED`` (the requeue sweep is the backstop if the retries run out)."""
 
 from __future__ import annotations
 
+import random
+
 from celery import shared_task
 
+from integrations.http import IntegrationError
 
-@shared_task(ignore_result=True, acks_late=True)
-def omie_webhook_process(event_pk: int) -> str:
-    from billing.services.omie_webhooks import omie_webhook_event_process
+MAX_RETRIES = 20
 
-    return omie_webhook_event_process(event_pk=event_pk)
+
+@shared_task(bind=True, ignore_result=True, acks_late=True, max_retries=MAX_RETRIES)
+def omie_webhook_process(self, event_pk: int) -> str:
+    from billing.services.omie_webhooks import OmieReadTooSoon, omie_webhook_event_process
+
+    try:
+        return omie_webhook_event_process(event_pk=event_pk)
+    except OmieReadTooSoon as exc:
+        raise self.retry(countdown=exc.retry_after + random.uniform(0, 2)) from exc
+    except IntegrationError as exc:
+        wait = float(exc.retry_after or 0) or min(600.0, 5.0 * 2 ** self.request.retries)
+        raise self.retry(countdown=wait * random.uniform(1.0, 1.2)) from exc
 
 
 @shared_task(ignore_result=True)

@@ -137,7 +137,9 @@ class OmieClient:
         return os_info(outcome.body)
 
     def status_os(self, *, c_cod_int_os: str, order_id: int | None = None) -> NfseStatus:
-        outcome = self._call("StatusOS", {"cCodIntOS": c_cod_int_os, "lMsg": True}, key=c_cod_int_os, order_id=order_id)
+        # lMsg: every city-hall message of the RPS; lPdfDest: the recipient's PDF link (both typed boolean).
+        param = {"cCodIntOS": c_cod_int_os, "lMsg": True, "lPdfDest": True}
+        outcome = self._call("StatusOS", param, key=c_cod_int_os, order_id=order_id)
         if outcome.cls != CallClass.OK:
             self._raise("StatusOS", outcome)
         return nfse_status(outcome.body)

@@ -83,19 +83,27 @@ class OSInfo:
 
 @dataclass(frozen=True)
 class NfseStatus:
-    """StatusOS read as one of ``pending`` / ``issued`` / ``rejected``."""
+    """StatusOS read as one of ``pending`` / ``issued`` / ``rejected`` / ``cancelled``, from the
+    latest item of ``ListaRpsNfse[]``; the OS-level flags ride along."""
 
     state: str
     number: str | None = None
     verification_code: str = ""
-    url: str = ""
-    message: str = ""  # the city hall's message on a rejection
+    url: str = ""  # the city hall's page of the NFS-e (cUrlNfse)
+    pdf_url: str = ""  # the recipient's PDF (cUrlPdfDest, asked with lPdfDest)
+    rps_number: str = ""
+    rps_status: str = ""
+    lot_status: str = ""
+    message: str = ""  # the city hall's messages on a rejection, as ops read them
+    os_billed: bool = False  # cFaturada
+    os_cancelled: bool = False  # cCancelada
     raw: dict[str, Any] = field(repr=False, default_factory=dict)
 
 
 @dataclass(frozen=True)
 class NfseInfo:
-    """One ListarNFSEs entry. ``status``: F emitida, C cancelada, R rejeitada (Omie's letters)."""
+    """One ListarNFSEs entry. ``status``: Omie's ``cStatusNFSe`` letter (F faturada, C cancelada,
+    N não faturada); ``c_cod_int_os`` is always empty (the list does not carry it)."""
 
     number: str
     status: str
@@ -105,6 +113,8 @@ class NfseInfo:
     verification_code: str
     amount: Decimal | None
     issued_on: date | None
+    n_cod_nf: int | None = None  # Omie's NF id (ObterNFSe's nIdNf)
+    rps_status: str = ""
     raw: dict[str, Any] = field(repr=False, default_factory=dict)
 
 

@@ -112,48 +112,93 @@ def os_info(body: dict) -> OSInfo:
     )
 
 
+# StatusOS's RPS codes (cStatusRps / cStatusLote): 001 aguardando envio, 002 enviado e aguardando a
+# prefeitura, 003 processado com erro, 004 processado com sucesso, 005 cancelado.
+RPS_STATE = {"001": "pending", "002": "pending", "003": "rejected", "004": "issued", "005": "cancelled"}
+
+
 def nfse_status(body: dict) -> NfseStatus:
-    rps = str(body.get("cStatusRps") or body.get("cStatusRPS") or "").strip()
-    lot = str(body.get("cStatusLote") or "").strip()
-    number = str(body.get("nNfse") or "").strip()
-    if number in {"", "0"}:
-        number = ""
-    messages = []
-    for key, value in body.items():
-        if isinstance(value, list) and ("msg" in key.lower() or "mensag" in key.lower()):
-            for item in value:
-                if isinstance(item, dict):
-                    messages.append(" ".join(str(v) for v in item.values() if v))
-    message = "; ".join(messages) or str(body.get("cDescStatus") or "")
-    if rps == "004" or number:
-        state = "issued"
-    elif rps == "003" or lot == "003":
-        state = "rejected"
-    else:
-        state = "pending"
+    """StatusOS read where Omie puts the NFS-e: the OS fields at the top, one item per RPS sent in
+    ``ListaRpsNfse[]``. The latest RPS decides (the last one sent: highest lot, then RPS number);
+    an OS with no RPS yet is pending, whatever else it says."""
+    items = [item for item in body.get("ListaRpsNfse") or [] if isinstance(item, dict)]
+    os_cancelled = str(body.get("cCancelada") or "").upper() == "S"
+    if not items:
+        return NfseStatus(state="cancelled" if os_cancelled else "pending", os_billed=_flag(body.get("cFaturada")),
+                          os_cancelled=os_cancelled, raw=body)
+    latest = max(enumerate(items), key=lambda pair: (_int(pair[1].get("nLote")), _int(pair[1].get("nRps")), pair[0]))[1]
+    rps = str(latest.get("cStatusRps") or "").strip()
+    lot = str(latest.get("cStatusLote") or "").strip()
+    state = RPS_STATE.get(rps) or RPS_STATE.get(lot) or "pending"
+    number = str(latest.get("nNfse") or "").strip().lstrip("0")
+    if state == "issued" and not number:
+        state = "pending"  # "processed" without a number yet: ask again
     return NfseStatus(
         state=state,
         number=number or None,
-        verification_code=str(body.get("cCodVerif") or ""),
-        url=http_url_or_empty(body.get("cUrlNfse")),
-        message=message if state == "rejected" else "",
+        verification_code=str(latest.get("cCodVerif") or "").strip(),
+        url=http_url_or_empty(latest.get("cUrlNfse")),
+        pdf_url=http_url_or_empty(latest.get("cUrlPdfDest")),
+        rps_number=str(latest.get("nRps") or "").strip(),
+        rps_status=rps,
+        lot_status=lot,
+        message=city_hall_messages(latest.get("mensagens")) if state == "rejected" else "",
+        os_billed=_flag(body.get("cFaturada")),
+        os_cancelled=os_cancelled,
         raw=body,
     )
 
 
+def city_hall_messages(messages: Any) -> str:
+    """``mensagens[]`` of one RPS as ops read it: "E0314 - Descrição (correção: …)"; errors first,
+    alerts after, success notes left out."""
+    if not isinstance(messages, list):
+        return ""
+    order = {"ERRO": 0, "ALERTA": 1}
+    lines = []
+    for item in sorted((m for m in messages if isinstance(m, dict)), key=lambda m: order.get(str(m.get("cSituacao") or "ERRO").upper(), 2)):
+        if str(item.get("cSituacao") or "").upper() == "SUCESSO":
+            continue
+        code, text, fix = (str(item.get(k) or "").strip() for k in ("cCodigo", "cDescricao", "cCorrecao"))
+        line = " - ".join(part for part in (code, text) if part)
+        if fix:
+            line = f"{line} (correção: {fix})" if line else f"Correção: {fix}"
+        if line:
+            lines.append(line)
+    return "; ".join(lines)
+
+
+def _flag(value: Any) -> bool:
+    return str(value or "").strip().upper() == "S"
+
+
+def _int(value: Any) -> int:
+    try:
+        return int(str(value).strip())
+    except (TypeError, ValueError):
+        return 0
+
+
 def nfse_info(item: dict) -> NfseInfo:
+    """One ``nfseEncontradas[]`` item of ListarNFSEs. It has no integration key: the OS is its
+    ``OrdemServico.nCodigoOS``. ``cStatusNFSe`` (F faturada, C cancelada, N não faturada) and the
+    RPS status are read separately: Omie has answered "N" together with RPS "004"."""
     head = item.get("Cabecalho") or {}
     os_block = item.get("OrdemServico") or {}
+    rps = item.get("RPS") or {}
     emission = item.get("Emissao") or {}
-    n_cod_os = os_block.get("nCodigoOS")
+    n_cod_os = _int(os_block.get("nCodigoOS"))
+    n_cod_nf = _int(head.get("nCodNF"))
     return NfseInfo(
-        number=str(head.get("nNumeroNFSe") or ""),
-        status=str(head.get("cStatusNFSe") or ""),
-        n_cod_os=int(n_cod_os) if n_cod_os else None,
+        number=str(head.get("nNumeroNFSe") or "").strip().lstrip("0"),
+        status=str(head.get("cStatusNFSe") or "").strip().upper(),
+        n_cod_os=n_cod_os or None,
         c_num_os=str(os_block.get("nNumeroOS") or ""),
-        c_cod_int_os=str(os_block.get("cCodigoIntegracaoOS") or os_block.get("cCodIntOS") or ""),
-        verification_code=str(head.get("cCodigoVerifNFSe") or head.get("cCodVerif") or ""),
+        c_cod_int_os="",
+        verification_code=str(head.get("cCodigoVerifNFSe") or ""),
         amount=_decimal(head.get("nValorNFSe")),
-        issued_on=_date(emission.get("dDataEmisNFSe") or emission.get("dEmiNFSe")),
+        issued_on=_date(emission.get("cDataEmissao")),
+        n_cod_nf=n_cod_nf or None,
+        rps_status=str(rps.get("cStatusRPS") or "").strip(),
         raw=item,
     )

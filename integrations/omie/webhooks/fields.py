@@ -1,11 +1,16 @@
 """The one place that reads an Omie webhook payload.
 
-Omie's events arrive in (at least) two formats whose field names differ, and neither is documented
-for NFS-e events: the legacy one (``codigo_os``, ``numero_os``, ``id_nf``, ``numero_rps``…) and
-"Connect 2.0" (``idOrdemServico``, ``codigoIntegracao``, ``idNf``…); the API's own names (``nCodOS``,
-``cCodIntOS``) are accepted too. Every candidate name of a fact is listed here, searched anywhere in
-``event`` (nested objects included), and the names actually present are recorded on the stored event,
-so a new variant shows up in the admin instead of being lost.
+What Omie is known to send (docs/omie_webhooks.md): the envelope ``messageId``, ``topic``, ``event``,
+``author``, ``appKey``, ``appHash``, ``origin``; ``OrdemServico.*`` events in camelCase
+(``idOrdemServico``, ``numeroOrdemServico``, ``codigoIntegracao`` — "0" when the OS has none,
+``faturada``, ``cancelada``…); ``NFSe.*`` events with ``codigo_os``, ``numero_os``, ``id_nf``,
+``numero_rps``, ``data_emis`` and ``nfse_xml`` — and no NFS-e number field: the number, when wanted,
+is read from the XML. One public handler reads the NF id as ``idNf``/``codigo_nf`` instead, so those
+are accepted too. Every candidate name of a fact is listed here, searched anywhere in ``event``, and
+the names actually present are recorded on the stored event, so a new variant shows up in the admin.
+
+Nothing read here is proof of anything: the token in the URL is the event's only authentication, so
+what an event says only tells the product which OS to ask Omie about.
 """
 
 from __future__ import annotations
@@ -16,16 +21,16 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from integrations.omie.nfse_xml import nfse_xml_facts
+
 # Each fact and the names it goes by, in the order they are trusted.
-OS_ID = ("codigo_os", "nCodOS", "idOrdemServico", "nCodigoOS", "codigoOrdemServico", "idOS")
-OS_INTEGRATION_KEY = ("codigoIntegracao", "cCodIntOS", "codigo_integracao", "cCodigoIntegracaoOS", "codigo_os_integracao",
-                      "codIntOS")
-OS_NUMBER = ("numero_os", "numeroOrdemServico", "cNumOS", "nNumeroOS")
-NF_ID = ("id_nf", "idNf", "nCodNF", "codigo_nf")
-NFSE_NUMBER = ("numero_nfse", "numeroNfse", "numeroNFSe", "nNumeroNFSe", "nNfse", "numero_nf", "numeroNf")
-VERIFICATION_CODE = ("codigo_verificacao", "codigoVerificacao", "cCodigoVerifNFSe", "cCodVerif")
-NFSE_URL = ("link_nfse", "linkNfse", "url_nfse", "urlNfse", "cUrlNfse")
-RPS_NUMBER = ("numero_rps", "numeroRps", "nNumeroRPS")
+OS_ID = ("idOrdemServico", "codigo_os", "nCodOS")
+OS_INTEGRATION_KEY = ("codigoIntegracao", "cCodIntOS")
+OS_NUMBER = ("numeroOrdemServico", "numero_os", "cNumOS")
+NF_ID = ("id_nf", "idNf", "codigo_nf", "nCodNF")
+NFSE_NUMBER = ("numeroNf", "numero_nf")  # one handler's names; Omie's documented NFS-e events carry the XML instead
+RPS_NUMBER = ("numero_rps",)
+NFSE_XML = "nfse_xml"
 
 KNOWN_TOPICS = frozenset({
     "NFSe.NotaAutorizada", "NFSe.NotaCancelada", "NFSe.NotaSubstituida",
@@ -45,9 +50,10 @@ class OmieEventFacts:
     c_cod_int_os: str = ""
     os_number: str = ""
     nf_id: str = ""
-    nfse_number: str = ""
-    verification_code: str = ""
-    nfse_url: str = ""
+    nfse_number: str = ""  # from the event's XML (or a number field): a hint of which NFS-e, never proof
+    access_key: str = ""  # NFS-e Nacional's 50-digit key, from the XML
+    xml_problem: str = ""  # why the event's XML could not be read, when it has one
+    app_key: str = ""  # the envelope's appKey: must be ours
     payload_format: str = ""
     fields_seen: list[str] = field(default_factory=list)
     valid: bool = True
@@ -73,13 +79,15 @@ def topic_of(payload: Any) -> str:
 
 
 def _walk(value: Any, prefix: str = "", depth: int = 0) -> list[tuple[str, str, Any]]:
-    """(path, name, value) of every scalar field, breadth first, a few levels deep."""
+    """(path, name, value) of every scalar field, breadth first, a few levels deep (the XML is read apart)."""
     found: list[tuple[str, str, Any]] = []
     nested: list[tuple[str, Any]] = []
     if isinstance(value, dict):
         for key, item in value.items():
             path = f"{prefix}{key}"
-            if isinstance(item, (dict, list)):
+            if key == NFSE_XML:
+                found.append((path, str(key), "<xml>"))
+            elif isinstance(item, (dict, list)):
                 nested.append((f"{path}.", item))
             else:
                 found.append((path, str(key), item))
@@ -122,6 +130,7 @@ def event_facts(payload: Any, *, message_id: str) -> OmieEventFacts:
         return OmieEventFacts(topic=topic, message_id=message_id, valid=False, problem="Sem o objeto 'event'.",
                               fields_seen=sorted(str(k) for k in payload)[:100])
     fields = _walk(event)
+    xml = nfse_xml_facts(event.get(NFSE_XML)) if NFSE_XML in event else None
     os_raw = _first(fields, OS_ID)
     try:
         os_id = int(float(os_raw)) if os_raw else None
@@ -134,9 +143,10 @@ def event_facts(payload: Any, *, message_id: str) -> OmieEventFacts:
         c_cod_int_os=_first(fields, OS_INTEGRATION_KEY)[:100],
         os_number=_first(fields, OS_NUMBER)[:40],
         nf_id=_first(fields, NF_ID)[:40],
-        nfse_number=_clean_number(_first(fields, NFSE_NUMBER))[:40],
-        verification_code=_first(fields, VERIFICATION_CODE)[:80],
-        nfse_url=_url(_first(fields, NFSE_URL)),
+        nfse_number=_clean_number((xml.number if xml else "") or _first(fields, NFSE_NUMBER))[:40],
+        access_key=xml.access_key if xml else "",
+        xml_problem=xml.problem if xml else "",
+        app_key=str(payload.get("appKey") or "").strip()[:200],
         payload_format=_format([name for _p, name, _v in fields]),
         fields_seen=sorted({path for path, _n, _v in fields})[:200],
     )
@@ -159,10 +169,6 @@ def _clean_number(value: str) -> str:
     if re.fullmatch(r"\d+\.0+", text):
         text = text.split(".")[0]
     return text.lstrip("0") or ("0" if text else "")
-
-
-def _url(value: str) -> str:
-    return value if value.startswith(("https://", "http://")) and len(value) <= 500 else ""
 
 
 def storable(payload: Any) -> bool:

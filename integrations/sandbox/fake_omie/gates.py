@@ -4,7 +4,7 @@ windows (429), one write at a time per method (Client-1880), the same id again w
 (REDUNDANT). Admission runs under a PostgreSQL advisory lock per app key, so concurrent requests in
 any number of processes see each other exactly.
 
-After the answer: every HTTP 500 answer is an error; the ``ban_after_errors``-th error of a method
+After the answer: every HTTP 500 answer but "no records" (Client-5113) is an error; the ``ban_after_errors``-th error of a method
 within the error window (counted since the last ban ended) bans the method.
 """
 
@@ -24,6 +24,9 @@ from integrations.sandbox.fake_omie.models import FakeOmieBan, FakeOmieCall, Fak
 
 RATE_WINDOW_SECONDS = 60
 STALE_IN_FLIGHT_SECONDS = 120  # a request whose worker died stops counting as in flight
+# A list with nothing to show answers this fault (HTTP 500). Whether Omie counts it toward the misuse
+# ban is not known; the fake does not, or a reconciliation of a quiet day would ban the account.
+NO_RECORDS = "SOAP-ENV:Client-5113"
 
 
 def fault(code: str, message: str) -> dict[str, str]:
@@ -93,7 +96,7 @@ def record_answer(*, config: FakeOmieConfig, row: FakeOmieCall, status: int, bod
         row.fault_string = str(body.get("faultstring", ""))
     row.finished_at = timezone.now()
     row.save(update_fields=["http_status", "fault_code", "fault_string", "finished_at"])
-    if status == 500 and config.ban_on:
+    if status == 500 and config.ban_on and row.fault_code != NO_RECORDS:
         _count_error(config, row)
 
 

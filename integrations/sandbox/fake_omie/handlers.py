@@ -242,24 +242,63 @@ def resolve_due_nfse(config: FakeOmieConfig, *, order_ids: list[int] | None = No
 
 
 def status_os(param: dict, config: FakeOmieConfig) -> Answer:
+    """StatusOS as Omie documents it: the OS fields at the top, one ``ListaRpsNfse[]`` item per RPS
+    sent (an OS not billed has none), the city hall's messages nested in each item."""
     order = _find_os(param)
     resolve_due_nfse(config, order_ids=[order.pk])
-    base = {"cCodIntOS": order.c_cod_int_os, "nCodOS": order.n_cod_os, "cNumOS": order.c_num_os,
-            "cStatusLote": "", "cStatusRps": "", "nNfse": 0, "cCodVerif": "", "cUrlNfse": ""}
+    billed = timezone.localtime(order.billed_at) if order.billed_at else None
+    cancelled = timezone.localtime(order.cancelled_at) if order.cancelled_at else None
+    body: dict[str, Any] = {
+        "cCodIntOS": order.c_cod_int_os, "nCodOS": order.n_cod_os, "cNumOS": order.c_num_os, "cEtapa": order.etapa,
+        "cCancelada": "S" if order.cancelada else "N", "cFaturada": "S" if order.faturada else "N", "cAmbiente": "H",
+        "dDtInc": _fmt_date(order.created_at), "cHrInc": timezone.localtime(order.created_at).strftime("%H:%M:%S"),
+        "dDtFat": _fmt_date(billed), "cHrFat": billed.strftime("%H:%M:%S") if billed else "",
+        "dDtCanc": _fmt_date(cancelled), "cHrCanc": cancelled.strftime("%H:%M:%S") if cancelled else "",
+        "nValorTot": float(order.amount), "ListaRpsNfse": [],
+    }
     nfse = FakeNfse.objects.filter(service_order=order).first()
-    if nfse is None:
-        return 200, {**base, "cDescStatus": "Ordem de Serviço não faturada."}
-    if nfse.status == FakeNfse.Status.PENDING:
-        return 200, {**base, "cStatusLote": "002", "cStatusRps": "002", "cDescStatus": "RPS enviado; aguardando a prefeitura."}
-    if nfse.status == FakeNfse.Status.REJECTED:
-        body = {**base, "cStatusLote": "003", "cStatusRps": "003", "cDescStatus": "RPS rejeitado pela prefeitura."}
-        if param.get("lMsg") not in (None, False, "N"):
-            code, _, text = nfse.message.partition(" - ")
-            body["ListaMensagens"] = [{"cCodigo": code, "cMensagem": text or nfse.message}]
-        return 200, body
-    return 200, {**base, "cStatusLote": "004", "cStatusRps": "004", "nNfse": nfse.number, "cCodVerif": nfse.verification_code,
-                 "cUrlNfse": nfse.url, "cDescStatus": "NFS-e cancelada." if nfse.status == FakeNfse.Status.CANCELLED
-                 else "NFS-e autorizada."}
+    if nfse is not None:
+        all_messages = _true(param.get("lMsg"))
+        body["ListaRpsNfse"] = [*(_rps_item(nfse, old, all_messages) for old in nfse.history), _rps_item(nfse, None, all_messages)]
+        if _true(param.get("lPdfDest")) and nfse.status in (FakeNfse.Status.ISSUED, FakeNfse.Status.CANCELLED):
+            body["ListaRpsNfse"][-1]["cUrlPdfDest"] = f"{nfse.url}&pdf=1"
+    return 200, body
+
+
+RPS_CODES = {FakeNfse.Status.PENDING: "002", FakeNfse.Status.REJECTED: "003", FakeNfse.Status.ISSUED: "004",
+             FakeNfse.Status.CANCELLED: "005"}
+
+
+def _true(value: Any) -> bool:
+    return value is True or str(value).upper() in {"S", "TRUE"}
+
+
+def _rps_item(nfse: FakeNfse, old: dict[str, Any] | None, all_messages: bool) -> dict[str, Any]:
+    """One ``ListaRpsNfse[]`` item: the current RPS (``old`` None) or an earlier rejected one."""
+    status = FakeNfse.Status.REJECTED if old else nfse.status
+    code = RPS_CODES[status]
+    item: dict[str, Any] = {
+        "nLote": (old or {}).get("lote", nfse.attempts), "cStatusLote": code, "cProtocolo": f"PROT{nfse.pk:08d}{nfse.attempts}",
+        "nRps": str((old or {}).get("rps", nfse.rps_number)), "cStatusRps": code, "nNfse": "", "cCodVerif": "",
+        "cCNPJ": "11222333000181", "cInscrMunicipal": 1234567, "mensagens": [], "cUrlNfse": "",
+    }
+    message = (old or {}).get("message", nfse.message)
+    if status == FakeNfse.Status.REJECTED and message:
+        item["mensagens"] = [_message(message, all_messages)]
+    if status in (FakeNfse.Status.ISSUED, FakeNfse.Status.CANCELLED) and nfse.number:
+        item.update({"nNfse": str(nfse.number), "cCodVerif": nfse.verification_code, "cUrlNfse": nfse.url})
+    return item
+
+
+def _message(text: str, all_fields: bool) -> dict[str, Any]:
+    """A city-hall error: the fake's configured text is "CODE - description"."""
+    code, _, description = text.partition(" - ")
+    message: dict[str, Any] = {"cCodigo": code if description else "", "cDescricao": description or text,
+                               "cCorrecao": "Corrija o cadastro indicado e reenvie o RPS."}
+    if all_fields:  # documented as returned only when lMsg is true
+        now = timezone.localtime()
+        message.update({"cSituacao": "ERRO", "cAnexo": "N", "dData": now.strftime("%d/%m/%Y"), "hHora": now.strftime("%H:%M:%S")})
+    return message
 
 
 def faturar_os(param: dict, config: FakeOmieConfig) -> Answer:
@@ -274,9 +313,10 @@ def faturar_os(param: dict, config: FakeOmieConfig) -> Answer:
                          "cDescStatus": "Não foi possível realizar o faturamento dessa Ordem de Serviço! O CNPJ/CPF deste "
                                         "cliente está inválido."}
         now = timezone.now()
-        order.faturada, order.billed_at, order.etapa = True, now, "60"
-        order.save(update_fields=["faturada", "billed_at", "etapa", "updated_at"])
-        FakeNfse.objects.create(service_order=order, ready_at=now + timedelta(seconds=config.scaled(config.nfse_delay_seconds)))
+        order.faturada, order.billed_at = True, now
+        order.save(update_fields=["faturada", "billed_at", "updated_at"])
+        nfse = FakeNfse.objects.create(service_order=order, ready_at=now + timedelta(seconds=config.scaled(config.nfse_delay_seconds)))
+        FakeNfse.objects.filter(pk=nfse.pk).update(rps_number=nfse.pk)
         webhook_emit(config, "OrdemServico.Faturada", os_event(config, order))
     return 200, {"cCodIntOS": order.c_cod_int_os, "nCodOS": order.n_cod_os, "cCodStatus": "0",
                  "cDescStatus": "Ordem de Serviço faturada com sucesso!"}
@@ -314,7 +354,9 @@ def reenviar_os(param: dict, config: FakeOmieConfig) -> Answer:
             raise Fault("SOAP-ENV:Client-101", f"A Ordem de Serviço [{order.c_num_os}] não foi faturada!")
         if nfse.status != FakeNfse.Status.REJECTED:
             raise Fault("SOAP-ENV:Client-101", f"A NFS-e da Ordem de Serviço [{order.c_num_os}] não está rejeitada!")
+        nfse.history = [*nfse.history, {"lote": nfse.attempts, "rps": nfse.rps_number, "message": nfse.message}]
         nfse.status, nfse.message, nfse.attempts = FakeNfse.Status.PENDING, "", nfse.attempts + 1
+        nfse.rps_number = nfse.rps_number + 100_000
         nfse.ready_at = timezone.now() + timedelta(seconds=config.scaled(config.nfse_delay_seconds))
         nfse.save()
     return 200, {"cCodIntOS": order.c_cod_int_os, "nCodOS": order.n_cod_os, "cCodStatus": "0",
@@ -361,29 +403,35 @@ def listar_os(param: dict, config: FakeOmieConfig) -> Answer:
 
 
 def listar_nfses(param: dict, config: FakeOmieConfig) -> Answer:
+    """ListarNFSEs: only NFS-e the city hall authorized (F) or that were cancelled (C); a rejected or
+    pending RPS is not an NFS-e. Filters by ``nCodigoOS``, number, client, status and emission date."""
     page, size = _page(param, "nPagina", "nRegPorPagina")
     resolve_due_nfse(config)
-    # An NFS-e waiting for the city hall is not listed yet; rejected ones are, with status "R".
-    qs = FakeNfse.objects.select_related("service_order__customer").exclude(status=FakeNfse.Status.PENDING).order_by("id")
+    qs = (FakeNfse.objects.select_related("service_order__customer")
+          .filter(status__in=[FakeNfse.Status.ISSUED, FakeNfse.Status.CANCELLED]).order_by("id"))
     if param.get("nCodigoOS"):
         try:
             qs = qs.filter(service_order_id=int(param["nCodigoOS"]) - OS_ID_BASE)
         except (TypeError, ValueError):
             qs = qs.none()
     if param.get("nNumeroNFSe"):
-        qs = qs.filter(number=param["nNumeroNFSe"])
+        number = str(param["nNumeroNFSe"]).lstrip("0")
+        qs = qs.filter(number=int(number)) if number.isdigit() else qs.none()
     if param.get("nCodigoCliente"):
         customer = _customer_by_omie_id(param["nCodigoCliente"])
         qs = qs.filter(service_order__customer=customer) if customer else qs.none()
-    status_letters = {"F": FakeNfse.Status.ISSUED, "C": FakeNfse.Status.CANCELLED, "R": FakeNfse.Status.REJECTED}
+    status_letters = {"F": FakeNfse.Status.ISSUED, "C": FakeNfse.Status.CANCELLED}
     if param.get("cStatusNFSe"):
         qs = qs.filter(status=status_letters.get(str(param["cStatusNFSe"]).upper(), "-"))
     for key, lookup in (("dEmiInicial", "issued_at__date__gte"), ("dEmiFinal", "issued_at__date__lte")):
         if param.get(key):
-            qs = qs.filter(**{lookup: _parse_date(param[key])})
+            day = _parse_date(param[key])
+            if day is None:
+                raise Fault("SOAP-ENV:Client-3102", f"O valor da tag [{key}] é inválido!")
+            qs = qs.filter(**{lookup: day})
     total = qs.count()
     pages = math.ceil(total / size)
-    if total and page > pages:
+    if page > max(pages, 1) or not total:
         raise _past_end(page)
     items = list(qs[(page - 1) * size : page * size])
     letters = {v: k for k, v in status_letters.items()}
@@ -392,16 +440,20 @@ def listar_nfses(param: dict, config: FakeOmieConfig) -> Answer:
 
 
 def _nfse_record(nfse: FakeNfse, letter: str) -> dict[str, Any]:
+    """One ``nfseEncontradas[]`` item in Omie's blocks; no integration key (the list has none)."""
     order = nfse.service_order
+    issued = timezone.localtime(nfse.issued_at) if nfse.issued_at else None
     return {
-        "Cabecalho": {"nNumeroNFSe": nfse.number or 0, "cStatusNFSe": letter, "cAmbienteNFSe": "H", "nCodNF": nfse.pk,
-                      "nValorNFSe": float(order.amount), "cCodigoVerifNFSe": nfse.verification_code,
+        "Cabecalho": {"nNumeroNFSe": str(nfse.number or ""), "cSerieNFSe": "1", "cStatusNFSe": letter, "cAmbienteNFSe": "H",
+                      "nCodNF": nfse.pk, "nValorNFSe": float(order.amount), "cCodigoVerifNFSe": nfse.verification_code,
+                      "cCidadeEmissor": "SAO PAULO (SP)", "cCNPJEmissor": "11.222.333/0001-81",
                       "nCodigoCliente": order.customer.codigo_cliente_omie},
-        "OrdemServico": {"nCodigoOS": order.n_cod_os, "nNumeroOS": order.c_num_os, "cCodigoIntegracaoOS": order.c_cod_int_os},
-        "RPS": {"cStatusRPS": "003" if nfse.status == FakeNfse.Status.REJECTED else "004", "nNumeroRPS": nfse.pk,
-                "nNumeroLote": nfse.pk},
-        "Emissao": {"dDataEmisNFSe": _fmt_date(nfse.issued_at)},
-        "Valores": {"nValorTotalServicos": float(order.amount)},
+        "OrdemServico": {"nCodigoOS": order.n_cod_os, "nNumeroOS": str(order.pk), "nValorOS": float(order.amount)},
+        "RPS": {"nNumeroLote": nfse.attempts, "nStatusLote": "004", "nNumeroRPS": str(nfse.rps_number), "cStatusRPS": "004"},
+        "Emissao": {"cDataEmissao": issued.strftime("%d/%m/%Y") if issued else "",
+                    "cHoraEmissao": issued.strftime("%H:%M:%S") if issued else "", "cUsuarioEmissao": "WEBSERVICE"},
+        "Cancelamento": {"cDataCancelamento": _fmt_date(order.cancelled_at)} if letter == "C" else {},
+        "Valores": {"nValorTotalServicos": float(order.amount), "nValorLiquido": float(order.amount)},
     }
 
 

@@ -35,13 +35,8 @@ class FakeOmieConfig(models.Model):
         max_length=255,
         default="E0314 - Inscrição municipal do prestador não confere com o cadastro da prefeitura.",
     )
-    # Webhooks (Omie Connect 2.0) sent by the fake to this URL; blank = none are sent.
+    # Webhooks sent by the fake to this URL; blank = none are sent.
     webhook_url = models.CharField("URL dos webhooks", max_length=500, blank=True)
-    webhook_format = models.CharField("formato dos webhooks", max_length=12, default="alternate",
-                                      choices=[("legacy", "legado (codigo_os, id_nf…)"),
-                                               ("connect2", "Connect 2.0 (idOrdemServico, idNf…)"),
-                                               ("alternate", "alterna os dois")])
-    webhook_carries_number = models.BooleanField("NotaAutorizada traz o número da NFS-e", default=True)
     webhook_loss_rate = models.FloatField("fração de webhooks perdidos", default=0.0)
     webhook_duplicate_rate = models.FloatField("fração de webhooks entregues duas vezes", default=0.0)
     webhook_delay_seconds = models.FloatField("atraso de entrega (s)", default=0.0)
@@ -125,6 +120,9 @@ class FakeNfse(models.Model):
     ready_at = models.DateTimeField()
     issued_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=1)
+    rps_number = models.PositiveIntegerField(default=0)
+    # Earlier RPS of this OS that the city hall rejected (ReenviarOS sends a new one): StatusOS lists them.
+    history = models.JSONField(default=list, blank=True)
 
     class Meta:
         verbose_name = "NFS-e (Omie falso)"

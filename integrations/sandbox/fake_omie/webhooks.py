@@ -8,8 +8,12 @@ hall's answer → ``NFSe.NotaAutorizada``, CancelarOS or a cancel "made in Omie'
   message (head-of-line blocking) until it gets a 2xx;
 - main queue: up to 3 tries with a 7 s timeout, 1–4 s apart; then the dead-letter queue: one try
   every 10 min with a 20 s timeout, given up after 5 days (waits × the fake's ``time_scale``);
-- configurable loss, duplication and delay, and both payload formats (legacy snake_case and
-  Connect 2.0 camelCase; ``alternate`` switches per OS).
+- configurable loss, duplication and delay.
+
+The bodies are the ones Omie is known to send: ``OrdemServico.*`` in camelCase (``idOrdemServico``,
+``numeroOrdemServico``, ``codigoIntegracao``…), ``NFSe.*`` with ``codigo_os``, ``numero_os``, ``id_nf``,
+``numero_rps``, ``data_emis`` and the NFS-e XML in ``nfse_xml`` (no number field), in an envelope whose
+``appKey`` is the app's key.
 
 The sender also lets the fake's city hall answer on time (a pending NFS-e is otherwise resolved only
 when someone asks StatusOS), so a webhook arrives even when nobody polls.
@@ -24,6 +28,7 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
@@ -45,40 +50,45 @@ SENDER_LOCK = 0x0F0E_0A11_0E8E_B00C
 # --------------------------------------------------------------------------------------------
 
 
-def _format(config: FakeOmieConfig, order: FakeServiceOrder) -> str:
-    if config.webhook_format == "alternate":
-        return "legacy" if order.pk % 2 else "connect2"
-    return config.webhook_format
-
-
 def _dmy(value: Any) -> str:
     return timezone.localtime(value).strftime("%d/%m/%Y") if value else ""
 
 
+def _hms(value: Any) -> str:
+    return timezone.localtime(value).strftime("%H:%M:%S") if value else ""
+
+
 def nfse_event(config: FakeOmieConfig, nfse: FakeNfse) -> dict[str, Any]:
     order = nfse.service_order
-    number = nfse.number if config.webhook_carries_number else None
-    if _format(config, order) == "legacy":
-        event: dict[str, Any] = {"codigo_os": order.n_cod_os, "numero_os": order.c_num_os, "id_nf": nfse.pk, "numero_rps": nfse.pk,
-                                 "data_emis": _dmy(nfse.issued_at)}
-        if number:
-            event.update({"numero_nfse": str(number), "codigo_verificacao": nfse.verification_code, "link_nfse": nfse.url})
-        return event
-    event = {"idNf": nfse.pk, "idOrdemServico": order.n_cod_os, "numeroOrdemServico": order.c_num_os,
-             "codigoIntegracao": order.c_cod_int_os, "dataEmissao": _dmy(nfse.issued_at)}
-    if number:
-        event.update({"numeroNfse": number, "codigoVerificacao": nfse.verification_code, "linkNfse": nfse.url})
-    return event
+    return {"codigo_os": order.n_cod_os, "numero_os": str(order.pk), "id_nf": nfse.pk, "numero_rps": str(nfse.rps_number),
+            "data_emis": _dmy(nfse.issued_at), "nfse_xml": nfse_xml(nfse)}
+
+
+def nfse_xml(nfse: FakeNfse) -> str:
+    """A small NFS-e Nacional document: the access key in ``infNFSe/@Id``, the number in ``nNFSe``."""
+    order = nfse.service_order
+    key = f"3550308{'11222333000181'}{int(nfse.number or 0):013d}{nfse.pk:016d}"[:50].ljust(50, "0")
+    issued = timezone.localtime(nfse.issued_at).isoformat(timespec="seconds") if nfse.issued_at else ""
+    return (f'<?xml version="1.0" encoding="UTF-8"?><NFSe xmlns="http://www.sped.fazenda.gov.br/nfse" versao="1.00">'
+            f'<infNFSe Id="NFS{key}"><nNFSe>{nfse.number or ""}</nNFSe><dhProc>{issued}</dhProc>'
+            f'<emit><CNPJ>11222333000181</CNPJ></emit><valores><vLiq>{order.amount}</vLiq></valores>'
+            f'<DPS><infDPS><nDPS>{nfse.rps_number}</nDPS></infDPS></DPS></infNFSe></NFSe>')
 
 
 def os_event(config: FakeOmieConfig, order: FakeServiceOrder) -> dict[str, Any]:
-    billed = timezone.localtime(order.billed_at) if order.billed_at else None
-    if _format(config, order) == "legacy":
-        return {"codigo_os": order.n_cod_os, "numero_os": order.c_num_os, "codigo_integracao": order.c_cod_int_os,
-                "faturada": "S" if order.faturada else "N", "cancelada": "S" if order.cancelada else "N"}
-    return {"idOrdemServico": order.n_cod_os, "numeroOrdemServico": order.c_num_os, "codigoIntegracao": order.c_cod_int_os,
-            "faturada": "S" if order.faturada else "N", "dataFaturado": billed.strftime("%d/%m/%Y") if billed else "",
-            "horaFaturado": billed.strftime("%H:%M:%S") if billed else ""}
+    """``OrdemServico.*`` as recorded: camelCase, ``codigoIntegracao`` our key ("0" when none)."""
+    event: dict[str, Any] = {
+        "idOrdemServico": order.n_cod_os, "numeroOrdemServico": str(order.pk), "codigoIntegracao": order.c_cod_int_os or "0",
+        "idCliente": order.customer.codigo_cliente_omie, "etapa": order.etapa, "valorOrdemServico": float(order.amount),
+        "dataPrevisao": (order.payload.get("Cabecalho") or {}).get("dDtPrevisao", ""),
+    }
+    if order.faturada:
+        event.update({"faturada": "S", "dataFaturado": _dmy(order.billed_at), "horaFaturado": _hms(order.billed_at),
+                      "usuarioFaturado": "WEBSERVICE"})
+    if order.cancelada:
+        event.update({"cancelada": "S", "dataCancelado": _dmy(order.cancelled_at), "horaCancelado": _hms(order.cancelled_at),
+                      "usuarioCancelado": "WEBSERVICE"})
+    return event
 
 
 def webhook_emit(config: FakeOmieConfig, topic: str, event: dict[str, Any]) -> None:
@@ -87,8 +97,9 @@ def webhook_emit(config: FakeOmieConfig, topic: str, event: dict[str, Any]) -> N
         return
     now = timezone.now()
     message_id = str(uuid.uuid4())
-    body = {"messageId": message_id, "topic": topic, "event": event, "author": {"email": "omie@fake.invalid", "name": "Omie falso"},
-            "appKey": "fake", "appHash": "fake-app-hash", "origin": "omie-connect-2.0"}
+    body = {"messageId": message_id, "topic": topic, "event": event,
+            "author": {"email": "omie@fake.invalid", "name": "Omie falso", "userId": 1},
+            "appKey": settings.OMIE_APP_KEY, "appHash": "fake-app-hash", "origin": "omie-connect-1.6"}
     lost = random.random() < config.webhook_loss_rate
     due = now + timedelta(seconds=config.scaled(config.webhook_delay_seconds))
     state = FakeOmieWebhook.State.LOST if lost else FakeOmieWebhook.State.QUEUED

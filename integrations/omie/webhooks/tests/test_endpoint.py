@@ -106,23 +106,40 @@ def test_a_database_that_cannot_store_answers_503_so_omie_retries(on):
     assert post(TOKEN, EVENT).status_code == 200  # Omie's retry is stored
 
 
-def test_both_formats_map_to_the_same_facts():
-    legacy = {"topic": "NFSe.NotaAutorizada", "event": {"codigo_os": 3100000007, "numero_os": "000000000000007", "id_nf": 9,
-                                                        "numero_rps": 9, "numero_nfse": "0001009", "codigo_verificacao": "AB12",
-                                                        "link_nfse": "https://nf.example/1009"}}
-    connect2 = {"topic": "NFSe.NotaAutorizada", "event": {"idNf": 9, "idOrdemServico": "3100000007", "codigoIntegracao": "b-7",
-                                                          "numeroNfse": 1009, "codigoVerificacao": "AB12",
-                                                          "linkNfse": "https://nf.example/1009"}}
-    api = {"topic": "NFSe.NotaAutorizada", "event": {"Cabecalho": {"nNumeroNFSe": 1009.0, "cCodigoVerifNFSe": "AB12"},
-                                                     "OrdemServico": {"nCodigoOS": 3100000007, "cCodigoIntegracaoOS": "b-7"}}}
-    facts = [event_facts(p, message_id="m") for p in (legacy, connect2, api)]
-    assert [f.payload_format for f in facts] == ["legado", "connect2", "api"]
-    for f in facts:
-        assert f.valid and f.os_id == 3100000007 and f.nfse_number == "1009" and f.verification_code == "AB12"
-    assert facts[0].nfse_url == facts[1].nfse_url == "https://nf.example/1009"
-    assert facts[1].c_cod_int_os == facts[2].c_cod_int_os == "b-7"
-    assert "OrdemServico.nCodigoOS" in facts[2].fields_seen and "codigo_os" in facts[0].fields_seen
+NFSE_XML = ('<?xml version="1.0" encoding="UTF-8"?><NFSe xmlns="http://www.sped.fazenda.gov.br/nfse" versao="1.00">'
+            '<infNFSe Id="NFS35503081122233300018100000000010090000000000000009"><nNFSe>1009</nNFSe></infNFSe></NFSe>')
+
+
+def test_the_documented_event_shapes_map_to_facts():
+    """NFSe.* as Omie sends them (codigo_os, numero_os, id_nf, numero_rps, data_emis, nfse_xml: no number field);
+    OrdemServico.* in camelCase, codigoIntegracao "0" meaning none."""
+    nota = {"topic": "NFSe.NotaAutorizada", "appKey": "k", "event": {
+        "codigo_os": 3100000007, "numero_os": "7", "id_nf": 9, "numero_rps": "9", "data_emis": "07/12/2026", "nfse_xml": NFSE_XML}}
+    os_event = {"topic": "OrdemServico.Faturada", "appKey": "k", "event": {
+        "idOrdemServico": 3100000007, "numeroOrdemServico": "7", "codigoIntegracao": "b-7", "faturada": "S"}}
+    by_hand = {"topic": "OrdemServico.Faturada", "event": {"idOrdemServico": 3100000008, "codigoIntegracao": "0"}}
+    nota_facts, os_facts, hand_facts = (event_facts(p, message_id="m") for p in (nota, os_event, by_hand))
+    assert nota_facts.valid and nota_facts.os_id == 3100000007 and nota_facts.nf_id == "9"
+    assert nota_facts.nfse_number == "1009" and nota_facts.access_key == "35503081122233300018100000000010090000000000000009"
+    assert nota_facts.app_key == "k" and "nfse_xml" in nota_facts.fields_seen
+    assert os_facts.valid and os_facts.os_id == 3100000007 and os_facts.c_cod_int_os == "b-7"
+    assert hand_facts.c_cod_int_os == ""  # "0": an OS without an integration code
     assert not event_facts({"topic": "NFSe.NotaAutorizada", "event": {"foo": 1}}, message_id="m").valid
+
+
+def test_the_event_xml_is_read_without_entities_or_network():
+    from integrations.omie.nfse_xml import nfse_xml_facts
+
+    abrasf = ("<CompNfse><Nfse><InfNfse><Numero>000123</Numero><CodigoVerificacao>AB-12</CodigoVerificacao>"
+              "<PrestadorServico><Numero>999</Numero></PrestadorServico></InfNfse></Nfse></CompNfse>")
+    assert (nfse_xml_facts(abrasf).number, nfse_xml_facts(abrasf).verification_code) == ("123", "AB-12")
+    bomb = '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;">]><NFSe><nNFSe>&b;</nNFSe></NFSe>'
+    external = '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "http://127.0.0.1:9/x">]><NFSe><nNFSe>&e;</nNFSe></NFSe>'
+    for hostile in (bomb, external):
+        facts = nfse_xml_facts(hostile)
+        assert facts.number == "" and "inseguro" in facts.problem
+    assert nfse_xml_facts("https://omie.example/nfse.xml").problem == "o campo traz um link, não o XML"
+    assert nfse_xml_facts("<NFSe><nNFSe>12").problem.startswith("XML inválido")
 
 
 def test_the_token_never_reaches_a_log_line():

@@ -76,9 +76,10 @@ def test_a_second_write_of_the_same_method_in_flight_gets_client_1880(fake_omie)
 
 
 def test_reads_run_in_parallel_up_to_four(fake_omie):
+    service_order(fake_omie)
     fake_omie.configure(latency_ms=600, redundant_on=False)
     answers: list[int] = []
-    threads = [threading.Thread(target=lambda: answers.append(post(fake_omie, "ListarNFSEs", {"nPagina": 1}).status_code))
+    threads = [threading.Thread(target=lambda: answers.append(post(fake_omie, "StatusOS", {"cCodIntOS": "os-1"}).status_code))
                for _ in range(5)]
     for t in threads:
         t.start()
@@ -109,7 +110,7 @@ def test_ten_errors_ban_the_method_with_425_for_the_ban_length_extended_by_each_
     ban = answers[-1].json()
     assert ban["faultcode"] == "MISUSE_API_PROCESS"
     assert re.fullmatch(r"ERROR: API bloqueada por consumo indevido\. Tente novamente em \d+ segundos\.", ban["faultstring"])
-    assert post(fake_omie, "ListarNFSEs", {"nPagina": 1}).status_code == 200  # other methods are not banned
+    assert post(fake_omie, "ListarNFSEs", {"nPagina": 1}).status_code != 425  # other methods are not banned
     time.sleep(2.5)
     assert post(fake_omie, "ConsultarOS", {"cCodIntOS": "x"}).status_code == 425  # extended by that call
     time.sleep(2.5)
@@ -161,13 +162,19 @@ def test_faturar_bills_at_once_and_the_nfse_follows_after_the_delay(fake_omie):
     billed = post(fake_omie, "FaturarOS", {"cCodIntOS": "os-1"})
     assert billed.status_code == 200 and billed.json()["cCodStatus"] == "0"
     assert post(fake_omie, "ConsultarOS", {"cCodIntOS": "os-1"}).json()["InfoCadastro"]["cFaturada"] == "S"
-    assert post(fake_omie, "StatusOS", {"cCodIntOS": "os-1"}).json()["nNfse"] == 0
-    assert post(fake_omie, "ListarNFSEs", {"nPagina": 1, "nCodigoOS": created["nCodOS"]}).json()["nfseEncontradas"] == []
+    waiting = post(fake_omie, "StatusOS", {"cCodIntOS": "os-1"}).json()
+    assert waiting["cFaturada"] == "S" and [r["cStatusRps"] for r in waiting["ListaRpsNfse"]] == ["002"]
+    assert "nNfse" not in waiting and "cStatusRps" not in waiting  # the RPS lives in ListaRpsNfse[], never at the top
+    empty = post(fake_omie, "ListarNFSEs", {"nPagina": 1, "nCodigoOS": created["nCodOS"]})
+    assert empty.status_code == 500 and empty.json()["faultcode"] == "SOAP-ENV:Client-5113"  # no records: Omie's fault
     time.sleep(0.6)
-    status = post(fake_omie, "StatusOS", {"cCodIntOS": "os-1"}).json()
-    assert status["cStatusRps"] == "004" and status["nNfse"] > 0 and status["cCodVerif"] and status["cUrlNfse"]
+    (rps,) = post(fake_omie, "StatusOS", {"cCodIntOS": "os-1"}).json()["ListaRpsNfse"]
+    assert rps["cStatusRps"] == "004" and rps["nNfse"].isdigit() and isinstance(rps["nRps"], str)
+    assert rps["cCodVerif"] and rps["cUrlNfse"] and isinstance(rps["cInscrMunicipal"], int)
     listed = post(fake_omie, "ListarNFSEs", {"nPagina": 1, "nCodigoOS": created["nCodOS"]}).json()["nfseEncontradas"]
-    assert [(n["Cabecalho"]["nNumeroNFSe"], n["Cabecalho"]["cStatusNFSe"]) for n in listed] == [(status["nNfse"], "F")]
+    assert [(n["Cabecalho"]["nNumeroNFSe"], n["Cabecalho"]["cStatusNFSe"]) for n in listed] == [(rps["nNfse"], "F")]
+    assert listed[0]["OrdemServico"]["nCodigoOS"] == created["nCodOS"] and "cCodigoIntegracaoOS" not in listed[0]["OrdemServico"]
+    assert set(listed[0]["Emissao"]) == {"cDataEmissao", "cHoraEmissao", "cUsuarioEmissao"}
     again = post(fake_omie, "FaturarOS", {"cCodIntOS": "os-1"})
     assert again.status_code == 500 and "já foi faturada" in again.json()["faultstring"]
 
@@ -177,13 +184,17 @@ def test_rejected_nfse_shows_the_city_hall_message_and_reenviar_sends_it_again(f
     service_order(fake_omie)
     post(fake_omie, "FaturarOS", {"cCodIntOS": "os-1"})
     time.sleep(0.6)
-    rejected = post(fake_omie, "StatusOS", {"cCodIntOS": "os-1", "lMsg": True}).json()
-    assert rejected["cStatusRps"] == "003" and rejected["ListaMensagens"][0]["cCodigo"] == "E0314"
-    assert post(fake_omie, "ListarNFSEs", {"nPagina": 1}).json()["nfseEncontradas"][0]["Cabecalho"]["cStatusNFSe"] == "R"
+    (rejected,) = post(fake_omie, "StatusOS", {"cCodIntOS": "os-1", "lMsg": True}).json()["ListaRpsNfse"]
+    (message,) = rejected["mensagens"]
+    assert rejected["cStatusRps"] == "003" and message["cCodigo"] == "E0314" and message["cSituacao"] == "ERRO"
+    assert "Inscrição municipal" in message["cDescricao"] and message["cCorrecao"]
+    # A rejected RPS is not an NFS-e: the list has nothing (Client-5113).
+    assert post(fake_omie, "ListarNFSEs", {"nPagina": 1}).json()["faultcode"] == "SOAP-ENV:Client-5113"
     fake_omie.configure(reject_documents=[])
     assert post(fake_omie, "ReenviarOS", {"cCodIntOS": "os-1"}).json()["cCodStatus"] == "0"
     time.sleep(0.6)
-    assert post(fake_omie, "StatusOS", {"cCodIntOS": "os-1"}).json()["cStatusRps"] == "004"
+    items = post(fake_omie, "StatusOS", {"cCodIntOS": "os-1"}).json()["ListaRpsNfse"]
+    assert [i["cStatusRps"] for i in items] == ["003", "004"] and items[0]["nLote"] < items[1]["nLote"]
     assert post(fake_omie, "ReenviarOS", {"cCodIntOS": "os-1"}).status_code == 500  # not rejected any more
 
 
@@ -196,6 +207,8 @@ def test_cancelar_marks_the_os_and_its_nfse_cancelled(fake_omie):
     assert post(fake_omie, "ConsultarOS", {"cNumOS": created["cNumOS"]}).json()["InfoCadastro"]["cCancelada"] == "S"
     listed = post(fake_omie, "ListarNFSEs", {"nPagina": 1, "cStatusNFSe": "C"}).json()["nfseEncontradas"]
     assert len(listed) == 1
+    status = post(fake_omie, "StatusOS", {"cCodIntOS": "os-1"}).json()
+    assert status["cCancelada"] == "S" and status["ListaRpsNfse"][-1]["cStatusRps"] == "005"
     assert post(fake_omie, "CancelarOS", {"cCodIntOS": "os-1"}).status_code == 500
 
 

@@ -58,4 +58,5 @@ def test_one_write_at_a_time_holds_across_gunicorn_workers(served):
 def test_the_rate_window_holds_across_gunicorn_workers(served):
     served.configure(rate_limit_per_method=5, read_concurrency=20, latency_ms=100)
     answers = _parallel(12, lambda i: _post(served, "servicos/nfse/", "ListarNFSEs", {"nPagina": 1}))
-    assert sorted(a.status_code for a in answers) == [200] * 5 + [429] * 7
+    # An empty list is Omie's "no records" fault (500, Client-5113): processed all the same.
+    assert sorted(a.status_code == 429 for a in answers) == [False] * 5 + [True] * 7
