@@ -22,7 +22,6 @@ import hmac
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -60,12 +59,13 @@ def first_poll_seconds() -> float:
     return settings.BILLING_FIRST_POLL_SECONDS
 
 
-class OmieReadTooSoon(Exception):
-    """The OS was read less than Omie's same-OS window ago: ask again in ``retry_after`` seconds."""
+class EventNotNow(Exception):
+    """The event cannot be applied yet: the OS was read less than Omie's same-OS window ago, or the
+    invoice's step is running right now. The task tries again in ``retry_after`` seconds."""
 
-    def __init__(self, retry_after: float) -> None:
-        super().__init__(f"StatusOS desta OS em {retry_after:.0f} s")
-        self.retry_after = retry_after
+    def __init__(self, retry_after: float, why: str) -> None:
+        super().__init__(f"{why}; nova tentativa em {retry_after:.0f} s")
+        self.retry_after = max(0.5, retry_after)
 
 
 @dataclass(frozen=True)
@@ -86,14 +86,14 @@ class OmieAnswer:
 
 
 def omie_webhook_event_process(*, event_pk: int) -> str:
-    """Processes one stored event; raises ``OmieNotNow``/``OmieReadTooSoon``/``IntegrationError`` when
-    Omie must be asked and cannot be now (the task retries; the event stays ``RECEIVED``)."""
+    """Processes one stored event; raises ``EventNotNow``/``IntegrationError`` when it cannot be applied
+    now (the task retries; the event stays ``RECEIVED``)."""
     event = OmieWebhookEvent.objects.filter(pk=event_pk).first()
     if event is None or event.status != Status.RECEIVED:
         return "already_processed"
     facts = event_facts(event.payload, message_id=event.message_id)
     order, invoice = _find(facts) if _acceptable(facts) is None else (None, None)
-    answer = _ask_omie(order, invoice) if order is not None and _needs_omie(facts.topic, invoice) else None
+    answer = _ask_omie(order, invoice) if order is not None and _needs_omie(facts, invoice) else None
 
     with transaction.atomic():
         if order is not None:
@@ -113,7 +113,7 @@ def omie_webhook_event_process(*, event_pk: int) -> str:
         invoice = order_live_invoice(order=order) if invoice is None else Invoice.objects.get(pk=invoice.pk)
         event.order_id = order.pk
         event.invoice_id = invoice.pk if invoice else None
-        if answer is None and _needs_omie(facts.topic, invoice):
+        if answer is None and _needs_omie(facts, invoice):
             # The state moved while Omie was (not) asked: decide again on the next delivery of the task.
             transaction.set_rollback(True)
             omie_webhook_enqueue(event_pk)
@@ -167,20 +167,26 @@ def _find(facts: OmieEventFacts) -> tuple[Order | None, Invoice | None]:
 _WAITING_STEPS = {
     "NFSe.NotaAutorizada": {InvoiceStep.POLL_NFSE, InvoiceStep.FATURAR},
     "NFSe.NotaCancelada": {InvoiceStep.POLL_CANCEL, InvoiceStep.CANCEL},
-    "OrdemServico.Faturada": {InvoiceStep.FATURAR, InvoiceStep.POLL_NFSE},
-    "OrdemServico.Cancelada": {InvoiceStep.POLL_CANCEL, InvoiceStep.CANCEL},
+    "OrdemServico.Faturada": {InvoiceStep.FATURAR},
 }
+_OURS_CANCELLING = (BillingStatus.CANCELLING, BillingStatus.CANCELLED)
 
 
-def _needs_omie(topic: str, invoice: Invoice | None) -> bool:
-    """True when only a StatusOS asked here can tell whether the event is a drift."""
-    if topic not in HANDLERS:
-        return False
-    if invoice is not None and invoice.next_step in _WAITING_STEPS.get(topic, set()):
-        return False  # the invoice's own step asks Omie
-    if topic in ("NFSe.NotaCancelada", "OrdemServico.Cancelada", "OrdemServico.Excluida") and invoice is not None:
-        return invoice.status not in (BillingStatus.CANCELLING, BillingStatus.CANCELLED)
-    return True
+def _needs_omie(facts: OmieEventFacts, invoice: Invoice | None) -> bool:
+    """True when only a StatusOS asked here can tell whether the event is a drift; False when the
+    invoice's own step will ask Omie, or when the event claims nothing we do not already know."""
+    topic, status = facts.topic, invoice.status if invoice else None
+    if topic == "NFSe.NotaAutorizada":
+        if status == BillingStatus.ISSUING:
+            return False
+        # Issued here with the same number (or the event names none): nothing to confirm.
+        return not (status == BillingStatus.ISSUED and (not facts.nfse_number or facts.nfse_number == invoice.nfse_number))
+    if topic == "OrdemServico.Faturada":
+        return invoice is None or status == BillingStatus.CANCELLED or (
+            status == BillingStatus.ISSUING and invoice.faturar_requested_at is None)
+    if topic in ("NFSe.NotaCancelada", "OrdemServico.Cancelada", "OrdemServico.Excluida"):
+        return status not in _OURS_CANCELLING
+    return topic == "NFSe.NotaSubstituida"
 
 
 def _ask_omie(order: Order, invoice: Invoice | None) -> OmieAnswer:
@@ -189,7 +195,7 @@ def _ask_omie(order: Order, invoice: Invoice | None) -> OmieAnswer:
         ready = invoice.last_read_at + timedelta(seconds=settings.BILLING_SAME_OS_MIN_INTERVAL_SECONDS)
         wait = (ready - timezone.now()).total_seconds()
         if wait > 0:
-            raise OmieReadTooSoon(wait)
+            raise EventNotNow(wait, "StatusOS desta OS ainda dentro da janela do Omie")
     try:
         status = get_omie_client().status_os(c_cod_int_os=order.bubble_id, order_id=order.pk)
     except OmieNotFound:
@@ -207,6 +213,8 @@ def _ask_omie(order: Order, invoice: Invoice | None) -> OmieAnswer:
 
 def _nota_autorizada(event: OmieWebhookEvent, order: Order, invoice: Invoice | None, answer: OmieAnswer | None) -> tuple[str, str]:
     if answer is None:
+        if invoice is not None and invoice.status == BillingStatus.ISSUED:
+            return Status.NO_CHANGE, "NFS-e já emitida aqui."
         return _step_now(invoice, event.topic)
     status = answer.status
     if status is None or status.state != "issued":
@@ -227,7 +235,7 @@ def _nota_cancelada(event: OmieWebhookEvent, order: Order, invoice: Invoice | No
     if answer is None:
         if invoice is not None and invoice.status == BillingStatus.CANCELLED:
             return Status.NO_CHANGE, "NFS-e já cancelada aqui."
-        return _step_now(invoice, event.topic)
+        return _step_now(invoice, event.topic)  # our own cancel: its StatusOS confirms it
     status = answer.status
     if status is None or not (status.state == "cancelled" or status.os_cancelled):
         return Status.NO_CHANGE, f"O Omie não confirma o cancelamento ({answer.describe()}); nada mudou."
@@ -240,25 +248,27 @@ def _nota_cancelada(event: OmieWebhookEvent, order: Order, invoice: Invoice | No
 
 def _os_faturada(event: OmieWebhookEvent, order: Order, invoice: Invoice | None, answer: OmieAnswer | None) -> tuple[str, str]:
     if answer is None:
-        return _step_now(invoice, event.topic)
+        if invoice is not None and invoice.faturar_outcome_unknown:
+            return _step_now(invoice, event.topic)
+        return Status.NO_CHANGE, "Faturamento já conhecido aqui."
     status = answer.status
     if status is None or not status.os_billed:
         return Status.NO_CHANGE, f"O Omie não confirma o faturamento ({answer.describe()}); nada mudou."
     if invoice is None or invoice.status == BillingStatus.CANCELLED:
         return _drift(event, order, invoice, DriftKind.BILLED_IN_OMIE, answer, "OS faturada no Omie sem emissão em andamento aqui.")
     if invoice.status == BillingStatus.ISSUING and invoice.faturar_requested_at is None:
-        return _drift(event, order, invoice, DriftKind.BILLED_IN_OMIE, answer, "OS faturada no Omie antes de o FaturarOS ser enviado daqui.")
+        return _drift(event, order, invoice, DriftKind.BILLED_IN_OMIE, answer,
+                      "OS faturada no Omie antes de o FaturarOS ser enviado daqui.")
     return Status.NO_CHANGE, "Faturamento já conhecido aqui."
 
 
 def _os_cancelada(event: OmieWebhookEvent, order: Order, invoice: Invoice | None, answer: OmieAnswer | None) -> tuple[str, str]:
     if answer is None:
-        if invoice is not None and invoice.status in (BillingStatus.CANCELLING, BillingStatus.CANCELLED):
-            return Status.NO_CHANGE, "Efeito do cancelamento pedido daqui."
-        return _step_now(invoice, event.topic)
+        return Status.NO_CHANGE, "Efeito do cancelamento pedido daqui."
     if answer.status is None or not answer.status.os_cancelled:
         return Status.NO_CHANGE, f"O Omie não confirma o cancelamento da OS ({answer.describe()}); nada mudou."
-    return _drift(event, order, invoice, DriftKind.OS_CANCELLED_IN_OMIE, answer, _changed_in_omie("OS cancelada diretamente no Omie", invoice))
+    return _drift(event, order, invoice, DriftKind.OS_CANCELLED_IN_OMIE, answer,
+                  _changed_in_omie("OS cancelada diretamente no Omie", invoice))
 
 
 def _os_excluida(event: OmieWebhookEvent, order: Order, invoice: Invoice | None, answer: OmieAnswer | None) -> tuple[str, str]:
@@ -266,14 +276,16 @@ def _os_excluida(event: OmieWebhookEvent, order: Order, invoice: Invoice | None,
         return Status.NO_CHANGE, "Efeito do cancelamento pedido daqui."
     if not answer.missing:
         return Status.NO_CHANGE, f"O Omie ainda tem a OS ({answer.describe()}); nada mudou."
-    return _drift(event, order, invoice, DriftKind.OS_DELETED_IN_OMIE, answer, _changed_in_omie("OS excluída diretamente no Omie", invoice))
+    return _drift(event, order, invoice, DriftKind.OS_DELETED_IN_OMIE, answer,
+                  _changed_in_omie("OS excluída diretamente no Omie", invoice))
 
 
 def _nota_substituida(event: OmieWebhookEvent, order: Order, invoice: Invoice | None, answer: OmieAnswer | None) -> tuple[str, str]:
     status = answer.status if answer else None
     ours = invoice.nfse_number if invoice else ""
     if status is None or status.state != "issued" or not status.number or status.number == ours:
-        return Status.NO_CHANGE, f"O Omie não mostra outra NFS-e para esta OS ({answer.describe() if answer else 'não consultado'}); nada mudou."
+        seen = answer.describe() if answer else "não consultado"
+        return Status.NO_CHANGE, f"O Omie não mostra outra NFS-e para esta OS ({seen}); nada mudou."
     return _drift(event, order, invoice, DriftKind.NFSE_REPLACED, answer,
                   _changed_in_omie(f"NFS-e substituída no Omie: a atual é {status.number}", invoice))
 
@@ -308,11 +320,14 @@ def _step_now(invoice: Invoice | None, topic: str) -> tuple[str, str]:
     if invoice is None or invoice.next_step not in steps:
         return Status.NO_CHANGE, "Nenhuma consulta ao Omie pendente para antecipar."
     now = timezone.now()
+    if invoice.leased_until is not None and invoice.leased_until > now:
+        # The step is running (its answer may be about to schedule the next read far ahead): come back after it.
+        raise EventNotNow(min(5.0, (invoice.leased_until - now).total_seconds()), "passo da nota em execução")
     moved = Invoice.objects.filter(
         Q(leased_until__isnull=True) | Q(leased_until__lt=now), pk=invoice.pk, next_step__in=steps, next_poll_at__gt=now,
     ).update(next_poll_at=now, updated_at=now)
     if not moved:
-        return Status.NO_CHANGE, "A consulta ao Omie já está em andamento ou marcada para agora."
+        return Status.NO_CHANGE, "A consulta ao Omie já está marcada para agora."
     transaction.on_commit(lambda: (invoice_enqueue(invoice_id=invoice.pk), invoices_dispatch_kick()))
     step = InvoiceStep(invoice.next_step).label
     return Status.APPLIED, f"Consulta ao Omie antecipada para agora ({step}); a resposta do Omie decide, não o evento."

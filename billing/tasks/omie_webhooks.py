@@ -15,11 +15,11 @@ MAX_RETRIES = 20
 
 @shared_task(bind=True, ignore_result=True, acks_late=True, max_retries=MAX_RETRIES)
 def omie_webhook_process(self, event_pk: int) -> str:
-    from billing.services.omie_webhooks import OmieReadTooSoon, omie_webhook_event_process
+    from billing.services.omie_webhooks import EventNotNow, omie_webhook_event_process
 
     try:
         return omie_webhook_event_process(event_pk=event_pk)
-    except OmieReadTooSoon as exc:
+    except EventNotNow as exc:
         raise self.retry(countdown=exc.retry_after + random.uniform(0, 2)) from exc
     except IntegrationError as exc:
         wait = float(exc.retry_after or 0) or min(600.0, 5.0 * 2 ** self.request.retries)

@@ -11,6 +11,7 @@ from django.utils import timezone
 from billing.models import FailureStage, Invoice, InvoiceStep
 from billing.services.run import orders_due_claim
 from billing.tests.conftest import due_order, processed, status_of, work_until
+from integrations.sandbox.fake_omie.models import FakeNfse
 from orders.models import ActionLog, Order
 from orders.statuses import BillingStatus
 
@@ -37,8 +38,11 @@ def test_a_due_order_is_issued_with_number_code_and_url_and_bubble_is_told(fake_
     work_until(lambda: status_of(order) == BillingStatus.ISSUED)
 
     invoice = Invoice.objects.get(order=order)
-    assert invoice.status == BillingStatus.ISSUED and invoice.nfse_number
-    assert invoice.verification_code and invoice.nfse_url.startswith("https://")
+    (rps,) = FakeNfse.objects.filter(service_order__c_cod_int_os=order.bubble_id)
+    # The number, code and link are the ones StatusOS carries in ListaRpsNfse[] (the fake's NFS-e record).
+    assert invoice.status == BillingStatus.ISSUED and invoice.nfse_number == str(rps.number)
+    assert invoice.verification_code == rps.verification_code and invoice.nfse_url == rps.url
+    assert (invoice.rps_status, invoice.lot_status) == ("004", "004")
     assert invoice.issued_at and invoice.next_step == InvoiceStep.NONE and invoice.lease_token is None
     assert processed(fake_omie, "FaturarOS") == 1
     fields = bubble_fields(order)
@@ -62,7 +66,7 @@ def test_statusos_is_never_asked_twice_for_one_os_within_omies_window(fake_omie,
     assert Invoice.objects.get(order=order).poll_count == len(polls)
 
 
-def test_a_city_hall_rejection_fails_with_its_message_and_fix_plus_retry_issues_it(fake_omie, auth_client):
+def test_a_city_hall_rejection_fails_with_its_message_and_fix_plus_retry_issues_it(fake_omie, auth_client, admin_client):
     order = due_order(document="11444777000161", customer_bubble_id="1671702337369x100000000000000077")
     fake_omie.configure(reject_documents=[order.document])
     orders_due_claim(actor="system:test")
@@ -71,7 +75,11 @@ def test_a_city_hall_rejection_fails_with_its_message_and_fix_plus_retry_issues_
     order.refresh_from_db()
     invoice = Invoice.objects.get(order=order)
     assert "E0314" in order.last_error and "E0314" in invoice.city_hall_message
-    assert invoice.failure_stage == FailureStage.NFSE
+    # mensagens[] as ops read it: code, description and Omie's suggested fix.
+    assert invoice.city_hall_message.startswith("E0314 - Inscrição municipal do prestador") and "correção:" in invoice.city_hall_message
+    assert invoice.failure_stage == FailureStage.NFSE and invoice.rps_status == ""
+    page = admin_client.get(f"/admin/orders/order/{order.pk}/change/").content.decode()
+    assert "Inscrição municipal do prestador não confere" in page
     assert bubble_fields(order)["erro_integracao"] == order.last_error
     assert bubble_fields(order)["status_faturamento"] == "Falha na emissão"
 
@@ -156,7 +164,7 @@ def test_throttled_orders_wait_their_turn_and_each_is_billed_once(fake_omie, set
     assert not [c for c in fake_omie.calls() if c.http_status in (425, 429)]
 
 
-def test_cancel_nf_is_confirmed_by_consultar_and_ends_cancelled(fake_omie, auth_client):
+def test_cancel_nf_is_confirmed_by_statusos_005_and_ends_cancelled(fake_omie, auth_client):
     order = due_order()
     orders_due_claim(actor="system:test")
     work_until(lambda: status_of(order) == BillingStatus.ISSUED)
@@ -169,6 +177,8 @@ def test_cancel_nf_is_confirmed_by_consultar_and_ends_cancelled(fake_omie, auth_
     invoice = Invoice.objects.get(order=order)
     assert invoice.cancelled_at and invoice.cancel_reason_code == 2
     assert processed(fake_omie, "CancelarOS") == 1
+    last_status = [c for c in fake_omie.calls("StatusOS") if c.processed][-1]
+    assert last_status.param == {"cCodIntOS": order.bubble_id, "lMsg": True, "lPdfDest": True}
     assert bubble_fields(order)["status_faturamento"] == "NF cancelada"
 
 

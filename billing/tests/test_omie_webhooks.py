@@ -12,9 +12,10 @@ import pytest
 from django.utils import timezone
 
 from billing.models import Invoice, InvoiceStep, ReconciliationDrift
-from billing.services.omie_webhooks import first_poll_seconds, omie_webhook_event_process
+from billing.services.omie_webhooks import EventNotNow, first_poll_seconds, omie_webhook_event_process
 from billing.services.run import orders_due_claim
 from billing.tests.conftest import due_order, processed, status_of, steps_run_due
+from integrations.http import IntegrationError
 from integrations.omie.webhooks.models import OmieWebhookEvent
 from integrations.sandbox.fake_omie.models import FakeOmieWebhook
 from integrations.sandbox.fake_omie.webhooks import deliver_due
@@ -37,8 +38,20 @@ def hooks(fake_omie, live_server, settings):
 
 
 def process_received() -> None:
+    """The processing task, in process: an event that cannot be applied yet stays RECEIVED (the task would retry)."""
     for pk in OmieWebhookEvent.objects.filter(status=OmieWebhookEvent.Status.RECEIVED).values_list("id", flat=True):
-        omie_webhook_event_process(event_pk=pk)
+        try:
+            omie_webhook_event_process(event_pk=pk)
+        except (EventNotNow, IntegrationError):
+            pass
+
+
+def post_event(live_server, body: dict) -> None:
+    import requests
+    from django.conf import settings
+
+    body = {"appKey": settings.OMIE_APP_KEY, **body}
+    assert requests.post(f"{live_server.url}/webhooks/omie/{TOKEN}", json=body, timeout=5).status_code == 200
 
 
 def run_until(predicate: Callable[[], Any], *, timeout: float = 30.0, steps: bool = True) -> None:
@@ -60,32 +73,24 @@ def issued_logs(order: Order) -> int:
     return ActionLog.objects.filter(order=order, action="billing_issued").count()
 
 
-def test_nota_autorizada_with_the_number_issues_without_any_statusos(hooks, settings):
-    settings.BILLING_FIRST_POLL_SECONDS = 30  # the poll would come far too late: only the webhook can settle it
-    orders = [due_order() for _ in range(2)]  # "alternate": one legacy, one Connect 2.0 payload
+def test_nota_autorizada_brings_one_statusos_forward_and_omies_answer_issues(hooks, settings):
+    settings.BILLING_FIRST_POLL_SECONDS = 30  # the poll would come far too late: only the event brings it forward
+    orders = [due_order() for _ in range(2)]
     orders_due_claim(actor="system:test")
     run_until(lambda: all(status_of(o) == BillingStatus.ISSUED for o in orders))
 
     for order in orders:
         invoice = Invoice.objects.get(order=order)
-        assert invoice.nfse_number and invoice.verification_code and invoice.nfse_url.startswith("https://")
+        assert invoice.nfse_number.isdigit() and invoice.verification_code and invoice.nfse_url.startswith("https://")
+        assert (invoice.rps_status, invoice.lot_status) == ("004", "004")
         assert invoice.next_step == InvoiceStep.NONE and invoice.lease_token is None and invoice.faturar_accepted_at
         assert issued_logs(order) == 1
-    assert processed(hooks, "FaturarOS") == 2 and processed(hooks, "StatusOS") == 0
+    # One StatusOS per invoice, asked when the event came: the number is Omie's answer, never the event's.
+    assert processed(hooks, "FaturarOS") == 2 and processed(hooks, "StatusOS") == 2
     events = OmieWebhookEvent.objects.filter(topic="NFSe.NotaAutorizada")
-    assert {e.payload_format for e in events} == {"legado", "connect2"}
-    assert all(e.status == "APPLIED" and e.fields_seen for e in events)
-    assert {"numero_nfse", "codigo_os"} <= set(events.get(payload_format="legado").fields_seen)
-
-
-def test_nota_autorizada_without_the_number_brings_one_statusos_forward(hooks, settings):
-    settings.BILLING_FIRST_POLL_SECONDS = 30
-    hooks.configure(webhook_carries_number=False)
-    order = due_order()
-    orders_due_claim(actor="system:test")
-    run_until(lambda: status_of(order) == BillingStatus.ISSUED)
-    assert processed(hooks, "StatusOS") == 1 and processed(hooks, "FaturarOS") == 1
-    assert issued_logs(order) == 1
+    assert all(e.status == "APPLIED" and {"codigo_os", "id_nf", "nfse_xml"} <= set(e.fields_seen) for e in events)
+    assert {e.payload_format for e in events} == {"legado"}
+    assert set(OmieWebhookEvent.objects.filter(topic="OrdemServico.Faturada").values_list("status", flat=True)) == {"NO_CHANGE"}
 
 
 def test_when_every_webhook_is_lost_polling_still_issues(hooks):
@@ -113,22 +118,51 @@ def test_a_duplicated_event_is_stored_and_processed_once(hooks, settings):
 
 
 def test_an_event_for_an_os_that_is_not_ours_is_kept_and_changes_nothing(hooks, live_server):
-    import requests
-
     order = due_order()
-    body = {"messageId": "m-unknown-1", "topic": "NFSe.NotaAutorizada", "event": {"idOrdemServico": 1, "numeroNfse": "77"}}
-    answer = requests.post(f"{live_server.url}/webhooks/omie/{TOKEN}", json=body, timeout=5)
-    assert answer.status_code == 200
+    body = {"messageId": "m-unknown-1", "topic": "NFSe.NotaAutorizada", "event": {"codigo_os": 1, "id_nf": 77}}
+    post_event(live_server, body)
     process_received()
     event = OmieWebhookEvent.objects.get(message_id="m-unknown-1")
-    assert event.status == "UNMATCHED" and event.order_id is None and event.payload == body
+    assert event.status == "UNMATCHED" and event.order_id is None and event.payload["event"] == body["event"]
     assert status_of(order) == BillingStatus.SCHEDULED and not Invoice.objects.exists()
+
+
+def test_an_event_of_another_omie_app_is_kept_as_invalid(hooks, live_server):
+    order = due_order()
+    post_event(live_server, {"messageId": "m-app-1", "appKey": "1234567890", "topic": "OrdemServico.Faturada",
+                             "event": {"idOrdemServico": order.omie_os_code, "faturada": "S"}})
+    process_received()
+    event = OmieWebhookEvent.objects.get(message_id="m-app-1")
+    assert event.status == "INVALID" and "appKey" in event.message and not hooks.calls("StatusOS")
+
+
+def test_forged_nfse_events_change_no_invoice_and_write_nothing_to_bubble(hooks, live_server):
+    """The hostile review's case: the right token, a made-up number and link. Omie's own StatusOS disagrees: nothing moves."""
+    from integrations.bubble.models import BubbleWriteback
+
+    order = due_order()
+    orders_due_claim(actor="system:test")
+    run_until(lambda: status_of(order) == BillingStatus.ISSUED)
+    invoice = Invoice.objects.get(order=order)
+    real_number, outbox_before = invoice.nfse_number, BubbleWriteback.objects.count()
+    forged_xml = '<NFSe xmlns="http://www.sped.fazenda.gov.br/nfse"><infNFSe Id="NFS1"><nNFSe>666</nNFSe></infNFSe></NFSe>'
+    time.sleep(1)  # past the fake's same-OS window: the confirmation read is allowed
+    post_event(live_server, {"messageId": "forged-1", "topic": "NFSe.NotaAutorizada", "event": {
+        "codigo_os": order.omie_os_code, "id_nf": 1, "nfse_xml": forged_xml, "link_nfse": "https://evil.example/nf.pdf"}})
+    post_event(live_server, {"messageId": "forged-2", "topic": "NFSe.NotaCancelada", "event": {"codigo_os": order.omie_os_code}})
+    run_until(lambda: not OmieWebhookEvent.objects.filter(status="RECEIVED").exists(), steps=False, timeout=10)
+
+    invoice.refresh_from_db()
+    assert invoice.status == BillingStatus.ISSUED and invoice.nfse_number == real_number and "evil" not in invoice.nfse_url
+    assert BubbleWriteback.objects.count() == outbox_before
+    assert set(OmieWebhookEvent.objects.filter(message_id__startswith="forged").values_list("status", flat=True)) == {"NO_CHANGE"}
+    assert not ReconciliationDrift.objects.filter(order=order).exists()
+    assert "não confirma" in OmieWebhookEvent.objects.get(message_id="forged-2").message
 
 
 def test_events_arriving_before_the_faturar_answer_is_stored_issue_once_and_faturar_is_never_resent(hooks, settings):
     settings.BILLING_FIRST_POLL_SECONDS = 30
-    hooks.configure(webhook_carries_number=True)
-    # Omie bills the OS at once but answers FaturarOS 3 s later: its webhooks get here first.
+    # Omie bills the OS at once but answers FaturarOS 3 s later: its webhooks get here first, and wait for the step.
     hooks.inject("slow_answer", call="FaturarOS", seconds=3)
     order = due_order()
     orders_due_claim(actor="system:test")
@@ -142,18 +176,17 @@ def test_events_arriving_before_the_faturar_answer_is_stored_issue_once_and_fatu
     worker = threading.Thread(target=lambda: invoice_step_run(invoice_id=invoice.pk, token=str(token)))
     worker.start()
     try:
-        run_until(lambda: status_of(order) == BillingStatus.ISSUED, steps=False, timeout=10)
+        run_until(lambda: OmieWebhookEvent.objects.filter(topic="NFSe.NotaAutorizada").exists(), steps=False, timeout=10)
         assert worker.is_alive(), "the FaturarOS answer came before the webhook: the test proved nothing"
+        assert OmieWebhookEvent.objects.get(topic="NFSe.NotaAutorizada").status == "RECEIVED"  # waits for the running step
     finally:
         worker.join(30)
-    run_until(lambda: True)  # the worker has stored (or not) its answer; one more round of work
-    time.sleep(1)
-    run_until(lambda: True)
+    run_until(lambda: status_of(order) == BillingStatus.ISSUED, timeout=10)
 
     invoice.refresh_from_db()
     assert invoice.status == BillingStatus.ISSUED and invoice.next_step == InvoiceStep.NONE and invoice.faturar_attempts == 1
     assert processed(hooks, "FaturarOS") == 1 and len(hooks.calls("FaturarOS")) == 1
-    assert processed(hooks, "StatusOS") == 0 and issued_logs(order) == 1
+    assert processed(hooks, "StatusOS") == 1 and issued_logs(order) == 1
 
 
 def test_an_nf_cancelled_directly_in_omie_becomes_a_drift_and_the_order_is_left_alone(hooks, settings):
@@ -172,46 +205,52 @@ def test_an_nf_cancelled_directly_in_omie_becomes_a_drift_and_the_order_is_left_
     assert ActionLog.objects.filter(order=order, action="omie_drift", outcome="error").exists()
 
 
-def test_cancel_nf_asked_here_is_confirmed_by_the_webhook_without_a_consult(hooks, settings, auth_client):
+def test_cancel_nf_asked_here_is_confirmed_by_statusos_005_and_its_own_events_are_no_drift(hooks, settings, auth_client):
     order = due_order()
     orders_due_claim(actor="system:test")
     run_until(lambda: status_of(order) == BillingStatus.ISSUED)
-    settings.BILLING_SAME_OS_MIN_INTERVAL_SECONDS = 30  # the ConsultarOS after CancelarOS would wait that long
+    statusos_before = processed(hooks, "StatusOS")
 
     body = {"operator": "ana@blu.example.com", "reason_code": 2, "justification": "Serviço não foi prestado ao cliente."}
     assert auth_client.post(f"/v1/orders/{order.bubble_id}/cancel-nf", body, format="json").status_code == 202
     run_until(lambda: status_of(order) == BillingStatus.CANCELLED, timeout=15)
-    assert processed(hooks, "CancelarOS") == 1 and processed(hooks, "ConsultarOS") == 0
-    assert not ReconciliationDrift.objects.filter(order=order).exists()  # OrdemServico.Cancelada was our own cancel
+    run_until(lambda: not OmieWebhookEvent.objects.filter(status="RECEIVED").exists(), steps=False, timeout=10)
+    assert processed(hooks, "CancelarOS") == 1 and processed(hooks, "StatusOS") > statusos_before
+    assert not ReconciliationDrift.objects.filter(order=order).exists()  # NotaCancelada / OS.Cancelada were our own cancel
 
 
-def test_os_faturada_settles_an_unknown_faturar_outcome_without_consultaros(hooks, settings, live_server):
-    import requests
-
+def test_os_faturada_brings_the_consult_of_an_unknown_faturar_forward_and_omie_decides(hooks, settings, live_server):
+    """A forged OrdemServico.Faturada cannot make a billing be skipped: ConsultarOS says not billed, FaturarOS is sent."""
     order = due_order()
     orders_due_claim(actor="system:test")
     now = timezone.now()
-    Invoice.objects.filter(order=order).update(faturar_requested_at=now)  # sent; the answer was lost
-    body = {"messageId": "m-fat-1", "topic": "OrdemServico.Faturada",
-            "event": {"idOrdemServico": order.omie_os_code, "codigoIntegracao": order.bubble_id, "faturada": "S"}}
-    assert requests.post(f"{live_server.url}/webhooks/omie/{TOKEN}", json=body, timeout=5).status_code == 200
+    Invoice.objects.filter(order=order).update(faturar_requested_at=now, next_poll_at=now + timezone.timedelta(seconds=300))
+    post_event(live_server, {"messageId": "m-fat-1", "topic": "OrdemServico.Faturada",
+                             "event": {"idOrdemServico": order.omie_os_code, "codigoIntegracao": order.bubble_id, "faturada": "S"}})
     process_received()
     invoice = Invoice.objects.get(order=order)
-    assert invoice.next_step == InvoiceStep.POLL_NFSE and invoice.faturar_accepted_at is not None
+    assert invoice.next_step == InvoiceStep.FATURAR and invoice.next_poll_at <= timezone.now()
+    assert invoice.faturar_accepted_at is None  # nothing settled by the event
     assert OmieWebhookEvent.objects.get(message_id="m-fat-1").status == "APPLIED"
     assert not hooks.calls("ConsultarOS") and not hooks.calls("FaturarOS")
+    run_until(lambda: status_of(order) == BillingStatus.ISSUED)
+    assert processed(hooks, "ConsultarOS") == 1 and processed(hooks, "FaturarOS") == 1
 
 
-def test_os_excluida_and_nota_substituida_are_drifts(hooks, live_server):
-    import requests
+def test_os_excluida_is_a_drift_only_when_omie_no_longer_has_the_os(hooks, live_server):
+    from integrations.sandbox.fake_omie.services import fake_omie_delete_os_directly
 
     order = due_order()
     for i, topic in enumerate(["OrdemServico.Excluida", "NFSe.NotaSubstituida"]):
-        body = {"messageId": f"m-d-{i}", "topic": topic, "event": {"codigo_os": order.omie_os_code}}
-        assert requests.post(f"{live_server.url}/webhooks/omie/{TOKEN}", json=body, timeout=5).status_code == 200
-    process_received()
-    kinds = set(ReconciliationDrift.objects.filter(order=order).values_list("kind", flat=True))
-    assert kinds == {"OS_DELETED_IN_OMIE", "NFSE_REPLACED"}
+        post_event(live_server, {"messageId": f"m-d-{i}", "topic": topic, "event": {"codigo_os": order.omie_os_code}})
+    run_until(lambda: not OmieWebhookEvent.objects.filter(status="RECEIVED").exists(), steps=False, timeout=10)
+    assert set(OmieWebhookEvent.objects.values_list("status", flat=True)) == {"NO_CHANGE"}  # Omie still has it, no new NFS-e
+    assert not ReconciliationDrift.objects.filter(order=order).exists()
+
+    fake_omie_delete_os_directly(c_cod_int_os=order.bubble_id)
+    time.sleep(1)  # past the fake's same-OS window
+    run_until(lambda: ReconciliationDrift.objects.filter(order=order).exists(), steps=False, timeout=10)
+    assert list(ReconciliationDrift.objects.filter(order=order).values_list("kind", flat=True)) == ["OS_DELETED_IN_OMIE"]
     assert status_of(order) == BillingStatus.SCHEDULED
 
 
@@ -281,7 +320,7 @@ def test_with_a_real_worker_a_direct_cancel_in_omie_shows_in_the_admin_within_5_
         while status_of(order) != BillingStatus.ISSUED:
             assert time.monotonic() < deadline, "not ISSUED through the webhook"
             time.sleep(0.1)
-        assert processed(hooks, "StatusOS") == 0
+        assert processed(hooks, "StatusOS") == 1  # the one the NotaAutorizada event brought forward
 
         drifts_url = "/admin/billing/reconciliationdrift/?resolved_at__isempty=1&kind__exact=CANCELLED_IN_OMIE"
         assert f">{order.bubble_id}</a>" not in admin_client.get(drifts_url).content.decode()
@@ -304,16 +343,17 @@ def test_with_a_real_worker_a_direct_cancel_in_omie_shows_in_the_admin_within_5_
 
 
 def test_an_unmatched_event_is_reprocessed_from_the_admin_once_its_order_exists(hooks, live_server, admin_client):
-    import requests
+    from integrations.sandbox.fake_omie.services import fake_omie_delete_os_directly
 
-    body = {"messageId": "m-late-1", "topic": "NFSe.NotaSubstituida", "event": {"codigoIntegracao": "1700000000000x100000000000000999"}}
-    assert requests.post(f"{live_server.url}/webhooks/omie/{TOKEN}", json=body, timeout=5).status_code == 200
+    body = {"messageId": "m-late-1", "topic": "OrdemServico.Excluida", "event": {"codigoIntegracao": "1700000000000x100000000000000999"}}
+    post_event(live_server, body)
     process_received()
     event = OmieWebhookEvent.objects.get(message_id="m-late-1")
     assert event.status == "UNMATCHED"
 
     order = due_order(bubble_id="1700000000000x100000000000000999")
-    page = admin_client.get("/admin/omie/omiewebhookevent/?status__exact=UNMATCHED&topic=NFSe.NotaSubstituida")
+    fake_omie_delete_os_directly(c_cod_int_os=order.bubble_id)
+    page = admin_client.get("/admin/omie/omiewebhookevent/?status__exact=UNMATCHED&topic=OrdemServico.Excluida")
     assert page.status_code == 200 and "m-late-1" in page.content.decode()
     assert admin_client.get(f"/admin/omie/omiewebhookevent/{event.pk}/change/").status_code == 200
     answer = admin_client.post("/admin/omie/omiewebhookevent/", {"action": "reprocess", "_selected_action": [event.pk]})
@@ -322,7 +362,7 @@ def test_an_unmatched_event_is_reprocessed_from_the_admin_once_its_order_exists(
     process_received()
     event.refresh_from_db()
     assert event.status == "DRIFT" and event.order_id == order.pk
-    assert ReconciliationDrift.objects.filter(order=order, kind="NFSE_REPLACED").count() == 1
+    assert ReconciliationDrift.objects.filter(order=order, kind="OS_DELETED_IN_OMIE").count() == 1
 
 
 def test_events_whose_task_was_lost_are_published_again_by_the_sweep(hooks, settings):

@@ -165,7 +165,7 @@ def incluir_os(param: dict, config: FakeOmieConfig) -> Answer:
 
 
 def _find_os(param: dict, *, for_update: bool = False) -> FakeServiceOrder:
-    qs = FakeServiceOrder.objects.select_related("customer")
+    qs = FakeServiceOrder.objects.select_related("customer").filter(deleted_at__isnull=True)
     if for_update:
         qs = qs.select_for_update()
     if param.get("cCodIntOS"):

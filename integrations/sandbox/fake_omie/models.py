@@ -85,6 +85,7 @@ class FakeServiceOrder(models.Model):
     billed_at = models.DateTimeField(null=True, blank=True)
     cancelada = models.BooleanField(default=False)
     cancelled_at = models.DateTimeField(null=True, blank=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)  # "excluída no Omie": no call finds it any more
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 

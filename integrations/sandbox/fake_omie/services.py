@@ -103,12 +103,13 @@ def fake_omie_cancel_nfse_directly(*, c_cod_int_os: str) -> FakeServiceOrder:
 
 
 def fake_omie_delete_os_directly(*, c_cod_int_os: str) -> None:
-    """As if someone deleted the OS in Omie's screen: OrdemServico.Excluida is sent (the record is kept as cancelled)."""
+    """As if someone deleted the OS in Omie's screen: OrdemServico.Excluida is sent; from then on every
+    call by its keys answers "OS não cadastrada" (the row is kept, marked deleted, for the fake's admin)."""
     from integrations.sandbox.fake_omie.webhooks import os_event, webhook_emit
 
     config = fake_omie_config()
     with transaction.atomic():
         order = FakeServiceOrder.objects.select_for_update().get(c_cod_int_os=c_cod_int_os)
-        order.cancelada, order.cancelled_at = True, timezone.now()
-        order.save(update_fields=["cancelada", "cancelled_at", "updated_at"])
+        order.deleted_at = timezone.now()
+        order.save(update_fields=["deleted_at", "updated_at"])
         webhook_emit(config, "OrdemServico.Excluida", os_event(config, order))
