@@ -138,8 +138,7 @@ def latency(args: argparse.Namespace) -> int:
         from orders.statuses import BillingStatus
 
         fake_omie_reset(time_scale=1.0, latency_ms=0, nfse_delay_seconds=args.city_hall,
-                        webhook_url=f"{web_url}/webhooks/omie/{TOKEN}" if webhooks else "",
-                        webhook_carries_number=args.carries_number == "yes")
+                        webhook_url=f"{web_url}/webhooks/omie/{TOKEN}" if webhooks else "")
         ids = seed_pf(args.orders)
         sender = WebhookSender(interval=0.05).start()
         import json
@@ -170,7 +169,7 @@ def latency(args: argparse.Namespace) -> int:
         faturar_per = Counter(p["cCodIntOS"] for p in calls.filter(call="FaturarOS").values_list("param", flat=True))
         issued = Order.objects.filter(bubble_id__in=ids, billing_status=BillingStatus.ISSUED).count()
         print()
-        print(f"webhooks                   {args.webhooks} (NotaAutorizada carries the number: {args.carries_number})")
+        print(f"webhooks                   {args.webhooks} (each NotaAutorizada brings one StatusOS forward)")
         print(f"orders paid                {len(ids)} at {args.pace}/s; city hall answers in {args.city_hall} s")
         print(f"ISSUED / NF emitida in Bubble  {issued} / {len(latencies)}")
         if latencies:
@@ -205,7 +204,7 @@ def burst(args: argparse.Namespace) -> int:
             session = requests.Session()
             for i in counter:
                 body = {"messageId": f"burst-{i}", "topic": "NFSe.NotaAutorizada" if i % 2 else "OrdemServico.Faturada",
-                        "event": {"idOrdemServico": 3100000000 + i, "numeroNfse": str(1000 + i)}, "appKey": "k", "appHash": "h"}
+                        "event": {"codigo_os": 3100000000 + i, "id_nf": 1000 + i}, "appKey": "k", "appHash": "h"}
                 t = time.perf_counter()
                 answer = session.post(url, json=body, timeout=30)
                 elapsed = time.perf_counter() - t
@@ -241,7 +240,6 @@ def main() -> int:
     parser.add_argument("--pace", type=float, default=2.0, help="payments per second")
     parser.add_argument("--city-hall", type=float, default=3.0, help="seconds until the fake city hall answers")
     parser.add_argument("--webhooks", choices=["on", "off"], default="on")
-    parser.add_argument("--carries-number", choices=["yes", "no"], default="yes")
     parser.add_argument("--events", type=int, default=1000)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--web-workers", type=int, default=3)

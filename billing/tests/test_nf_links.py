@@ -18,9 +18,12 @@ HOSTILE = ["javascript:alert(document.cookie)", " JavaScript:alert(1)", "data:te
 
 @pytest.mark.parametrize("url", HOSTILE)
 def test_omies_answer_keeps_only_http_links(url):
-    status = nfse_status({"cStatusRps": "004", "nNfse": "77", "cUrlNfse": url})
+    def answer(link: str) -> dict:
+        return {"cFaturada": "S", "ListaRpsNfse": [{"nLote": 1, "cStatusRps": "004", "nNfse": "77", "cUrlNfse": link}]}
+
+    status = nfse_status(answer(url))
     assert status.state == "issued" and status.url == ""
-    assert nfse_status({"cStatusRps": "004", "nNfse": "77", "cUrlNfse": "https://nfse.example.com/77"}).url == "https://nfse.example.com/77"
+    assert nfse_status(answer("https://nfse.example.com/77")).url == "https://nfse.example.com/77"
     assert http_url_or_empty("http://nfse.example.com/a?b=1") == "http://nfse.example.com/a?b=1"
 
 
