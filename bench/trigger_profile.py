@@ -83,6 +83,7 @@ def main() -> int:
         PAGARME_WEBHOOK_AUTH="hmac",
         # Never called (no worker runs); production settings only require them to be set.
         PAGARME_SECRET_KEY=f"sk_bench_{secrets.token_hex(16)}", OMIE_APP_KEY="bench-app-key", OMIE_APP_SECRET=secrets.token_hex(16),
+        OMIE_SERVICE_ID="2480000001",
         BUBBLE_BASE_URL="http://127.0.0.1:9/api/1.1", BUBBLE_API_TOKEN=secrets.token_hex(16),
     )
     os.environ.pop("SANDBOX", None)

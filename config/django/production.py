@@ -78,6 +78,19 @@ if _public:
         "Refusing the sandbox's public secrets under production settings: set " + ", ".join(_public) + " to random values."
     )
 
+# OMIE SERVICE LINE (docs/omie.md#the-service-line)
+# ------------------------------------------------------------------------------
+# Omie documents cCodServMun and cTribServ as mandatory on every service line unless nCodServico is
+# sent: with neither configured, every IncluirOS would be refused, so refuse to start instead.
+from config.settings.integrations import OMIE_SERVICE_ID, OMIE_SERVICE_MUNICIPAL_CODE  # noqa: E402
+
+if not OMIE_SERVICE_ID and not OMIE_SERVICE_MUNICIPAL_CODE.strip():
+    raise ImproperlyConfigured(
+        "Omie: set OMIE_SERVICE_ID (recommended: the id of the service registered in Omie, sent as nCodServico) "
+        "or OMIE_SERVICE_MUNICIPAL_CODE (the municipal service code, sent as cCodServMun with OMIE_SERVICE_TAXATION). "
+        "Every OS service line needs one of them. See .env.example."
+    )
+
 # URLS
 # ------------------------------------------------------------------------------
 # A wrong value would silently move the admin (or break every URL), so refuse it at start-up.

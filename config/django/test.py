@@ -35,6 +35,9 @@ CACHES["default"]["LOCATION"] = REDIS_URL  # noqa: F405
 SANDBOX = True
 SANDBOX_FORCE = True
 INSTALLED_APPS = [*INSTALLED_APPS, *(app for app in SANDBOX_APPS if app not in INSTALLED_APPS)]  # noqa: F405
+# The service line as in the sandbox: the fake Omie's registered service (tests of the municipal-code
+# mode override it with the settings fixture).
+OMIE_SERVICE_ID = env.int("OMIE_SERVICE_ID", default=SANDBOX_OMIE_SERVICE_ID)  # noqa: F405
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405

@@ -38,6 +38,18 @@ OMIE_CODIGO_CATEGORIA = env.str("OMIE_CODIGO_CATEGORIA", default="1.01.02")
 OMIE_CONTA_CORRENTE = env.int("OMIE_CONTA_CORRENTE", default=0)
 OMIE_CIDADE_PRESTACAO = env.str("OMIE_CIDADE_PRESTACAO", default="SAO PAULO (SP)")
 OMIE_ETAPA_OS = env.str("OMIE_ETAPA_OS", default="20")
+# The payment-term code of the OS (Cabecalho.cCodParc, documented as mandatory): "000" = à vista.
+# The account's own list comes from Omie's ListarFormasPagVendas (docs/omie.md#the-os-header).
+OMIE_CODIGO_PARCELA = env.str("OMIE_CODIGO_PARCELA", default="000")
+# The service line (docs/omie.md#the-service-line). Recommended: OMIE_SERVICE_ID, the id of a service
+# registered in Omie (Serviços → Cadastro), whose record carries the municipal code, LC 116, NBS and the
+# tax classification (IBS/CBS included) → every line sends nCodServico. Otherwise the municipal service
+# code → cCodServMun, with OMIE_SERVICE_TAXATION → cTribServ. Production refuses to start with neither.
+# The sandbox's fake Omie has one registered service, SANDBOX_OMIE_SERVICE_ID.
+SANDBOX_OMIE_SERVICE_ID = 2500000001
+OMIE_SERVICE_ID = env.int("OMIE_SERVICE_ID", default=SANDBOX_OMIE_SERVICE_ID if SANDBOX else 0)
+OMIE_SERVICE_MUNICIPAL_CODE = env.str("OMIE_SERVICE_MUNICIPAL_CODE", default="")
+OMIE_SERVICE_TAXATION = env.str("OMIE_SERVICE_TAXATION", default="01")
 OMIE_CONNECT_TIMEOUT = env.float("OMIE_CONNECT_TIMEOUT", default=5.0)
 OMIE_READ_TIMEOUT = env.float("OMIE_READ_TIMEOUT", default=30.0)
 # The central throttle (docs/omie.md): below Omie's 240/min per method and 960/min per key.

@@ -101,7 +101,14 @@ def company_from_payload(payload: dict[str, Any], *, cnpj: str) -> CompanyData:
         municipio=text("municipio"),
         uf=uf.upper() if uf else None,
         fetched_at=timezone.now(),
+        codigo_municipio_ibge=_ibge_code(text("codigo_municipio_ibge")),
     )
+
+
+def _ibge_code(value: str | None) -> str | None:
+    """IBGE municipality codes are 7 digits; anything else is dropped rather than sent to Omie."""
+    digits = "".join(c for c in (value or "") if c.isdigit())
+    return digits if len(digits) == 7 else None
 
 
 def _compact_cnpj(raw: str) -> str:

@@ -26,6 +26,9 @@ class CompanyData:
     municipio: str | None
     uf: str | None
     fetched_at: datetime
+    # The city's IBGE code (BrasilAPI's codigo_municipio_ibge): sent to Omie as cidade_ibge. Last and
+    # defaulted so records cached before it existed still load.
+    codigo_municipio_ibge: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)

@@ -32,6 +32,7 @@ def check_omie(report: SystemReport) -> None:
     minute for the whole deployment), and the configured defaults."""
     _omie_throttle(report)
     _omie_keys(report)
+    _omie_service_mode(report)
     _omie_defaults(report)
 
 
@@ -71,8 +72,8 @@ def _omie_keys(report: SystemReport) -> None:
     if not redis.set(OMIE_GATE_KEY, str(time.time()), nx=True, ex=OMIE_MIN_INTERVAL_SECONDS):
         _omie_keys_cached(report, name, redis)
         return
-    item = _omie_keys_call(report, name)
-    redis.set(OMIE_LAST_KEY, json.dumps({"at": time.time(), "item": item.__dict__}), ex=24 * 3600)
+    items = _omie_keys_call(report, name)
+    redis.set(OMIE_LAST_KEY, json.dumps({"at": time.time(), "items": [i.__dict__ for i in items]}), ex=24 * 3600)
 
 
 def _omie_keys_cached(report: SystemReport, name: str, redis: Any) -> None:
@@ -84,40 +85,85 @@ def _omie_keys_cached(report: SystemReport, name: str, redis: Any) -> None:
                    f"resultado ainda não disponível; {wait}", "Rode a verificação de novo em um minuto.")
         return
     last = json.loads(raw)
-    item = last["item"]
     at = timezone.localtime(datetime.fromtimestamp(float(last["at"]), tz=timezone.get_current_timezone()))
-    report.items.append(Item(
-        name=item["name"], verdict=item["verdict"],
-        tried=f"nenhuma chamada agora: o Omie é consultado no máximo uma vez por minuto; resultado de {at:%H:%M:%S} "
-              f"({item['tried']}); {wait}",
-        got=item["got"], fix=item["fix"],
-    ))
+    for item in last.get("items") or [last["item"]]:
+        report.items.append(Item(
+            name=item["name"], verdict=item["verdict"],
+            tried=f"nenhuma chamada agora: o Omie é consultado no máximo uma vez por minuto; resultado de {at:%H:%M:%S} "
+                  f"({item['tried']}); {wait}",
+            got=item["got"], fix=item["fix"],
+        ))
 
 
-def _omie_keys_call(report: SystemReport, name: str) -> Item:
+def _omie_keys_call(report: SystemReport, name: str) -> list[Item]:
+    """ONE Omie call: with OMIE_SERVICE_ID, ConsultarCadastroServico (it proves the keys and that the
+    service exists); otherwise ListarNFSEs (1 record)."""
     from integrations.omie.client import get_omie_client
     from integrations.omie.errors import OmieBusinessError, OmieNotNow
 
-    tried = "1 chamada ListarNFSEs (página 1, 1 registro) pelo throttle central"
+    service_id = int(getattr(settings, "OMIE_SERVICE_ID", 0) or 0)
+    if service_id:
+        tried = f"1 chamada ConsultarCadastroServico (nCodServ {service_id}) pelo throttle central"
+    else:
+        tried = "1 chamada ListarNFSEs (página 1, 1 registro) pelo throttle central"
     try:
-        page = get_omie_client().listar_nfses(pagina=1, registros_por_pagina=1)
+        if service_id:
+            service = get_omie_client().consultar_servico(n_cod_serv=service_id)
+        else:
+            page = get_omie_client().listar_nfses(pagina=1, registros_por_pagina=1)
     except OmieNotNow as exc:
         if exc.reason in _NOT_SENT_REASONS:
-            return report.add(name, WARNING, tried + " — não enviada: o throttle não permitiu agora",
-                              f"{exc.message} (nova tentativa possível em {int(exc.retry_after or 0)} s)",
-                              "Espere o throttle liberar (veja o estado acima) e verifique de novo.")
+            return [report.add(name, WARNING, tried + " — não enviada: o throttle não permitiu agora",
+                               f"{exc.message} (nova tentativa possível em {int(exc.retry_after or 0)} s)",
+                               "Espere o throttle liberar (veja o estado acima) e verifique de novo.")]
         verdict = ERROR if exc.reason == "banned" else WARNING
-        return report.add(name, verdict, tried, f"Omie: {exc.message}",
-                          "O Omie bloqueou ou limitou a app key: espere o tempo indicado; não insista (cada erro conta).")
+        return [report.add(name, verdict, tried, f"Omie: {exc.message}",
+                           "O Omie bloqueou ou limitou a app key: espere o tempo indicado; não insista (cada erro conta).")]
     except OmieBusinessError as exc:
         if "chave de acesso" in exc.message.lower() or exc.fault_code.endswith("Client-100"):
-            return report.add(name, ERROR, tried, f"Omie recusou as credenciais: {exc.message}", OMIE_KEYS_FIX)
-        return report.add(name, ERROR, tried, f"Omie respondeu com erro: {exc.message}",
-                          "Confira OMIE_BASE_URL (https://app.omie.com.br/api/v1/) e as permissões da app no Omie.")
+            return [report.add(name, ERROR, tried, f"Omie recusou as credenciais: {exc.message}", OMIE_KEYS_FIX)]
+        return [report.add(name, ERROR, tried, f"Omie respondeu com erro: {exc.message}",
+                           "Confira OMIE_BASE_URL (https://app.omie.com.br/api/v1/) e as permissões da app no Omie.")]
     except IntegrationError as exc:
-        return report.add(name, ERROR, tried, f"Omie inacessível: {exc.message}",
-                          "Verifique OMIE_BASE_URL e a saída de rede do servidor para app.omie.com.br.")
-    return report.add(name, OK, tried, f"credenciais aceitas ({page.total_de_registros} NFS-e na conta)")
+        return [report.add(name, ERROR, tried, f"Omie inacessível: {exc.message}",
+                           "Verifique OMIE_BASE_URL e a saída de rede do servidor para app.omie.com.br.")]
+    if not service_id:
+        return [report.add(name, OK, tried, f"credenciais aceitas ({page.total_de_registros} NFS-e na conta)")]
+    keys = report.add(name, OK, tried, "credenciais aceitas")
+    return [keys, _omie_service_found(report, service_id, tried, service)]
+
+
+SERVICE_ITEM = "serviço das OS (OMIE_SERVICE_ID → nCodServico)"
+
+
+def _omie_service_found(report: SystemReport, service_id: int, tried: str, service: dict[str, Any] | None) -> Item:
+    if service is None:
+        return report.add(SERVICE_ITEM, ERROR, tried, f"o Omie não tem o serviço {service_id}: toda OS seria recusada",
+                          "Copie o código do serviço em Omie → Serviços → Cadastro de serviços (o serviço deve ter "
+                          "código municipal, LC 116, NBS e tributação) e ajuste OMIE_SERVICE_ID; ou use "
+                          "OMIE_SERVICE_MUNICIPAL_CODE.")
+    head = service.get("cabecalho") or {}
+    details = ", ".join(f"{label} {head[key]}" for key, label in (("cCodServMun", "código municipal"),
+                        ("cCodLC116", "LC 116"), ("nIdNBS", "NBS"), ("cIdTrib", "tributação")) if head.get(key))
+    return report.add(SERVICE_ITEM, OK, tried,
+                      f"serviço {service_id} existe no Omie: {head.get('cDescricao') or 'sem descrição'}"
+                      + (f" ({details})" if details else ""))
+
+
+def _omie_service_mode(report: SystemReport) -> None:
+    """Which way the OS service line is filled (OMIE_SERVICE_ID is checked by the one Omie call)."""
+    if int(getattr(settings, "OMIE_SERVICE_ID", 0) or 0):
+        return
+    code = str(getattr(settings, "OMIE_SERVICE_MUNICIPAL_CODE", "") or "").strip()
+    name = "serviço das OS (OMIE_SERVICE_MUNICIPAL_CODE → cCodServMun)"
+    if not code:
+        report.add(name, ERROR, "leitura da configuração", "nem OMIE_SERVICE_ID nem OMIE_SERVICE_MUNICIPAL_CODE: o Omie "
+                   "recusaria toda OS (cCodServMun e cTribServ são obrigatórios sem nCodServico)",
+                   "Defina OMIE_SERVICE_ID (recomendado: o serviço cadastrado no Omie) ou OMIE_SERVICE_MUNICIPAL_CODE.")
+        return
+    report.add(name, SKIPPED, "leitura da configuração; o Omie não tem leitura de códigos municipais para conferir",
+               f"em uso: cCodServMun {code}, cTribServ {settings.OMIE_SERVICE_TAXATION} e o código LC 116 de cada pedido",
+               "Recomendado: cadastre o serviço no Omie (código municipal, LC 116, NBS, tributação) e use OMIE_SERVICE_ID.")
 
 
 def _omie_defaults(report: SystemReport) -> None:

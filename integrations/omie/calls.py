@@ -16,6 +16,8 @@ ENDPOINTS: dict[str, str] = {
     "CancelarOS": "servicos/osp/",
     "ReenviarOS": "servicos/osp/",
     "ListarNFSEs": "servicos/nfse/",
+    # The service catalog: read by check_integrations to confirm OMIE_SERVICE_ID exists.
+    "ConsultarCadastroServico": "servicos/servico/",
 }
 
 WRITE_CALLS = frozenset({"UpsertCliente", "IncluirOS", "FaturarOS", "CancelarOS", "ReenviarOS"})

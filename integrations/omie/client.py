@@ -165,6 +165,19 @@ class OmieClient:
             raise self._not_now(call, outcome, outcome_unknown=False)
         self._raise(call, outcome)
 
+    # service catalog ----------------------------------------------------------------------------
+    def consultar_servico(self, *, n_cod_serv: int) -> dict[str, Any] | None:
+        """The registered service ``n_cod_serv`` (the id OS lines send as ``nCodServico``): Omie's
+        ``srvConsultarResponse`` (``intListar``, ``cabecalho``…), or None when Omie does not know it."""
+        # No guard key: its only caller (check_integrations) already asks at most once a minute.
+        outcome = self._call("ConsultarCadastroServico", {"nCodServ": int(n_cod_serv)}, key=None,
+                             label=f"nCodServ={n_cod_serv}")
+        if outcome.cls == CallClass.NOT_FOUND:
+            return None
+        if outcome.cls != CallClass.OK:
+            self._raise("ConsultarCadastroServico", outcome)
+        return outcome.body if isinstance(outcome.body, dict) else {}
+
     # lists --------------------------------------------------------------------------------------
     def listar_os(self, *, pagina: int, registros_por_pagina: int, **filters: Any) -> OSPage:
         param = {"pagina": pagina, "registros_por_pagina": registros_por_pagina, **list_filters(filters, OS_FILTERS)}

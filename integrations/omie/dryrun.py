@@ -23,6 +23,7 @@ from django.utils import timezone
 from stdnum.br import cnpj, cpf
 
 from integrations.omie.calls import WRITE_CALLS
+from integrations.omie.contract import request_problems
 from integrations.omie.errors import OmieNotNow
 from integrations.omie.wire import dumps
 
@@ -82,33 +83,31 @@ def _validate_cliente(param: dict) -> list[str]:
 
 
 def _validate_os(param: dict) -> list[str]:
+    """What the contract cannot say: values that must make sense for this account (beyond presence)."""
     head = param.get("Cabecalho") or {}
     extra = param.get("InformacoesAdicionais") or {}
     lines = param.get("ServicosPrestados") or []
     problems = [f"Cabecalho.{name} vazio" for name in ("cCodIntOS", "cEtapa", "dDtPrevisao") if _blank(head.get(name))]
     if head.get("nCodCli") in (None, ""):
         problems.append("Cabecalho.nCodCli vazio")  # 0 = the customer is in this dry run too
-    total = _amount(head.get("nValorTotal"))
-    if total is None or total <= 0:
-        problems.append("Cabecalho.nValorTotal deve ser maior que zero")
     for name in ("cCodCateg", "cCidPrestServ"):
         if _blank(extra.get(name)):
             problems.append(f"InformacoesAdicionais.{name} vazio")
     if not lines:
         problems.append("ServicosPrestados vazio")
-    lines_total = _validate_os_lines(lines, problems)
-    if total is not None and lines and lines_total != total:
-        problems.append(f"soma dos serviços ({lines_total}) difere de nValorTotal ({total})")
+    total = _validate_os_lines(lines, problems)
+    if lines and total <= 0:
+        problems.append(f"soma dos serviços ({total}) deve ser maior que zero")
     return problems
 
 
 def _validate_os_lines(lines: list[dict], problems: list[str]) -> Decimal:
-    """Appends each service line's problems; returns the lines' total."""
+    """Appends each service line's problems; returns the lines' total (Omie computes the OS total
+    from it: ``nValorTotal`` is never sent)."""
     lines_total = Decimal(0)
     for i, line in enumerate(lines):
-        for name in ("cCodServLC116", "cDescServ"):
-            if _blank(line.get(name)):
-                problems.append(f"ServicosPrestados[{i}].{name} vazio")
+        if _blank(line.get("cDescServ")):
+            problems.append(f"ServicosPrestados[{i}].cDescServ vazio")
         unit, qty = _amount(line.get("nValUnit")), _amount(line.get("nQtde"))
         if unit is None or qty is None:
             problems.append(f"ServicosPrestados[{i}] sem valor ou quantidade")
@@ -118,12 +117,17 @@ def _validate_os_lines(lines: list[dict], problems: list[str]) -> Decimal:
 
 
 def dry_run_validate(call: str, param: dict) -> list[str]:
-    """What Omie would certainly refuse in this parameter, in Portuguese (empty: looks sendable)."""
-    if call == "UpsertCliente":
-        return _validate_cliente(param)
-    if call == "IncluirOS":
-        return _validate_os(param)
-    return [] if not _blank(param.get("cCodIntOS")) else ["cCodIntOS vazio"]
+    """What Omie would certainly refuse in this parameter, in Portuguese (empty: looks sendable):
+    first every rule of Omie's published contract (required, do-not-send, types, codes), then the
+    checks of values the contract cannot express (check digits, positive amounts)."""
+    problems = request_problems(call, param)
+    if call in ("UpsertCliente", "UpsertClienteCpfCnpj"):
+        extra = _validate_cliente(param)
+    elif call == "IncluirOS":
+        extra = _validate_os(param)
+    else:
+        extra = []
+    return problems + [p for p in extra if p not in problems]
 
 
 # Recording ------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """Builds Omie's parameter objects from plain values: nothing outside this package spells Omie's
-field names. Shapes follow the recorded IncluirOS / UpsertCliente exchanges (docs/omie.md#evidence).
+field names. Every builder's output is checked against Omie's published types
+(``integrations/omie/contract``) by the tests, field by field (docs/omie.md#the-contract-as-data).
 
 Amounts stay ``Decimal`` here; the client writes them as JSON numbers with the exact same digits.
 """
@@ -40,17 +41,20 @@ def cliente_payload(
     district: str | None = None,
     city: str | None = None,
     state: str | None = None,
+    city_ibge: str | None = None,
 ) -> dict:
-    """The UpsertCliente parameter, keyed by ``codigo_cliente_integracao`` (the Bubble customer id)."""
+    """The UpsertCliente parameter, keyed by ``codigo_cliente_integracao`` (the Bubble customer id).
+
+    ``pessoa_fisica`` is not sent: Omie documents it "Preenchimento automático - Não informar" (it
+    follows the document). ``cidade_ibge`` (BrasilAPI's ``codigo_municipio_ibge``) names the city
+    without depending on how its name is spelled."""
     doc = _compact(document)
-    is_pf = len(doc) == 11
     payload: dict = {
         "codigo_cliente_integracao": codigo_cliente_integracao,
         "razao_social": _cut("razao_social", razao_social),
         "nome_fantasia": _cut("nome_fantasia", nome_fantasia or razao_social),
         "cnpj_cpf": _format_document(doc),
         "email": email.strip(),
-        "pessoa_fisica": "S" if is_pf else "N",
     }
     if phone:
         digits = re.sub(r"\D", "", phone)
@@ -66,6 +70,7 @@ def cliente_payload(
         "bairro": _cut("bairro", district or ""),
         "cidade": _cut("cidade", city or ""),
         "estado": (state or "").strip().upper()[:2],
+        "cidade_ibge": re.sub(r"\D", "", str(city_ibge or "")),
     }
     payload.update({key: value for key, value in optional.items() if value})
     return payload
@@ -81,7 +86,10 @@ def os_payload(
     email: str,
     forecast: date,
 ) -> dict:
-    """The IncluirOS parameter: one service line, the account's category, bank account and city."""
+    """The IncluirOS parameter: one service line, the account's category, bank account and city.
+
+    ``Cabecalho.nValorTotal`` is not sent ("Não deve ser informado na inclusão… calculado
+    automaticamente"): the total is the lines' sum. ``cCodParc`` is documented as mandatory."""
     value = Decimal(amount).quantize(Decimal("0.01"))
     additional: dict = {
         "cCidPrestServ": settings.OMIE_CIDADE_PRESTACAO,
@@ -95,24 +103,33 @@ def os_payload(
             "cEtapa": settings.OMIE_ETAPA_OS,
             "dDtPrevisao": omie_date(forecast),
             "nCodCli": int(codigo_cliente_omie),
+            "cCodParc": settings.OMIE_CODIGO_PARCELA,
             "nQtdeParc": 1,
-            "nValorTotal": value,
         },
         "Departamentos": [],
         "Email": {"cEnvBoleto": "N", "cEnvLink": "N", "cEnviarPara": email.strip()},
         "InformacoesAdicionais": additional,
         "Observacoes": {"cObsOS": f"Pedido Bubble {c_cod_int_os}"},
-        "ServicosPrestados": [
-            {
-                "cCodServLC116": lc116_code,
-                "cDescServ": description,
-                "cRetemISS": "N",
-                "cTribServ": "01",
-                "nQtde": 1,
-                "nValUnit": value,
-            }
-        ],
+        "ServicosPrestados": [service_line(description=description, lc116_code=lc116_code, value=value)],
     }
+
+
+def service_line(*, description: str, lc116_code: str, value: Decimal) -> dict:
+    """One ``ServicosPrestados`` item. With OMIE_SERVICE_ID, ``nCodServico``: the registered service
+    supplies the municipal code, LC 116, NBS and taxes (Omie: "irá assumir as informações do cadastro
+    de serviço"), so the order's LC 116 code is not sent to contradict it. Otherwise the codes go
+    inline: ``cCodServMun`` + ``cTribServ`` (both mandatory without nCodServico) and the order's
+    ``cCodServLC116``. Description, price and quantity are ours either way."""
+    line: dict = {}
+    service_id = int(getattr(settings, "OMIE_SERVICE_ID", 0) or 0)
+    if service_id:
+        line["nCodServico"] = service_id
+    else:
+        line["cCodServMun"] = str(getattr(settings, "OMIE_SERVICE_MUNICIPAL_CODE", "") or "").strip()
+        line["cTribServ"] = str(getattr(settings, "OMIE_SERVICE_TAXATION", "") or "01").strip()
+        line["cCodServLC116"] = lc116_code
+    line.update({"cDescServ": description, "cRetemISS": "N", "nQtde": 1, "nValUnit": value})
+    return line
 
 
 def _compact(document: str) -> str:

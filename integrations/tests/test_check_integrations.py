@@ -21,7 +21,7 @@ from django.core.management import call_command
 
 from common.health import record_beat_heartbeat
 from common.worker_liveness import record_consumption
-from integrations.checks.report import ERROR, OK
+from integrations.checks.report import ERROR, OK, SKIPPED
 from integrations.checks.service import integrations_check
 from integrations.checks.systems import OMIE_GATE_KEY, OMIE_LAST_KEY
 
@@ -118,7 +118,8 @@ def test_the_sandbox_is_all_ok_with_one_omie_call(world, settings):
     data = json.loads(out)
     bad = [(s["system"], i) for s in data["systems"] for i in s["items"] if i["verdict"] not in ("ok", "skipped")]
     assert bad == [] and data["verdict"] == "ok" and code == 0
-    assert [c.call for c in world.calls()] == ["ListarNFSEs"]
+    # OMIE_SERVICE_ID is set (the sandbox's service): its read is the one call, proving keys and service.
+    assert [c.call for c in world.calls()] == ["ConsultarCadastroServico"]
     text = json.dumps(data, ensure_ascii=False)
     omie = next(s for s in data["systems"] if s["system"] == "Omie")
     category = next(i for i in omie["items"] if "OMIE_CODIGO_CATEGORIA" in i["name"])
@@ -133,6 +134,31 @@ def test_the_omie_check_calls_omie_at_most_once_a_minute(world):
     keys = next(i for i in second.systems[0].items if "chaves" in i.name)
     assert keys.verdict == OK and "no máximo uma vez por minuto" in keys.tried
     assert first.verdict == OK
+
+
+def test_with_omie_service_id_the_one_call_confirms_the_service_exists(world, settings, redis_client):
+    report = integrations_check(only=("omie",))
+    service = items(report)["Omie/serviço das OS (OMIE_SERVICE_ID → nCodServico)"]
+    assert service.verdict == OK and f"serviço {settings.OMIE_SERVICE_ID} existe no Omie" in service.got
+    assert "código municipal 01015" in service.got
+    again = items(integrations_check(only=("omie",)))["Omie/serviço das OS (OMIE_SERVICE_ID → nCodServico)"]
+    assert again.verdict == OK and "no máximo uma vez por minuto" in again.tried  # the cached answer, no second call
+    next_minute(redis_client)
+    settings.OMIE_SERVICE_ID = 2500009999
+    code, out = run_command()
+    assert code == 1 and "o Omie não tem o serviço 2500009999" in out and "Cadastro de serviços" in out
+    assert [c.call for c in world.calls()] == ["ConsultarCadastroServico"] * 2
+
+
+def test_with_only_the_municipal_code_the_check_says_so_and_lists_nfses(world, settings):
+    settings.OMIE_SERVICE_ID, settings.OMIE_SERVICE_MUNICIPAL_CODE = 0, "01015"
+    report = items(integrations_check(only=("omie",)))
+    mode = report["Omie/serviço das OS (OMIE_SERVICE_MUNICIPAL_CODE → cCodServMun)"]
+    assert mode.verdict == SKIPPED and "em uso: cCodServMun 01015, cTribServ 01" in mode.got
+    assert [c.call for c in world.calls()] == ["ListarNFSEs"]
+    settings.OMIE_SERVICE_MUNICIPAL_CODE = ""
+    code, out = run_command()
+    assert code == 1 and "nem OMIE_SERVICE_ID nem OMIE_SERVICE_MUNICIPAL_CODE" in out
 
 
 def test_a_bad_omie_key_is_an_error_with_its_fix_after_one_call(world, settings):
@@ -241,7 +267,7 @@ def test_the_admin_page_is_for_superusers_and_financeiro_only(world, client, use
     page = client.get("/admin/verificar-integracoes/")
     assert page.status_code == 200 and "Verificar agora" in page.content.decode()
     result = client.post("/admin/verificar-integracoes/", {"bubble_order": ORDER}).content.decode()
-    assert 'id="check-verdict"' in result and "Resultado geral" in result and "ListarNFSEs" in result
+    assert 'id="check-verdict"' in result and "Resultado geral" in result and "ConsultarCadastroServico" in result
     assert len(world.calls()) == 1
     index = client.get("/admin/").content.decode()
     assert "/admin/verificar-integracoes/" in index

@@ -226,6 +226,8 @@ def build_source_data(*, bubble_order: Any, customer: Any, document: str, kind: 
         district=pick(c and c.bairro, customer.district),
         city=pick(c and c.municipio, customer.city),
         state=pick(c and c.uf, customer.state),
+        # Only with the Receita's own city: an IBGE code must never contradict the city sent beside it.
+        city_ibge=(c.codigo_municipio_ibge if c and c.municipio else None),
     )
     order_fields: dict[str, Any] = {
         "customer_bubble_id": customer.id,

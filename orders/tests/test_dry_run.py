@@ -67,7 +67,8 @@ def test_dry_run_records_every_write_sends_none_then_replays_each_order_once(san
 
     os_call = OmieDryRunCall.objects.get(call="IncluirOS", order_id=orders[3].pk)
     assert os_call.data["Cabecalho"]["cCodIntOS"] == orders[3].bubble_id
-    assert os_call.data["Cabecalho"]["nValorTotal"] == Decimal("103.50")  # exact, never a float
+    assert os_call.data["ServicosPrestados"][0]["nValUnit"] == Decimal("103.50")  # exact, never a float
+    assert "nValorTotal" not in os_call.data["Cabecalho"]  # Omie computes it; "não deve ser informado"
     assert os_call.data["InformacoesAdicionais"]["cCodCateg"] == settings.OMIE_CODIGO_CATEGORIA
     assert os_call.payload.index('"Cabecalho"') < os_call.payload.index('"ServicosPrestados"')  # as sent
     for order in orders:
@@ -152,9 +153,28 @@ def test_invalid_payloads_are_reported_in_the_dry_run():
                                                                "nCodCli": 0, "nValorTotal": Decimal("10.00")},
                                                  "InformacoesAdicionais": {"cCodCateg": "", "cCidPrestServ": "X"},
                                                  "ServicosPrestados": [{"cCodServLC116": "1.07", "cDescServ": "s", "nQtde": 1,
-                                                                        "nValUnit": Decimal("9.00")}]})
+                                                                        "nValUnit": Decimal("0.00")}]})
     assert "InformacoesAdicionais.cCodCateg vazio" in os_problems
-    assert any("difere de nValorTotal" in p for p in os_problems)
+    assert "soma dos serviços (0.00) deve ser maior que zero" in os_problems
+    # Omie's published rules, from the contract description: each named by its field path.
+    assert "Cabecalho.cCodParc: campo obrigatório ausente ou vazio" in os_problems
+    assert any(p.startswith("Cabecalho.nValorTotal: não deve ser enviado") for p in os_problems)
+    assert "ServicosPrestados[0].cCodServMun: obrigatório quando ServicosPrestados[0].nCodServico não é enviado" in os_problems
+
+
+def test_the_dry_run_reports_a_payload_built_without_a_service_code(sandbox, settings):
+    """Neither OMIE_SERVICE_ID nor OMIE_SERVICE_MUNICIPAL_CODE: the dry run records IncluirOS with the
+    broken rule named, before anything is sent to Omie."""
+    from integrations.omie.models import OmieDryRunCall
+
+    settings.OMIE_DRY_RUN = True
+    settings.OMIE_SERVICE_ID, settings.OMIE_SERVICE_MUNICIPAL_CODE = 0, ""
+    order, _ = order_sync_trigger(bubble_id=sandbox.seed(kind="PJ", amount="103.50"), actor="bubble")
+    assert run(order.pk) == SyncOutcome.done()
+    recorded = OmieDryRunCall.objects.get(call="IncluirOS", order_id=order.pk)
+    assert "ServicosPrestados[0].cCodServMun: obrigatório quando ServicosPrestados[0].nCodServico não é enviado" in (
+        recorded.problems)
+    assert omie_writes(sandbox) == []
 
 
 def test_a_discarded_dry_run_order_is_never_sent(sandbox, settings):

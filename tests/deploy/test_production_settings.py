@@ -25,6 +25,7 @@ def realistic_env(**overrides: str | None) -> dict[str, str]:
         "REDIS_URL": "redis://redis:6379/0",
         "OMIE_APP_KEY": "1234567890",
         "OMIE_APP_SECRET": secrets.token_hex(16),
+        "OMIE_SERVICE_ID": "2480000001",
         "BUBBLE_BASE_URL": "https://blu.bubbleapps.io/api/1.1",
         "BUBBLE_API_TOKEN": secrets.token_hex(16),
         "PAGARME_SECRET_KEY": "sk_" + secrets.token_hex(16),
@@ -100,12 +101,21 @@ MISSING = "Missing required environment variables for production: "
          "PAGARME_WEBHOOK_BASIC_AUTH não é usuário:senha"),
         ({"PAGARME_WEBHOOK_AUTH": "rs256,sha1"}, "PAGARME_WEBHOOK_AUTH: unknown scheme(s) sha1"),
         ({"PAGARME_SECRET_KEY": None}, "PAGARME_CONFIRM_WITH_API está ligado mas PAGARME_SECRET_KEY está vazio"),
+        ({"OMIE_SERVICE_ID": None}, "Omie: set OMIE_SERVICE_ID (recommended"),
+        ({"OMIE_SERVICE_ID": "0", "OMIE_SERVICE_MUNICIPAL_CODE": " "}, "Every OS service line needs one of them"),
     ],
 )
 def test_a_wrong_environment_stops_start_up_with_a_clear_message(overrides, message):
     result = manage(realistic_env(**overrides), "check")
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr and message in result.stderr
+
+
+def test_the_service_line_may_come_from_the_municipal_code_alone():
+    env = realistic_env(OMIE_SERVICE_ID=None, OMIE_SERVICE_MUNICIPAL_CODE="01015")
+    expression = "(settings.OMIE_SERVICE_ID, settings.OMIE_SERVICE_MUNICIPAL_CODE, settings.OMIE_SERVICE_TAXATION)"
+    assert show(env, expression) == "(0, '01015', '01')"
+    assert show(realistic_env(), "settings.OMIE_SERVICE_ID") == "2480000001"
 
 
 def test_pagarme_webhook_auth_in_production_defaults_to_rs256_and_each_listed_scheme_needs_its_secret():
@@ -229,5 +239,8 @@ def test_a_copy_of_env_example_is_refused_until_its_secrets_are_replaced():
         env[name] = secrets.token_hex(16)
     env["PAGARME_SECRET_KEY"] = "sk_" + secrets.token_hex(16)
     env["OMIE_APP_KEY"] = "1234567890"
+    result = manage(env, "check", "--deploy", "--fail-level", "WARNING")
+    assert result.returncode != 0 and "Omie: set OMIE_SERVICE_ID" in result.stderr  # the service line is not optional
+    env["OMIE_SERVICE_ID"] = "2480000001"
     result = manage(env, "check", "--deploy", "--fail-level", "WARNING")
     assert result.returncode == 0, result.stdout + result.stderr

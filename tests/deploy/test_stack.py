@@ -100,6 +100,7 @@ def stack(tmp_path, settings):
         CELERY_BROKER_URL=settings.REDIS_URL,
         OMIE_APP_KEY="e2e-key",
         OMIE_APP_SECRET=secrets.token_hex(16),
+        OMIE_SERVICE_ID="2480000001",
         BUBBLE_BASE_URL="https://e2e.bubbleapps.io/api/1.1",
         BUBBLE_API_TOKEN=secrets.token_hex(16),
         PAGARME_SECRET_KEY="sk_" + secrets.token_hex(16),

@@ -90,11 +90,12 @@ def test_cliente_payload_formats_the_document_phone_and_address():
     assert payload == {
         "codigo_cliente_integracao": "1671702337369x4", "razao_social": "ACME Serviços LTDA",
         "nome_fantasia": "ACME Serviços LTDA", "cnpj_cpf": "11.222.333/0001-81", "email": "fin@acme.example",
-        "pessoa_fisica": "N", "telefone1_ddd": "11", "telefone1_numero": "988887777", "cep": "01310100",
+        "telefone1_ddd": "11", "telefone1_numero": "988887777", "cep": "01310100",
         "endereco": "Av. Paulista", "endereco_numero": "1000", "bairro": "Bela Vista", "cidade": "São Paulo", "estado": "SP",
     }
     pf = cliente_payload(codigo_cliente_integracao="x", razao_social="Maria", email="m@x.com", document="529.982.247-25")
-    assert (pf["cnpj_cpf"], pf["pessoa_fisica"]) == ("529.982.247-25", "S") and "cep" not in pf
+    # pessoa_fisica is Omie's to fill ("Preenchimento automático - Não informar"): never sent.
+    assert pf["cnpj_cpf"] == "529.982.247-25" and "cep" not in pf and "pessoa_fisica" not in pf
     alnum = cliente_payload(codigo_cliente_integracao="x", razao_social="N", email="n@x.com", document="12abc34501de35")
     assert alnum["cnpj_cpf"] == "12.ABC.345/01DE-35"
 
@@ -104,15 +105,17 @@ def test_os_payload_uses_the_account_settings_and_keeps_the_amount_exact(setting
 
     settings.OMIE_CODIGO_CATEGORIA, settings.OMIE_CONTA_CORRENTE = "1.01.03", 4321
     settings.OMIE_CIDADE_PRESTACAO, settings.OMIE_ETAPA_OS = "CAMPINAS (SP)", "10"
+    settings.OMIE_SERVICE_ID, settings.OMIE_SERVICE_MUNICIPAL_CODE, settings.OMIE_CODIGO_PARCELA = 0, "01015", "A15"
     payload = os_payload(c_cod_int_os="1671702337369x9", codigo_cliente_omie=2400000001, amount=Decimal("1234567.89"),
                          description="Consultoria", lc116_code="17.01", email="fin@acme.example", forecast=date(2026, 11, 25))
     head, info, [line] = payload["Cabecalho"], payload["InformacoesAdicionais"], payload["ServicosPrestados"]
-    assert (head["cCodIntOS"], head["nCodCli"], head["dDtPrevisao"], head["cEtapa"]) == ("1671702337369x9", 2400000001,
-                                                                                          "25/11/2026", "10")
+    assert (head["cCodIntOS"], head["nCodCli"], head["dDtPrevisao"], head["cEtapa"], head["cCodParc"]) == (
+        "1671702337369x9", 2400000001, "25/11/2026", "10", "A15")
     assert info == {"cCidPrestServ": "CAMPINAS (SP)", "cCodCateg": "1.01.03", "nCodCC": 4321}
     assert (line["cCodServLC116"], line["nValUnit"], line["nQtde"]) == ("17.01", Decimal("1234567.89"), 1)
     wire = dumps({**payload, "cents": Decimal("10.10")})
-    assert '"nValUnit": 1234567.89' in wire and '"nValorTotal": 1234567.89' in wire
+    # Omie computes the OS total from the lines ("Não deve ser informado na inclusão"): never sent.
+    assert '"nValUnit": 1234567.89' in wire and "nValorTotal" not in wire
     assert '"cents": 10.10' in wire  # the exact digits, never a float's
     assert json.loads(wire, parse_float=Decimal)["ServicosPrestados"][0]["nValUnit"] == Decimal("1234567.89")
 

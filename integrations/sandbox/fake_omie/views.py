@@ -19,6 +19,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from integrations.sandbox.fake_omie.catalog import ENDPOINT_OF, ident_of
+from integrations.sandbox.fake_omie.contract_gate import EXTRA_CALLS, contract_refusal
 from integrations.sandbox.fake_omie.gates import admit, fault, key_digest, record_answer
 from integrations.sandbox.fake_omie.handlers import HANDLERS, Fault
 from integrations.sandbox.fake_omie.models import FakeOmieCall, FakeOmieInjection
@@ -86,13 +87,17 @@ def omie_api(request: HttpRequest, module: str, service: str) -> HttpResponse:
         delay = config.latency_ms / 1000 + (injection.seconds if injection is not None and injection.kind == Kind.SLOW else 0)
         if delay:
             time.sleep(delay)
-        if ENDPOINT_OF.get(call) != endpoint:
+        extra = EXTRA_CALLS.get(call)
+        if (ENDPOINT_OF.get(call) or (extra and extra[0])) != endpoint:
             # PHP SoapServer's answer to a method the service does not have (UNVERIFIED for Omie).
             answer = (500, fault("SOAP-ENV:Client", f'Function ("{call}") is not a valid method for this service'))
         elif param is None:
             answer = (500, fault("SOAP-ENV:Client-71", "Nenhum parâmetro foi recebido em WS_PARAMS!"))
+        elif (refusal := contract_refusal(call, param)) is not None:
+            # Omie's published rules (required / do-not-send / types), checked in this one place.
+            answer = refusal
         else:
-            answer = HANDLERS[call](param, config)
+            answer = (extra[1] if extra else HANDLERS[call])(param, config)
             if injection is not None and injection.kind == Kind.SLOW_ANSWER:
                 time.sleep(injection.seconds)
     except Fault as exc:

@@ -33,10 +33,16 @@ def customer(fake, key="cli-1", doc=CNPJ) -> int:
 
 
 def service_order(fake, key="os-1", customer_id=None, value=150.5) -> dict:
-    head = {"cCodIntOS": key, "nCodCli": customer_id or customer(fake), "dDtPrevisao": "25/11/2026", "cEtapa": "20"}
-    param = {"Cabecalho": head,
-             "ServicosPrestados": [{"cCodServLC116": "1.07", "cDescServ": "Serviço", "nQtde": 1, "nValUnit": value}]}
-    return post(fake, "IncluirOS", param).json()
+    return post(fake, "IncluirOS", os_param(fake, key=key, customer_id=customer_id, value=value)).json()
+
+
+def os_param(fake, key="os-1", customer_id=None, value=150.5) -> dict:
+    """An IncluirOS parameter that follows Omie's published contract (codes inline, no nCodServico)."""
+    head = {"cCodIntOS": key, "nCodCli": customer_id or customer(fake), "dDtPrevisao": "25/11/2026", "cEtapa": "20",
+            "cCodParc": "000"}
+    line = {"cCodServMun": "01015", "cTribServ": "01", "cCodServLC116": "1.07", "cDescServ": "Serviço", "nQtde": 1,
+            "nValUnit": value}
+    return {"Cabecalho": head, "ServicosPrestados": [line]}
 
 
 # Omie's gates ---------------------------------------------------------------------------------
@@ -142,8 +148,7 @@ def test_duplicate_keys_are_client_102_faults_naming_the_existing_record(fake_om
     assert same_doc.status_code == 500 and same_doc.json()["faultcode"] == "SOAP-ENV:Client-102"
     assert f"com o Id [{first_id}]" in same_doc.json()["faultstring"] and "já cadastrado" in same_doc.json()["faultstring"]
     created = service_order(fake_omie, key="os-1", customer_id=first_id)
-    dup = post(fake_omie, "IncluirOS", {"Cabecalho": {"cCodIntOS": "os-1", "nCodCli": first_id, "dDtPrevisao": "25/11/2026"},
-                                        "ServicosPrestados": [{"nValUnit": 1}]})
+    dup = post(fake_omie, "IncluirOS", os_param(fake_omie, key="os-1", customer_id=first_id, value=1))
     assert dup.json()["faultcode"] == "SOAP-ENV:Client-102" and f"[{created['nCodOS']}]" in dup.json()["faultstring"]
 
 
