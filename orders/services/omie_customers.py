@@ -77,8 +77,16 @@ def customer_existing_link(*, client: Any, order: Order, existing: ExistingCusto
     """
     if existing.needs_lookup:
         existing = _look_up(client=client, order=order, hint=existing)
-    customer_link_record(document=order.document, omie_id=existing.omie_id or 0,
-                         integration_code=existing.integration_code or "", how=How.FOUND)
+    link = customer_link_get(document=order.document)
+    claimed_since = (
+        link is not None and link.codigo_cliente_omie == existing.omie_id and existing.integration_code == ""
+        and link.codigo_cliente_integracao not in ("", order.customer_bubble_id)
+    )
+    if not claimed_since:
+        # (When another Bubble customer of this CNPJ claimed the association after Omie answered
+        # us, its claim stands: recording Omie's "[ ]" would make both associate.)
+        customer_link_record(document=order.document, omie_id=existing.omie_id or 0,
+                             integration_code=existing.integration_code or "", how=How.FOUND)
     return customer_link_settle(client=client, order=order)
 
 
