@@ -147,3 +147,38 @@ def test_calls_per_order_stay_within_one_extra_call_across_a_mixed_batch(sandbox
         order = synced(sandbox.seed(kind="PJ", n=n, document=document))
         counts.append(len(calls_of(sandbox, order)))
     assert counts == [3, 2, 1, 2]
+
+
+def test_the_older_wording_without_id_or_code_is_settled_by_one_lookup_by_document(sandbox):
+    """"Cliente já cadastrado para o código [n]" does not say whose number it is nor whether the
+    record has a code: ListarClientes by document decides, then the association as usual."""
+    from integrations.omie.client import get_omie_client
+    from integrations.omie.types import ExistingCustomer
+    from orders.services.omie_customers import customer_existing_link
+
+    document = make_cnpj(4501)
+    by_hand = sandbox.omie.seed_customer_by_hand(document=document)
+    order = Order.objects.create(bubble_id="1671702337369x000000000000004501", customer_bubble_id="cli-4501", document=document)
+    mark(sandbox)
+
+    linked = customer_existing_link(client=get_omie_client(), order=order,
+                                    existing=ExistingCustomer(omie_id=123, integration_code=None))
+
+    assert linked.omie_id == by_hand
+    assert [c for c, _ in calls_of(sandbox, order)] == ["ListarClientes", "AssociarCodIntCliente"]
+    [customer] = sandbox.omie.customers_with_document(document)
+    assert customer.codigo_cliente_integracao == "cli-4501"
+
+
+def test_a_lookup_that_finds_nobody_fails_the_order_with_a_reason_for_ops(sandbox):
+    from integrations.omie.client import get_omie_client
+    from integrations.omie.errors import OmieBusinessError
+    from integrations.omie.types import ExistingCustomer
+    from orders.services.omie_customers import customer_existing_link
+
+    order = Order.objects.create(bubble_id="1671702337369x000000000000004502", customer_bubble_id="cli-4502",
+                                 document=make_cnpj(4502))
+    with pytest.raises(OmieBusinessError) as exc:
+        customer_existing_link(client=get_omie_client(), order=order, existing=ExistingCustomer(omie_id=None, integration_code=None))
+    assert exc.value.permanent and "verifique o cadastro no Omie" in exc.value.message
+    assert not OmieCustomerLink.objects.filter(document=order.document).exists()
