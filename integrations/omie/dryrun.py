@@ -123,6 +123,8 @@ def dry_run_validate(call: str, param: dict) -> list[str]:
         return _validate_cliente(param)
     if call == "IncluirOS":
         return _validate_os(param)
+    if call == "AssociarCodIntCliente":
+        return [f"{name} vazio" for name in ("codigo_cliente_omie", "codigo_cliente_integracao") if _blank(param.get(name))]
     return [] if not _blank(param.get("cCodIntOS")) else ["cCodIntOS vazio"]
 
 

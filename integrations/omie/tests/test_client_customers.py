@@ -76,3 +76,10 @@ def test_listar_by_document_finds_the_hand_registered_customer_and_nothing_else(
         "cnpj_cpf": f"{document[:2]}.{document[2:5]}.{document[5:8]}/{document[8:12]}-{document[12:]}"}
     assert omie.listar_clientes_por_documento(document=make_cnpj(5506)) == []  # Client-5113: none
     assert document not in OmieCall.objects.filter(call="ListarClientes").first().integration_key
+
+
+def test_dry_run_checks_the_association_by_its_own_keys():
+    from integrations.omie.dryrun import dry_run_validate
+
+    assert dry_run_validate("AssociarCodIntCliente", {"codigo_cliente_omie": 2400000001, "codigo_cliente_integracao": "c"}) == []
+    assert dry_run_validate("AssociarCodIntCliente", {"codigo_cliente_omie": 2400000001}) == ["codigo_cliente_integracao vazio"]
