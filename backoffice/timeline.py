@@ -54,6 +54,8 @@ def _actions(order: Order) -> list[TimelineEntry]:
 OMIE_PURPOSE = {
     "UpsertCliente": "cadastro do cliente",
     "ConsultarCliente": "consulta do cliente",
+    "AssociarCodIntCliente": "vínculo do cliente já cadastrado no Omie",
+    "ListarClientes": "busca do cliente pelo CPF/CNPJ",
     "IncluirOS": "criação da OS",
     "ConsultarOS": "consulta da OS",
     "StatusOS": "consulta da NFS-e",

@@ -58,6 +58,16 @@ def document_kind(doc: str) -> DocumentKind:
     return document_validate(doc)[1]
 
 
+def document_format(doc: str) -> str:
+    """The punctuated form Omie shows and echoes (``39.330.543/0001-02``); unchanged when invalid."""
+    number = document_compact(doc or "")
+    if len(number) == 11 and cpf.is_valid(number):
+        return cpf.format(number)
+    if len(number) == 14 and cnpj.is_valid(number):
+        return cnpj.format(number)
+    return number
+
+
 def document_mask(doc: str) -> str:
     """A display form that hides most of the number: ``***.456.789-**`` / ``**.345.678/0001-**``.
 

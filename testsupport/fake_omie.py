@@ -14,7 +14,8 @@ import requests
 from django.conf import settings
 from stdnum.br import cnpj
 
-from integrations.sandbox.fake_omie.models import FakeOmieCall
+from integrations.sandbox.fake_omie.handlers import compact_document
+from integrations.sandbox.fake_omie.models import FakeCustomer, FakeOmieCall
 from integrations.sandbox.fake_omie.services import (
     fake_omie_ban,
     fake_omie_configure,
@@ -79,6 +80,13 @@ class FakeOmie:
 
     def seed_customer(self, *, key: str, document: str, name: str = "Cliente Semente") -> int:
         return fake_omie_seed_customer(codigo_cliente_integracao=key, cnpj_cpf=document, razao_social=name).codigo_cliente_omie
+
+    def seed_customer_by_hand(self, *, document: str, name: str = "Cliente Cadastrado à Mão") -> int:
+        """A customer registered in Omie's own screens: this document, no integration code."""
+        return fake_omie_seed_customer(codigo_cliente_integracao="", cnpj_cpf=document, razao_social=name).codigo_cliente_omie
+
+    def customers_with_document(self, document: str) -> list[FakeCustomer]:
+        return list(FakeCustomer.objects.filter(cnpj_cpf=compact_document(document)).order_by("id"))
 
     def calls(self, call: str | None = None) -> list[FakeOmieCall]:
         qs = FakeOmieCall.objects.order_by("id")

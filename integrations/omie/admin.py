@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.http import HttpRequest
 
-from integrations.omie.models import OmieCall
+from integrations.omie.models import OmieCall, OmieCustomerLink
 
 
 @admin.register(OmieCall)
@@ -22,4 +22,20 @@ class OmieCallAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request: HttpRequest, obj: OmieCall | None = None) -> bool:
+        return False
+
+
+@admin.register(OmieCustomerLink)
+class OmieCustomerLinkAdmin(admin.ModelAdmin):
+    """Read-only but deletable: deleting a stale link makes the next order ask Omie again."""
+
+    list_display = ("codigo_cliente_omie", "codigo_cliente_integracao", "how", "updated_at")
+    list_filter = ("how",)
+    search_fields = ("=document", "=codigo_cliente_omie", "codigo_cliente_integracao")
+    readonly_fields = ("document", "codigo_cliente_omie", "codigo_cliente_integracao", "how", "created_at", "updated_at")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: OmieCustomerLink | None = None) -> bool:
         return False

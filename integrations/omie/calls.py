@@ -8,6 +8,8 @@ insert/update requests of one method (docs/omie.md#evidence). Billing and cancel
 ENDPOINTS: dict[str, str] = {
     "UpsertCliente": "geral/clientes/",
     "ConsultarCliente": "geral/clientes/",
+    "AssociarCodIntCliente": "geral/clientes/",
+    "ListarClientes": "geral/clientes/",
     "IncluirOS": "servicos/os/",
     "ConsultarOS": "servicos/os/",
     "StatusOS": "servicos/os/",
@@ -20,5 +22,5 @@ ENDPOINTS: dict[str, str] = {
     "ConsultarCadastroServico": "servicos/servico/",
 }
 
-WRITE_CALLS = frozenset({"UpsertCliente", "IncluirOS", "FaturarOS", "CancelarOS", "ReenviarOS"})
+WRITE_CALLS = frozenset({"UpsertCliente", "AssociarCodIntCliente", "IncluirOS", "FaturarOS", "CancelarOS", "ReenviarOS"})
 ALL_CALLS = tuple(ENDPOINTS)

@@ -16,13 +16,24 @@ from typing import Any
 
 from django.utils import timezone
 
-from integrations.omie.types import CallClass, Outcome
+from integrations.omie.types import CallClass, ExistingCustomer, Outcome
 
 _CLIENT_CODE = re.compile(r"Client-(\d+)", re.IGNORECASE)
 _WAIT_SECONDS = re.compile(r"Aguarde\s+(\d+)\s+segundo", re.IGNORECASE)
 _RETRY_IN_SECONDS = re.compile(r"Tente\s+novamente\s+em\s+(\d+)\s+segundo", re.IGNORECASE)
 _RETRY_AT_TIME = re.compile(r"(?:às|as)\s+(\d{1,2}):(\d{2})(?::(\d{2}))?", re.IGNORECASE)
 _EXISTING_ID = re.compile(r"\b(?:nCod\w*|Id|codigo_cliente_omie)\s*\[\s*(\d+)\s*\]", re.IGNORECASE)
+
+# "Cliente já cadastrado …" in its three known wordings (docs/orders.md#customers-already-in-omie):
+# by document (current: Id and integration code, "[ ]" when the record has none), by integration
+# code (Client-102, "nCod"), and the older one with only "o código [n]".
+_CUSTOMER_BY_DOCUMENT = re.compile(
+    r"CPF/CNPJ\s*\[(?P<doc>[^\]]*)\]\s*com\s+o\s+Id\s*\[\s*(?P<id>\d+)\s*\]"
+    r"(?:\s*e\s+c[óo]digo\s+de\s+integra[çc][ãa]o\s*\[(?P<code>[^\]]*)\])?", re.IGNORECASE)
+_CUSTOMER_BY_KEY = re.compile(
+    r"C[óo]digo\s+de\s+Integra[çc][ãa]o\s*\[(?P<code>[^\]]*)\]\s*com\s+o\s+nCod\s*\[\s*(?P<id>\d+)\s*\]", re.IGNORECASE)
+_CUSTOMER_EXISTS = re.compile(r"Cliente\s+j[áa]\s+cadastrad", re.IGNORECASE)
+_CUSTOMER_OLD = re.compile(r"Cliente\s+j[áa]\s+cadastrado\s+para\s+o\s+c[óo]digo\s*\[\s*(?P<id>\d+)\s*\]", re.IGNORECASE)
 
 NOT_FOUND_CODES = frozenset({103, 105, 5113})
 CONCURRENT_CODES = frozenset({1880, 1100})
@@ -102,6 +113,26 @@ def _classify_fault(status: int, fault_code: str, message: str, api_error: str, 
         return Outcome(CallClass.NOT_FOUND, fault_code=fault_code, message=message, **base)
     message = message or f"Omie recusou a requisição (HTTP {status})"
     return Outcome(CallClass.BUSINESS, fault_code=fault_code, message=message, **base)
+
+
+def existing_customer(message: str) -> ExistingCustomer | None:
+    """Reads a "Cliente já cadastrado …" fault; None when the text is not one.
+
+    The older wording names a number without saying whose, so it is kept as a hint only
+    (``integration_code=None``): the caller looks the customer up by document before trusting it.
+    """
+    text = clean_message(message)
+    if not _CUSTOMER_EXISTS.search(text):
+        return None
+    if match := _CUSTOMER_BY_DOCUMENT.search(text):
+        code = match.group("code")
+        return ExistingCustomer(omie_id=int(match.group("id")), integration_code=None if code is None else code.strip(),
+                                document=match.group("doc").strip())
+    if match := _CUSTOMER_BY_KEY.search(text):
+        return ExistingCustomer(omie_id=int(match.group("id")), integration_code=match.group("code").strip())
+    if match := _CUSTOMER_OLD.search(text):
+        return ExistingCustomer(omie_id=int(match.group("id")), integration_code=None)
+    return ExistingCustomer(omie_id=None, integration_code=None)
 
 
 def _retry_after_header(headers: Mapping[str, str]) -> float | None:

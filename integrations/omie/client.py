@@ -27,12 +27,14 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError
 
 from common.logging import redact
+from integrations.documents import document_compact, document_format, document_mask
 from integrations.http import build_session, json_or_none, send
 from integrations.omie.calls import ENDPOINTS, WRITE_CALLS
-from integrations.omie.classify import classify
+from integrations.omie.classify import classify, existing_customer
 from integrations.omie.dryrun import dry_run_record, is_dry_run_write
 from integrations.omie.errors import (
     OmieBusinessError,
+    OmieCustomerExists,
     OmieDuplicate,
     OmieError,
     OmieNotFound,
@@ -94,7 +96,51 @@ class OmieClient:
             if info is not None:
                 return UpsertClienteResult(info.codigo_cliente_omie, codigo_cliente_integracao, "confirmado por consulta")
             raise self._not_now("UpsertCliente", outcome, outcome_unknown=False)
+        if outcome.cls == CallClass.DUPLICATE and (existing := existing_customer(outcome.message)) is not None:
+            # Another record holds this CPF/CNPJ: the caller links to it (docs/orders.md#customers-already-in-omie).
+            raise OmieCustomerExists(redact(outcome.message), existing=existing, call="UpsertCliente",
+                                     fault_code=outcome.fault_code, outcome=outcome.cls.value, status=outcome.http_status)
         self._raise("UpsertCliente", outcome)
+
+    def associar_cod_int_cliente(
+        self, *, codigo_cliente_omie: int, codigo_cliente_integracao: str, order_id: int | None = None
+    ) -> UpsertClienteResult:
+        """Gives a customer registered without an integration code ours (both keys are sent, as
+        Omie's ``clientes_cadastro_chave`` documents). A write: one lease, and a REDUNDANT answer
+        is settled by ConsultarCliente under the new code."""
+        param = {"codigo_cliente_omie": codigo_cliente_omie, "codigo_cliente_integracao": codigo_cliente_integracao}
+        outcome = self._call("AssociarCodIntCliente", param, key=codigo_cliente_integracao, order_id=order_id)
+        if outcome.cls == CallClass.OK:
+            # Only the status is read back: a recorded real answer echoed another code than the one sent.
+            return UpsertClienteResult(codigo_cliente_omie, codigo_cliente_integracao, str(outcome.body.get("descricao_status", "")))
+        if outcome.cls == CallClass.REDUNDANT:
+            info = self._confirm("AssociarCodIntCliente", outcome, lambda: self.consultar_cliente(
+                codigo_cliente_integracao=codigo_cliente_integracao, order_id=order_id))
+            if info is not None and info.codigo_cliente_omie == codigo_cliente_omie:
+                return UpsertClienteResult(codigo_cliente_omie, codigo_cliente_integracao, "confirmado por consulta")
+            raise self._not_now("AssociarCodIntCliente", outcome, outcome_unknown=False)
+        self._raise("AssociarCodIntCliente", outcome)
+
+    def listar_clientes_por_documento(self, *, document: str, order_id: int | None = None) -> list[ClienteInfo]:
+        """The Omie customers holding this CPF/CNPJ (normally one), hand-registered ones included.
+
+        Filter shape: ``clientesFiltro.cnpj_cpf`` of ``ListarClientes``, as the type documentation
+        generated from Omie's WSDL lists it; whether Omie matches the punctuated or the bare number
+        is not documented, so the punctuated form it echoes in its faults is sent, and the answer is
+        filtered again here (a filter Omie ignored would otherwise return someone else).
+        """
+        compact = document_compact(document)
+        param = {"pagina": 1, "registros_por_pagina": 50, "apenas_importado_api": "N",
+                 "clientesFiltro": {"cnpj_cpf": document_format(compact)}}
+        outcome = self._call("ListarClientes", param, key=None, order_id=order_id, label=f"cnpj_cpf={document_mask(compact)}")
+        if outcome.cls == CallClass.NOT_FOUND:
+            return []  # Client-5113: no records for page 1
+        if outcome.cls != CallClass.OK:
+            self._raise("ListarClientes", outcome)
+        return [
+            _cliente_info(item) for item in outcome.body.get("clientes_cadastro") or []
+            if isinstance(item, dict) and document_compact(str(item.get("cnpj_cpf") or "")) == compact
+        ]
 
     def consultar_cliente(self, *, codigo_cliente_integracao: str, order_id: int | None = None) -> ClienteInfo | None:
         param = {"codigo_cliente_integracao": codigo_cliente_integracao}
@@ -289,6 +335,17 @@ class OmieClient:
         if cls == CallClass.TRANSIENT:
             raise OmieTransientError(message, **kw)
         raise OmieError(f"{call}: resposta inesperada", **kw)
+
+
+def _cliente_info(body: dict) -> ClienteInfo:
+    """One ``clientes_cadastro`` record as listed (its integration code may be empty)."""
+    return ClienteInfo(
+        codigo_cliente_omie=int(body["codigo_cliente_omie"]),
+        codigo_cliente_integracao=str(body.get("codigo_cliente_integracao") or "").strip(),
+        razao_social=str(body.get("razao_social", "")),
+        email=str(body.get("email", "")),
+        raw=body,
+    )
 
 
 _clients: dict[tuple, OmieClient] = {}

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from integrations.http import IntegrationError, NotNow
+from integrations.omie.types import ExistingCustomer
 
 
 class OmieError(IntegrationError):
@@ -46,6 +47,16 @@ class OmieDuplicate(OmieBusinessError):
     def __init__(self, message: str, *, existing_id: int | None = None, **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
         self.existing_id = existing_id
+
+
+class OmieCustomerExists(OmieDuplicate):
+    """UpsertCliente refused: a customer with this CPF/CNPJ is already in Omie (registered by hand,
+    or by another Bubble customer of the same document). ``existing`` is what the text told; the
+    sync links to that customer instead of failing (docs/orders.md#customers-already-in-omie)."""
+
+    def __init__(self, message: str, *, existing: ExistingCustomer, **kwargs: Any) -> None:
+        super().__init__(message, existing_id=existing.omie_id, **kwargs)
+        self.existing = existing
 
 
 class OmieTransientError(OmieError):

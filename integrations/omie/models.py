@@ -77,3 +77,35 @@ class OmieDryRunCall(models.Model):
         """The payload as a dict, amounts as exact Decimals."""
         return json.loads(self.payload, parse_float=Decimal)
 from integrations.omie.webhooks.models import OmieEventStatus, OmieWebhookEvent  # noqa: E402,F401  (the webhook events)
+
+
+class OmieCustomerLink(models.Model):
+    """Which Omie customer bills a CPF/CNPJ, and the integration code that record carries.
+
+    Omie keeps one customer per document and refuses a second ("Cliente já cadastrado para o
+    CPF/CNPJ …"), so a document already known here is never sent again under another Bubble
+    customer: the next order of that document goes straight to IncluirOS with this id. Kept per
+    document (not per Bubble customer) because two Bubble customers can share one CNPJ.
+    ``codigo_cliente_integracao`` is blank while the Omie record has none (not yet associated).
+    A wrong or stale row (a customer merged or deleted in Omie by hand) is deleted in the admin;
+    the next order then learns the truth from Omie again.
+    """
+
+    class How(models.TextChoices):
+        CREATED = "created", "cadastrado por nós (UpsertCliente)"
+        ASSOCIATED = "associated", "já existia; código de integração associado"
+        FOUND = "found", "já existia com outro código de integração"
+
+    document = models.CharField("CPF/CNPJ", max_length=14, unique=True, help_text="Somente caracteres, em maiúsculas.")
+    codigo_cliente_omie = models.BigIntegerField("código do cliente no Omie")
+    codigo_cliente_integracao = models.CharField("código de integração no Omie", max_length=100, blank=True)
+    how = models.CharField("origem", max_length=12, choices=How.choices)
+    created_at = models.DateTimeField("criado em", default=timezone.now)
+    updated_at = models.DateTimeField("alterado em", auto_now=True)
+
+    class Meta:
+        verbose_name = "cliente do Omie por CPF/CNPJ"
+        verbose_name_plural = "clientes do Omie por CPF/CNPJ"
+
+    def __str__(self) -> str:
+        return f"{self.codigo_cliente_omie} ({self.get_how_display()})"

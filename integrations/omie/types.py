@@ -61,6 +61,23 @@ class ClienteInfo:
 
 
 @dataclass(frozen=True)
+class ExistingCustomer:
+    """What Omie's "Cliente já cadastrado …" fault says about the record that is already there.
+
+    ``integration_code``: ``""`` when the record has none (Omie writes ``[ ]``), ``None`` when the
+    text does not say (the older wording). ``document`` is as Omie formatted it (never log it)."""
+
+    omie_id: int | None
+    integration_code: str | None
+    document: str = ""
+
+    @property
+    def needs_lookup(self) -> bool:
+        """The text alone does not tell which record it is or whether it carries a code."""
+        return self.omie_id is None or self.integration_code is None
+
+
+@dataclass(frozen=True)
 class OSCreated:
     n_cod_os: int
     c_num_os: str

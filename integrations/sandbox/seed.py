@@ -2,7 +2,8 @@
 
 Covers every branch of the billing decision (docs/contract.md#billing-decision): PF paid / not paid, PJ on day 25, a hold by
 amount, by "requer_aprovacao" and by an inactive CNPJ, an alphanumeric CNPJ, BrasilAPI's false 404s
-and an invalid CPF (the sync fails at once with a Portuguese reason). Documents are generated and
+and an invalid CPF (the sync fails at once with a Portuguese reason), and a company already in the
+fake Omie without an integration code, with two Bubble customers (docs/orders.md#customers-already-in-omie). Documents are generated and
 checked with python-stdnum.
 """
 
@@ -59,6 +60,8 @@ class DemoCustomer:
     situacao: int | None = None
     false_404s: int = 0
     in_receita: bool = True
+    # Registered in Omie by hand, without an integration code, before this system existed
+    in_omie_by_hand: bool = False
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,11 @@ def _customers() -> list[DemoCustomer]:
         DemoCustomer(9, "Empresa Fantasma Ltda", valid_cnpj("303030300001"), "nf@fantasma.example.com", in_receita=False),
         DemoCustomer(10, "Cliente Com CPF Inválido", "123.456.789-00", "invalido@example.com"),
         DemoCustomer(11, "Roberto Prefeitura Recusa", valid_cpf("714287938"), "roberto@example.com"),
+        # One company, two Bubble customers (two contacts), already in Omie from before the integration.
+        DemoCustomer(12, "Distribuidora Vale Verde Ltda", valid_cnpj("515151510001"), "financeiro@valeverde.example.com",
+                     situacao=ativa, in_omie_by_hand=True),
+        DemoCustomer(13, "Distribuidora Vale Verde Ltda", valid_cnpj("515151510001"), "compras@valeverde.example.com",
+                     situacao=ativa),
     ]
 
 
@@ -121,6 +129,10 @@ def _orders() -> list[DemoOrder]:
                   "PJ dia 25 → NF emitida fora do sistema (NF manual)"),
         DemoOrder(14, 11, Decimal("1000.50"), "Análise de investimentos", "pix", "paid",
                   "PF pago → a prefeitura rejeita a NFS-e (falha na emissão)"),
+        DemoOrder(15, 12, Decimal("2200.00"), "Consultoria logística", "boleto", "pending",
+                  "PJ já cadastrado à mão no Omie → cliente reutilizado (código associado), dia 25"),
+        DemoOrder(16, 13, Decimal("780.00"), "Revisão de contratos", "boleto", "pending",
+                  "2º cadastro do Bubble com o mesmo CNPJ → mesmo cliente do Omie, dia 25"),
     ]
 
 
@@ -174,6 +186,8 @@ def sandbox_seed() -> list[str]:
             extra = " · BrasilAPI: não encontrado"
         if c.requires_approval:
             extra += " · requer aprovação"
+        if c.in_omie_by_hand:
+            extra += _omie_by_hand(c)
         lines.append(f"cliente {customer_id(c.n)}  {kind}  {c.name} ({document_mask(c.document)}){extra}")
     for o in _orders():
         thing_put(type_name=type_name("order"), bubble_id=order_id(o.n), fields=_order_fields(o))
@@ -184,6 +198,17 @@ def sandbox_seed() -> list[str]:
     if len(reference) == 14:
         company_put(cnpj=reference, razao_social="EMPRESA DE REFERÊNCIA DA VERIFICAÇÃO", situacao_cadastral=FakeCompany.Situacao.ATIVA)
     return lines
+
+
+def _omie_by_hand(c: DemoCustomer) -> str:
+    """The customer as Blu typed it in Omie's screen: its document, no integration code. Only
+    when the fake Omie has no customer of that document (a later run finds it already linked)."""
+    from integrations.sandbox.fake_omie.models import FakeCustomer
+    from integrations.sandbox.fake_omie.services import fake_omie_seed_customer
+
+    if not FakeCustomer.objects.filter(cnpj_cpf=cnpj.compact(c.document)).exists():
+        fake_omie_seed_customer(codigo_cliente_integracao="", cnpj_cpf=c.document, razao_social=c.name.upper(), email=c.email)
+    return " · já cadastrado à mão no Omie (sem código de integração)"
 
 
 def _omie_webhooks() -> str:

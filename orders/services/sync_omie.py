@@ -21,9 +21,18 @@ from django.utils import timezone
 from billing.dates import today_sp
 from integrations.http import IntegrationError, NotNow
 from integrations.omie.dryrun import OmieDryRun
+from integrations.omie.errors import OmieCustomerExists
+from integrations.omie.models import OmieCustomerLink
 from orders.models import Order
 from orders.services.action_log import action_log_record, actor_for_task
 from orders.services.locks import order_work_lock
+from orders.services.omie_customers import (
+    customer_existing_link,
+    customer_link_record,
+    customer_link_settle,
+    customer_linked_elsewhere,
+    customer_pending_association,
+)
 from orders.services.sync_state import SyncOutcome, locked_pending, order_sync_error, order_sync_fail
 from orders.services.writeback import customer_writeback, order_writeback_sync_status
 from orders.statuses import ActionOutcome, SyncStatus
@@ -71,21 +80,40 @@ def _customer_in_omie(*, client: Any, order: Order) -> tuple[Order, SyncOutcome 
     if order.omie_customer_code is not None and order.omie_customer_synced_at is not None:
         return order, None
     code = customer_known_in_omie(order=order)
-    how = "já enviado por outro pedido há pouco"
+    how, message = "já enviado por outro pedido há pouco", None
     if code is None:
         try:
-            result = client.upsert_cliente(
-                codigo_cliente_integracao=order.customer_bubble_id, cliente=order.customer_payload, order_id=order.id
-            )
+            code, how, message = _customer_send(client=client, order=order)
         except OmieDryRun:
             return order, None  # recorded, not sent: no customer code yet
         except IntegrationError as exc:
             return order, order_sync_error(
                 order_id=order.id, exc=exc, actor=ACTOR, action="omie_customer_upsert", what="Omie (cadastro do cliente)"
             )
-        code, how = result.codigo_cliente_omie, "enviado ao Omie"
-    stored = _store_customer(order_id=order.id, code=code, how=how)
+    stored = _store_customer(order_id=order.id, code=code, how=how, message=message)
     return (stored, None) if stored is not None else (order, SyncOutcome.done())
+
+
+def _customer_send(*, client: Any, order: Order) -> tuple[int, str, str | None]:
+    """The Omie customer for this order: UpsertCliente, unless Omie already holds the document
+    under another record (docs/orders.md#customers-already-in-omie). Returns the code, the "how"
+    of the plain case and, when an existing customer is used, the action-log line."""
+    elsewhere = customer_linked_elsewhere(order=order)
+    if elsewhere is not None:
+        return elsewhere.omie_id, "", elsewhere.message
+    if customer_pending_association(order=order) is not None:
+        linked = customer_link_settle(client=client, order=order)
+        return linked.omie_id, "", linked.message
+    try:
+        result = client.upsert_cliente(
+            codigo_cliente_integracao=order.customer_bubble_id, cliente=order.customer_payload, order_id=order.id
+        )
+    except OmieCustomerExists as exc:
+        linked = customer_existing_link(client=client, order=order, existing=exc.existing)
+        return linked.omie_id, "", linked.message
+    customer_link_record(document=order.document, omie_id=result.codigo_cliente_omie,
+                         integration_code=order.customer_bubble_id, how=OmieCustomerLink.How.CREATED)
+    return result.codigo_cliente_omie, "enviado ao Omie", None
 
 
 def customer_known_in_omie(*, order: Order) -> int | None:
@@ -107,7 +135,7 @@ def customer_known_in_omie(*, order: Order) -> int | None:
     )
 
 
-def _store_customer(*, order_id: int, code: int, how: str) -> Order | None:
+def _store_customer(*, order_id: int, code: int, how: str, message: str | None = None) -> Order | None:
     with transaction.atomic():
         order = locked_pending(order_id)
         if order is None:
@@ -121,7 +149,7 @@ def _store_customer(*, order_id: int, code: int, how: str) -> Order | None:
             customer_writeback(order=order, fields={"omie_cliente_id": str(code)})
         action_log_record(
             actor=ACTOR, action="omie_customer_upsert", outcome=ActionOutcome.OK, order=order,
-            message=f"Cliente {how} (código Omie {code}).",
+            message=message or f"Cliente {how} (código Omie {code}).",
         )
     return order
 

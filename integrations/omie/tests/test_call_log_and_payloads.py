@@ -63,7 +63,10 @@ def test_throttle_state_reports_every_method_with_its_limits(settings):
     omie_method_pause(call="FaturarOS", seconds=300)
     state = throttle_state()
     methods = {m["call"]: m for m in state["methods"]}
-    assert len(methods) == 10
+    from integrations.omie.calls import ALL_CALLS
+
+    assert sorted(methods) == sorted(ALL_CALLS)
+    assert methods["AssociarCodIntCliente"]["is_write"] and not methods["ListarClientes"]["is_write"]
     assert methods["FaturarOS"]["pause_reason"] == "manual" and methods["FaturarOS"]["paused_until"] > timezone.now()
     assert (methods["FaturarOS"]["is_write"], methods["FaturarOS"]["concurrency"]) == (True, 1)
     assert (methods["ListarOS"]["is_write"], methods["ListarOS"]["concurrency"]) == (False, 3)

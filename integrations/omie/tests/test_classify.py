@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from integrations.omie.classify import classify
+from integrations.omie.classify import classify, existing_customer
 from integrations.omie.types import CallClass
 
 
@@ -106,3 +106,36 @@ def test_client_1100_time_becomes_seconds_from_now():
     outcome = classify(500, fault("SOAP-ENV:Client-1100", "ERROR: Esta requisição já foi processada ou está sendo processada e "
                                   f"você pode tentar novamente às {at:%H:%M:%S}."))
     assert 85 <= outcome.wait_seconds <= 91
+
+
+@pytest.mark.parametrize(
+    ("text", "omie_id", "code", "document"),
+    [
+        # the real capture: a customer registered by hand has no code, Omie writes "[ ]"
+        ("ERROR: Cliente já cadastrado para o CPF/CNPJ [39.330.543/0001-02] com o Id [2485994540] e código de integração [ ] ! (add)",
+         2485994540, "", "39.330.543/0001-02"),
+        ("Cliente já cadastrado para o CPF/CNPJ [39.330.543/0001-02] com o Id [2485994540] e código de integração [] ! (add)",
+         2485994540, "", "39.330.543/0001-02"),
+        # another record's code (another Bubble customer of the same CNPJ)
+        ("ERROR: Cliente já cadastrado para o CPF/CNPJ [529.982.247-25] com o Id [2400000007] e código de integração "
+         "[1600000000000x000000000000000002] ! (add)", 2400000007, "1600000000000x000000000000000002", "529.982.247-25"),
+        # by integration code (Client-102), also without the space before "!"
+        ("ERROR: Cliente já cadastrado para o Código de Integração [abc] com o nCod [2485] !", 2485, "abc", ""),
+        ("ERROR: Cliente já cadastrado para o Código de Integração [abc] com o nCod [2485]!", 2485, "abc", ""),
+        # the older wording: a number, not said whose, and no code → a lookup by document decides
+        ("ERROR: Cliente já cadastrado para o código [2485994540]", 2485994540, None, ""),
+    ],
+)
+def test_the_existing_customer_is_read_from_every_known_duplicate_text(text, omie_id, code, document):
+    found = existing_customer(text)
+    assert found is not None
+    assert (found.omie_id, found.integration_code, found.document) == (omie_id, code, document)
+    assert found.needs_lookup is (code is None)
+    assert classify(500, fault("SOAP-ENV:Client-102", text)).cls == CallClass.DUPLICATE
+
+
+def test_texts_that_are_not_a_customer_duplicate_are_not_read_as_one():
+    assert existing_customer("ERROR: Cliente não cadastrado para o Código [123] !") is None
+    assert existing_customer("ERROR: OS já cadastrada para o Código de Integração [x] com o nCodOS [9] !") is None
+    unreadable = existing_customer("ERROR: Cliente já cadastrado!")
+    assert unreadable is not None and unreadable.needs_lookup and unreadable.omie_id is None

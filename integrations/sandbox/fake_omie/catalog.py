@@ -8,6 +8,8 @@ from typing import Any
 ENDPOINT_OF: dict[str, str] = {
     "UpsertCliente": "geral/clientes/",
     "ConsultarCliente": "geral/clientes/",
+    "AssociarCodIntCliente": "geral/clientes/",
+    "ListarClientes": "geral/clientes/",
     "IncluirOS": "servicos/os/",
     "ConsultarOS": "servicos/os/",
     "StatusOS": "servicos/os/",
@@ -17,7 +19,7 @@ ENDPOINT_OF: dict[str, str] = {
     "ReenviarOS": "servicos/osp/",
     "ListarNFSEs": "servicos/nfse/",
 }
-WRITE_CALLS = frozenset({"UpsertCliente", "IncluirOS", "FaturarOS", "CancelarOS", "ReenviarOS"})
+WRITE_CALLS = frozenset({"UpsertCliente", "AssociarCodIntCliente", "IncluirOS", "FaturarOS", "CancelarOS", "ReenviarOS"})
 
 
 def ident_of(call: str, param: Any) -> str:
@@ -26,6 +28,10 @@ def ident_of(call: str, param: Any) -> str:
         return ""
     if call in {"UpsertCliente", "ConsultarCliente"}:
         value = param.get("codigo_cliente_integracao") or param.get("codigo_cliente_omie")
+    elif call == "AssociarCodIntCliente":
+        value = param.get("codigo_cliente_omie")  # the record being changed
+    elif call == "ListarClientes":
+        value = (param.get("clientesFiltro") or {}).get("cnpj_cpf") if isinstance(param.get("clientesFiltro"), dict) else None
     elif call == "IncluirOS":
         value = (param.get("Cabecalho") or {}).get("cCodIntOS")
     elif call in {"ConsultarOS", "StatusOS", "FaturarOS", "CancelarOS", "ReenviarOS"}:

@@ -90,12 +90,91 @@ def upsert_cliente(param: dict, config: FakeOmieConfig) -> Answer:
     with transaction.atomic():
         other = FakeCustomer.objects.filter(cnpj_cpf=doc).exclude(codigo_cliente_integracao=key).first()
         if other is not None:
-            raise Fault("SOAP-ENV:Client-102", f"Cliente já cadastrado para o CPF/CNPJ [{param['cnpj_cpf']}] com o Id "
-                                               f"[{other.codigo_cliente_omie}] e código de integração "
-                                               f"[{other.codigo_cliente_integracao}] ! (add)")
+            raise duplicate_document(other)
         customer, created = FakeCustomer.objects.update_or_create(codigo_cliente_integracao=key, defaults=fields)
     return 200, {"codigo_cliente_omie": customer.codigo_cliente_omie, "codigo_cliente_integracao": key, "codigo_status": "0",
                  "descricao_status": "Cliente cadastrado com sucesso!" if created else "Cliente alterado com sucesso!"}
+
+
+def formatted_document(doc: str) -> str:
+    """The document as Omie writes it in its messages (``39.330.543/0001-02``)."""
+    doc = compact_document(doc)
+    if len(doc) == 11 and cpf.is_valid(doc):
+        return cpf.format(doc)
+    return cnpj.format(doc) if len(doc) == 14 and cnpj.is_valid(doc) else doc
+
+
+def duplicate_document(other: FakeCustomer) -> Fault:
+    """Omie's real text for a document another record holds: the Id and that record's code, or
+    ``[ ]`` when it has none (a customer registered by hand). The fault code is not shown in the
+    real capture; Client-102 is the one Omie uses for the other "já cadastrado" texts."""
+    code = other.codigo_cliente_integracao or " "
+    return Fault("SOAP-ENV:Client-102", f"Cliente já cadastrado para o CPF/CNPJ [{formatted_document(other.cnpj_cpf)}] com o Id "
+                                        f"[{other.codigo_cliente_omie}] e código de integração [{code}] ! (add)")
+
+
+def associar_cod_int_cliente(param: dict, config: FakeOmieConfig) -> Answer:
+    """Gives a customer without an integration code one. The success answer is Omie's recorded
+    one; the refusals' texts are not sourced: unknown id → Client-105's real wording, a code
+    already in use → Client-102's real wording, a customer that already has another code → an
+    invented business refusal (HTTP 500, not "já cadastrado", so it never reads as a duplicate)."""
+    required(param, "codigo_cliente_omie", "codigo_cliente_integracao")
+    key = str(param["codigo_cliente_integracao"])
+    with transaction.atomic():
+        customer = _customer_by_omie_id(param["codigo_cliente_omie"], for_update=True)
+        if customer is None:
+            raise Fault("SOAP-ENV:Client-105", f"Cliente não cadastrado para o Código [{param['codigo_cliente_omie']}] !")
+        holder = FakeCustomer.objects.filter(codigo_cliente_integracao=key).exclude(pk=customer.pk).first()
+        if holder is not None:
+            raise Fault("SOAP-ENV:Client-102", f"Cliente já cadastrado para o Código de Integração [{key}] com o nCod "
+                                               f"[{holder.codigo_cliente_omie}] !")
+        if customer.codigo_cliente_integracao not in (None, "", key):
+            # UNSOURCED: text and fault code invented (no capture of this refusal is known).
+            raise Fault("SOAP-ENV:Client-143", f"O cliente [{customer.codigo_cliente_omie}] já possui o código de integração "
+                                               f"[{customer.codigo_cliente_integracao}]!")
+        customer.codigo_cliente_integracao = key
+        customer.save(update_fields=["codigo_cliente_integracao", "updated_at"])
+    return 200, {"codigo_cliente_omie": customer.codigo_cliente_omie, "codigo_cliente_integracao": key, "codigo_status": "0",
+                 "descricao_status": "Código de Integração associado ao Cliente sucesso!"}
+
+
+def listar_clientes(param: dict, config: FakeOmieConfig) -> Answer:
+    """``clientesFiltro`` by ``cnpj_cpf`` (punctuated or bare), ``codigo_cliente_omie`` or
+    ``codigo_cliente_integracao``; ``apenas_importado_api`` "S" leaves out hand-registered ones."""
+    page, size = _page(param, "pagina", "registros_por_pagina")
+    qs = FakeCustomer.objects.order_by("id")
+    wanted = param.get("clientesFiltro") if isinstance(param.get("clientesFiltro"), dict) else {}
+    if wanted.get("cnpj_cpf"):
+        qs = qs.filter(cnpj_cpf=compact_document(str(wanted["cnpj_cpf"])))
+    if wanted.get("codigo_cliente_integracao"):
+        qs = qs.filter(codigo_cliente_integracao=str(wanted["codigo_cliente_integracao"]))
+    if wanted.get("codigo_cliente_omie"):
+        found = _customer_by_omie_id(wanted["codigo_cliente_omie"])
+        qs = qs.filter(pk=found.pk) if found else qs.none()
+    if str(param.get("apenas_importado_api") or "").upper() == "S":
+        qs = qs.exclude(codigo_cliente_integracao__isnull=True)
+    total = qs.count()
+    pages = math.ceil(total / size)
+    if page > pages:
+        raise _past_end(page)
+    items = list(qs[(page - 1) * size : page * size])
+    return 200, {"pagina": page, "total_de_paginas": pages, "registros": len(items), "total_de_registros": total,
+                 "clientes_cadastro": [_cliente_record(c) for c in items]}
+
+
+def _cliente_record(customer: FakeCustomer) -> dict[str, Any]:
+    data = dict(customer.data)
+    data.update({
+        "codigo_cliente_omie": customer.codigo_cliente_omie,
+        "codigo_cliente_integracao": customer.codigo_cliente_integracao or "",
+        "cnpj_cpf": formatted_document(customer.cnpj_cpf),
+        "razao_social": customer.razao_social,
+        "nome_fantasia": customer.nome_fantasia,
+        "email": customer.email,
+        "info": {"dInc": _fmt_date(customer.created_at), "dAlt": _fmt_date(customer.updated_at),
+                 "cImpAPI": "N" if customer.codigo_cliente_integracao is None else "S"},
+    })
+    return data
 
 
 def consultar_cliente(param: dict, config: FakeOmieConfig) -> Answer:
@@ -113,18 +192,20 @@ def consultar_cliente(param: dict, config: FakeOmieConfig) -> Answer:
     data = dict(customer.data)
     data.update({
         "codigo_cliente_omie": customer.codigo_cliente_omie,
-        "codigo_cliente_integracao": customer.codigo_cliente_integracao,
+        "codigo_cliente_integracao": customer.codigo_cliente_integracao or "",
         "razao_social": customer.razao_social,
         "nome_fantasia": customer.nome_fantasia,
         "email": customer.email,
-        "info": {"dInc": _fmt_date(customer.created_at), "dAlt": _fmt_date(customer.updated_at), "cImpAPI": "S"},
+        "info": {"dInc": _fmt_date(customer.created_at), "dAlt": _fmt_date(customer.updated_at),
+                 "cImpAPI": "N" if customer.codigo_cliente_integracao is None else "S"},
     })
     return 200, data
 
 
-def _customer_by_omie_id(value: Any) -> FakeCustomer | None:
+def _customer_by_omie_id(value: Any, *, for_update: bool = False) -> FakeCustomer | None:
     try:
-        return FakeCustomer.objects.filter(pk=int(value) - CUSTOMER_ID_BASE).first()
+        qs = FakeCustomer.objects.select_for_update() if for_update else FakeCustomer.objects
+        return qs.filter(pk=int(value) - CUSTOMER_ID_BASE).first()
     except (TypeError, ValueError):
         return None
 
@@ -460,6 +541,8 @@ def _nfse_record(nfse: FakeNfse, letter: str) -> dict[str, Any]:
 HANDLERS: dict[str, Callable[[dict, FakeOmieConfig], Answer]] = {
     "UpsertCliente": upsert_cliente,
     "ConsultarCliente": consultar_cliente,
+    "AssociarCodIntCliente": associar_cod_int_cliente,
+    "ListarClientes": listar_clientes,
     "IncluirOS": incluir_os,
     "ConsultarOS": consultar_os,
     "StatusOS": status_os,

@@ -54,7 +54,8 @@ class FakeOmieConfig(models.Model):
 
 
 class FakeCustomer(models.Model):
-    codigo_cliente_integracao = models.CharField(max_length=100, unique=True)
+    # null: registered in Omie's own screens, without an integration code (Omie shows "[ ]")
+    codigo_cliente_integracao = models.CharField(max_length=100, unique=True, null=True, blank=True)
     cnpj_cpf = models.CharField(max_length=20, db_index=True)  # compact, upper-case
     razao_social = models.CharField(max_length=120)
     nome_fantasia = models.CharField(max_length=120, blank=True)

@@ -80,13 +80,19 @@ def fake_omie_ban(*, app_key: str, call: str, seconds: float) -> FakeOmieBan:
 
 
 def fake_omie_seed_customer(*, codigo_cliente_integracao: str, cnpj_cpf: str, razao_social: str, email: str = "") -> FakeCustomer:
-    """A customer as if typed in Omie's UI: no validation (lets tests hold an invalid document)."""
-    customer, _ = FakeCustomer.objects.update_or_create(
-        codigo_cliente_integracao=codigo_cliente_integracao,
-        defaults={"cnpj_cpf": compact_document(cnpj_cpf), "razao_social": razao_social, "email": email,
-                  "data": {"codigo_cliente_integracao": codigo_cliente_integracao, "razao_social": razao_social,
-                           "cnpj_cpf": cnpj_cpf, "email": email}},
-    )
+    """A customer as if typed in Omie's UI: no validation (lets tests hold an invalid document).
+
+    A blank ``codigo_cliente_integracao`` is a customer registered by hand, without one (the
+    usual case at Blu): it is found again by its document."""
+    data = {"codigo_cliente_integracao": codigo_cliente_integracao, "razao_social": razao_social, "cnpj_cpf": cnpj_cpf, "email": email}
+    fields = {"cnpj_cpf": compact_document(cnpj_cpf), "razao_social": razao_social, "email": email, "data": data}
+    if not codigo_cliente_integracao:
+        customer, _ = FakeCustomer.objects.update_or_create(
+            cnpj_cpf=compact_document(cnpj_cpf), codigo_cliente_integracao__isnull=True,
+            defaults={**fields, "codigo_cliente_integracao": None},
+        )
+        return customer
+    customer, _ = FakeCustomer.objects.update_or_create(codigo_cliente_integracao=codigo_cliente_integracao, defaults=fields)
     return customer
 
 

@@ -213,7 +213,7 @@ def control_customer(request: HttpRequest) -> JsonResponse:
     data = _body(request)
     try:
         customer = fake_omie_seed_customer(
-            codigo_cliente_integracao=str(data["codigo_cliente_integracao"]), cnpj_cpf=str(data["cnpj_cpf"]),
+            codigo_cliente_integracao=str(data.get("codigo_cliente_integracao") or ""), cnpj_cpf=str(data["cnpj_cpf"]),
             razao_social=str(data.get("razao_social") or "Cliente"), email=str(data.get("email") or ""),
         )
     except KeyError as exc:

@@ -34,7 +34,7 @@ def test_seed_is_idempotent_and_says_what_it_created():
     counts = (FakeThing.objects.count(), FakeCompany.objects.count())
     second = _seed()
     # the demo companies + the integration check's reference CNPJ
-    assert counts == (FakeThing.objects.count(), FakeCompany.objects.count()) == (25, 7)
+    assert counts == (FakeThing.objects.count(), FakeCompany.objects.count()) == (29, 8)
     assert first == second
     assert order_id(7) in first and "BILLING_HOLD_THRESHOLD" in first and "BAIXADA" in first
     assert "requer aprovação" in first
@@ -51,7 +51,7 @@ def test_seeded_documents_are_valid_except_the_deliberately_invalid_one():
         except InvalidDocument:
             invalid.append(thing.data["nome"])
     assert invalid == ["Cliente Com CPF Inválido"]
-    assert kinds == {"PF": 3, "PJ": 7}
+    assert kinds == {"PF": 3, "PJ": 9}
     assert all(cnpj.is_valid(c.cnpj) for c in FakeCompany.objects.all())
     assert FakeCompany.objects.filter(cnpj="12ABC34501DE35").exists()  # an alphanumeric CNPJ
     assert not cpf.is_valid("12345678900")
@@ -192,3 +192,17 @@ def test_pagarme_send_reports_an_unreachable_url(settings):
     with pytest.raises(CommandError, match="falha ao enviar"):
         call_command("sandbox_pagarme_send", "1x1", "--amount", "1", "--url", "http://127.0.0.1:9/webhooks/pagarme",
                      "--timeout", "1", stdout=io.StringIO())
+
+
+@pytest.mark.django_db
+def test_seed_puts_the_hand_registered_company_in_the_fake_omie_once():
+    from integrations.sandbox.fake_omie.models import FakeCustomer
+
+    first = _seed()
+    _seed()
+    [customer] = FakeCustomer.objects.filter(razao_social="DISTRIBUIDORA VALE VERDE LTDA")
+    assert customer.codigo_cliente_integracao is None  # typed in Omie's screen: no integration code
+    assert "já cadastrado à mão no Omie" in first
+    # Two Bubble customers share its CNPJ.
+    documents = [t.data["documento"] for t in FakeThing.objects.filter(type_name="cliente") if "Vale Verde" in t.data["nome"]]
+    assert len(documents) == 2 and len(set(documents)) == 1
