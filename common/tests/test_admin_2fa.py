@@ -251,3 +251,15 @@ def test_enrolment_keeps_nothing_when_the_code_is_wrong(user_factory):
     with pytest.raises(CommandError, match="Código incorreto"):
         call_command("totp_enrol", "chefe", "--no-qr", "--code", "abc")
     assert not TOTPDevice.objects.exists()
+
+
+def test_an_enrolment_never_replaces_a_confirmed_phone(user_factory):
+    """Two pending enrolments (two tabs, or an attacker with the password racing the owner): the second is refused."""
+    from common.twofa.services import totp_enrolment_confirm, totp_enrolment_start
+
+    user = user_factory("ana", is_staff=True)
+    owner = totp_enrolment_start(user=user)
+    other = TOTPDevice.objects.create(user=user, name="autenticador", confirmed=False)
+    assert totp_enrolment_confirm(device=owner, code=code_for(owner)) is not None
+    assert totp_enrolment_confirm(device=other, code=code_for(other)) is None
+    assert list(TOTPDevice.objects.filter(user=user, confirmed=True)) == [owner]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -39,12 +40,15 @@ def totp_enrolment_start(*, user: Any, device_id: int | None = None) -> TOTPDevi
 def totp_enrolment_confirm(*, device: TOTPDevice, code: str) -> list[str] | None:
     """Keeps the authenticator if ``code`` is the one it shows now, and issues new recovery codes.
 
-    Returns the recovery codes (to show once) or None for a wrong code. Any other authenticator of the
-    user is removed: one phone per person, so a reset really cuts the lost one off.
+    Returns the recovery codes (to show once) or None for a wrong code, or when the user already has a
+    confirmed authenticator (enrolled meanwhile in another tab): enrolment never replaces a phone, only
+    ``twofa_reset`` removes one, so a password alone can never swap the owner's phone for another.
     """
+    get_user_model().objects.select_for_update().filter(pk=device.user_id).first()  # one enrolment at a time per user
+    if TOTPDevice.objects.filter(user_id=device.user_id, confirmed=True).exclude(pk=device.pk).exists():
+        return None
     if not device.verify_token(code.strip()):
         return None
-    TOTPDevice.objects.filter(user=device.user).exclude(pk=device.pk).delete()
     device.confirmed = True
     device.save(update_fields=["confirmed"])
     return recovery_codes_issue(user=device.user)
