@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth.models import update_last_login
+from django.contrib.auth.signals import user_login_failed
 from django.utils.translation import gettext_lazy as _
+from rest_framework import exceptions as drf_exceptions
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken
-from rest_framework_simplejwt.serializers import TokenRefreshSerializer
+from rest_framework_simplejwt.serializers import TokenObtainPairSerializer, TokenObtainSerializer, TokenRefreshSerializer
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.utils import get_md5_hash_password
@@ -63,17 +66,51 @@ def password_unchanged(token: Any, user: Any) -> bool:
 class RevocationAwareTokenRefreshSerializer(TokenRefreshSerializer):
     """simplejwt checks CHECK_REVOKE_TOKEN on access tokens only: a refresh token issued before a
     password change would still mint new access tokens (they would then be refused, but the refresh
-    answered 200 and was rotated). Here it is refused at once."""
+    answered 200 and was rotated). Here it is refused at once; so is one whose user has left the
+    service group (or got it before only service users could), like ServiceTokenObtainPairSerializer."""
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, str]:
-        if api_settings.CHECK_REVOKE_TOKEN:
-            from django.contrib.auth import get_user_model
+        from django.contrib.auth import get_user_model
 
-            refresh = RefreshToken(attrs["refresh"])
-            user = get_user_model().objects.filter(**{api_settings.USER_ID_FIELD: refresh.get(api_settings.USER_ID_CLAIM)}).first()
-            if user is None or not password_unchanged(refresh, user):
-                raise AuthenticationFailed(_("The user's password has been changed."), code="password_changed")
+        refresh = RefreshToken(attrs["refresh"])
+        user = get_user_model().objects.filter(**{api_settings.USER_ID_FIELD: refresh.get(api_settings.USER_ID_CLAIM)}).first()
+        if api_settings.CHECK_REVOKE_TOKEN and (user is None or not password_unchanged(refresh, user)):
+            raise AuthenticationFailed(_("The user's password has been changed."), code="password_changed")
+        if user is not None and not is_service_user(user):
+            raise AuthenticationFailed(NOT_A_SERVICE_ACCOUNT, code="no_active_account")
         return super().validate(attrs)
+
+
+# The same answer as a wrong password: the endpoint never confirms that a staff password is right.
+NOT_A_SERVICE_ACCOUNT = "Usuário ou senha incorretos, ou a conta não é de serviço (só o grupo Integração Bubble recebe tokens)."
+
+
+def is_service_user(user: Any) -> bool:
+    """Only the service group uses the API; staff, superusers included, work in the admin (with 2FA)."""
+    return bool(user.is_active and user.groups.filter(name=SERVICE_GROUP).exists())
+
+
+class ServiceTokenObtainPairSerializer(TokenObtainPairSerializer):
+    """``/v1/auth/token/`` issues tokens to members of SERVICE_GROUP only.
+
+    Before: a superuser enrolled in TOTP got a token pair with the password alone, a way around the
+    admin's second factor. Anyone else is answered exactly as a wrong password, and the attempt counts
+    as a failed login for django-axes' lockout (it is a password tried where it opens nothing).
+    """
+
+    default_error_messages = {"no_active_account": NOT_A_SERVICE_ACCOUNT}
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, str]:
+        TokenObtainSerializer.validate(self, attrs)  # authenticates (axes counts wrong passwords), sets self.user
+        if not is_service_user(self.user):
+            user_login_failed.send(sender=type(self), credentials={self.username_field: attrs[self.username_field]},
+                                   request=self.context.get("request"))
+            # DRF's exception, as simplejwt raises for a wrong password: the same body, byte for byte.
+            raise drf_exceptions.AuthenticationFailed(self.error_messages["no_active_account"], code="no_active_account")
+        refresh = self.get_token(self.user)
+        if api_settings.UPDATE_LAST_LOGIN:
+            update_last_login(None, self.user)
+        return {"refresh": str(refresh), "access": str(refresh.access_token)}
 
 
 def service_group_add(user: Any) -> Any:

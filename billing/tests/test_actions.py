@@ -290,8 +290,10 @@ def test_staff_outside_the_service_group_cannot_use_the_ops_endpoints(api_client
     user = user_factory("chefe", is_staff=True, is_superuser=staff.get("is_superuser", False))
     if staff.get("group"):
         user.groups.add(Group.objects.get(name=staff["group"]))
-    token = api_client.post("/v1/auth/token/", {"username": "chefe", "password": "s3nha-forte-123"}, format="json").json()["access"]
-    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    # /v1/auth/token/ no longer issues staff a token (common/tests/test_auth.py); one minted before that rule is still refused here.
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(user)}")
     order = order_in_state(BillingStatus.ON_HOLD)
     before = snapshot(order)
     response = post(api_client, order.bubble_id, "approve-billing-hold", {"operator": "outra.pessoa@example.com"})

@@ -1,6 +1,7 @@
 import pytest
 from django.core.management import call_command
 
+from integrations.auth import service_group_add
 from integrations.models import ServiceToken
 from integrations.services import service_token_revoke
 
@@ -8,7 +9,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_token_obtain_refresh_and_blacklist(api_client, user_factory):
-    user_factory("alice", password="s3nha-muito-forte")
+    service_group_add(user_factory("alice", password="s3nha-muito-forte"))
     obtained = api_client.post("/v1/auth/token/", {"username": "alice", "password": "s3nha-muito-forte"}, format="json")
     assert obtained.status_code == 200
     access, refresh = obtained.json()["access"], obtained.json()["refresh"]
@@ -115,7 +116,7 @@ def test_a_service_token_whose_row_names_another_user_is_refused(api_client, use
 
 def test_a_password_change_revokes_the_tokens_issued_before_it(api_client, user_factory):
     """Before (CHECK_REVOKE_TOKEN off): the old refresh token kept minting access tokens after a password change."""
-    user = user_factory("alice", password="s3nha-muito-forte")
+    user = service_group_add(user_factory("alice", password="s3nha-muito-forte"))
     obtained = api_client.post("/v1/auth/token/", {"username": "alice", "password": "s3nha-muito-forte"}, format="json").json()
     user.set_password("outra-s3nha-muito-forte")
     user.save()
@@ -139,3 +140,49 @@ def test_a_password_change_of_the_service_user_revokes_its_service_tokens(api_cl
     user.set_password("nova-s3nha-do-servico")
     user.save()
     assert api_client.get("/v1/schema/").status_code == 401
+
+
+def token_post(api_client, username: str, password: str = "s3nha-forte-123"):
+    return api_client.post("/v1/auth/token/", {"username": username, "password": password}, format="json", REMOTE_ADDR="203.0.113.7")
+
+
+@pytest.mark.parametrize("kind", ["superuser with TOTP", "Financeiro", "Ops", "user without a group"])
+def test_the_token_endpoint_issues_tokens_only_to_the_service_group(api_client, user_factory, kind):
+    """Before: a superuser enrolled in TOTP got a token pair with the password alone."""
+    from django.contrib.auth.models import Group
+    from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
+
+    from common.twofa.services import recovery_codes_issue
+
+    user = user_factory("chefe", is_staff=kind != "user without a group", is_superuser=kind.startswith("superuser"))
+    if kind in {"Financeiro", "Ops"}:
+        user.groups.add(Group.objects.get(name=kind))
+    if kind.startswith("superuser"):
+        recovery_codes_issue(user=user)
+    refused = token_post(api_client, "chefe")
+    wrong_password = token_post(api_client, "chefe", "errada")
+    assert refused.status_code == wrong_password.status_code == 401
+    assert refused.json() == wrong_password.json()  # the endpoint never confirms a staff password
+    assert "access" not in refused.content.decode() and not OutstandingToken.objects.exists()
+
+    service_group_add(user)
+    assert token_post(api_client, "chefe").status_code == 200
+
+
+def test_a_refused_staff_password_counts_in_the_lockout(api_client, user_factory):
+    from axes.models import AccessAttempt
+
+    user_factory("chefe", is_staff=True, is_superuser=True)
+    assert [token_post(api_client, "chefe").status_code for _ in range(5)] == [401] * 5
+    assert AccessAttempt.objects.filter(username="chefe", failures_since_start__gte=5).exists()
+
+
+def test_a_refresh_token_of_a_user_outside_the_service_group_is_refused(api_client, user_factory):
+    """A refresh token issued before the rule (or before the user left the group) mints nothing."""
+    from rest_framework_simplejwt.tokens import RefreshToken
+
+    user = user_factory("chefe", is_staff=True, is_superuser=True)
+    response = api_client.post("/v1/auth/token/refresh/", {"refresh": str(RefreshToken.for_user(user))}, format="json")
+    assert response.status_code == 401 and "access" not in response.json()
+    service_group_add(user)
+    assert api_client.post("/v1/auth/token/refresh/", {"refresh": str(RefreshToken.for_user(user))}, format="json").status_code == 200

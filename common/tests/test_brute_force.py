@@ -10,6 +10,8 @@ import pytest
 from axes.models import AccessAttempt
 from django.core.management import call_command
 
+from integrations.auth import service_group_add
+
 pytestmark = pytest.mark.django_db
 
 PASSWORD = "s3nha-forte-123"
@@ -21,7 +23,7 @@ def token_post(api_client, username: str, password: str, ip: str = "203.0.113.7"
 
 def test_the_token_endpoint_is_rate_limited_per_address(api_client, user_factory, settings):
     settings.AXES_FAILURE_LIMIT = 1000  # isolate the throttle from the lockout
-    user_factory("alice")
+    service_group_add(user_factory("alice"))
     statuses = [token_post(api_client, "alice", f"errada-{n}").status_code for n in range(12)]
     assert statuses[:10] == [401] * 10
     assert statuses[10:] == [429, 429]
@@ -58,7 +60,7 @@ def test_every_token_has_a_general_rate(api_client, user_factory):
 
 
 def test_the_api_locks_a_username_and_address_out_after_the_failure_limit(api_client, user_factory, settings):
-    user_factory("alice")
+    service_group_add(user_factory("alice"))
     assert [token_post(api_client, "alice", "errada").status_code for _ in range(5)] == [401] * 5
     locked = token_post(api_client, "alice", PASSWORD)
     assert locked.status_code in {401, 403, 429}  # refused even with the right password
@@ -86,7 +88,7 @@ def test_the_admin_locks_out_after_the_failure_limit_and_a_superuser_can_unlock(
 def test_a_client_supplied_forwarded_for_is_ignored_without_the_proxy_setting(api_client, user_factory, settings):
     """Without nginx in front, rotating X-Forwarded-For must not buy new attempts."""
     settings.TRUST_X_FORWARDED_FOR = False
-    user_factory("alice")
+    service_group_add(user_factory("alice"))
     for n in range(5):
         api_client.post("/v1/auth/token/", {"username": "alice", "password": "errada"}, format="json",
                         REMOTE_ADDR="203.0.113.7", HTTP_X_FORWARDED_FOR=f"10.0.0.{n}")

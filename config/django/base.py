@@ -91,6 +91,7 @@ THIRD_PARTY_APPS = [
 ]
 LOCAL_APPS = [
     "common",
+    "common.twofa",  # the admin's second factor: enrolment page, recovery codes (common/admin_site.py)
     "integrations",
     "integrations.omie",
     "integrations.bubble",
@@ -128,8 +129,8 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "common.client_ip.client_ip"
 AXES_VERBOSE = False
-# TOTP second factor at the admin login for superusers and Financeiro (common/admin_site.py);
-# production turns it on (ADMIN_REQUIRE_2FA there, default true).
+# TOTP second factor at the admin login for every staff user (common/admin_site.py, docs/security.md);
+# production turns it on (ADMIN_REQUIRE_2FA there, default true); development and the sandbox leave it off.
 ADMIN_REQUIRE_2FA = False
 OTP_TOTP_ISSUER = "Blu backoffice"
 AUTH_PASSWORD_VALIDATORS = [

@@ -121,7 +121,7 @@ SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=True)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
-# Superusers and Financeiro log into the admin with a TOTP code (docs/security.md).
+# Every staff user logs into the admin with a TOTP code; the first login enrols it (docs/security.md).
 ADMIN_REQUIRE_2FA = env.bool("ADMIN_REQUIRE_2FA", default=True)
 # nginx is always in front and overwrites X-Forwarded-For with the address it saw (nginx.conf).
 TRUST_X_FORWARDED_FOR = env.bool("DJANGO_TRUST_X_FORWARDED_FOR", default=True)

@@ -14,6 +14,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from common.twofa.services import recovery_codes_issue
+
 
 class Command(BaseCommand):
     help = "Cadastra o autenticador (TOTP) de um usuário para o login do admin em duas etapas."
@@ -46,4 +48,8 @@ class Command(BaseCommand):
                 raise CommandError("Código incorreto: nada foi cadastrado. Rode o comando de novo.")
             device.confirmed = True
             device.save(update_fields=["confirmed"])
+            codes = recovery_codes_issue(user=user)
         self.stderr.write(f"Autenticador cadastrado para {username}.")
+        self.stdout.write("Códigos de recuperação (cada um vale uma vez; guarde-os, não serão mostrados de novo):")
+        for recovery in codes:
+            self.stdout.write(f"  {recovery}")
