@@ -68,9 +68,10 @@ def request_issues(call: str, param: Any) -> list[Issue]:
     if not isinstance(param, dict):
         return [Issue("type", "param[0]", "param[0] deve ser um objeto JSON")]
     issues: list[Issue] = []
-    for name, why in (spec.get("also_required") or {}).items():
+    # The source of each extra requirement stays in the JSON; ops read only the rule.
+    for name in spec.get("also_required") or {}:
         if _blank(param.get(name)):
-            issues.append(Issue("missing", name, f"{name}: campo obrigatório ausente ({why})"))
+            issues.append(Issue("missing", name, f"{name}: campo obrigatório ausente"))
     for group in spec.get("one_of") or []:
         if all(_blank(param.get(name)) for name in group):
             issues.append(Issue("missing", group[0], f"informe {' ou '.join(group)} (nenhum foi enviado)"))

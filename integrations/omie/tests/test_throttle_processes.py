@@ -51,9 +51,23 @@ def _max_in_window(times: list[datetime], window: float) -> int:
     return best
 
 
+def one_issued_nfse() -> None:
+    """A list with something in it: an empty ListarNFSEs is Omie's "no records" fault, which our own
+    throttle counts as an error (and would pause the method for, hiding the rate under test)."""
+    from django.utils import timezone
+
+    from integrations.sandbox.fake_omie.models import FakeCustomer, FakeNfse, FakeServiceOrder
+
+    customer = FakeCustomer.objects.create(codigo_cliente_integracao="c-1", cnpj_cpf="11222333000181", razao_social="X")
+    order = FakeServiceOrder.objects.create(c_cod_int_os="os-1", customer=customer, amount=10, faturada=True)
+    now = timezone.now()
+    FakeNfse.objects.create(service_order=order, status=FakeNfse.Status.ISSUED, number=1001, ready_at=now, issued_at=now)
+
+
 def test_the_rate_per_method_holds_over_every_window_across_processes(fake_omie):
     rate_per_s, burst = 10, 3
     fake_omie.configure(time_scale=0.1, rate_limit_per_method=1000)
+    one_issued_nfse()
     results = _hammer(fake_omie, "ListarNFSEs", seconds=6, OMIE_RATE_PER_METHOD_PER_MINUTE=rate_per_s * 60,
                       OMIE_RATE_BURST_PER_METHOD=burst, OMIE_RATE_PER_KEY_PER_MINUTE=100_000, OMIE_RATE_BURST_PER_KEY=100)
     received = [c.received_at for c in fake_omie.calls("ListarNFSEs")]
@@ -69,6 +83,7 @@ def test_the_rate_per_method_holds_over_every_window_across_processes(fake_omie)
 def test_the_rate_per_app_key_holds_across_methods_and_processes(fake_omie):
     rate_per_s, burst = 8, 2
     fake_omie.configure(rate_limit_per_method=1000, rate_limit_per_key=1000)
+    one_issued_nfse()
     env = {"OMIE_RATE_PER_METHOD_PER_MINUTE": 60_000, "OMIE_RATE_BURST_PER_METHOD": 100,
            "OMIE_RATE_PER_KEY_PER_MINUTE": rate_per_s * 60, "OMIE_RATE_BURST_PER_KEY": burst}
     start_at = time.time() + 4
