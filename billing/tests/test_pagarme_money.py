@@ -62,7 +62,7 @@ def paid_order(fake_pagarme, **kwargs) -> tuple[Order, dict]:
 
 
 def test_charge_refunded_whose_charge_the_api_reports_canceled_marks_the_payment_refunded(fake_pagarme):
-    order, paid = paid_order(fake_pagarme)
+    order, _paid = paid_order(fake_pagarme)
     refund = build(order, "charge.refunded")
     assert refund["data"]["status"] == "canceled" and refund["data"]["canceled_amount"] == 150000
     assert post_signed(fake_pagarme, refund).status_code == 200
@@ -83,7 +83,7 @@ def test_a_canceled_charge_that_was_never_paid_is_not_a_refund(fake_pagarme):
 
 
 def test_the_fake_pagarme_refuses_a_refunded_status_because_pagarme_has_none(fake_pagarme):
-    order, paid = paid_order(fake_pagarme)
+    _order, paid = paid_order(fake_pagarme)
     with pytest.raises(ValueError, match="no charge status 'refunded'"):
         fake_pagarme.charge_status_set(paid["data"]["id"], "refunded")
     with pytest.raises(ValueError, match="integer cents"):
@@ -91,7 +91,7 @@ def test_the_fake_pagarme_refuses_a_refunded_status_because_pagarme_has_none(fak
 
 
 def test_charge_partial_canceled_records_the_refunded_amount_flags_finance_and_keeps_the_payment(fake_pagarme):
-    order, paid = paid_order(fake_pagarme)
+    order, _paid = paid_order(fake_pagarme)
     partial = build(order, "charge.partial_canceled", canceled_amount=Decimal("500.25"))
     assert partial["data"]["status"] == "paid"
     assert post_signed(fake_pagarme, partial).status_code == 200
@@ -109,7 +109,8 @@ def test_charge_partial_canceled_records_the_refunded_amount_flags_finance_and_k
     assert post_signed(fake_pagarme, build(order, "charge.partial_canceled", canceled_amount=Decimal("800.00"))).status_code == 200
     assert process_all() == [PagarmeEvent.Status.APPLIED]
     order.refresh_from_db()
-    assert order.amount_refunded == Decimal("800.00") and ActionLog.objects.filter(order=order, action="payment_partial_refund").count() == 2
+    assert order.amount_refunded == Decimal("800.00")
+    assert ActionLog.objects.filter(order=order, action="payment_partial_refund").count() == 2
     assert emissions(order) == 1  # the payment was applied once
 
 
