@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from common.money import brl
 from integrations.pagarme.client import CHARGE_STATUSES_WITH_PAYMENT, ChargeStatus
 from orders.statuses import PaymentStatus
 
@@ -40,12 +41,6 @@ class Verdict:
 def cents(value: Decimal) -> int:
     """R$ → integer cents (Pagar.me's unit), exactly: 1500.00 → 150000."""
     return int((value * 100).to_integral_value())
-
-
-def brl(value: Decimal) -> str:
-    """R$ 1.234,56, as ops read it."""
-    text = f"{value:,.2f}".replace(",", "_").replace(".", ",").replace("_", ".")
-    return f"R$ {text}"
 
 
 def charge_belongs_to(charge: ChargeStatus, bubble_id: str) -> bool:

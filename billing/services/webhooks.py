@@ -36,7 +36,8 @@ from django.utils import timezone
 from billing.enqueue import pagarme_event_process_enqueue
 from billing.models import PagarmeEvent, PagarmeWebhookRefusal
 from billing.services.decision import order_billing_decide
-from billing.services.payment_verdict import Verdict, brl, payment_verdict
+from billing.services.payment_verdict import Verdict, payment_verdict
+from common.money import brl
 from integrations.pagarme.client import ChargeStatus, charge_parse, get_pagarme_client, order_parse
 from integrations.pagarme.errors import PagarmeError, PagarmeInvalidId, PagarmeNotFound
 from integrations.pagarme.events import InvalidEvent, event_parse

@@ -90,7 +90,7 @@ def test_the_fake_pagarme_refuses_a_refunded_status_because_pagarme_has_none(fak
         fake_pagarme.charge_update(paid["data"]["id"], paid_amount="15.00")
 
 
-def test_charge_partial_canceled_records_the_refunded_amount_flags_finance_and_keeps_the_payment(fake_pagarme):
+def test_charge_partial_canceled_records_the_refunded_amount_flags_finance_and_keeps_the_payment(fake_pagarme, admin_client):
     order, _paid = paid_order(fake_pagarme)
     partial = build(order, "charge.partial_canceled", canceled_amount=Decimal("500.25"))
     assert partial["data"]["status"] == "paid"
@@ -101,6 +101,8 @@ def test_charge_partial_canceled_records_the_refunded_amount_flags_finance_and_k
     assert order.amount_refunded == Decimal("500.25") and isinstance(order.amount_refunded, Decimal)
     assert "Estorno parcial de R$ 500,25" in order.payment_flag
     assert ActionLog.objects.filter(order=order, action="payment_partial_refund").count() == 1
+    page = admin_client.get(f"/admin/orders/order/{order.pk}/change/").content.decode()
+    assert "valor estornado" in page.lower() and "R$ 500,25" in page and "Estorno parcial" in page
 
     # Redelivered under another id: the API's refunded total is already recorded.
     assert post_signed(fake_pagarme, build(order, "charge.partial_canceled", canceled_amount=Decimal("500.25"))).status_code == 200
