@@ -2,7 +2,7 @@
 
 Refused requests are answered 401 (no listed scheme verified) or 503 (the JWKS could not be read, so
 Pagar.me retries) in the error envelope, and each is recorded as a ``PagarmeWebhookRefusal`` with a
-short excerpt of the body only.
+short excerpt of the body only, counted per source address and minute (one row for a flood).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from billing.models import PagarmeWebhookRefusal
+from billing.services.webhook_refusals import RefusalSample, pagarme_refusal_record
 from billing.services.webhooks import pagarme_event_store
 from common.exceptions import error_response
 from integrations.pagarme.webhook_auth import webhook_authenticate
@@ -51,11 +51,10 @@ def pagarme_webhook(request: HttpRequest) -> HttpResponse:
 def _refuse(request: HttpRequest, raw: bytes, auth) -> HttpResponse:
 
     status = 503 if auth.jwks_unavailable else 401
-    PagarmeWebhookRefusal.objects.create(
-        http_status=status, reasons=auth.reasons, message=auth.message[:2000], kid=auth.kid[:200],
-        remote_addr=_client_ip(request), body_bytes=len(raw),
-        body_excerpt=raw[:120].decode("utf-8", "replace").replace("\x00", "")[:200],
-    )
+    pagarme_refusal_record(sample=RefusalSample(
+        http_status=status, reasons=auth.reasons, message=auth.message, kid=auth.kid, remote_addr=_client_ip(request),
+        body_bytes=len(raw), body_excerpt=raw[:120].decode("utf-8", "replace").replace("\x00", "")[:200],
+    ))
     if status == 503:
         response = error_response(status=503, code="jwks_unavailable",
                                   message="Não foi possível obter as chaves públicas do Pagar.me (JWKS); tente novamente.")

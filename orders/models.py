@@ -56,8 +56,11 @@ class Order(models.Model):
     # The time of the newest payment fact applied; an older webhook never overwrites a newer state.
     payment_state_at = models.DateTimeField("pagamento atualizado em", null=True, blank=True)
     payment_flag = models.CharField(
-        "alerta de pagamento", max_length=200, blank=True, help_text="Estorno ou chargeback recebido: requer análise."
+        "alerta de pagamento", max_length=200, blank=True,
+        help_text="Estorno, chargeback, pagamento a menor/a maior ou cobrança de outro pedido: requer análise do financeiro.",
     )
+    # Refunded so far, as Pagar.me reports it (the charge's canceled_amount): partial refunds leave the payment "paid".
+    amount_refunded = models.DecimalField("valor estornado (R$)", max_digits=14, decimal_places=2, default=0)
 
     # Statuses
     sync_status = models.CharField("status do pedido", max_length=10, choices=SyncStatus.choices, default=SyncStatus.PENDING)
@@ -113,6 +116,7 @@ class Order(models.Model):
             ),
             models.CheckConstraint(condition=Q(amount__isnull=True) | Q(amount__gte=0), name="order_amount_not_negative"),
             models.CheckConstraint(condition=Q(amount_paid__gte=0), name="order_amount_paid_not_negative"),
+            models.CheckConstraint(condition=Q(amount_refunded__gte=0), name="order_amount_refunded_not_negative"),
             # Billing starts only once the order exists in Omie.
             models.CheckConstraint(
                 condition=Q(billing_status="") | Q(sync_status=SyncStatus.SYNCED), name="order_billing_only_after_sync"

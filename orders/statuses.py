@@ -49,6 +49,8 @@ class CustomerKind(models.TextChoices):
 class PaymentStatus(models.TextChoices):
     PENDING = "pending", "Pendente"
     PAID = "paid", "Pago"
+    # Pagar.me received less than the order's amount: not paid, no NF; flagged for finance.
+    UNDERPAID = "underpaid", "Pago a menor"
     FAILED = "failed", "Falhou"
     REFUNDED = "refunded", "Estornado"
     CHARGEDBACK = "chargedback", "Chargeback"

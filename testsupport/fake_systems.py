@@ -131,6 +131,12 @@ class FakePagarme:
 
         charge_status_set(charge_id, status)
 
+    def charge_update(self, charge_id: str, **fields: Any) -> dict[str, Any]:
+        """What the API answers for the charge from now on (``paid_amount``/``canceled_amount`` in cents)."""
+        from integrations.sandbox.fake_pagarme.services import charge_update
+
+        return charge_update(charge_id, **fields)
+
     def rotate(self) -> str:
         from integrations.sandbox.fake_pagarme.keys import key_rotate
 

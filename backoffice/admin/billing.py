@@ -219,7 +219,7 @@ class PagarmeEventAdmin(ReadOnlyAdmin):
 class PagarmeWebhookRefusalAdmin(ReadOnlyAdmin):
     """Why Pagar.me's webhooks were refused (401) or could not be checked (503, JWKS down)."""
 
-    list_display = ("received_at", "http_status", "reasons", "kid", "remote_addr", "body_bytes", "message_col")
+    list_display = ("received_at", "http_status", "count", "last_at", "reasons", "kid", "remote_addr", "body_bytes", "message_col")
     list_filter = ("http_status",)
     date_hierarchy = "received_at"
     show_full_result_count = False

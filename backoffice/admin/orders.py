@@ -98,7 +98,7 @@ class StuckIssuingFilter(admin.SimpleListFilter):
 
 
 # Money fields shown in reais (R$ 1.234,56) on the order page: field → its display.
-MONEY_FIELDS = {"amount": "amount_brl", "amount_paid": "amount_paid_brl"}
+MONEY_FIELDS = {"amount": "amount_brl", "amount_paid": "amount_paid_brl", "amount_refunded": "amount_refunded_brl"}
 
 
 @admin.register(Order)
@@ -157,7 +157,7 @@ class OrderAdmin(ExportListMixin, OpsActionsMixin, admin.ModelAdmin):
         (
             "Pagamento",
             {"fields": (("payment_method", "payment_status"), ("paid_via", "paid_at"), ("amount_paid_brl", "payment_state_at"),
-                        "payment_flag")},
+                        ("amount_refunded_brl", "payment_flag"))},
         ),
         ("Omie", {"fields": (("omie_customer_code", "omie_os_code", "omie_os_number"),)}),
         (
@@ -226,6 +226,10 @@ class OrderAdmin(ExportListMixin, OpsActionsMixin, admin.ModelAdmin):
     @admin.display(description="valor pago")
     def amount_paid_brl(self, obj: Order) -> str:
         return brl(obj.amount_paid)
+
+    @admin.display(description="valor estornado")
+    def amount_refunded_brl(self, obj: Order) -> str:
+        return brl(obj.amount_refunded)
 
     @admin.display(description="status do pedido · do faturamento · gatilho e data", ordering="billing_status")
     def statuses(self, obj: Order) -> SafeString:

@@ -55,13 +55,21 @@ class PagarmeEvent(models.Model):
 
 
 class PagarmeWebhookRefusal(models.Model):
-    """A POST /webhooks/pagarme that no listed scheme authenticated (401) or that found the JWKS down (503).
+    """POSTs to /webhooks/pagarme that no listed scheme authenticated (401) or that found the JWKS down (503).
 
-    Nothing of the request is kept beyond a short excerpt of the body: it may be forged, and it may carry
-    personal data.
+    One row per source address, minute and answer, counting the refusals (``count``): a flood of anonymous
+    posts is one row a minute, not one row each. The row keeps the first refusal of its minute as the
+    sample (reasons, kid, excerpt). Nothing of the request is kept beyond a short excerpt of the body: it
+    may be forged, and it may carry personal data.
     """
 
     received_at = models.DateTimeField("recebido em", auto_now_add=True, db_index=True)
+    # The aggregation key: the client address as text ("" when unknown) and the minute. Rows from before
+    # the aggregation have no minute and stay one per refusal.
+    source = models.CharField("origem", max_length=64, blank=True, default="")
+    window_start = models.DateTimeField("minuto", null=True, blank=True)
+    count = models.PositiveIntegerField("recusas no minuto", default=1)
+    last_at = models.DateTimeField("última recusa em", null=True, blank=True)
     http_status = models.PositiveSmallIntegerField("resposta")
     reasons = models.JSONField("motivos", default=dict)
     message = models.TextField("mensagem", blank=True)
@@ -74,6 +82,9 @@ class PagarmeWebhookRefusal(models.Model):
         verbose_name = "webhook Pagar.me recusado"
         verbose_name_plural = "webhooks Pagar.me recusados"
         ordering = ["-received_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["source", "window_start", "http_status"], name="pagarme_refusal_per_source_minute"),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.received_at:%d/%m/%Y %H:%M:%S} HTTP {self.http_status}"
+        return f"{self.received_at:%d/%m/%Y %H:%M:%S} HTTP {self.http_status} ×{self.count}"

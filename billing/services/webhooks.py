@@ -6,6 +6,10 @@
   state already applied is kept as STALE and changes nothing, and a payment failure never undoes a
   confirmed payment.
 - Refunds and chargebacks flag the order for ops; an issued NF is never cancelled automatically.
+  Pagar.me has no "refunded" charge: a full refund reads ``canceled`` with ``canceled_amount``, a partial
+  one stays ``paid`` (``charge.partial_canceled``) and is recorded as ``Order.amount_refunded``.
+- The charge must be the order's (metadata / order code) and its ``paid_amount`` is compared with the
+  order's amount: underpaid is not paid (no NF), overpaid is paid and flagged (billing/services/payment_verdict.py).
 - Unknown types, unmatched orders and unreadable events are kept, each with its reason.
 - Confirmed with the API (PAGARME_CONFIRM_WITH_API, on by default): before a payment changes, the
   charge (``charge.*``) or the order (``order.*``) is read back from Pagar.me and **the API's status** is
@@ -32,8 +36,10 @@ from django.utils import timezone
 from billing.enqueue import pagarme_event_process_enqueue
 from billing.models import PagarmeEvent, PagarmeWebhookRefusal
 from billing.services.decision import order_billing_decide
-from integrations.pagarme.client import get_pagarme_client
-from integrations.pagarme.errors import PagarmeError, PagarmeNotFound
+from billing.services.payment_verdict import Verdict, payment_verdict
+from common.money import brl
+from integrations.pagarme.client import ChargeStatus, charge_parse, get_pagarme_client, order_parse
+from integrations.pagarme.errors import PagarmeError, PagarmeInvalidId, PagarmeNotFound
 from integrations.pagarme.events import InvalidEvent, event_parse
 from orders.models import Order
 from orders.services.action_log import action_log_record
@@ -43,33 +49,25 @@ logger = logging.getLogger(__name__)
 
 ACTOR = "pagarme"
 
-# Event type → the payment status it states.
+# The event types handled, with the payment status each states. The status is only the body's claim:
+# the charge itself (read from the API, or the body's when confirmation is off) decides what is applied.
 EVENT_PAYMENT_STATUS: dict[str, PaymentStatus] = {
     "charge.paid": PaymentStatus.PAID,
     "order.paid": PaymentStatus.PAID,
     "charge.overpaid": PaymentStatus.PAID,
+    "charge.underpaid": PaymentStatus.UNDERPAID,
     "charge.payment_failed": PaymentStatus.FAILED,
     "order.payment_failed": PaymentStatus.FAILED,
     "charge.refunded": PaymentStatus.REFUNDED,
+    "charge.partial_canceled": PaymentStatus.PAID,
     "charge.chargedback": PaymentStatus.CHARGEDBACK,
     "chargeback.received": PaymentStatus.CHARGEDBACK,
 }
 
 # The stages of a payment's life. Moving forward is always applied (events arrive out of order, but
 # a charge never goes back from paid to failed); moving back only for a strictly newer fact.
-STAGE = {PaymentStatus.PENDING: 0, PaymentStatus.FAILED: 1, PaymentStatus.PAID: 2, PaymentStatus.REFUNDED: 3, PaymentStatus.CHARGEDBACK: 3}
-
-
-# The API's status → the payment status it means. Pagar.me's own modules treat overpaid as paid;
-# underpaid is left for ops (NOT_CONFIRMED), since the customer still owes part of it.
-API_CHARGE_STATUS: dict[str, PaymentStatus] = {
-    "paid": PaymentStatus.PAID,
-    "overpaid": PaymentStatus.PAID,
-    "failed": PaymentStatus.FAILED,
-    "refunded": PaymentStatus.REFUNDED,
-    "chargedback": PaymentStatus.CHARGEDBACK,
-}
-API_ORDER_STATUS: dict[str, PaymentStatus] = {"paid": PaymentStatus.PAID, "failed": PaymentStatus.FAILED}
+STAGE = {PaymentStatus.PENDING: 0, PaymentStatus.FAILED: 1, PaymentStatus.UNDERPAID: 2, PaymentStatus.PAID: 3,
+         PaymentStatus.REFUNDED: 4, PaymentStatus.CHARGEDBACK: 4}
 
 RETRY = "retry"
 
@@ -88,13 +86,11 @@ def pagarme_event_store(*, event_id: str, payload: dict[str, Any], auth_scheme: 
 
 @dataclass(frozen=True)
 class Confirmation:
-    """What the API said: the payment status to apply (None: not a final state), and its own words."""
+    """What the API said of the event's charge (None with ``message`` when it could not say), and its status word."""
 
-    status: PaymentStatus | None
+    charge: ChargeStatus | None
     api_status: str
     charge_id: str
-    occurred_at: datetime | None
-    amount: Decimal | None
     message: str = ""
 
 
@@ -130,8 +126,10 @@ def _confirmation_for(event: PagarmeEvent) -> Confirmation | None:
     try:
         return _confirm(parsed)
     except PagarmeNotFound as exc:
-        return Confirmation(status=None, api_status="not_found", charge_id=parsed.charge_id or "", occurred_at=None,
-                            amount=None, message=exc.message)
+        return Confirmation(charge=None, api_status="not_found", charge_id=parsed.charge_id or "", message=exc.message)
+    except PagarmeInvalidId as exc:
+        # A forged id (``ch_../../x``): refused before any request, kept for ops.
+        return Confirmation(charge=None, api_status="invalid_id", charge_id="", message=exc.message)
 
 
 def _event_apply(event: PagarmeEvent, confirmation: Confirmation | None) -> str:
@@ -154,27 +152,87 @@ def _event_apply(event: PagarmeEvent, confirmation: Confirmation | None) -> str:
     if order is None:
         return _close(event, PagarmeEvent.Status.UNMATCHED, "Nenhum pedido com este bubble_order_id / code.")
     event.order = order
-    occurred_at, amount = parsed.occurred_at, parsed.amount
+    occurred_at = parsed.occurred_at
     if settings.PAGARME_CONFIRM_WITH_API:
         if confirmation is None:
             # The order appeared between the look and the lock: confirm on the next run.
             transaction.set_rollback(True)
             return _postpone(event.pk, "Pedido apareceu durante o processamento; confirmação na próxima tentativa.")
         _confirmation_store(event, confirmation)
-        if confirmation.status is None:
+        charge = confirmation.charge
+        if charge is None:
             return _close(event, PagarmeEvent.Status.NOT_CONFIRMED, confirmation.message)
-        new_status = confirmation.status
-        occurred_at = confirmation.occurred_at or occurred_at
-        amount = confirmation.amount if confirmation.amount is not None else amount
+        occurred_at = charge.updated_at or occurred_at
+    else:
+        charge = _charge_from_body(event.payload)
+    return _verdict_apply(event, order, charge, new_status, parsed.amount, occurred_at)
+
+
+def _verdict_apply(event: PagarmeEvent, order: Order, charge: ChargeStatus | None, new_status: PaymentStatus,
+                   body_amount: Decimal | None, occurred_at: datetime) -> str:
+    """What the charge means for the LOCKED order (payment_verdict), applied at most once."""
+    if charge is None:
+        # Confirmation off and no charge in the body (e.g. chargeback.received): the type states it.
+        verdict = Verdict(status=new_status, paid=body_amount)
+    else:
+        verdict = payment_verdict(charge=charge, bubble_id=order.bubble_id, order_amount=order.amount)
+    if verdict.status is None:
+        if verdict.flag:
+            order_payment_flag(order=order, flag=verdict.flag, event_id=event.event_id, message=verdict.message)
+        return _close(event, PagarmeEvent.Status.NOT_CONFIRMED, verdict.message)
+    if verdict.partial_refund is not None and order.payment_status == PaymentStatus.PAID:
+        return _partial_refund_apply(event, order, verdict)
+    new_status = verdict.status
     earlier = _applied_before(event, new_status)
     if earlier:
         return _close(event, PagarmeEvent.Status.DUPLICATE,
                       f"Cobrança {event.charge_id} já aplicada como {new_status.label} pelo evento {earlier}.")
-    applied, message = order_payment_apply(order=order, status=new_status, occurred_at=occurred_at, amount=amount,
-                                           event_id=event.event_id)
+    applied, message = order_payment_apply(order=order, status=new_status, occurred_at=occurred_at, amount=verdict.paid,
+                                           event_id=event.event_id, flag=verdict.flag, partial_refund=verdict.partial_refund)
     if applied:
         event.payment_status = new_status
-    return _close(event, PagarmeEvent.Status.APPLIED if applied else PagarmeEvent.Status.STALE, message)
+    return _close(event, PagarmeEvent.Status.APPLIED if applied else PagarmeEvent.Status.STALE,
+                  " ".join(filter(None, (message, verdict.message))))
+
+
+def _charge_from_body(payload: dict[str, Any]) -> ChargeStatus | None:
+    """Confirmation off: the body's charge, read exactly as the API's would be (None when it carries none)."""
+    data = payload.get("data") if isinstance(payload.get("data"), dict) else {}
+    try:
+        if str(payload.get("type", "")).startswith("order."):
+            return order_parse(data).main_charge
+        if str(payload.get("type", "")).startswith("charge."):
+            return charge_parse(data)
+    except PagarmeError:
+        return None
+    return None
+
+
+def _partial_refund_apply(event: PagarmeEvent, order: Order, verdict: Verdict) -> str:
+    """A partial refund on a paid order: the refunded total is recorded and finance flagged; the payment stays paid.
+
+    Pagar.me reports the refunded total (canceled_amount), so a repeat or an older event changes nothing.
+    """
+    refunded = verdict.partial_refund or Decimal("0")
+    if refunded <= order.amount_refunded:
+        return _close(event, PagarmeEvent.Status.DUPLICATE,
+                      f"Estorno parcial de {brl(refunded)} já registrado (total estornado {brl(order.amount_refunded)}).")
+    order.amount_refunded = refunded
+    order.payment_flag = verdict.flag[:200]
+    order.version += 1
+    order.save(update_fields=["amount_refunded", "payment_flag", "version", "updated_at"])
+    action_log_record(actor=ACTOR, action="payment_partial_refund", outcome=ActionOutcome.OK, order=order,
+                      payload={"event_id": event.event_id, "charge_id": event.charge_id, "amount_refunded": str(refunded)},
+                      message=verdict.message)
+    return _close(event, PagarmeEvent.Status.APPLIED, verdict.message)
+
+
+def order_payment_flag(*, order: Order, flag: str, event_id: str, message: str) -> None:
+    """Flags a LOCKED order for finance without changing its payment (a charge of another order, no amount…)."""
+    order.payment_flag = flag[:200]
+    order.save(update_fields=["payment_flag", "updated_at"])
+    action_log_record(actor=ACTOR, action="payment_flag", outcome=ActionOutcome.REJECTED, order=order,
+                      payload={"event_id": event_id}, message=message)
 
 
 def _confirmation_store(event: PagarmeEvent, confirmation: Confirmation) -> None:
@@ -192,31 +250,23 @@ def _applied_before(event: PagarmeEvent, status: PaymentStatus) -> str | None:
 
 
 def _confirm(parsed: Any) -> Confirmation:
-    """Reads the charge (or order) back from Pagar.me. Raises the client's errors."""
+    """Reads the charge (or the order's deciding charge) back from Pagar.me. Raises the client's errors."""
     client = get_pagarme_client()
     if parsed.type.startswith("order."):
         if not parsed.pagarme_order_id:
-            return Confirmation(status=None, api_status="", charge_id=parsed.charge_id or "", occurred_at=None, amount=None,
+            return Confirmation(charge=None, api_status="", charge_id=parsed.charge_id or "",
                                 message="Evento de pedido sem id do pedido no Pagar.me: não dá para confirmar.")
         order = client.get_order(parsed.pagarme_order_id)
         charge = order.main_charge
-        status = API_ORDER_STATUS.get(order.status)
-        charge_id = charge.id if charge else (parsed.charge_id or "")
-        amount = (charge.paid_amount or charge.amount) if charge else None
-        occurred_at = (charge.updated_at if charge else None) or order.updated_at
-        api_status = order.status
-    else:
-        if not parsed.charge_id:
-            return Confirmation(status=None, api_status="", charge_id="", occurred_at=None, amount=None,
-                                message="Evento de cobrança sem id da cobrança: não dá para confirmar.")
-        charge = client.get_charge(parsed.charge_id)
-        status = API_CHARGE_STATUS.get(charge.status)
-        charge_id, api_status, occurred_at = charge.id, charge.status, charge.updated_at
-        amount = charge.paid_amount or charge.amount
-    if status is None:
-        return Confirmation(status=None, api_status=api_status, charge_id=charge_id, occurred_at=None, amount=None,
-                            message=f"O Pagar.me diz que a situação é '{api_status}', não a do evento ({parsed.type}): nada alterado.")
-    return Confirmation(status=status, api_status=api_status, charge_id=charge_id, occurred_at=occurred_at, amount=amount)
+        if charge is None:
+            return Confirmation(charge=None, api_status=order.status, charge_id=parsed.charge_id or "",
+                                message=f"O pedido {order.id} não tem cobrança no Pagar.me (situação '{order.status}'): nada alterado.")
+        return Confirmation(charge=charge, api_status=charge.status, charge_id=charge.id)
+    if not parsed.charge_id:
+        return Confirmation(charge=None, api_status="", charge_id="",
+                            message="Evento de cobrança sem id da cobrança: não dá para confirmar.")
+    charge = client.get_charge(parsed.charge_id)
+    return Confirmation(charge=charge, api_status=charge.status, charge_id=charge.id)
 
 
 def _postpone(event_pk: int, reason: str) -> str:
@@ -250,9 +300,13 @@ def _close(event: PagarmeEvent, status: PagarmeEvent.Status, message: str) -> st
 
 
 def order_payment_apply(
-    *, order: Order, status: PaymentStatus, occurred_at: datetime, amount: Decimal | None, event_id: str
+    *, order: Order, status: PaymentStatus, occurred_at: datetime, amount: Decimal | None, event_id: str, flag: str = "",
+    partial_refund: Decimal | None = None,
 ) -> tuple[bool, str]:
-    """Applies one payment fact to a LOCKED order unless a newer fact is already applied."""
+    """Applies one payment fact to a LOCKED order unless a newer fact is already applied.
+
+    ``flag`` (over/underpaid, partial refund) goes to finance; ``amount`` is what Pagar.me received.
+    """
     current = PaymentStatus(order.payment_status)
     newer = order.payment_state_at is None or occurred_at > order.payment_state_at
     if STAGE[status] <= STAGE[current]:
@@ -267,14 +321,19 @@ def order_payment_apply(
     order.payment_status = status
     order.payment_state_at = occurred_at
     message = f"Pagamento: {status.label} (evento {event_id})."
-    if status == PaymentStatus.PAID:
+    if status in (PaymentStatus.PAID, PaymentStatus.UNDERPAID):
         order.paid_via = PaidVia.PAGARME
         order.paid_at = occurred_at
         order.amount_paid = max(order.amount_paid, amount if amount is not None else (order.amount or Decimal("0")))
         fields += ["paid_via", "paid_at", "amount_paid"]
-    elif status in (PaymentStatus.REFUNDED, PaymentStatus.CHARGEDBACK):
+    if status in (PaymentStatus.REFUNDED, PaymentStatus.CHARGEDBACK):
         # Flagged for ops; the NF (if any) stays as it is until someone decides to cancel it.
-        order.payment_flag = f"{status.label} recebido em {timezone.localtime(occurred_at):%d/%m/%Y %H:%M}: verifique a NF e o pedido."
+        flag = f"{status.label} recebido em {timezone.localtime(occurred_at):%d/%m/%Y %H:%M}: verifique a NF e o pedido."
+    if partial_refund is not None and partial_refund > order.amount_refunded:
+        order.amount_refunded = partial_refund
+        fields.append("amount_refunded")
+    if flag:
+        order.payment_flag = flag[:200]
         fields.append("payment_flag")
     order.version += 1
     fields.append("version")

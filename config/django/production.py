@@ -57,6 +57,15 @@ _pagarme_problems = _pagarme.pagarme_webhook_auth_problems(
 )
 if _pagarme.PAGARME_CONFIRM_WITH_API and not _pagarme.PAGARME_SECRET_KEY.strip():
     _pagarme_problems.append("PAGARME_CONFIRM_WITH_API está ligado mas PAGARME_SECRET_KEY está vazio")
+# The JWKS decides which webhooks are genuine and the API which payments are real: over plain http anyone
+# on the path could serve their own keys or their own "paid" charge. Only a (forced) sandbox may use http.
+if not env.bool("SANDBOX", default=False):
+    from urllib.parse import urlsplit
+
+    for _name in ("PAGARME_JWKS_URL", "PAGARME_API_BASE_URL"):
+        _url = urlsplit(str(getattr(_pagarme, _name)).strip())
+        if _url.scheme != "https" or not _url.hostname:
+            _pagarme_problems.append(f"{_name} deve ser uma URL https:// (recebido {_url.scheme or 'sem esquema'}://…)")
 if _pagarme_problems:
     raise ImproperlyConfigured("Pagar.me: " + "; ".join(_pagarme_problems) + ". See .env.example.")
 if not _pagarme.PAGARME_CONFIRM_WITH_API:

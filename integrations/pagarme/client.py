@@ -12,6 +12,7 @@ webhook signatures are checked with. Neither the key nor a body is ever logged.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -24,7 +25,14 @@ from django.conf import settings
 from django.utils.dateparse import parse_datetime
 
 from integrations.http import build_session, json_or_none, send
-from integrations.pagarme.errors import JwksUnavailable, PagarmeAuthError, PagarmeError, PagarmeNotFound, PagarmeTransientError
+from integrations.pagarme.errors import (
+    JwksUnavailable,
+    PagarmeAuthError,
+    PagarmeError,
+    PagarmeInvalidId,
+    PagarmeNotFound,
+    PagarmeTransientError,
+)
 
 logger = logging.getLogger(__name__)
 _session: requests.Session | None = None
@@ -40,7 +48,19 @@ class ChargeStatus:
     paid_amount: Decimal | None = None
     updated_at: datetime | None = None
     order_id: str | None = None
+    # What was refunded (cents → R$): a full refund reads status "canceled" with this ≥ paid_amount; a
+    # partial one leaves the charge "paid" with this > 0. Pagar.me has no "refunded" charge status.
+    canceled_amount: Decimal | None = None
+    # Whose charge this is: metadata.bubble_order_id and the Pagar.me order's code (our Bubble id when we
+    # created it). A webhook naming another order is not confirmed by this charge.
+    bubble_order_id: str | None = None
+    order_code: str | None = None
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def owners(self) -> frozenset[str]:
+        """The Bubble order ids this charge says it belongs to (metadata, Pagar.me order code)."""
+        return frozenset(value for value in (self.bubble_order_id, self.order_code) if value)
 
 
 @dataclass(frozen=True)
@@ -49,12 +69,28 @@ class OrderStatus:
     status: str
     charges: tuple[ChargeStatus, ...] = ()
     updated_at: datetime | None = None
+    code: str | None = None
+    bubble_order_id: str | None = None
 
     @property
     def main_charge(self) -> ChargeStatus | None:
-        """The charge that decides the order: the last paid one, else the last one."""
-        paid = [c for c in self.charges if c.status == "paid"]
+        """The charge that decides the order: the last one with money in (paid, over/underpaid), else the last one."""
+        paid = [c for c in self.charges if c.status in CHARGE_STATUSES_WITH_PAYMENT]
         return (paid or list(self.charges) or [None])[-1]
+
+
+# Pagar.me v5's charge statuses, all of them (there is no "refunded": see ChargeStatus.canceled_amount).
+CHARGE_STATUSES = ("paid", "pending", "canceled", "processing", "failed", "chargedback", "underpaid", "overpaid")
+CHARGE_STATUSES_WITH_PAYMENT = ("paid", "underpaid", "overpaid")
+
+# Pagar.me ids as they go into a URL path: the prefix, then letters and digits only. Anything else
+# (``ch_../../x``, ``%2F``, spaces) is refused before a request is built.
+_ID = {"charge": re.compile(r"ch_[A-Za-z0-9]{1,64}"), "order": re.compile(r"or_[A-Za-z0-9]{1,64}")}
+
+
+def pagarme_id_is_valid(kind: str, value: Any) -> bool:
+    """True for a well-formed ``ch_…`` (kind "charge") or ``or_…`` (kind "order") id."""
+    return isinstance(value, str) and bool(_ID[kind].fullmatch(value))
 
 
 class PagarmeClient:
@@ -66,17 +102,16 @@ class PagarmeClient:
         self.session = session or build_session("pagarme")
 
     def get_charge(self, charge_id: str) -> ChargeStatus:
+        if not pagarme_id_is_valid("charge", charge_id):
+            raise PagarmeInvalidId("Id de cobrança do Pagar.me inválido (esperado ch_ seguido de letras e números).")
         body = self._get(f"/charges/{quote(charge_id, safe='')}", "cobrança")
-        return _charge(body)
+        return charge_parse(body)
 
     def get_order(self, order_id: str) -> OrderStatus:
+        if not pagarme_id_is_valid("order", order_id):
+            raise PagarmeInvalidId("Id de pedido do Pagar.me inválido (esperado or_ seguido de letras e números).")
         body = self._get(f"/orders/{quote(order_id, safe='')}", "pedido")
-        if not _text(body.get("id")) or not _text(body.get("status")):
-            raise PagarmeTransientError("Resposta inválida do Pagar.me (pedido sem id/status).")
-        charges = body.get("charges") if isinstance(body.get("charges"), list) else []
-        return OrderStatus(id=_text(body["id"]), status=_text(body["status"]),
-                           charges=tuple(_charge(c) for c in charges if isinstance(c, dict) and c.get("id") and c.get("status")),
-                           updated_at=_time(body.get("updated_at")))
+        return order_parse(body)
 
     def ping(self) -> None:
         """One cheap authenticated read (a page of one customer): raises PagarmeAuthError on a bad key."""
@@ -129,13 +164,37 @@ def _shared_session() -> requests.Session:
     return _session
 
 
-def _charge(body: dict[str, Any]) -> ChargeStatus:
+def charge_parse(body: dict[str, Any], *, order: dict[str, Any] | None = None) -> ChargeStatus:
+    """A v5 charge object (the API's answer, or a ``charge.*`` webhook's ``data``) → ChargeStatus.
+
+    ``order`` is the Pagar.me order the charge sits in when the body does not carry it (an order's charges[]).
+    """
     if not _text(body.get("id")) or not _text(body.get("status")):
         raise PagarmeTransientError("Resposta inválida do Pagar.me (cobrança sem id/status).")
-    order = body.get("order") if isinstance(body.get("order"), dict) else {}
+    if order is None:
+        order = body.get("order") if isinstance(body.get("order"), dict) else {}
     return ChargeStatus(id=_text(body["id"]), status=_text(body["status"]).lower(), amount=_cents(body.get("amount")),
                         paid_amount=_cents(body.get("paid_amount")), updated_at=_time(body.get("updated_at")) or _time(body.get("paid_at")),
-                        order_id=_text(order.get("id")) or None, raw=body)
+                        order_id=_text(order.get("id")) or None, canceled_amount=_cents(body.get("canceled_amount")),
+                        bubble_order_id=_metadata_order(body) or _metadata_order(order), order_code=_text(order.get("code")) or None,
+                        raw=body)
+
+
+def order_parse(body: dict[str, Any]) -> OrderStatus:
+    """A v5 order object (with ``charges[]``) → OrderStatus; each charge knows the order's code."""
+    if not _text(body.get("id")) or not _text(body.get("status")):
+        raise PagarmeTransientError("Resposta inválida do Pagar.me (pedido sem id/status).")
+    charges = body.get("charges") if isinstance(body.get("charges"), list) else []
+    return OrderStatus(id=_text(body["id"]), status=_text(body["status"]).lower(),
+                       charges=tuple(charge_parse(c, order=body) for c in charges
+                                     if isinstance(c, dict) and c.get("id") and c.get("status")),
+                       updated_at=_time(body.get("updated_at")), code=_text(body.get("code")) or None,
+                       bubble_order_id=_metadata_order(body))
+
+
+def _metadata_order(resource: dict[str, Any]) -> str | None:
+    metadata = resource.get("metadata")
+    return (_text(metadata.get("bubble_order_id")) or None) if isinstance(metadata, dict) else None
 
 
 def _text(value: Any) -> str:

@@ -26,5 +26,11 @@ class PagarmeNotFound(PagarmeError):
     permanent = True
 
 
+class PagarmeInvalidId(PagarmeError):
+    """A charge/order id that is not ``ch_…``/``or_…`` with letters and digits: refused before any request."""
+
+    permanent = True
+
+
 class JwksUnavailable(PagarmeTransientError):
     """The JWKS could not be read (down, not JSON, no usable RSA signing key)."""

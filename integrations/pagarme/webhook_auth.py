@@ -42,6 +42,7 @@ SIGNATURE_HEADER = "X-Webhook-Asymmetric-Signature"
 _KID = re.compile(r"[A-Za-z0-9._:/+=-]{1,200}")
 # base64url as Pagar.me documents it; the standard alphabet is accepted too (the RSA check decides).
 _B64 = re.compile(r"[A-Za-z0-9_+/-]+={0,2}")
+_PARAM = re.compile(r"[a-z0-9_-]{1,40}")
 _RS256 = RSAAlgorithm(RSAAlgorithm.SHA256)
 
 MESSAGES = {
@@ -119,14 +120,22 @@ def rs256_check(*, raw_body: bytes, header: str | None) -> tuple[str | None, str
 
 
 def signature_header_parse(header: str) -> dict[str, str] | None:
-    """``alg=RS256; kid=…; signature=…`` → {alg, kid, signature}; None when anything is off."""
+    """``alg=RS256; kid=…; signature=…`` → {alg, kid, signature}; None when anything is off.
+
+    Other ``name=value`` parameters are ignored, as Pagar.me's own module ignores them: Pagar.me may add
+    one (a timestamp, a version) and a 401 would then refuse every real webhook. Only the three we use
+    decide, each present exactly once; the RSA check covers the body, so an extra parameter gains nothing.
+    """
     parts: dict[str, str] = {}
     for item in header.split(";"):
+        if not item.strip():
+            continue
         name, sep, value = item.strip().partition("=")
         name = name.strip().lower()
-        if not sep or name in parts or name not in ("alg", "kid", "signature"):
+        if not sep or not _PARAM.fullmatch(name) or name in parts:
             return None
-        parts[name] = value.strip()
+        if name in ("alg", "kid", "signature"):
+            parts[name] = value.strip()
     if set(parts) != {"alg", "kid", "signature"} or not _KID.fullmatch(parts["kid"]) or not _B64.fullmatch(parts["signature"]):
         return None
     return parts

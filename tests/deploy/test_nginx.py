@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import os
 import re
 import subprocess
@@ -252,6 +253,28 @@ def test_logins_are_rate_limited_per_address(tls_nginx, path):
     assert json.loads(refused.read())["error"]["code"] == "throttled"
     assert _open(url).status == 200  # GET (the login form) is not limited
     assert _open(f"https://127.0.0.1:{ports['https']}/v1/orders/x", data=b"{}").status == 200  # nor other endpoints
+
+
+def test_pagarme_webhook_floods_are_rate_limited_per_address(tls_nginx):
+    ports = tls_nginx()
+    # One keep-alive connection: 80 posts well within a second or two, as a flood would send them.
+    connection = http.client.HTTPSConnection("127.0.0.1", ports["https"], context=ssl._create_unverified_context(), timeout=5)
+    statuses, refused = [], b""
+    started = time.monotonic()
+    for _ in range(80):
+        connection.request("POST", "/webhooks/pagarme", body=b"{}", headers={"Content-Type": "application/json"})
+        response = connection.getresponse()
+        body = response.read()
+        statuses.append(response.status)
+        if response.status == 429:
+            refused = body
+    connection.close()
+    refilled = int((time.monotonic() - started) * 10) + 1  # 10 r/s
+    # One plus the burst of 50 pass at once, plus what 10 r/s refilled meanwhile; the rest are 429.
+    assert 51 <= statuses.count(200) <= 51 + refilled, (statuses.count(200), refilled)
+    assert statuses.count(429) == 80 - statuses.count(200) and statuses.count(429) > 0
+    assert json.loads(refused)["error"]["code"] == "throttled"
+    assert _open(f"https://127.0.0.1:{ports['https']}/v1/orders/x", data=b"{}").status == 200  # other endpoints unaffected
 
 
 @pytest.mark.parametrize(("access", "status"), [("allow 127.0.0.1;\ndeny all;\n", 200), ("allow 192.0.2.10;\ndeny all;\n", 403)])

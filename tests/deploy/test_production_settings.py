@@ -125,6 +125,23 @@ def test_pagarme_webhook_auth_in_production_defaults_to_rs256_and_each_listed_sc
     assert show(env, "settings.PAGARME_WEBHOOK_AUTH") == "['rs256', 'basic', 'hmac']"
 
 
+@pytest.mark.parametrize(("name", "url"), [
+    ("PAGARME_JWKS_URL", "http://hubapi.pagar.me/.well-known/jwks.json"),
+    ("PAGARME_API_BASE_URL", "http://api.pagar.me/core/v5"),
+    ("PAGARME_API_BASE_URL", "https:///core/v5"),
+    ("PAGARME_JWKS_URL", "hubapi.pagar.me/.well-known/jwks.json"),
+])
+def test_pagarme_jwks_and_api_urls_must_be_https_outside_the_sandbox(name, url):
+    result = manage(realistic_env(**{name: url}), "check")
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr and f"{name} deve ser uma URL https://" in result.stderr
+    # A forced sandbox talks to its own fakes over http.
+    assert manage(realistic_env(**{name: url}, SANDBOX="true", SANDBOX_FORCE="true"), "check").returncode == 0
+    # The https defaults start.
+    assert show(realistic_env(), "(settings.PAGARME_JWKS_URL, settings.PAGARME_API_BASE_URL)") == (
+        "('https://hubapi.pagar.me/.well-known/jwks.json', 'https://api.pagar.me/core/v5')")
+
+
 def test_pagarme_confirmation_off_starts_with_a_warning_and_needs_no_secret_key():
     result = manage(realistic_env(PAGARME_CONFIRM_WITH_API="false", PAGARME_SECRET_KEY=None), "check")
     assert result.returncode == 0, result.stderr

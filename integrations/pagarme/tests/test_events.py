@@ -146,8 +146,8 @@ def test_the_sandbox_events_parse_back_to_what_was_built(event_type):
     assert (event.event_id, event.type, event.bubble_order_id) == ("hook_fixed", event_type, ORDER)
     assert event.amount == Decimal("1234.56")
     assert event.occurred_at == occurred
-    assert event.status == {"charge.payment_failed": "failed", "charge.refunded": "refunded",
-                            "charge.chargedback": "chargedback"}.get(event_type, "paid")
+    assert event.status == {"charge.payment_failed": "failed", "charge.refunded": "canceled", "charge.underpaid": "underpaid",
+                            "charge.overpaid": "overpaid", "charge.chargedback": "chargedback"}.get(event_type, "paid")
     # Every event of one order carries the same charge id.
     assert event.charge_id == event_parse(pagarme_event_build(event_type="charge.paid", bubble_order_id=ORDER,
                                                               amount=Decimal(1))).charge_id

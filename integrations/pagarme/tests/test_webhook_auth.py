@@ -18,10 +18,19 @@ def test_well_formed_headers_parse(header):
 
 
 @pytest.mark.parametrize("header", [
+    "alg=RS256; kid=abc; signature=abc; extra=1",
+    "t=1700000000; alg=RS256; kid=abc; v=2; signature=abc;",
+])
+def test_unknown_extra_parameters_are_ignored_as_pagarmes_module_does(header):
+    assert signature_header_parse(header) == {"alg": "RS256", "kid": "abc", "signature": "abc"}
+
+
+@pytest.mark.parametrize("header", [
     "alg=RS256; kid=abc",                                   # no signature
     "alg=RS256; kid=abc; signature=",                       # empty signature
     "alg=RS256; kid=abc; signature=a; signature=b",         # repeated
-    "alg=RS256; kid=abc; signature=abc; extra=1",           # unknown part
+    "alg=RS256; kid=abc; signature=abc; t",                 # a part that is not name=value
+    "alg=RS256; kid=abc; signature=abc; a b=1",             # a parameter name that is not a token
     "alg=RS256, kid=abc, signature=abc",                    # wrong separator
     "alg=RS256; kid=a b; signature=abc",                    # kid with a space
     "alg=RS256; kid=" + "k" * 201 + "; signature=abc",      # kid too long

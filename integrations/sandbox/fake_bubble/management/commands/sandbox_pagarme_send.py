@@ -32,6 +32,8 @@ class Command(BaseCommand):
         parser.add_argument("bubble_order_id")
         parser.add_argument("--type", dest="event_type", choices=EVENT_TYPES, default="charge.paid")
         parser.add_argument("--amount", help="em reais (ex.: 350.00); padrão: valor_total do pedido no Bubble falso")
+        parser.add_argument("--paid-amount", help="valor pago em reais (paid_amount); menor/maior que --amount: pago a menor/a maior")
+        parser.add_argument("--canceled-amount", help="valor estornado em reais (canceled_amount), para charge.refunded / partial_canceled")
         parser.add_argument("--event-id", help="id do evento (hook_…); repita-o para demonstrar duplicatas")
         parser.add_argument("--charge-id", help="padrão: derivado do pedido (o mesmo para todos os eventos dele)")
         parser.add_argument("--occurred-at", help="updated_at/paid_at da cobrança (ISO 8601) — para eventos fora de ordem")
@@ -60,6 +62,8 @@ class Command(BaseCommand):
             charge_id=o["charge_id"] or None,  # type: ignore[arg-type]
             occurred_at=self._time(o["occurred_at"], "--occurred-at"),
             created_at=self._time(o["created_at"], "--created-at"),
+            paid_amount=self._money(o["paid_amount"], "--paid-amount"),
+            canceled_amount=self._money(o["canceled_amount"], "--canceled-amount"),
         )
         body = pagarme_event_body(event)
         headers = {"Content-Type": "application/json", **self._auth(scheme, body, o)}
@@ -110,6 +114,17 @@ class Command(BaseCommand):
             return Decimal(str(value)) if value is not None else Decimal("100.00")
         except InvalidOperation:
             return Decimal("100.00")
+
+    def _money(self, value: object, name: str) -> Decimal | None:
+        if value in (None, ""):
+            return None
+        try:
+            amount = Decimal(str(value))
+        except InvalidOperation as exc:
+            raise CommandError(f"{name} inválido") from exc
+        if not amount.is_finite() or amount < 0:
+            raise CommandError(f"{name} inválido")
+        return amount
 
     def _time(self, value: object, name: str):
         if not value:
