@@ -148,14 +148,20 @@ _PERSONAL_KEY = re.compile(
 _PLAIN = (int, float, Decimal, date, time, UUID)
 
 
+def _scrub_by_key(key: str, value: Any) -> Any:
+    """The value with its key in mind: a credential goes whole; personal data keeps only its kind."""
+    if _SECRET_KEY.search(key):
+        return "[redacted]"
+    if _PERSONAL_KEY.match(key):
+        masked = _scrub(value)
+        # A document or an e-mail keeps its kind ([doc], [email]); a name has none.
+        return masked if masked != value and isinstance(masked, str) else "[redacted]"
+    return _scrub(value)
+
+
 def _scrub(value: Any, key: object = None) -> Any:
     if isinstance(key, str) and value is not None and not isinstance(value, bool):
-        if _SECRET_KEY.search(key):
-            return "[redacted]"
-        if _PERSONAL_KEY.match(key):
-            masked = _scrub(value)
-            # A document or an e-mail keeps its kind ([doc], [email]); a name has none.
-            return masked if masked != value and isinstance(masked, str) else "[redacted]"
+        return _scrub_by_key(key, value)
     if value is None or isinstance(value, bool):
         return value
     if isinstance(value, str):
