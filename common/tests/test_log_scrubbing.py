@@ -13,6 +13,7 @@ import io
 import json
 import logging
 import logging.config
+import secrets
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -25,7 +26,7 @@ from sentry_sdk.transport import Transport
 from common.logging import redact, scrub_sentry_event
 
 TOKEN = "omie-webhook-token-" + "t" * 30
-APP_SECRET = "real-omie-app-secret-9f8e7d6c5b4a"
+APP_SECRET = "real-omie-app-secret-" + secrets.token_hex(8)  # made here: a literal would be a shipped key
 APP_KEY = "4401234567890"
 BASIC = "Basic " + base64.b64encode(b"pagarme:s3nha-do-webhook").decode()
 JWT = "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NSIsImV4cCI6MTk5OTk5OTk5OX0.c2lnbmF0dXJlLWJ5dGVz"
