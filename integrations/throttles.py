@@ -37,6 +37,8 @@ class AtomicRateThrottle(SimpleRateThrottle):
     increments one after the other, so exactly the first ``num_requests`` of a window are accepted.
     """
 
+    _retry_after: float = 0.0
+
     def allow_request(self, request: Any, view: Any) -> bool:
         if self.rate is None:
             return True

@@ -35,7 +35,7 @@ NUL_MESSAGE_ID = ("O messageId contém um caractere nulo (\\u0000), que o banco 
 def omie_webhook_store(*, raw: bytes, payload: Any) -> tuple[OmieWebhookEvent | None, bool]:
     """Keeps the event (raw) and enqueues its processing; (event, False) for a repeated messageId."""
     message_id = message_id_of(payload, raw)
-    invalid = {}
+    invalid: dict[str, Any] = {}
     if "\x00" in message_id:
         # PostgreSQL text cannot hold NUL: the insert failed and Omie, answered 503, retried it forever,
         # blocking its queue (second security review). Stored as invalid (200), keyed by the body so a
