@@ -50,12 +50,14 @@ def api_client():
 
 @pytest.fixture
 def auth_client(api_client, user_factory):
-    """An API client authenticated as a superuser (Bubble's service account may call everything)."""
+    """An API client authenticated as Bubble's service user, set up as docs/deploying.md says: a plain
+    user (no staff, no superuser) in the service group, with the group's permissions only. A superuser
+    here once hid that the group lacked ``orders.add_order`` (403 on sync-omie)."""
     from rest_framework_simplejwt.tokens import AccessToken
 
     from integrations.auth import service_group_add
 
-    user = service_group_add(user_factory("bubble", is_superuser=True, is_staff=True))
+    user = service_group_add(user_factory("bubble"))
     api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(user)}")
     api_client.user = user
     return api_client

@@ -14,12 +14,12 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import admin, messages
-from django.contrib.admin.options import IS_POPUP_VAR, TO_FIELD_VAR
+from django.contrib.admin.options import IS_POPUP_VAR, TO_FIELD_VAR, IncorrectLookupParameters
 from django.contrib.admin.views.main import PAGE_VAR
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, QueryDict
 from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils.html import format_html
@@ -44,6 +44,8 @@ from billing.services.exports import (
 from orders.models import Order
 
 FORMAT_VAR = "formato"
+BAD_FILTER = ("Filtro inválido para exportar: um parâmetro do endereço não existe nesta lista ou tem um valor que não serve "
+              "(por exemplo, uma data mal escrita). Abra a lista, escolha o filtro de novo e exporte.")
 NO_PERMISSION = "Exportar é do grupo Financeiro (permissão \"exportar pedidos e notas fiscais\"). Peça a um administrador."
 # The list's parameters that are not part of the filter.
 NOT_FILTER = {FORMAT_VAR, PAGE_VAR, IS_POPUP_VAR, TO_FIELD_VAR, "_changelist_filters"}
@@ -188,9 +190,14 @@ class ExportListMixin:
         if not can_export(request.user):
             raise PermissionDenied(NO_PERMISSION)
         query = filter_query(request)
-        changelist = changelist_for(self, request.user, query)  # type: ignore[arg-type]
-        return export_start(request, kind=self.export_kind, query=query, label=filter_description(changelist),
-                            count=changelist.queryset.count())
+        try:
+            changelist = changelist_for(self, request.user, query)  # type: ignore[arg-type]
+            count = changelist.queryset.count()
+        except (IncorrectLookupParameters, ValidationError):
+            # The list itself redirects with ?e=1; a file cannot: a hand-edited or stale link (?foo=bar,
+            # ?created_at__gte=notadate) is refused with a reason instead of a 500.
+            return HttpResponseBadRequest(BAD_FILTER, content_type="text/plain; charset=utf-8")
+        return export_start(request, kind=self.export_kind, query=query, label=filter_description(changelist), count=count)
 
     def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
         query = filter_query(request)

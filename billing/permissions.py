@@ -32,6 +32,11 @@ REPROCESS_OMIE_WEBHOOK = "omie.reprocess_omiewebhookevent"
 
 OPS_PERMISSIONS = [RETRY, MARK_NF_MANUAL, RESOLVE_DRIFT, REPROCESS_PAGARME, REPROCESS_OMIE_WEBHOOK]
 FINANCE_PERMISSIONS = [*OPS_PERMISSIONS, APPROVE_HOLD, CANCEL_NF, OVERRIDE_DAY25, MANAGE_CC, EXPORT]
+# POST /v1/orders/{id}/sync-omie creates the order: Bubble needs add_order, which no staff group has
+# (second security review: the group lacked it, so a service user set up as docs/deploying.md says got 403).
+# orders/tests/test_service_user_setup.py checks the group holds what every /v1/ view requires.
+SYNC_ORDER = "orders.add_order"
+SERVICE_PERMISSIONS = [*FINANCE_PERMISSIONS, SYNC_ORDER]
 
 # "View all": every model of these apps (the project's own and the Celery admins ops read).
 VIEW_APP_LABELS = [
@@ -79,7 +84,7 @@ def groups_sync(*, group_model: Any, permission_model: Any) -> None:
     Takes the model classes so a data migration can pass its historical models.
     """
     view = list(permission_model.objects.filter(content_type__app_label__in=VIEW_APP_LABELS, codename__startswith="view_"))
-    for name, wanted in ((OPS_GROUP, OPS_PERMISSIONS), (FINANCE_GROUP, FINANCE_PERMISSIONS), (SERVICE_GROUP, FINANCE_PERMISSIONS)):
+    for name, wanted in ((OPS_GROUP, OPS_PERMISSIONS), (FINANCE_GROUP, FINANCE_PERMISSIONS), (SERVICE_GROUP, SERVICE_PERMISSIONS)):
         group, created = group_model.objects.get_or_create(name=name)
         if name == SERVICE_GROUP and not created:
             continue  # its permissions are the deployment's choice once it exists

@@ -65,16 +65,10 @@ def _refuse(request: HttpRequest, raw: bytes, auth) -> HttpResponse:
 
 
 def _client_ip(request: HttpRequest) -> str | None:
-    """The address nginx saw (the last X-Forwarded-For entry, which nginx appends), else the peer's."""
-    import ipaddress
+    """The one rule (common/client_ip.py): X-Forwarded-For only from TRUSTED_PROXIES, else the peer's address."""
+    from common.client_ip import client_address
 
-    forwarded = request.headers.get("X-Forwarded-For", "").split(",")[-1].strip()
-    for value in (forwarded, request.META.get("REMOTE_ADDR") or ""):
-        try:
-            return str(ipaddress.ip_address(value))
-        except ValueError:
-            continue
-    return None
+    return client_address(request)
 
 
 def _not_json(token: str) -> object:

@@ -1,7 +1,7 @@
 from collections.abc import Callable
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 
 from common.request_context import request_id_from_header, set_request_id
 
@@ -46,4 +46,29 @@ class BodySizeLimitMiddleware:
                     code="payload_too_large",
                     message=f"Corpo da requisição maior que o limite de {settings.API_MAX_BODY_BYTES} bytes.",
                 )
+        return self.get_response(request)
+
+
+NUL_MESSAGE = "Parâmetro inválido: o endereço contém um caractere nulo (%00). Corrija o filtro ou a busca e tente de novo."
+
+
+class NulCharacterMiddleware:
+    """Refuses a path or query string holding a NUL character with 400, before any view sees it.
+
+    PostgreSQL text cannot store NUL: ``?sync_status__exact=%00`` in an admin list or ``?q=%00`` in an
+    export reached the database and answered 500 (second security review). No filter, search or id
+    here legitimately carries one.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if "\x00" in request.path or any("\x00" in key or "\x00" in value
+                                          for key, values in request.GET.lists() for value in values):
+            if request.path.startswith(API_PREFIXES):
+                from common.exceptions import error_response
+
+                return error_response(status=400, code="validation_error", message=NUL_MESSAGE)
+            return HttpResponseBadRequest(NUL_MESSAGE, content_type="text/plain; charset=utf-8")
         return self.get_response(request)

@@ -5,16 +5,16 @@ back in the log context while the task runs (common.request_context).
 """
 
 import logging.config
-import os
 
 from celery import Celery, signals
 
 from common.broker import install as install_broker_transport
+from config.settings_module import server_default
 
 # kombu's Redis transport with the fix for the worker crash after a broker loss (common/broker.py).
 install_broker_transport()
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.django.base")
+server_default()  # production unless DJANGO_SETTINGS_MODULE says otherwise (config/settings_module.py)
 
 app = Celery("blu_omie")
 app.config_from_object("django.conf:settings", namespace="CELERY")

@@ -23,9 +23,20 @@ SANDBOX_PAGARME_WEBHOOK_SECRET = "sandbox-pagarme-secret"
 SANDBOX_PAGARME_BASIC_AUTH = "pagarme:sandbox-basic"
 SANDBOX_PAGARME_SECRET_KEY = "sk_test_sandbox"
 SANDBOX_OMIE_WEBHOOK_TOKEN = "sandbox-omie-webhook-token-0123456789abcdef"
+# Keys the tests, the benchmarks and the screenshot script set literally (config/django/test.py,
+# bench/, scripts/, testsupport/): as public as the ones above. tests/deploy/test_shipped_keys.py scans
+# the tree, so a new literal key that production would accept fails the tests until it is listed here.
+REPOSITORY_LITERAL_KEYS = frozenset({
+    "test-settings-only-key-not-used-anywhere-else-0123456789",
+    "local-bench-only-key-not-a-deployment-secret-0123456789",
+    "bench-omie-webhook-token-0123456789abcdef",
+    "sk_test_0123456789abcdef",
+    "test-bubble-token-0123456789abcdef",
+    "pagarme:s3nha:com:dois-pontos",
+})
 SHIPPED_VALUES = frozenset(
     {DEV_SECRET_KEY, SANDBOX_OMIE_APP_KEY, SANDBOX_OMIE_APP_SECRET, SANDBOX_BUBBLE_API_TOKEN, SANDBOX_PAGARME_WEBHOOK_SECRET,
-     SANDBOX_PAGARME_BASIC_AUTH, SANDBOX_PAGARME_SECRET_KEY, SANDBOX_OMIE_WEBHOOK_TOKEN}
+     SANDBOX_PAGARME_BASIC_AUTH, SANDBOX_PAGARME_SECRET_KEY, SANDBOX_OMIE_WEBHOOK_TOKEN, *REPOSITORY_LITERAL_KEYS}
 )
 # The sandbox's public credentials: never acceptable on a server, not even a forced-sandbox demo.
 SANDBOX_SECRETS = {

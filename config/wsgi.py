@@ -1,7 +1,7 @@
-import os
-
 from django.core.wsgi import get_wsgi_application
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.django.base")
+from config.settings_module import server_default
+
+server_default()  # production unless DJANGO_SETTINGS_MODULE says otherwise (config/settings_module.py)
 
 application = get_wsgi_application()

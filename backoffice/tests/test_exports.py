@@ -166,6 +166,20 @@ def test_text_that_looks_like_a_formula_stays_text(login, exports_root):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("start", ["\t", "\r"])
+def test_text_starting_with_tab_or_carriage_return_is_prefixed_too(login, exports_root, start):
+    """Before: only = + - @ were prefixed; "\\t=cmd|..." reached the spreadsheet as it was."""
+    order = order_in_state("SCHEDULED", customer_name=f"{start}=1+1")
+    finance = login("Financeiro")
+    text = _content(finance.get("/admin/orders/order/exportar/", {"formato": "csv", "q": order.bubble_id})).decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text), delimiter=";"))
+    assert rows[1][1] == f"'{start}=1+1"
+    rows = _xlsx_rows(_content(finance.get("/admin/orders/order/exportar/", {"formato": "xlsx", "q": order.bubble_id})))
+    # XML reads a stored carriage return back as a line feed: the prefix is what matters.
+    assert rows[1][1].replace("\n", "\r") == f"'{start}=1+1"
+
+
+@pytest.mark.django_db
 def test_a_job_whose_requester_lost_the_permission_fails_with_the_reason(user_factory, exports_root):
     from django.core.exceptions import PermissionDenied
 

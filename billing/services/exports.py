@@ -115,10 +115,15 @@ def _local(value: datetime) -> datetime:
     return timezone.localtime(value, SAO_PAULO).replace(tzinfo=None) if timezone.is_aware(value) else value
 
 
+# A cell starting with one of these is read as a formula by Excel, LibreOffice or Google Sheets (tab and
+# carriage return too: some importers drop them and read the "=" behind them). OWASP's "CSV Injection" list.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _text(value: Any) -> str:
     text = ILLEGAL_CHARACTERS_RE.sub("", str(value))
     # A text cell must never become a formula in the spreadsheet that opens it.
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+    return "'" + text if text[:1] in FORMULA_STARTS else text
 
 
 def typed_value(column: Column, value: Any) -> Any:

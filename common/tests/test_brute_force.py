@@ -87,7 +87,7 @@ def test_the_admin_locks_out_after_the_failure_limit_and_a_superuser_can_unlock(
 
 def test_a_client_supplied_forwarded_for_is_ignored_without_the_proxy_setting(api_client, user_factory, settings):
     """Without nginx in front, rotating X-Forwarded-For must not buy new attempts."""
-    settings.TRUST_X_FORWARDED_FOR = False
+    settings.TRUSTED_PROXIES = []
     service_group_add(user_factory("alice"))
     for n in range(5):
         api_client.post("/v1/auth/token/", {"username": "alice", "password": "errada"}, format="json",

@@ -116,9 +116,9 @@ INSTALLED_APPS = ["backoffice", *DJANGO_APPS, *THIRD_PARTY_APPS, *LOCAL_APPS]
 # ------------------------------------------------------------------------------
 # django-axes first: it refuses a locked-out user+address before the password is even checked.
 AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
-# Behind nginx (which overwrites X-Forwarded-For with the address it saw): production turns this on
-# (DJANGO_TRUST_X_FORWARDED_FOR there).
-TRUST_X_FORWARDED_FOR = False
+# The proxies whose X-Forwarded-For is believed (addresses or CIDRs; common/client_ip.py): none here,
+# so a development server uses the peer's address; production trusts nginx (DJANGO_TRUSTED_PROXIES there).
+TRUSTED_PROXIES: list[str] = []
 # https://django-axes.readthedocs.io/en/latest/4_configuration.html
 # After AXES_FAILURE_LIMIT wrong passwords for one username from one address (admin login or
 # /v1/auth/token/), that pair is locked out for AXES_COOLOFF_MINUTES; a superuser unlocks it sooner
@@ -148,6 +148,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "common.middleware.BodySizeLimitMiddleware",
+    # A NUL in the path or query string: 400 before any view (PostgreSQL text cannot hold it).
+    "common.middleware.NulCharacterMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -9,6 +9,7 @@ import re
 
 from django.core.exceptions import ImproperlyConfigured
 
+from common.client_ip import parse_networks
 from config.env import env
 from config.secret_rules import SANDBOX_SECRET_SCHEME, SANDBOX_SECRETS, weak_secrets
 
@@ -132,8 +133,20 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 # Every staff user logs into the admin with a TOTP code; the first login enrols it (docs/security.md).
 ADMIN_REQUIRE_2FA = env.bool("ADMIN_REQUIRE_2FA", default=True)
-# nginx is always in front and overwrites X-Forwarded-For with the address it saw (nginx.conf).
-TRUST_X_FORWARDED_FOR = env.bool("DJANGO_TRUST_X_FORWARDED_FOR", default=True)
+# X-Forwarded-For is believed only from these peers (common/client_ip.py): nginx, which overwrites the
+# header with the address it saw. The default is the loopback and private ranges (nginx's address on
+# the compose network); a client reaching gunicorn directly from the internet is not among them, so its
+# own X-Forwarded-For is ignored. Narrow it to nginx's address when the private network is shared.
+TRUSTED_PROXIES = env.list(
+    "DJANGO_TRUSTED_PROXIES", default=["127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"]
+)
+try:
+    _trusted_networks = parse_networks(TRUSTED_PROXIES)
+except ValueError as _exc:
+    raise ImproperlyConfigured(f"DJANGO_TRUSTED_PROXIES: {_exc}.") from None
+if any(network.prefixlen == 0 for network in _trusted_networks):
+    raise ImproperlyConfigured("DJANGO_TRUSTED_PROXIES must not trust every address (0.0.0.0/0 or ::/0): any client could "
+                               "then choose its own address.")
 
 
 def _https_origins(hosts: list[str]) -> list[str]:

@@ -19,5 +19,8 @@ if SENTRY_DSN:
         integrations=[DjangoIntegration(), CeleryIntegration(monitor_beat_tasks=False), RedisIntegration()],
         send_default_pii=False,
         traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+        # Errors and transactions alike: secrets by key at any depth, documents, JWTs and Basic credentials
+        # in every string (common/logging.py; tested through the SDK in common/tests/test_log_scrubbing.py).
         before_send=scrub_sentry_event,
+        before_send_transaction=scrub_sentry_event,
     )

@@ -116,7 +116,7 @@ def test_an_in_flight_key_whose_holder_died_is_taken_over_after_its_lock(auth_cl
 
 @pytest.mark.django_db(transaction=True)
 def test_a_duplicate_while_the_first_runs_gets_409_then_the_replay(live_server, user_factory, settings):
-    user = service_group_add(user_factory("bubble", is_superuser=True))
+    user = service_group_add(user_factory("bubble"))
     headers = {"Authorization": f"Bearer {AccessToken.for_user(user)}", "Idempotency-Key": "slow"}
     url = live_server.url + URL
     results: dict[str, requests.Response] = {}

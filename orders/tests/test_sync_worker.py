@@ -37,7 +37,7 @@ class Api:
 
 @pytest.fixture
 def api(live_server, user_factory):
-    user = service_group_add(user_factory("bubble", is_superuser=True, is_staff=True))
+    user = service_group_add(user_factory("bubble"))
     client = Api(live_server.url, str(AccessToken.for_user(user)))
     yield client
     client.session.close()

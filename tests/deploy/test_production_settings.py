@@ -209,15 +209,20 @@ def test_the_jwt_signing_key_is_required_and_used_for_the_api_tokens():
 
 
 def test_the_built_in_key_is_only_allowed_with_debug():
-    """Without DJANGO_SETTINGS_MODULE the processes run the base settings: before, with a public key."""
+    """Without DJANGO_SETTINGS_MODULE the processes ran the base settings: before, with a public key.
+    Now they run production (tests/deploy/test_settings_module.py), which refuses to start without a key."""
     env = {"PATH": "/usr/bin:/bin", "DATABASE_URL": "postgres://blu:pw@postgres:5432/blu"}
-    refusal = "DJANGO_SECRET_KEY is not set: the built-in development key is only allowed with DJANGO_DEBUG=true."
+    refusal = "Missing required environment variables for production: DJANGO_SECRET_KEY"
     for entry_point in ("import config.wsgi", "from config.celery import app; app.loader.import_default_modules()"):
         result = start(env, entry_point + "; print('started')")
         assert result.returncode != 0 and refusal in result.stderr, entry_point
         assert "started" not in result.stdout
     result = manage(env, "check")
     assert result.returncode != 0 and refusal in result.stderr
+    base = {**env, "DJANGO_SETTINGS_MODULE": "config.django.base"}
+    result = manage(base, "check")
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY is not set: the built-in development key is only allowed with DJANGO_DEBUG=true." in result.stderr
     assert show({**env, "DJANGO_DEBUG": "true"}, "settings.SECRET_KEY.startswith('insecure-development-only')") == "True"
 
 
@@ -227,8 +232,8 @@ def test_code_only_commands_run_without_a_key_and_never_with_the_public_one():
     result = manage(env, "makemigrations", "--check", "--dry-run")
     assert result.returncode == 0, result.stderr
     assert "No changes detected" in result.stdout
-    result = manage(env, "migrate", "--plan")  # a command that changes things still refuses
-    assert result.returncode != 0 and "DJANGO_SECRET_KEY is not set" in result.stderr
+    result = manage(env, "migrate", "--plan")  # a command that changes things still refuses (production's settings)
+    assert result.returncode != 0 and "Missing required environment variables for production: DJANGO_SECRET_KEY" in result.stderr
 
 
 def test_a_copy_of_env_example_is_refused_until_its_secrets_are_replaced():

@@ -35,7 +35,7 @@ def _token(db, user_factory, request) -> None:
 
     from integrations.auth import service_group_add
 
-    AUTH["Authorization"] = f"Bearer {AccessToken.for_user(service_group_add(user_factory(is_superuser=True, is_staff=True)))}"
+    AUTH["Authorization"] = f"Bearer {AccessToken.for_user(service_group_add(user_factory()))}"
     # In-process WSGI calls share the test's connection: like Django's test Client, don't close it per request.
     signals.request_started.disconnect(close_old_connections)
     signals.request_finished.disconnect(close_old_connections)

@@ -8,6 +8,7 @@ answered 200, and what it means is decided later by the processing task.
 from __future__ import annotations
 
 import base64
+import hashlib
 import logging
 from datetime import timedelta
 from typing import Any
@@ -26,16 +27,29 @@ logger = logging.getLogger(__name__)
 PROCESS_TASK = "billing.tasks.omie_webhooks.omie_webhook_process"
 
 
+# What ops read on an event refused for a NUL in its messageId (docs/omie_webhooks.md).
+NUL_MESSAGE_ID = ("O messageId contém um caractere nulo (\\u0000), que o banco não guarda: evento registrado como inválido, "
+                  "sem processar. O corpo original está em _corpo_base64.")
+
+
 def omie_webhook_store(*, raw: bytes, payload: Any) -> tuple[OmieWebhookEvent | None, bool]:
     """Keeps the event (raw) and enqueues its processing; (event, False) for a repeated messageId."""
     message_id = message_id_of(payload, raw)
+    invalid: dict[str, Any] = {}
+    if "\x00" in message_id:
+        # PostgreSQL text cannot hold NUL: the insert failed and Omie, answered 503, retried it forever,
+        # blocking its queue (second security review). Stored as invalid (200), keyed by the body so a
+        # redelivery is still a duplicate; never processed.
+        message_id = "sem-id-nul:" + hashlib.sha256(raw).hexdigest()
+        invalid = {"status": OmieWebhookEvent.Status.INVALID, "message": NUL_MESSAGE_ID, "processed_at": timezone.now()}
     if not storable(payload):
         # Valid JSON that jsonb cannot hold (a NUL character): kept as the bytes Omie sent.
         payload = {"_corpo_base64": base64.b64encode(raw).decode()}
     try:
         with transaction.atomic():
-            event = OmieWebhookEvent.objects.create(message_id=message_id, topic=topic_of(payload), payload=payload)
-            transaction.on_commit(lambda: omie_webhook_enqueue(event.pk))
+            event = OmieWebhookEvent.objects.create(message_id=message_id, topic=topic_of(payload), payload=payload, **invalid)
+            if not invalid:
+                transaction.on_commit(lambda: omie_webhook_enqueue(event.pk))
     except IntegrityError:
         OmieWebhookEvent.objects.filter(message_id=message_id).update(deliveries=F("deliveries") + 1)
         return None, False
