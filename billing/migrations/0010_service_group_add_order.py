@@ -13,9 +13,14 @@ SERVICE_GROUP = "Integração Bubble"
 
 def grant_add_order(apps, schema_editor):
     for app_config in apps.get_app_configs():  # the permission rows exist only after post_migrate otherwise
-        app_config.models_module = True
-        create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
+        # create_permissions skips an app whose models_module is None (as in the historical registry): set it
+        # for the call and put back whatever was there, so the live registry is never left changed.
+        previous = getattr(app_config, "models_module", None)
+        app_config.models_module = previous or True
+        try:
+            create_permissions(app_config, apps=apps, verbosity=0)
+        finally:
+            app_config.models_module = previous
     group = apps.get_model("auth", "Group").objects.filter(name=SERVICE_GROUP).first()
     if group is not None:
         permission = apps.get_model("auth", "Permission").objects.get(content_type__app_label="orders", codename="add_order")

@@ -279,7 +279,9 @@ def test_a_malformed_customer_id_is_a_400_not_a_500(auth_client, customer_id):
     response = auth_client.get(f"/v1/customers/{customer_id}/account")
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "validation_error"
-    assert "ID de cliente inválido" in response.json()["error"]["message"]
+    # A NUL byte is refused before any view (the NUL middleware); the other shapes by the view's own check.
+    expected = "caractere nulo" if "%00" in customer_id else "ID de cliente inválido"
+    assert expected in response.json()["error"]["message"]
 
 
 @pytest.mark.parametrize("staff", [{"is_superuser": True}, {"group": "Financeiro"}])

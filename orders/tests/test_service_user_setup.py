@@ -72,5 +72,8 @@ def test_the_migration_grants_add_order_to_a_group_created_before_it():
     migration = importlib.import_module("billing.migrations.0010_service_group_add_order")
     group = Group.objects.get(name=SERVICE_GROUP)
     group.permissions.remove(*group.permissions.filter(content_type__app_label="orders", codename="add_order"))
+    modules_before = {config.label: config.models_module for config in apps.get_app_configs()}
     migration.grant_add_order(apps, None)
     assert group.permissions.filter(content_type__app_label="orders", codename="add_order").exists()
+    # The live app registry is left as it was (post_migrate after a test flush relies on it).
+    assert {config.label: config.models_module for config in apps.get_app_configs()} == modules_before
