@@ -78,6 +78,14 @@ TASK_LABELS: dict[str, str] = {
     "integrations.tasks.bubble.writeback_deliver": "enviar atualização ao Bubble",
     "integrations.tasks.bubble.writeback_purge": "limpar atualizações antigas do Bubble",
     "integrations.tasks.bubble.writeback_sweep": "reenviar atualizações pendentes ao Bubble",
+    "integrations.tasks.checks.integrations_check_run": "verificar integrações (página de go-live)",
+    "backoffice.tasks.export_run": "gerar arquivo de exportação",
+    "backoffice.tasks.exports_cleanup": "apagar exportações vencidas",
+    "billing.tasks.omie_webhooks.omie_webhook_process": "processar evento (webhook) do Omie",
+    "billing.tasks.omie_webhooks.omie_webhooks_requeue": "reprocessar eventos do Omie parados",
+    "billing.tasks.pagarme_events_retention": "limpar eventos antigos do Pagar.me",
+    "common.tasks.worker_probe": "teste de consumo do worker",
+    "celery.backend_cleanup": "limpar resultados antigos de tarefas",
 }
 TASK_STATES: dict[str, str] = {"SUCCESS": "concluída", "FAILURE": "falhou", "RETRY": "vai tentar de novo", "STARTED": "em andamento",
                                "PENDING": "na fila", "REVOKED": "cancelada", "RECEIVED": "recebida"}
@@ -85,3 +93,8 @@ TASK_STATES: dict[str, str] = {"SUCCESS": "concluída", "FAILURE": "falhou", "RE
 
 def task_label(task_name: str | None) -> str:
     return TASK_LABELS.get(task_name or "", "tarefa automática")
+
+
+def sentence(label: str) -> str:
+    """First letter up, the rest untouched (``str.capitalize`` would write "os ao omie")."""
+    return label[:1].upper() + label[1:]

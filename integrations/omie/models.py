@@ -96,7 +96,7 @@ class OmieCustomerLink(models.Model):
         ASSOCIATED = "associated", "já existia; código de integração associado"
         FOUND = "found", "já existia com outro código de integração"
 
-    document = models.CharField("CPF/CNPJ", max_length=14, unique=True, help_text="Somente caracteres, em maiúsculas.")
+    document = models.CharField("CPF/CNPJ", max_length=14, unique=True, help_text="Como guardado: só números e letras, sem pontos, barras ou traços.")
     codigo_cliente_omie = models.BigIntegerField("código do cliente no Omie")
     codigo_cliente_integracao = models.CharField("código de integração no Omie", max_length=100, blank=True)
     how = models.CharField("origem", max_length=12, choices=How.choices)
