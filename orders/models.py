@@ -16,6 +16,9 @@ from orders.statuses import (
 BUBBLE_ID_REGEX = r"^[0-9]{10,16}x[0-9]{10,24}$"
 
 
+# The read-only CPF/CNPJ field's help on the admin pages.
+DOCUMENT_HELP = "Como guardado: só números e letras, sem pontos, barras ou traços."
+
 class Order(models.Model):
     """One Bubble order and everything the backend did with it (docs/contract.md#the-order).
 
@@ -35,7 +38,7 @@ class Order(models.Model):
 
     # Customer, as read from Bubble
     customer_bubble_id = models.CharField("ID do cliente no Bubble", max_length=64, blank=True, db_index=True)
-    document = models.CharField("CPF/CNPJ", max_length=14, blank=True, db_index=True, help_text="Como guardado: só números e letras, sem pontos, barras ou traços.")
+    document = models.CharField("CPF/CNPJ", max_length=14, blank=True, db_index=True, help_text=DOCUMENT_HELP)
     customer_kind = models.CharField("tipo de cliente", max_length=2, choices=CustomerKind.choices, blank=True)
     customer_name = models.CharField("nome do cliente", max_length=200, blank=True)
     customer_email = models.EmailField("e-mail do cliente", blank=True)
