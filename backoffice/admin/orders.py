@@ -362,8 +362,9 @@ class ActionLogAdmin(admin.ModelAdmin):
     search_help_text = "ID do pedido no Bubble (exato), quem fez (e-mail, usuário, parte do texto), login autenticado ou jti (exatos)."
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER  # the log only grows
-    readonly_fields = ("created_at", "actor_col", "auth_col", "action_col", "order", "order_bubble_id", "payload", "outcome",
-                       "message")
+    # The row's page: who and what in ops language (the raw actor and action keys are in their tooltips).
+    readonly_fields = ("created_at", "actor_col", "auth_username", "auth_method", "auth_token_id", "action_col", "order",
+                       "order_bubble_id", "payload", "outcome", "message")
     fields = readonly_fields
 
     def has_add_permission(self, request: HttpRequest) -> bool:
