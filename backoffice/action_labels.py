@@ -8,6 +8,7 @@ flows do reads as what happened. An action missing here is shown by its name.
 from __future__ import annotations
 
 from billing.ops_actions import OPS_ACTIONS
+from orders.display import actor_display
 
 ACTION_LABELS: dict[str, str] = {
     # The ops actions read as their buttons (the catalog's labels).
@@ -39,17 +40,8 @@ def action_label(action: str) -> str:
 
 
 def actor_label(actor: str) -> str:
-    """'bubble:ana@x' → 'Bubble (ana@x)', 'system:billing' → 'Sistema', 'admin:paula' → 'paula (admin)'."""
-    kind, _, who = actor.partition(":")
-    if kind == "bubble":
-        return f"Bubble ({who})" if who else "Bubble"
-    if kind == "system":
-        return "Sistema"
-    if kind == "admin":
-        return f"{who} (admin)"
-    if actor == "pagarme":
-        return "Pagar.me"
-    return actor
+    """'bubble:ana@x' → 'Bubble (ana@x)', 'system:billing' → 'Sistema', 'admin:paula' → the user's name ('Paula Souza')."""
+    return actor_display(actor)
 
 
 def admin_actor(username: str) -> str:

@@ -27,6 +27,8 @@ FORBIDDEN_STRINGS: tuple[str, ...] = (
     "too many login attempts", "OTP_TOTP", "TOTP device", "Can add", "Can change", "Can delete", "Can view",
     "Outstanding Token", "Blacklisted Token", "(m/h/dM/MY/d)", "At 07:00", "on day", "of the month", "Internal Server Error",
     "Not Found", "a os ao omie", "Somente caracteres, em maiúsculas",
+    # The timeline's webhook lines as they were (topic, status code, message id, payload format).
+    "Webhook OrdemServico", "Webhook NFSe", "· formato connect2", "· formato legado",
 )
 
 # Patterns of developer text. Each entry: (what it is, the regular expression over the visible text).
