@@ -7,7 +7,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint venv system-deps clean reliability c4
+.PHONY: run test lint venv system-deps clean reliability c4 manage demo-reset
 
 $(STAMP): requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,16 @@ system-deps:
 
 run: $(STAMP)
 	$(PY) scripts/devstack.py run
+
+# Any management command with `make run`'s exact environment (database, Redis, sandbox mode, keys):
+#   make manage ARGS="check_integrations"      make manage ARGS="issue_service_token bubble --days 365"
+manage: $(STAMP)
+	$(PY) scripts/devstack.py manage $(ARGS)
+
+# The demo from scratch: drops `make run`'s database (stop `make run` first); the next `make run`
+# migrates, creates the demo superuser and takes the demo orders through the flow again.
+demo-reset: $(STAMP)
+	$(PY) scripts/devstack.py reset-demo
 
 test: $(STAMP) system-deps
 	$(PY) scripts/devstack.py test $(ARGS)

@@ -8,6 +8,7 @@ flows do reads as what happened. An action missing here is shown by its name.
 from __future__ import annotations
 
 from billing.ops_actions import OPS_ACTIONS
+from orders.display import actor_display
 
 ACTION_LABELS: dict[str, str] = {
     # The ops actions read as their buttons (the catalog's labels).
@@ -39,17 +40,8 @@ def action_label(action: str) -> str:
 
 
 def actor_label(actor: str) -> str:
-    """'bubble:ana@x' → 'Bubble (ana@x)', 'system:billing' → 'Sistema', 'admin:paula' → 'paula (admin)'."""
-    kind, _, who = actor.partition(":")
-    if kind == "bubble":
-        return f"Bubble ({who})" if who else "Bubble"
-    if kind == "system":
-        return "Sistema"
-    if kind == "admin":
-        return f"{who} (admin)"
-    if actor == "pagarme":
-        return "Pagar.me"
-    return actor
+    """'bubble:ana@x' → 'Bubble (ana@x)', 'system:billing' → 'Sistema', 'admin:paula' → the user's name ('Paula Souza')."""
+    return actor_display(actor)
 
 
 def admin_actor(username: str) -> str:
@@ -78,6 +70,14 @@ TASK_LABELS: dict[str, str] = {
     "integrations.tasks.bubble.writeback_deliver": "enviar atualização ao Bubble",
     "integrations.tasks.bubble.writeback_purge": "limpar atualizações antigas do Bubble",
     "integrations.tasks.bubble.writeback_sweep": "reenviar atualizações pendentes ao Bubble",
+    "integrations.tasks.checks.integrations_check_run": "verificar integrações (página de go-live)",
+    "backoffice.tasks.export_run": "gerar arquivo de exportação",
+    "backoffice.tasks.exports_cleanup": "apagar exportações vencidas",
+    "billing.tasks.omie_webhooks.omie_webhook_process": "processar evento (webhook) do Omie",
+    "billing.tasks.omie_webhooks.omie_webhooks_requeue": "reprocessar eventos do Omie parados",
+    "billing.tasks.pagarme_events_retention": "limpar eventos antigos do Pagar.me",
+    "common.tasks.worker_probe": "teste de consumo do worker",
+    "celery.backend_cleanup": "limpar resultados antigos de tarefas",
 }
 TASK_STATES: dict[str, str] = {"SUCCESS": "concluída", "FAILURE": "falhou", "RETRY": "vai tentar de novo", "STARTED": "em andamento",
                                "PENDING": "na fila", "REVOKED": "cancelada", "RECEIVED": "recebida"}
@@ -85,3 +85,8 @@ TASK_STATES: dict[str, str] = {"SUCCESS": "concluída", "FAILURE": "falhou", "RE
 
 def task_label(task_name: str | None) -> str:
     return TASK_LABELS.get(task_name or "", "tarefa automática")
+
+
+def sentence(label: str) -> str:
+    """First letter up, the rest untouched (``str.capitalize`` would write "os ao omie")."""
+    return label[:1].upper() + label[1:]

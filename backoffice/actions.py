@@ -58,8 +58,13 @@ class CancelNfForm(forms.Form):
 
 class MarkNfManualForm(forms.Form):
     nf_number = forms.CharField(label="Número da NF", max_length=40)
-    issued_on = forms.DateField(label="Data de emissão", widget=forms.DateInput(attrs={"type": "date"}),
-                                input_formats=["%Y-%m-%d", "%d/%m/%Y"])
+    issued_on = forms.DateField(
+        label="Data de emissão", input_formats=["%d/%m/%Y"],
+        widget=forms.DateInput(format="%d/%m/%Y", attrs={"placeholder": "dd/mm/aaaa", "inputmode": "numeric", "size": 10,
+                                                         "pattern": r"\d{2}/\d{2}/\d{4}"}),
+        error_messages={"invalid": "Informe a data como dd/mm/aaaa, por exemplo 05/12/2026."},
+        help_text="dd/mm/aaaa. Da criação do pedido até hoje; a NF entra no faturamento do mês desta data.",
+    )
     nf_url = forms.CharField(label="Link da NF", required=False, max_length=500, help_text="Opcional: http(s)://…")
     note = forms.CharField(label="Observação", required=False, widget=forms.Textarea(attrs={"rows": 2, "cols": 70}))
 
@@ -129,9 +134,9 @@ def _cancel_nf(order: Order, caller: Caller, data: dict[str, Any]) -> str:
 
 
 def _mark_nf_manual(order: Order, caller: Caller, data: dict[str, Any]) -> str:
-    invoice_manual_record(order_bubble_id=order.bubble_id, caller=caller, nf_number=data["nf_number"], issued_on=data["issued_on"],
-                          nf_url=data.get("nf_url", ""), note=data.get("note", ""))
-    return f"NF manual {data['nf_number'].strip()} registrada. Este pedido não será mais emitido pelo sistema."
+    changed = invoice_manual_record(order_bubble_id=order.bubble_id, caller=caller, nf_number=data["nf_number"],
+                                    issued_on=data["issued_on"], nf_url=data.get("nf_url", ""), note=data.get("note", ""))
+    return f"{changed.action_message} Este pedido não será mais emitido pelo sistema."
 
 
 def _approve_hold(order: Order, caller: Caller, data: dict[str, Any]) -> str:

@@ -21,6 +21,14 @@ FORBIDDEN_STRINGS: tuple[str, ...] = (
     "Campo inválido: justification", "Campo inválido: reason", "Campo inválido: amount", "Sem a permissão",
     "NCodOS", "nCodOS", "cCodIntOS", "Faturamento: Imediato; Agendado", "O configuração", "Traceback",
     "None", "True", "False",
+    # Met on the superuser's pages (issue 24): axes, django-otp, Django's permission names, beat's schedules,
+    # the lockout and error pages, half-lower-cased task labels, the CPF/CNPJ help text.
+    "Access attempts", "Access failures", "Access logs", "Access Log", "Access Attempt", "Failed Logins", "Account locked",
+    "too many login attempts", "OTP_TOTP", "TOTP device", "Can add", "Can change", "Can delete", "Can view",
+    "Outstanding Token", "Blacklisted Token", "(m/h/dM/MY/d)", "At 07:00", "on day", "of the month", "Internal Server Error",
+    "Not Found", "a os ao omie", "Somente caracteres, em maiúsculas",
+    # The timeline's webhook lines as they were (topic, status code, message id, payload format).
+    "Webhook OrdemServico", "Webhook NFSe", "· formato connect2", "· formato legado",
 )
 
 # Patterns of developer text. Each entry: (what it is, the regular expression over the visible text).

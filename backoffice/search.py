@@ -13,6 +13,7 @@ import re
 from django.db.models import Q
 
 from billing.models import Invoice
+from orders.display import os_number_padded
 from orders.models import BUBBLE_ID_REGEX
 
 _BUBBLE_ID = re.compile(BUBBLE_ID_REGEX)
@@ -43,7 +44,8 @@ def order_search_q(query: str) -> Q | None:
     q = Q(document=document) if _DOCUMENT.fullmatch(document) else None
     if _NUMBER.fullmatch(term):
         number = term.lstrip("0") or "0"
-        numbers = Q(omie_os_number=term) | Q(omie_os_number=number) | _nf_number(term)
+        # Omie pads cNumOS to 15 digits ("000000000001726"); ops type "1726".
+        numbers = Q(omie_os_number=term) | Q(omie_os_number=number) | Q(omie_os_number=os_number_padded(number)) | _nf_number(term)
         q = numbers if q is None else q | numbers
     if q is not None:
         return q

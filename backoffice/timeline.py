@@ -161,11 +161,11 @@ def _webhooks(order: Order) -> list[TimelineEntry]:
         TimelineEntry(
             when=e.received_at,
             source="Pagar.me",
-            title=f"Webhook {e.type}" + (f" ({PAGARME_TYPES[e.type]})" if e.type in PAGARME_TYPES else "") + f" — {e.get_status_display()}",
+            title=f"Pagar.me avisou: {PAGARME_TYPES.get(e.type, 'evento não tratado')} — {e.get_status_display()}",
             outcome=outcome.get(e.status, ""),
             detail=e.message,
             meta=" · ".join(filter(None, [
-                e.event_id,
+                f"evento {e.type} {e.event_id}",  # as the Pagar.me dashboard names it
                 f"cobrança {e.charge_id}" if e.charge_id else "",
                 f"situação {e.charge_status}" if e.charge_status else "",
                 f"ocorrido em {timezone.localtime(e.occurred_at):%d/%m/%Y %H:%M:%S}" if e.occurred_at else "",
@@ -175,14 +175,39 @@ def _webhooks(order: Order) -> list[TimelineEntry]:
     ]
 
 
+# Omie's event topics as ops say them (the topic itself stays out of ops' sight).
+OMIE_TOPICS = {
+    "NFSe.NotaAutorizada": "NFS-e autorizada pela prefeitura",
+    "NFSe.NotaCancelada": "NFS-e cancelada",
+    "NFSe.NotaSubstituida": "NFS-e substituída",
+    "OrdemServico.Faturada": "OS faturada",
+    "OrdemServico.Cancelada": "OS cancelada",
+    "OrdemServico.Excluida": "OS excluída",
+}
+OMIE_EVENT_STATUS = {
+    "RECEIVED": "a processar",
+    "APPLIED": "situação atualizada",
+    "NO_CHANGE": "nada a mudar",
+    "DRIFT": "divergência registrada",
+    "UNMATCHED": "OS não é deste sistema",
+    "IGNORED_TOPIC": "aviso não tratado",
+    "INVALID": "formato não reconhecido",
+}
+
+
+def omie_event_title(topic: str, status: str) -> str:
+    """"Omie avisou: OS faturada — nada a mudar" (what ops read instead of the topic and the status code)."""
+    return f"Omie avisou: {OMIE_TOPICS.get(topic, 'aviso não tratado')} — {OMIE_EVENT_STATUS.get(status, status)}"
+
+
 def _omie_webhooks(order: Order) -> list[TimelineEntry]:
     """The order's Omie webhook events and the drifts recorded for it, as timeline entries."""
     outcome = {"APPLIED": "ok", "DRIFT": "error", "INVALID": "error", "RECEIVED": "waiting"}
     entries = [
-        TimelineEntry(when=e.received_at, source="Omie", title=f"Webhook {e.topic} — {e.get_status_display()}",
+        TimelineEntry(when=e.received_at, source="Omie", title=omie_event_title(e.topic, e.status),
                       outcome=outcome.get(e.status, ""), detail=e.message,
-                      meta=" · ".join(filter(None, [e.message_id, f"formato {e.payload_format}" if e.payload_format else "",
-                                                    f"{e.deliveries} entregas" if e.deliveries > 1 else ""])))
+                      meta=" · ".join(filter(None, [f"NFS-e {e.nfse_number}" if e.nfse_number else "",
+                                                    f"recebido {e.deliveries} vezes" if e.deliveries > 1 else ""])))
         for e in OmieWebhookEvent.objects.filter(order_id=order.pk).order_by("-received_at", "-id")[:MAX_PER_SOURCE]
     ]
     entries += [

@@ -67,9 +67,11 @@ CANCEL_NF = OpsAction(
 )
 MARK_NF_MANUAL = OpsAction(
     "mark-nf-manual", "Registrar NF manual", perms.MARK_NF_MANUAL, "nf_mark_manual",
-    "Só antes da emissão: aguardando pagamento, agendado, retido ou falha na emissão.",
+    "Só sem NF: aguardando pagamento, agendado, retido, em emissão (a emissão é interrompida antes) ou falha na emissão.",
     lambda order: order.billing_status in MANUAL_FROM, invoice_manual_record, ("nf_number", "issued_at", "nf_url?", "note?"),
-    "Registra uma NF emitida fora do sistema. O pedido passa a \"NF manual\" e nunca mais é emitido pelo sistema.",
+    "Registra uma NF emitida fora do sistema, com a data de emissão (da criação do pedido até hoje): ela entra no "
+    "faturamento do mês dessa data. O pedido passa a \"NF manual\" e nunca mais é emitido pelo sistema; se estiver "
+    "\"Em emissão\", a emissão é interrompida antes.",
 )
 APPROVE_BILLING_HOLD = OpsAction(
     "approve-billing-hold", "Aprovar retenção", perms.APPROVE_HOLD, "billing_hold_approve",

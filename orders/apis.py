@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -16,11 +16,39 @@ from orders.api_base import OperatorInputSerializer, OrderApi, StrictSerializer
 from orders.models import Order
 from orders.selectors import order_get, order_invoice_summary, order_recent_actions
 from orders.services import actor_for_bubble, order_retry, order_sync_trigger
-from orders.statuses import BillingStatus, BillingTrigger, HoldReason, SyncStatus
+from orders.statuses import BillingStatus, BillingTrigger, HoldReason, PaymentStatus, SyncStatus
 
 
 def _choice(enum: type, value: str) -> dict[str, str] | None:
     return {"code": value, "label": enum(value).label} if value else None
+
+
+# The schemas of the method fields below (what they return, with an example built from the enums), so
+# that the OpenAPI schema and docs/bubble.md's examples (generated from it) show real shapes, not "{}".
+# orders/tests/test_api_examples.py compares them with a real response.
+def _choice_schema(enum: Any, example: Any) -> dict[str, Any]:
+    return {"type": "object", "nullable": True, "description": "código (para o Bubble comparar) e rótulo (para mostrar)",
+            "properties": {"code": {"type": "string", "enum": [c.value for c in enum]}, "label": {"type": "string"}},
+            "example": {"code": example.value, "label": example.label}}
+
+
+def _object_schema(example: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "object", "properties": {k: {"type": "object" if isinstance(v, dict) else "string", "nullable": True}
+                                              for k, v in example.items()}, "example": example}
+
+
+OMIE_EXAMPLE = {"codigo_cliente_omie": 2485994961, "n_cod_os": 2486018765, "c_num_os": "000000000000042"}
+BILLING_EXAMPLE = {
+    "trigger": _choice(BillingTrigger, BillingTrigger.IMMEDIATE), "scheduled_for": None,
+    "hold": {"reason": None, "approved_by": None, "approved_at": None}, "override_day25": False,
+}
+PAYMENT_EXAMPLE = {"status": PaymentStatus.PAID.value, "method": "pix", "paid_via": "pagarme", "paid_at": "2026-11-25T10:00:00-03:00",
+                   "amount_paid": "1500.00", "flag": None}
+INVOICE_EXAMPLE = {
+    "status": _choice(BillingStatus, BillingStatus.ISSUED), "nf_number": "1234", "verification_code": "ABCD-1234",
+    "nf_url": "https://nfse.prefeitura.sp.gov.br/...", "issued_at": "2026-11-25T10:05:00-03:00", "city_hall_message": None,
+    "cancel_reason_code": None, "cancel_justification": None, "cancel_error": None, "manual": False,
+}
 
 
 class OrderOutputSerializer(serializers.Serializer):
@@ -43,12 +71,15 @@ class OrderOutputSerializer(serializers.Serializer):
     updated_at = serializers.DateTimeField()
     version = serializers.IntegerField()
 
+    @extend_schema_field(_choice_schema(SyncStatus, SyncStatus.SYNCED))
     def get_sync_status(self, order: Order) -> dict[str, str] | None:
         return _choice(SyncStatus, order.sync_status)
 
+    @extend_schema_field(_choice_schema(BillingStatus, BillingStatus.ISSUED))
     def get_billing_status(self, order: Order) -> dict[str, str] | None:
         return _choice(BillingStatus, order.billing_status)
 
+    @extend_schema_field(_object_schema(OMIE_EXAMPLE))
     def get_omie(self, order: Order) -> dict[str, Any]:
         return {
             "codigo_cliente_omie": order.omie_customer_code,
@@ -56,6 +87,7 @@ class OrderOutputSerializer(serializers.Serializer):
             "c_num_os": order.omie_os_number or None,
         }
 
+    @extend_schema_field(_object_schema(BILLING_EXAMPLE))
     def get_billing(self, order: Order) -> dict[str, Any]:
         return {
             "trigger": _choice(BillingTrigger, order.billing_trigger),
@@ -68,6 +100,7 @@ class OrderOutputSerializer(serializers.Serializer):
             "override_day25": order.override_day25,
         }
 
+    @extend_schema_field(_object_schema(PAYMENT_EXAMPLE))
     def get_payment(self, order: Order) -> dict[str, Any]:
         return {
             "status": order.payment_status,
@@ -78,6 +111,7 @@ class OrderOutputSerializer(serializers.Serializer):
             "flag": order.payment_flag or None,
         }
 
+    @extend_schema_field({**_object_schema(INVOICE_EXAMPLE), "nullable": True})
     def get_invoice(self, order: Order) -> dict[str, Any] | None:
         # No query when there cannot be an invoice: an order whose billing never started (a new one among
         # them; every path that creates an Invoice sets billing_status in the same transaction, and nothing
@@ -139,6 +173,7 @@ class OrderDetailApi(OrderApi):
     class OutputSerializer(OrderOutputSerializer):
         recent_actions = serializers.SerializerMethodField()
 
+        @extend_schema_field(ActionOutputSerializer(many=True))
         def get_recent_actions(self, order: Order) -> list[dict[str, Any]]:
             return ActionOutputSerializer(order_recent_actions(order=order), many=True).data
 

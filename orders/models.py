@@ -16,6 +16,9 @@ from orders.statuses import (
 BUBBLE_ID_REGEX = r"^[0-9]{10,16}x[0-9]{10,24}$"
 
 
+# The read-only CPF/CNPJ field's help on the admin pages.
+DOCUMENT_HELP = "Como guardado: só números e letras, sem pontos, barras ou traços."
+
 class Order(models.Model):
     """One Bubble order and everything the backend did with it (docs/contract.md#the-order).
 
@@ -35,7 +38,7 @@ class Order(models.Model):
 
     # Customer, as read from Bubble
     customer_bubble_id = models.CharField("ID do cliente no Bubble", max_length=64, blank=True, db_index=True)
-    document = models.CharField("CPF/CNPJ", max_length=14, blank=True, db_index=True, help_text="Somente caracteres, em maiúsculas.")
+    document = models.CharField("CPF/CNPJ", max_length=14, blank=True, db_index=True, help_text=DOCUMENT_HELP)
     customer_kind = models.CharField("tipo de cliente", max_length=2, choices=CustomerKind.choices, blank=True)
     customer_name = models.CharField("nome do cliente", max_length=200, blank=True)
     customer_email = models.EmailField("e-mail do cliente", blank=True)
@@ -176,7 +179,10 @@ class ActionLog(models.Model):
         indexes = [models.Index(fields=["order", "created_at"], name="actionlog_order_time_idx")]
 
     def __str__(self) -> str:
-        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor} {self.action} ({self.outcome})"
+        # The admin's title and breadcrumb for one row: no raw actor ("system:orders.sync_fetch") or action key.
+        from django.utils import timezone
+
+        return f"registro nº {self.pk} · {timezone.localtime(self.created_at):%d/%m/%Y %H:%M}"
 
 
 class IdempotencyRecord(models.Model):

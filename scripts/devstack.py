@@ -10,7 +10,13 @@ The rule, for `make run` and `make test` alike:
 Usage:
     python scripts/devstack.py run              # web, worker, beat, flower (supervisord + Procfile)
     python scripts/devstack.py test [pytest args]
-    python scripts/devstack.py env              # prints the resolved URLs (for a shell)
+    python scripts/devstack.py env              # `make run`'s environment as `export` lines (for a shell)
+    python scripts/devstack.py manage CMD ...   # a manage.py command with `make run`'s environment
+    python scripts/devstack.py reset-demo       # drops `make run`'s database: the next `make run` starts afresh
+
+``env`` and ``manage`` give a command exactly what the running stack uses (database, Redis, sandbox
+mode, debug, the fakes' address, the demo's timings, Flower's password), so the runbook's commands
+(``manage.py check_integrations``, ``issue_service_token``…) work against `make run` as written.
 """
 
 from __future__ import annotations
@@ -30,7 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 VAR = Path(os.environ.get("DEVSTACK_VAR_DIR", ROOT / "var"))
 PY = sys.executable
 
-DEFAULT_DB_NAME = {"run": "blu_omie", "test": "blu_omie", "env": "blu_omie"}
+DEFAULT_DB_NAME = {"run": "blu_omie", "test": "blu_omie", "env": "blu_omie", "manage": "blu_omie"}
 LOCAL_PG = ("127.0.0.1", 5432)
 LOCAL_REDIS = ("127.0.0.1", 6379)
 EMBEDDED_REDIS_PORT = int(os.environ.get("EMBEDDED_REDIS_PORT", "6391"))
@@ -173,8 +179,9 @@ def manage(env: dict[str, str], *args: str) -> None:
     subprocess.run([PY, "manage.py", *args], cwd=ROOT, env=env, check=True)
 
 
-def cmd_run(services: Services) -> int:
-    env = resolved_env(services, "run")
+def run_env(services: Services, mode: str = "run") -> dict[str, str]:
+    """The environment of `make run`'s processes; `env` and `manage` give the same to a command."""
+    env = resolved_env(services, mode)
     env.setdefault("DJANGO_SETTINGS_MODULE", "config.django.base")
     env.setdefault("DJANGO_DEBUG", "true")
     env.setdefault("SANDBOX", "true")
@@ -182,16 +189,48 @@ def cmd_run(services: Services) -> int:
     env.setdefault("SANDBOX_BASE_URL", f"http://127.0.0.1:{env['WEB_PORT']}")
     env.setdefault("FLOWER_PORT", "5555")
     env.setdefault("FLOWER_URL", f"http://127.0.0.1:{env['FLOWER_PORT']}/")
-    env.setdefault("FLOWER_BASIC_AUTH", f"flower:{secrets.token_urlsafe(12)}")
+    env.setdefault("FLOWER_BASIC_AUTH", _flower_basic_auth())
     env.setdefault("PYTHONUNBUFFERED", "1")
-    env["PATH"] = f"{Path(PY).parent}{os.pathsep}{env.get('PATH', '')}"
-
     if env["SANDBOX"] == "true":
         sys.path.insert(0, str(ROOT))
         from config.sandbox_demo import DEMO_ENV
 
         for key, value in DEMO_ENV.items():
             env.setdefault(key, value)
+    return env
+
+
+# What `env` prints: every variable run_env sets or resolves (the rest of the environment is the shell's own).
+EXPORTED = (
+    "DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "DJANGO_SETTINGS_MODULE", "DJANGO_DEBUG", "SANDBOX", "WEB_PORT",
+    "SANDBOX_BASE_URL", "FLOWER_PORT", "FLOWER_URL", "FLOWER_BASIC_AUTH",
+)
+
+
+def _flower_basic_auth() -> str:
+    """Flower's password for `make run`: random once, kept under var/ so `env` and `manage` know it."""
+    path = VAR / "devstack" / "flower_basic_auth"
+    if path.exists() and path.read_text().strip():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = f"flower:{secrets.token_urlsafe(12)}"
+    path.write_text(value)
+    path.chmod(0o600)
+    return value
+
+
+def env_exports(env: dict[str, str]) -> str:
+    import shlex
+
+    from config.sandbox_demo import DEMO_ENV
+
+    keys = [*EXPORTED, *(DEMO_ENV if env.get("SANDBOX") == "true" else ())]
+    return "\n".join(f"export {key}={shlex.quote(env[key])}" for key in keys if key in env)
+
+
+def cmd_run(services: Services) -> int:
+    env = run_env(services)
+    env["PATH"] = f"{Path(PY).parent}{os.pathsep}{env.get('PATH', '')}"
 
     manage(env, "migrate", "--noinput")
     manage(env, "collectstatic", "--noinput", "-v", "0")
@@ -328,8 +367,36 @@ def _wait(proc: subprocess.Popen[bytes]) -> int:
             continue
 
 
+def cmd_manage(services: Services, args: list[str]) -> int:
+    if not args:
+        print("usage: devstack.py manage COMMAND [ARGS] (e.g. make manage ARGS=\"check_integrations\")", file=sys.stderr)
+        return 2
+    env = run_env(services, "manage")
+    return subprocess.run([PY, "manage.py", *args], cwd=ROOT, env=env).returncode
+
+
+def cmd_reset_demo(services: Services) -> int:
+    """Drops `make run`'s database (only the one devstack names; never a DATABASE_URL from the environment)."""
+    if os.environ.get("DATABASE_URL"):
+        log("reset-demo: DATABASE_URL is set; refusing to drop a database devstack did not choose")
+        return 2
+    port = int(os.environ.get("WEB_PORT", "8000"))
+    if reachable("127.0.0.1", port):
+        log(f"reset-demo: something answers on 127.0.0.1:{port} (is `make run` still running?); stop it first")
+        return 2
+    import psycopg
+
+    name = os.environ.get("DEVSTACK_DB_NAME", DEFAULT_DB_NAME["run"])
+    url = services.database_url(name)
+    admin_url = url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin_url, autocommit=True, connect_timeout=5) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    log(f"reset-demo: database {name} dropped; the next `make run` creates it, the demo superuser and the demo orders again")
+    return 0
+
+
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in {"run", "test", "env"}:
+    if not argv or argv[0] not in {"run", "test", "env", "manage", "reset-demo"}:
         print(__doc__, file=sys.stderr)
         return 2
     services = Services()
@@ -338,8 +405,11 @@ def main(argv: list[str]) -> int:
             return cmd_run(services)
         if argv[0] == "test":
             return cmd_test(services, argv[1:])
-        env = resolved_env(services, "env")
-        print(f"export DATABASE_URL={env['DATABASE_URL']}\nexport REDIS_URL={env['REDIS_URL']}")
+        if argv[0] == "manage":
+            return cmd_manage(services, argv[1:])
+        if argv[0] == "reset-demo":
+            return cmd_reset_demo(services)
+        print(env_exports(run_env(services, "env")))
         return 0
     finally:
         services.stop()

@@ -1,7 +1,8 @@
 from __future__ import annotations
 
+import math
 from calendar import monthrange
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib import admin
@@ -11,7 +12,6 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
-from stdnum.br import cnpj, cpf
 
 from backoffice.action_labels import ACTION_LABELS, action_label, actor_label
 from backoffice.badges import badge
@@ -26,6 +26,7 @@ from billing.decision import next_billing_date
 from billing.models import Invoice
 from billing.services.state import order_live_invoice
 from common.safe_urls import http_url_or_empty
+from orders.display import document_display, os_number_display
 from orders.models import ActionLog, IdempotencyRecord, Order
 
 NOTHING = mark_safe('<span class="muted">—</span>')
@@ -159,7 +160,7 @@ class OrderAdmin(ExportListMixin, OpsActionsMixin, admin.ModelAdmin):
             {"fields": (("payment_method", "payment_status"), ("paid_via", "paid_at"), ("amount_paid_brl", "payment_state_at"),
                         ("amount_refunded_brl", "payment_flag"))},
         ),
-        ("Omie", {"fields": (("omie_customer_code", "omie_os_code", "omie_os_number"),)}),
+        ("Omie", {"fields": (("omie_customer_code", "omie_os_code", "os_number_col"),)}),
         (
             "Processamento",
             {"classes": ("collapse",), "fields": (
@@ -172,12 +173,17 @@ class OrderAdmin(ExportListMixin, OpsActionsMixin, admin.ModelAdmin):
     # Orders are created by Bubble's trigger and changed only by the flows and the ops actions
     # (buttons on the page), which log who did what; nothing is edited by hand here.
     def get_readonly_fields(self, request: HttpRequest, obj: Order | None = None) -> list[str]:
-        return [f.name for f in Order._meta.fields] + list(MONEY_FIELDS.values())
+        return [f.name for f in Order._meta.fields] + list(MONEY_FIELDS.values()) + ["os_number_col"]
+
+    @admin.display(description="número da OS (Omie)")
+    def os_number_col(self, obj: Order) -> str:
+        return os_number_display(obj.omie_os_number) or "—"
 
     def get_fieldsets(self, request: HttpRequest, obj: Order | None = None) -> list:
         # Fields other branches add to the model land in a last section instead of being hidden.
         shown = {name for _, opts in self.fieldsets for row in opts["fields"] for name in ((row,) if isinstance(row, str) else row)}
         shown |= set(MONEY_FIELDS)  # shown in reais by their *_brl display
+        shown.add("omie_os_number")  # shown without Omie's zero padding by os_number_col
         extra = [f.name for f in Order._meta.fields if f.name not in shown and f.name != "id"]
         return [*self.fieldsets, *([("Outros dados", {"classes": ("collapse",), "fields": extra})] if extra else [])]
 
@@ -259,8 +265,8 @@ class OrderAdmin(ExportListMixin, OpsActionsMixin, admin.ModelAdmin):
         numbered = getattr(obj, "numbered_invoices", None)
         nf = numbered[0].nfse_number if numbered else ""
         if not nf:
-            return format_html("OS {}", obj.omie_os_number)
-        return format_html("OS {}<br>NF {}", obj.omie_os_number, nf)
+            return format_html("OS {}", os_number_display(obj.omie_os_number))
+        return format_html("OS {}<br>NF {}", os_number_display(obj.omie_os_number), nf)
 
     @admin.display(description="o que está errado")
     def error_short(self, obj: Order) -> SafeString:
@@ -288,14 +294,6 @@ class OrderAdmin(ExportListMixin, OpsActionsMixin, admin.ModelAdmin):
 
 
 TIMELINE_OPEN = 40  # newest events shown open; the older ones behind "mostrar mais"
-
-
-def document_display(document: str) -> str:
-    if len(document) == 11:
-        return cpf.format(document)
-    if len(document) == 14:
-        return cnpj.format(document)
-    return document or "—"
 
 
 def order_summary(*, order: Order) -> dict:
@@ -326,7 +324,7 @@ def order_summary(*, order: Order) -> dict:
         ("CPF/CNPJ", document_display(order.document) + (f" · {order.cnpj_status}" if order.cnpj_status else ""), ""),
         ("Valor", f"{brl(order.amount)} · " + (f"pago {paid}" if paid else "pago, mas o valor pago não foi registrado"), ""),
         ("Faturamento", billing, ""),
-        ("OS no Omie", f"nº {order.omie_os_number}" if order.omie_os_number else "ainda não criada", ""),
+        ("OS no Omie", f"nº {os_number_display(order.omie_os_number)}" if order.omie_os_number else "ainda não criada", ""),
         ("Criado em", f"{local(order.created_at):%d/%m/%Y %H:%M} · atualizado {local(order.updated_at):%d/%m/%Y %H:%M}", ""),
     ]
     facts.insert(4, _invoice_fact(order))
@@ -341,7 +339,35 @@ def _invoice_fact(order: Order) -> tuple[str, str, str]:
     text += f" · {invoice.get_status_display()}"
     if invoice.issued_at:
         text += f" em {timezone.localtime(invoice.issued_at):%d/%m/%Y}"
+    if invoice.status in (Order.BillingStatus.ISSUING, Order.BillingStatus.CANCELLING):
+        text += " · " + next_check_text(invoice)
     return ("NF", text, http_url_or_empty(invoice.nfse_url))
+
+
+# The invoice's next step as ops say it ("próxima consulta ao Omie às 14:05").
+NEXT_STEP_WORDS = {
+    "FATURAR": "envio do faturamento ao Omie",
+    "POLL_NFSE": "consulta da NFS-e ao Omie",
+    "REENVIAR": "reenvio da NFS-e ao Omie",
+    "CANCEL": "envio do cancelamento ao Omie",
+    "POLL_CANCEL": "consulta do cancelamento ao Omie",
+}
+
+
+def next_check_text(invoice: Invoice, now: datetime | None = None) -> str:
+    """When the system looks at this invoice again: "próximo passo: consulta da NFS-e ao Omie às 14:05 (em 4 min)"."""
+    what = NEXT_STEP_WORDS.get(invoice.next_step)
+    if not what:
+        return "nenhum passo agendado (o sistema não vai consultar o Omie sozinho; veja o histórico)"
+    now = now or timezone.now()
+    when = invoice.next_poll_at
+    if when is None or when <= now:
+        return f"próximo passo: {what}, agora (em andamento)"
+    minutes = math.ceil((when - now).total_seconds() / 60)
+    local = timezone.localtime(when)
+    day = "" if local.date() == timezone.localtime(now).date() else f" de {local:%d/%m}"
+    wait = f"em {minutes} min" if minutes < 90 else f"em {round(minutes / 60)} h"
+    return f"próximo passo: {what} às {local:%H:%M}{day} ({wait})"
 
 
 class ActionFilter(admin.SimpleListFilter):
@@ -366,8 +392,10 @@ class ActionLogAdmin(admin.ModelAdmin):
     search_help_text = "ID do pedido no Bubble (exato), quem fez (e-mail, usuário, parte do texto), login autenticado ou jti (exatos)."
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER  # the log only grows
-    readonly_fields = ("created_at", "actor", "auth_username", "auth_user_id", "auth_method", "auth_token_id", "action", "order",
+    # The row's page: who and what in ops language (the raw actor and action keys are in their tooltips).
+    readonly_fields = ("created_at", "actor_col", "auth_username", "auth_method", "auth_token_id", "action_col", "order",
                        "order_bubble_id", "payload", "outcome", "message")
+    fields = readonly_fields
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

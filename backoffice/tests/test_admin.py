@@ -1,4 +1,5 @@
 import pytest
+from django.contrib.auth import get_user_model
 
 from orders.models import ActionLog, Order
 from orders.services import action_log_record
@@ -131,6 +132,7 @@ def test_the_order_page_says_what_is_wrong_and_tells_the_history_in_portuguese(s
         sync_status="FAILED", last_error="CNPJ não encontrado na Receita Federal.",
     )
     action_log_record(actor="bubble:ana@blu.com.br", action="sync_trigger", outcome="ok", order=order, message="gatilho")
+    get_user_model().objects.create_user("paula", first_name="Paula", last_name="Souza")
     action_log_record(actor="admin:paula", action="retry", outcome="rejected", order=order, message="Nada a reprocessar.")
     OmieCall.objects.create(call="IncluirOS", order_id=order.pk, outcome="business", http_status=200, fault_code="Client-101",
                             fault_message="Tag inválida", duration_ms=90)
@@ -139,6 +141,6 @@ def test_the_order_page_says_what_is_wrong_and_tells_the_history_in_portuguese(s
     assert "O que está errado:" in html and "CNPJ não encontrado na Receita Federal." in html
     assert "11.222.333/0001-81" in html
     assert "Sincronização pedida" in html and "Bubble (ana@blu.com.br)" in html
-    assert "Reprocessar" in html and "paula (admin)" in html and "recusada" in html
+    assert "Reprocessar" in html and "por Paula Souza" in html and "recusada" in html
     assert "IncluirOS (criação da OS)" in html and "Client-101" in html
     assert html.index("Histórico") < html.index("Todos os dados do pedido")

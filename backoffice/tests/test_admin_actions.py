@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -17,6 +16,7 @@ import pytest
 from django.contrib.auth.models import Group, Permission
 from django.test import Client
 
+from billing.dates import today_sp
 from billing.models import AccountEntry, CustomerAccount, Invoice
 from billing.tests.factories import order_in_state
 from orders.models import ActionLog, Order
@@ -95,7 +95,7 @@ CASES = [
          data={"reason_code": "1", "justification": "Valor do serviço emitido errado."},
          done=lambda o: o.billing_status == "CANCELLING", wrong_says="Agendado dia 25"),
     Case("mark-nf-manual", "nf_mark_manual", "Ops", lambda: order_in_state("SCHEDULED"), lambda: order_in_state("ISSUED"),
-         data={"nf_number": "NF-777", "issued_on": date(2026, 1, 10).isoformat(), "nf_url": "", "note": "emitida na prefeitura"},
+         data={"nf_number": "NF-777", "issued_on": f"{today_sp():%d/%m/%Y}", "nf_url": "", "note": "emitida na prefeitura"},
          done=lambda o: o.billing_status == "MANUAL" and Invoice.objects.filter(order=o, nfse_number="NF-777").exists(),
          wrong_says="NF emitida"),
     Case("approve-billing-hold", "billing_hold_approve", "Financeiro", lambda: order_in_state("ON_HOLD"),

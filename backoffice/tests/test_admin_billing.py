@@ -57,7 +57,7 @@ def test_the_order_page_shows_the_nf_and_the_pagarme_events_in_the_timeline(supe
                                 bubble_order_id=order.bubble_id, charge_id="ch_1", charge_status="paid", message="Pagamento aplicado.")
     html = superuser_client.get(f"/admin/orders/order/{order.pk}/change/").content.decode()
     assert "nº 123 · NF emitida" in html and 'href="https://nfse.example.com/123"' in html
-    assert "Webhook charge.paid (cobrança paga) — Aplicado" in html and "hook_abc123" in html
+    assert "Pagar.me avisou: cobrança paga — Aplicado" in html and "evento charge.paid hook_abc123" in html
 
 
 def test_it_shows_a_dashboard_card_and_a_filter_for_invoices_stuck_in_emission_for_more_than_24_hours(superuser_client):

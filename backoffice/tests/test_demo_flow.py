@@ -1,6 +1,7 @@
 """`make run`'s demo: the seeded orders go through the real flow (trigger → sync → billing in a real
 Celery worker against the fake Omie, Bubble and BrasilAPI) and the dashboard shows every state within
-90 s; running it again adds nothing."""
+90 s — also when Omie webhooks have arrived before (the first poll's longer wait is shortened in the
+sandbox); running it again triggers nothing and waits for nothing, whatever ops changed meanwhile."""
 
 from __future__ import annotations
 
@@ -25,7 +26,14 @@ def test_the_demo_shows_every_state_within_90_seconds_and_does_not_duplicate(san
         setattr(settings, key, float(value) if "." in value or key.endswith("SECONDS") else int(value))
     settings.BRASILAPI_RATE_PER_SECOND = 20.0
     admin = user_factory("admin", is_superuser=True, is_staff=True)
-    celery_worker_process(concurrency=4, **sandbox.worker_env(**DEMO_ENV))
+    # An Omie webhook arrived a moment ago (as on any `make run` after the first NFS-e): the first poll
+    # would wait BILLING_FIRST_POLL_WITH_WEBHOOKS_SECONDS, and the rejection brings no event.
+    from integrations.omie.webhooks.models import OmieEventStatus, OmieWebhookEvent
+
+    OmieWebhookEvent.objects.create(message_id="demo-earlier", topic="NFSe.NotaAutorizada", payload={},
+                                    status=OmieEventStatus.NO_CHANGE)
+    settings.OMIE_WEBHOOKS = True
+    celery_worker_process(concurrency=4, **sandbox.worker_env(**DEMO_ENV, OMIE_WEBHOOKS="true"))
 
     started = time.monotonic()
     demo_prepare()
@@ -60,11 +68,17 @@ def test_the_demo_shows_every_state_within_90_seconds_and_does_not_duplicate(san
         problems += [f"{url}: {p}" for p in ops_text_problems(visible_text(response.content.decode()))]
     assert problems == [], "\n".join(problems)
 
-    # Again (a second `make run`): nothing triggered, nothing duplicated, no new action-log lines from triggers.
+    # Ops moves an order on (approves the held one): a second `make run` must not wait for "Retido".
+    Order.objects.filter(billing_status=BillingStatus.ON_HOLD).update(billing_status=BillingStatus.SCHEDULED)
+
+    # Again (a second `make run`): nothing triggered, nothing duplicated, no new action-log lines from
+    # triggers, and no waiting (the command's own timeout, not a short one).
     logged = ActionLog.objects.filter(action="sync_trigger").count()
+    started = time.monotonic()
     demo_prepare()
-    again = demo_run(timeout=5)
-    assert again.triggered == [] and len(again.already_there) == len(demo_order_ids())
-    assert again.actions == []
+    again = demo_run(timeout=90)
+    assert time.monotonic() - started < 30
+    assert again.rerun and again.triggered == [] and len(again.already_there) == len(demo_order_ids())
+    assert again.actions == [] and BillingStatus.ON_HOLD.label in again.missing
     assert Order.objects.count() == len(demo_order_ids())
     assert ActionLog.objects.filter(action="sync_trigger").count() == logged

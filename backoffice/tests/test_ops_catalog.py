@@ -14,6 +14,7 @@ from django.utils import timezone
 from backoffice.action_labels import action_label
 from backoffice.actions import BY_NAME as ADMIN_ACTIONS
 from backoffice.views import FORM_FIELD
+from billing.dates import today_sp
 from billing.models import CustomerAccount
 from billing.ops_actions import OPS_ACTIONS, RETRY, OpsAction
 from billing.permissions import PERMISSION_LABELS
@@ -30,7 +31,7 @@ STATES = ["", *BillingStatus.values]
 BODIES = {
     "retry": {},
     "cancel-nf": {"reason_code": 1, "justification": "Valor cobrado incorreto."},
-    "mark-nf-manual": {"nf_number": "2026/881", "issued_at": "2026-11-20"},
+    "mark-nf-manual": {"nf_number": "2026/881", "issued_at": today_sp().isoformat()},  # from the order's creation (today)
     "approve-billing-hold": {},
     "override-day25": {"reason": "Cliente pediu a nota hoje"},
     "transfer-cc": {"reason": "Pedido desistido"},

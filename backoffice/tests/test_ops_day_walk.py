@@ -164,8 +164,9 @@ def test_an_ops_day_in_the_browser(live_server, browser, people, day, settings, 
     walk.open("/admin/orders/order/?billing_status__exact=FAILED")
     walk.press(day["rejected"], "Reprocessar")
     assert Invoice.objects.filter(order=day["rejected"], next_step="REENVIAR").exists()
-    walk.press(day["manual"], "Registrar NF manual", {"nf_number": "887", "issued_on": f"{today_sp():%Y-%m-%d}",
-                                                          "note": "Emitida no portal da prefeitura."})
+    said = walk.press(day["manual"], "Registrar NF manual", {"nf_number": "887", "issued_on": f"{today_sp():%d/%m/%Y}",
+                                                                 "note": "Emitida no portal da prefeitura."})
+    assert f"{today_sp():%d/%m/%Y}" in said, said  # the date typed as ops write it, repeated in the message
     walk.order_page(day["issued"])
     enabled = [a.text for a in browser.find_elements("css selector", ".ops-actions a.ops-button")]
     assert "Cancelar NF" not in enabled, "Ops was offered Financeiro's Cancelar NF"

@@ -5,8 +5,13 @@ who asked, the filter as they saw it, how far it got and where the file is. File
 ``EXPORT_TTL_HOURS`` by the hourly clean-up task.
 """
 
+import re
+from urllib.parse import parse_qs
+
 from django.conf import settings
 from django.db import models
+
+from billing.dates import SAO_PAULO
 
 
 class ExportKind(models.TextChoices):
@@ -72,5 +77,12 @@ class ExportJob(models.Model):
 
     @property
     def download_name(self) -> str:
+        """"pedidos-2026-12-07-1442.xlsx": what and when (America/Sao_Paulo); the month close names its month."""
+        from django.utils import timezone
+
         base = {"ORDERS": "pedidos", "INVOICES": "notas-fiscais", "MONTH": "faturamento-do-mes"}[self.kind]
-        return f"{base}-{self.pk}.{self.file_format}"
+        month = parse_qs(self.filter_query).get("mes", [""])[0]
+        if self.kind == "MONTH" and re.fullmatch(r"\d{4}-\d{2}", month):
+            base += f"-{month}-gerado"
+        when = timezone.localtime(self.created_at, SAO_PAULO) if self.created_at else None
+        return f"{base}-{when:%Y-%m-%d-%H%M}.{self.file_format}" if when else f"{base}-{self.pk}.{self.file_format}"

@@ -21,6 +21,7 @@ from django.utils import timezone
 from billing import permissions as perms
 from billing.dates import SAO_PAULO
 from billing.models import AccountEntry, FailureStage, Invoice, InvoiceStep
+from billing.month_close import Month
 from billing.services.account import account_entry_add, account_lock, order_transferred_total
 from billing.services.decision import order_billing_decide
 from billing.services.state import order_billing_status_set, order_live_invoice
@@ -166,33 +167,69 @@ def invoice_cancel_request(*, order_bubble_id: str, caller: Caller, reason_code:
 # mark-nf-manual
 # --------------------------------------------------------------------------------------------
 
-MANUAL_FROM = {BillingStatus.AWAITING_PAYMENT, BillingStatus.SCHEDULED, BillingStatus.ON_HOLD, BillingStatus.FAILED}
+MANUAL_FROM = {BillingStatus.AWAITING_PAYMENT, BillingStatus.SCHEDULED, BillingStatus.ON_HOLD, BillingStatus.ISSUING,
+               BillingStatus.FAILED}
+
+
+def manual_date_text(day: date) -> str:
+    return f"{day:%d/%m/%Y}"
+
+
+def manual_date_limits(order: Order) -> tuple[date, date]:
+    """The dates a manual NF may carry: from the order's creation to today (America/Sao_Paulo)."""
+    return order.created_at.astimezone(SAO_PAULO).date(), timezone.now().astimezone(SAO_PAULO).date()
+
+
+def _stop_emission(invoice: Invoice) -> str:
+    """Stops an invoice "Em emissão" before it becomes manual; returns what ops must know about Omie.
+
+    Under the order's row lock: no step is due any more and the lease is taken away, so a worker that
+    holds it (even one waiting on Omie right now) can no longer store its result, and a queued step
+    finds nothing to do. What Omie already received cannot be taken back: the message says so.
+    """
+    invoice.next_step = InvoiceStep.NONE
+    invoice.next_poll_at = None
+    invoice.lease_token = invoice.leased_until = None
+    if invoice.faturar_requested_at or invoice.reenviar_requested_at:
+        return (" Emissão pelo sistema interrompida. Atenção: o Omie já recebeu o pedido de faturamento desta OS; se a "
+                "prefeitura emitir a NFS-e mesmo assim, cancele-a no Omie para não haver duas notas.")
+    return " Emissão pelo sistema interrompida antes de qualquer envio ao Omie."
 
 
 def invoice_manual_record(
     *, order_bubble_id: str, caller: Caller, nf_number: Any, issued_on: Any, nf_url: str = "", note: str = ""
 ) -> Order:
-    """Records an NF issued outside the system → MANUAL; the order is never emitted afterwards."""
+    """Records an NF issued outside the system → MANUAL; the order is never emitted afterwards.
 
+    The NF's date lies between the order's creation and today; the NF counts in that date's month
+    (the month close reads ``issued_at``). From "Em emissão" the emission is stopped first.
+    """
     def check() -> None:
         if not isinstance(nf_number, str) or not nf_number.strip() or len(nf_number.strip()) > 40:
             raise field_error("nf_number", "Informe o número da NF (até 40 caracteres).")
         if not isinstance(issued_on, date) or isinstance(issued_on, datetime):
-            raise field_error("issued_at", "Informe a data de emissão (AAAA-MM-DD).")
+            raise field_error("issued_at", "Informe a data de emissão.")
         if issued_on > timezone.now().astimezone(SAO_PAULO).date():
-            raise field_error("issued_at", "A data de emissão não pode estar no futuro.")
+            raise field_error("issued_at", f"A data de emissão ({manual_date_text(issued_on)}) não pode estar no futuro.")
         if nf_url and not re.match(r"^https?://", nf_url):
             raise field_error("nf_url", "Informe um link http(s).")
 
     def run(order: Order) -> tuple[Order, str]:
         if order.billing_status not in MANUAL_FROM:
             raise _state_error(order, "registrar NF manual")
+        created_on, today = manual_date_limits(order)
+        if issued_on < created_on:
+            raise field_error("issued_at", f"A data de emissão ({manual_date_text(issued_on)}) é anterior à criação do pedido "
+                                           f"({manual_date_text(created_on)}). Use uma data de {manual_date_text(created_on)} "
+                                           f"a {manual_date_text(today)}.")
         invoice = Invoice.objects.select_for_update().filter(order=order).exclude(status=BillingStatus.CANCELLED).first()
         if invoice is None:
             invoice = Invoice(order=order, requested_by=caller.actor[:200])
+        stopped = _stop_emission(invoice) if order.billing_status == BillingStatus.ISSUING else ""
         invoice.status = BillingStatus.MANUAL
         invoice.nfse_number = nf_number.strip()
         invoice.nfse_url = nf_url or ""
+        # Only the date is known: noon in São Paulo keeps it inside its day (and month) in any time zone.
         invoice.issued_at = datetime.combine(issued_on, time(12, 0), tzinfo=SAO_PAULO)
         invoice.manual_note = note or ""
         invoice.manual_recorded_by = caller.actor[:200]
@@ -201,7 +238,11 @@ def invoice_manual_record(
         invoice.lease_token = invoice.leased_until = None
         invoice.save()
         order_billing_status_set(order=order, status=BillingStatus.MANUAL, invoice=invoice)
-        return order, f"NF manual {invoice.nfse_number} registrada."
+        month = Month(issued_on.year, issued_on.month)
+        order.action_message = (  # type: ignore[attr-defined]  # the admin shows the logged message
+            f"NF manual {invoice.nfse_number} registrada com data de emissão {manual_date_text(issued_on)}: "
+                                f"entra no faturamento de {month.label}.{stopped}")
+        return order, order.action_message  # type: ignore[attr-defined]
 
     return _perform(order_bubble_id=order_bubble_id, action="nf_mark_manual", permission=perms.MARK_NF_MANUAL, caller=caller, run=run,
                     check=check)
@@ -391,6 +432,8 @@ __all__ = [
     "billing_hold_approve",
     "invoice_cancel_request",
     "invoice_manual_record",
+    "manual_date_limits",
+    "manual_date_text",
     "order_billing_retry_start",
     "order_live_invoice",
 ]

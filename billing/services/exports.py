@@ -33,7 +33,9 @@ from openpyxl.styles import Font
 
 from billing.dates import SAO_PAULO
 from billing.models import ExportJob, Invoice
+from orders.display import actor_display, document_display, os_number_display
 from orders.models import Order
+from orders.statuses import BillingStatus
 
 logger = logging.getLogger(__name__)
 
@@ -47,9 +49,10 @@ DATETIME_FORMAT = "DD/MM/YYYY HH:MM"
 class Column:
     header: str  # pt-BR, as finance reads it
     field: str  # the values_list lookup
-    kind: str = "text"  # text | money | date | datetime | int
+    kind: str = "text"  # text | money | date | datetime | int | document | os_number | actor | nf_issued
     labels: dict[Any, str] = field(default_factory=dict)  # choice value → label
     width: int = 18
+    also: tuple[str, ...] = ()  # more lookups the value needs (it is then a tuple: field's value first)
 
 
 def _labels(choices: Iterable[tuple[Any, str]]) -> dict[Any, str]:
@@ -60,7 +63,7 @@ ORDER_COLUMNS: list[Column] = [
     Column("Pedido (ID no Bubble)", "bubble_id", width=26),
     Column("Cliente", "customer_name", width=32),
     Column("Tipo de cliente", "customer_kind", labels=_labels(Order.CustomerKind.choices), width=10),
-    Column("CPF/CNPJ", "document"),
+    Column("CPF/CNPJ", "document", "document"),
     Column("Valor (R$)", "amount", "money", width=14),
     Column("Valor pago (R$)", "amount_paid", "money", width=14),
     Column("Pagamento", "payment_status", labels=_labels(Order.PaymentStatus.choices)),
@@ -71,7 +74,7 @@ ORDER_COLUMNS: list[Column] = [
     Column("Gatilho de faturamento", "billing_trigger", labels=_labels(Order.BillingTrigger.choices)),
     Column("Faturamento previsto para", "billing_scheduled_for", "date"),
     Column("Motivo da retenção", "hold_reason", labels=_labels(Order.HoldReason.choices)),
-    Column("Número da OS", "omie_os_number"),
+    Column("Número da OS", "omie_os_number", "os_number"),
     Column("Número da NF", "nf_number"),
     Column("Criado em", "created_at", "datetime"),
     Column("Sincronizado em", "synced_at", "datetime"),
@@ -84,13 +87,14 @@ INVOICE_COLUMNS: list[Column] = [
     Column("Pedido (ID no Bubble)", "order__bubble_id", width=26),
     Column("Cliente", "order__customer_name", width=32),
     Column("Tipo de cliente", "order__customer_kind", labels=_labels(Order.CustomerKind.choices), width=10),
-    Column("CPF/CNPJ", "order__document"),
+    Column("CPF/CNPJ", "order__document", "document"),
     Column("Valor (R$)", "order__amount", "money", width=14),
-    Column("Número da OS", "order__omie_os_number"),
-    Column("Emitida em", "issued_at", "datetime"),
+    Column("Número da OS", "order__omie_os_number", "os_number"),
+    # A manual NF has only a date (ops typed it): no time is shown for it.
+    Column("Emitida em", "issued_at", "nf_issued", also=("status",)),
     Column("Cancelada em", "cancelled_at", "datetime"),
     Column("Motivo do cancelamento", "cancel_reason_code", labels=_labels(Invoice.CancelReason.choices)),
-    Column("NF manual registrada por", "manual_recorded_by"),
+    Column("NF manual registrada por", "manual_recorded_by", "actor"),
     Column("Criada em", "created_at", "datetime"),
     Column("Mensagem da prefeitura", "city_hall_message", width=60),
 ]
@@ -107,7 +111,21 @@ def invoices_for_export(queryset: QuerySet[Invoice]) -> QuerySet[Invoice]:
 
 
 def rows_of(queryset: QuerySet, columns: Sequence[Column], chunk_size: int = CHUNK_SIZE) -> Iterator[tuple]:
-    return queryset.values_list(*(c.field for c in columns)).iterator(chunk_size=chunk_size)
+    """One value per column (a tuple for a column that reads more than one lookup)."""
+    lookups = [name for c in columns for name in (c.field, *c.also)]
+    raw = queryset.values_list(*lookups).iterator(chunk_size=chunk_size)
+    if not any(c.also for c in columns):
+        return raw
+    return (_regroup(columns, row) for row in raw)
+
+
+def _regroup(columns: Sequence[Column], row: tuple) -> tuple:
+    values, i = [], 0
+    for column in columns:
+        width = 1 + len(column.also)
+        values.append(row[i] if width == 1 else tuple(row[i:i + width]))
+        i += width
+    return tuple(values)
 
 
 # Cell values ------------------------------------------------------------------------------
@@ -128,6 +146,12 @@ def _text(value: Any) -> str:
 
 def typed_value(column: Column, value: Any) -> Any:
     """The value as it goes in the XLSX: Decimal for money, naive local date/datetime, label for choices."""
+    if column.kind == "nf_issued":  # (issued_at, status): a manual NF's date alone
+        issued_at, status = value
+        if issued_at is None:
+            return None
+        local = _local(issued_at)
+        return local.date() if status == BillingStatus.MANUAL else local
     if value is None or value == "":
         return "" if column.kind == "text" else None
     if column.labels:
@@ -138,7 +162,14 @@ def typed_value(column: Column, value: Any) -> Any:
         return _local(value)
     if column.kind in ("date", "int"):
         return value
-    return _text(value)
+    shown = TEXT_SHOWN.get(column.kind)
+    return _text(shown(value) if shown else value)
+
+
+# Text columns shown as ops read them (formatted CPF/CNPJ, the OS number without Omie's zeros, the person's name).
+TEXT_SHOWN: dict[str, Callable[[str], str]] = {
+    "document": document_display, "os_number": os_number_display, "actor": actor_display,
+}
 
 
 def csv_value(column: Column, value: Any) -> str:
@@ -195,15 +226,16 @@ def write_xlsx(path: Path, sheets: Sequence[Sheet], progress: Progress | None = 
             cell.font = bold
             header.append(cell)
         ws.append(header)
-        formats = [{"money": MONEY_FORMAT, "date": DATE_FORMAT, "datetime": DATETIME_FORMAT}.get(c.kind) if not c.labels else None
-                   for c in sheet.columns]
+        formats = [{"money": MONEY_FORMAT, "date": DATE_FORMAT, "datetime": DATETIME_FORMAT, "nf_issued": DATETIME_FORMAT}.get(c.kind)
+                   if not c.labels else None for c in sheet.columns]
         for row in sheet.rows:
             cells: list[Any] = []
             for column, number_format, value in zip(sheet.columns, formats, row, strict=True):
                 value = typed_value(column, value)
                 if number_format and value is not None:
                     cell = WriteOnlyCell(ws, value=value)
-                    cell.number_format = number_format
+                    is_day = isinstance(value, date) and not isinstance(value, datetime)
+                    cell.number_format = DATE_FORMAT if is_day else number_format
                     cells.append(cell)
                 else:
                     cells.append(value)

@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import pytest
 
+from billing.dates import today_sp
 from billing.models import AccountEntry, CustomerAccount, Invoice
 from billing.tests.factories import OrderFactory, order_in_state
 from orders.models import ActionLog, Order
@@ -18,8 +19,10 @@ STATES = ["", *BillingStatus.values]
 ACTIONS = {
     "retry": ({}, {BillingStatus.FAILED}, 202),
     "cancel-nf": ({"reason_code": 1, "justification": "Valor cobrado incorreto."}, {BillingStatus.ISSUED}, 202),
-    "mark-nf-manual": ({"nf_number": "2026/881", "issued_at": "2026-11-20", "nf_url": "https://nfse.example.com/881"},
-                       {BillingStatus.AWAITING_PAYMENT, BillingStatus.SCHEDULED, BillingStatus.ON_HOLD, BillingStatus.FAILED}, 200),
+    # The NF's date lies between the order's creation (today, for these orders) and today.
+    "mark-nf-manual": ({"nf_number": "2026/881", "issued_at": today_sp().isoformat(), "nf_url": "https://nfse.example.com/881"},
+                       {BillingStatus.AWAITING_PAYMENT, BillingStatus.SCHEDULED, BillingStatus.ON_HOLD, BillingStatus.ISSUING,
+                        BillingStatus.FAILED}, 200),
     "approve-billing-hold": ({"note": "ok do financeiro"}, {BillingStatus.ON_HOLD}, 200),
     "override-day25": ({"reason": "Cliente pediu a nota hoje"}, {BillingStatus.SCHEDULED}, 202),
 }

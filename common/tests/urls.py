@@ -15,3 +15,10 @@ urlpatterns = [path("v1/_test/explode/", ExplodingApi.as_view()), *project_urlpa
 
 handler404 = "common.exceptions.handler404"
 handler500 = "common.exceptions.handler500"
+
+
+def exploding_page(request):
+    raise RuntimeError("boom: a page that breaks")
+
+
+urlpatterns.insert(0, path("_test/explode-page/", exploding_page))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 from django_otp.models import Device
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 
 class RecoveryCodeDevice(Device):
@@ -42,3 +43,13 @@ class RecoveryCode(models.Model):
 
     def __str__(self) -> str:
         return f"código de recuperação ({'usado' if self.used_at else 'não usado'})"
+
+
+class Authenticator(TOTPDevice):
+    """django-otp's TOTP device as the admin shows it: in Portuguese, read-only (a person enrols at
+    the login page or with ``manage.py totp_enrol``; a lost phone is ``manage.py twofa_reset``)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "autenticador (2FA)"
+        verbose_name_plural = "autenticadores (2FA)"

@@ -126,6 +126,11 @@ TRUSTED_PROXIES: list[str] = []
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=30))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# The lockout page in Portuguese, in the admin's look (backoffice/templates/admin/lockout.html); the
+# messages for the other callers (the API's token endpoint answers its own envelope).
+AXES_LOCKOUT_TEMPLATE = "admin/lockout.html"
+AXES_COOLOFF_MESSAGE = "Acesso bloqueado: muitas tentativas de login erradas. Tente de novo mais tarde."
+AXES_PERMALOCK_MESSAGE = "Acesso bloqueado: muitas tentativas de login erradas. Peça a um administrador para desbloquear."
 AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "common.client_ip.client_ip"
 AXES_VERBOSE = False

@@ -35,7 +35,10 @@ SIMPLE_JWT = {
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Blu × Omie backoffice API",
-    "DESCRIPTION": "Endpoints that Bubble calls (order sync and ops buttons) and the Pagar.me webhook.",
+    # Swagger's page is read by whoever configures Bubble: Portuguese, and only what the page lists.
+    "DESCRIPTION": ("Os endpoints que o Bubble chama: sincronização do pedido e os botões de operação. Os webhooks "
+                    "(Pagar.me em /webhooks/pagarme, Omie em /webhooks/omie/<token>) não são chamados pelo Bubble e "
+                    "não aparecem aqui: veja docs/pagarme.md e docs/omie_webhooks.md."),
     "VERSION": "1.0.0",
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "common.schema.add_error_responses"],
     "SERVE_INCLUDE_SCHEMA": False,

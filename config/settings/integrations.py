@@ -228,6 +228,9 @@ FLOWER_BASIC_AUTH = env.str("FLOWER_BASIC_AUTH", default="")
 # The integration check (manage.py check_integrations): a CNPJ that must resolve on BrasilAPI
 # (default: Banco do Brasil's head office, a public record).
 INTEGRATIONS_CHECK_CNPJ = env.str("INTEGRATIONS_CHECK_CNPJ", default="00000000000191")
+# The admin page's check runs in a worker, every system at once; a system that has not answered within
+# this many seconds is reported red ("não respondeu em 10 s"). Far below the web and task time limits.
+INTEGRATIONS_CHECK_SYSTEM_TIMEOUT_SECONDS = env.float("INTEGRATIONS_CHECK_SYSTEM_TIMEOUT_SECONDS", default=10.0)
 
 # ORDERS SYNC (docs/contract.md#sync) AND IDEMPOTENCY KEYS (docs/contract.md#http-api)
 # ------------------------------------------------------------------------------

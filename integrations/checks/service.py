@@ -19,15 +19,11 @@ logger = logging.getLogger(__name__)
 SYSTEMS = ("omie", "bubble", "brasilapi", "pagarme", "plataforma")
 
 
-def integrations_check(
-    *,
-    bubble_order_id: str | None = None,
-    bubble_patch: bool = False,
-    sentry_test_event: bool = False,
-    only: tuple[str, ...] | None = None,
-) -> Report:
-    """Runs the checks; ``bubble_patch`` and ``sentry_test_event`` write (explicit flags only)."""
-    runs: list[tuple[str, str, Callable[[SystemReport], None]]] = [
+def check_runs(
+    *, bubble_order_id: str | None = None, bubble_patch: bool = False, sentry_test_event: bool = False,
+) -> list[tuple[str, str, Callable[[SystemReport], None]]]:
+    """Every system's check as (key, title, function filling a ``SystemReport``), in the report's order."""
+    return [
         ("omie", "Omie", check_omie),
         ("bubble", "Bubble", lambda r: check_bubble(r, sample_order_id=(bubble_order_id or "").strip() or None,
                                                     patch=bubble_patch)),
@@ -36,6 +32,19 @@ def integrations_check(
         ("plataforma", "Plataforma (banco, Redis, broker, beat, Sentry, Flower)",
          lambda r: check_platform(r, sentry_test_event=sentry_test_event)),
     ]
+
+
+def integrations_check(
+    *,
+    bubble_order_id: str | None = None,
+    bubble_patch: bool = False,
+    sentry_test_event: bool = False,
+    only: tuple[str, ...] | None = None,
+) -> Report:
+    """Runs the checks one after the other (the command line); ``bubble_patch`` and
+    ``sentry_test_event`` write (explicit flags only). The admin page runs them in a worker, bounded
+    in time (integrations/checks/runs.py)."""
+    runs = check_runs(bubble_order_id=bubble_order_id, bubble_patch=bubble_patch, sentry_test_event=sentry_test_event)
     report = Report()
     for key, title, run in runs:
         if only and key not in only:

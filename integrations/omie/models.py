@@ -6,6 +6,8 @@ from django.utils import timezone
 
 from integrations.omie.types import CallClass
 
+# The read-only CPF/CNPJ field's help on the admin pages.
+DOCUMENT_HELP = "Como guardado: só números e letras, sem pontos, barras ou traços."
 
 class OmieCall(models.Model):
     """One request sent to Omie and how it was answered (docs/omie.md), kept 90 days.
@@ -96,7 +98,7 @@ class OmieCustomerLink(models.Model):
         ASSOCIATED = "associated", "já existia; código de integração associado"
         FOUND = "found", "já existia com outro código de integração"
 
-    document = models.CharField("CPF/CNPJ", max_length=14, unique=True, help_text="Somente caracteres, em maiúsculas.")
+    document = models.CharField("CPF/CNPJ", max_length=14, unique=True, help_text=DOCUMENT_HELP)
     codigo_cliente_omie = models.BigIntegerField("código do cliente no Omie")
     codigo_cliente_integracao = models.CharField("código de integração no Omie", max_length=100, blank=True)
     how = models.CharField("origem", max_length=12, choices=How.choices)

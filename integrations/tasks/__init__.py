@@ -2,4 +2,4 @@
 by module: ``integrations.tasks.bubble`` → the ``bubble`` queue). Importing the submodules here is what
 lets ``app.autodiscover_tasks()`` (which imports ``integrations.tasks``) register them."""
 
-from integrations.tasks import bubble  # noqa: F401
+from integrations.tasks import bubble, checks  # noqa: F401

@@ -266,8 +266,21 @@ def test_the_admin_page_is_for_superusers_and_financeiro_only(world, client, use
     client.force_login(finance)
     page = client.get("/admin/verificar-integracoes/")
     assert page.status_code == 200 and "Verificar agora" in page.content.decode()
-    result = client.post("/admin/verificar-integracoes/", {"bubble_order": ORDER}).content.decode()
+    # The page only asks a worker: it answers at once, with the run queued and refreshing itself.
+    asked = client.post("/admin/verificar-integracoes/", {"bubble_order": ORDER})
+    assert asked.status_code == 302 and "?verificacao=" in asked["Location"]
+    waiting = client.get(asked["Location"]).content.decode()
+    assert 'http-equiv="refresh"' in waiting and "na fila" in waiting and world.calls() == []
+    # What the worker's task does (integrations/tasks/checks.py), here in this process.
+    from integrations.checks.runs import integrations_check_run_execute
+    from integrations.models import IntegrationCheckRun
+
+    run = IntegrationCheckRun.objects.get()
+    assert run.requested_by == finance and run.options["bubble_order_id"] == ORDER
+    integrations_check_run_execute(run_id=run.pk)
+    result = client.get(asked["Location"]).content.decode()
     assert 'id="check-verdict"' in result and "Resultado geral" in result and "ConsultarCadastroServico" in result
+    assert 'http-equiv="refresh"' not in result and "concluída" in result and "fin" in result
     assert len(world.calls()) == 1
     index = client.get("/admin/").content.decode()
     assert "/admin/verificar-integracoes/" in index

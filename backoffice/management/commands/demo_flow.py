@@ -34,9 +34,20 @@ class Command(BaseCommand):
         self.stdout.write(f"[demo] sincronização — {sync}")
         self.stdout.write(f"[demo] faturamento — {billing}")
         where = options["admin_url"] or "/admin/"
-        if result.complete:
+        if result.rerun:
+            self.stdout.write(self.style.SUCCESS(
+                f"[demo] Os pedidos de demonstração já existiam (de um `make run` anterior): nada foi disparado nem "
+                f"esperado — os estados acima são os de agora, com o que foi feito no admin desde então. "
+                f"Para recomeçar do zero: `make demo-reset` (veja o README). Lista: {where}orders/order/."))
+        elif result.complete:
             self.stdout.write(self.style.SUCCESS(f"[demo] Pronto: o painel em {where} mostra um pedido em cada estado; "
                                                  f"a lista em {where}orders/order/."))
+        elif result.in_progress:
+            self.stdout.write(self.style.WARNING(
+                f"[demo] Ainda faltam: {', '.join(result.missing)}. {result.in_progress} pedido(s) seguem em andamento "
+                f"(sincronizando ou em emissão): o worker continua e o painel mostra os estados quando chegarem. "
+                f"Veja {where}orders/order/."))
         else:
-            self.stdout.write(self.style.WARNING(f"[demo] Ainda faltam: {', '.join(result.missing)} (o worker está rodando?). "
-                                                 f"Veja {where}orders/order/."))
+            self.stdout.write(self.style.WARNING(
+                f"[demo] Faltam no painel: {', '.join(result.missing)}, e nenhum pedido de demonstração está em andamento "
+                f"(os estados já foram mudados no admin?). Veja {where}orders/order/ e o registro de ações."))
