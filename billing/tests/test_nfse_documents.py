@@ -180,7 +180,7 @@ def test_an_xml_that_disagrees_with_statusos_is_a_drift_ops_see(fake_omie, nfse_
 def test_the_fakes_pdf_is_a_real_pdf(fake_omie, nfse_files):
     order = issued_order()
     rps = FakeNfse.objects.get(service_order__c_cod_int_os=order.bubble_id)
-    pdf = requests.get(f"{fake_omie.url}/sandbox/omie/docs/nfse/{rps.pk}.pdf", timeout=10)
+    pdf = requests.get(f"{fake_omie.server_url}/sandbox/omie/docs/nfse/{rps.pk}.pdf", timeout=10)
     assert pdf.headers["Content-Type"] == "application/pdf"
     body = pdf.content
     assert body.startswith(b"%PDF-1.4") and body.rstrip().endswith(b"%%EOF")
@@ -189,3 +189,18 @@ def test_the_fakes_pdf_is_a_real_pdf(fake_omie, nfse_files):
     for line in body[startxref:].split(b"\n")[3:8]:
         offset = int(line.split()[0])
         assert body[offset:].split(b" ", 1)[0].isdigit() and b" 0 obj" in body[offset:offset + 12]
+
+
+def test_an_xml_with_an_external_entity_from_omie_is_refused_and_nothing_is_stored(fake_omie, nfse_files, monkeypatch):
+    """The fake Omie answers ObterNFSe with a hostile XML: the archive fails at once (the same XML would
+    come back), nothing is fetched from the entity's address and no document is recorded."""
+    from integrations.sandbox.fake_omie import webhooks
+
+    hits: list[str] = []
+    monkeypatch.setattr(webhooks, "nfse_xml", lambda nfse: (
+        '<?xml version="1.0"?><!DOCTYPE n [<!ENTITY ext SYSTEM "http://127.0.0.1:9/segredo">]><NFSe><nNFSe>&ext;</nNFSe></NFSe>'))
+    order = issued_order()
+    archive = archive_now(order)
+    assert archive.status == "FAILED" and archive.attempts == 1 and "XML da NFS-e recusado" in archive.last_error
+    assert not NfseDocument.objects.filter(archive=archive).exists() and not hits
+    assert Invoice.objects.get(order=order).status == BillingStatus.ISSUED
