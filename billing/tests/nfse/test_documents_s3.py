@@ -15,7 +15,7 @@ import requests
 
 from billing.models import NfseDocument
 from billing.tests.conftest import processed
-from billing.tests.nfse_support import archive_now, issued_order
+from billing.tests.nfse.support import archive_now, issued_order
 from config.settings import nfse_documents as nfse_settings
 
 pytestmark = pytest.mark.django_db(transaction=True)

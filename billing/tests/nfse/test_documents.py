@@ -16,7 +16,7 @@ from billing.services.nfse_archive import nfse_archive_request
 from billing.services.nfse_links import document_link_revoke, document_token_new
 from billing.services.nfse_storage import object_read
 from billing.tests.conftest import processed
-from billing.tests.nfse_support import archive_now, issued_order, nfse_files  # noqa: F401 - fixture
+from billing.tests.nfse.support import archive_now, issued_order
 from integrations.sandbox.fake_omie.documents import nfse_pdf
 from integrations.sandbox.fake_omie.models import FakeNfse
 from orders.models import ActionLog
