@@ -33,7 +33,7 @@ class Migration(migrations.Migration):
                 ('leased_until', models.DateTimeField(blank=True, null=True, verbose_name='em uso até')),
                 ('last_error', models.TextField(blank=True, verbose_name='último erro')),
                 ('obter_calls', models.PositiveIntegerField(default=0, verbose_name='chamadas ObterNFSe')),
-                ('portal_link', models.URLField(blank=True, max_length=500, verbose_name='link no portal do Omie')),
+                ('portal_link', models.CharField(blank=True, max_length=500, verbose_name='link no portal do Omie')),
                 ('archived_at', models.DateTimeField(blank=True, null=True, verbose_name='arquivados em')),
                 ('retain_until', models.DateField(blank=True, null=True, verbose_name='guardar até')),
                 ('cancellation_recorded_at', models.DateTimeField(blank=True, null=True, verbose_name='cancelamento registrado em')),

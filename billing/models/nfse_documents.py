@@ -35,7 +35,7 @@ class NfseArchive(models.Model):
     leased_until = models.DateTimeField("em uso até", null=True, blank=True)
     last_error = models.TextField("último erro", blank=True)
     obter_calls = models.PositiveIntegerField("chamadas ObterNFSe", default=0)
-    portal_link = models.URLField("link no portal do Omie", max_length=500, blank=True)
+    portal_link = models.CharField("link no portal do Omie", max_length=500, blank=True)
     archived_at = models.DateTimeField("arquivados em", null=True, blank=True)
     retain_until = models.DateField("guardar até", null=True, blank=True)
     # The cancellation of an archived NFS-e: the documents stay, the fact is recorded.

@@ -32,7 +32,8 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 
 from billing.dates import SAO_PAULO
-from billing.models import ExportJob, Invoice
+from billing.models import ExportJob, Invoice, NfseDocument
+from billing.services.nfse_links import document_url
 from orders.models import Order
 
 logger = logging.getLogger(__name__)
@@ -47,7 +48,7 @@ DATETIME_FORMAT = "DD/MM/YYYY HH:MM"
 class Column:
     header: str  # pt-BR, as finance reads it
     field: str  # the values_list lookup
-    kind: str = "text"  # text | money | date | datetime | int
+    kind: str = "text"  # text | money | date | datetime | int | link (a document token, written as its URL)
     labels: dict[Any, str] = field(default_factory=dict)  # choice value → label
     width: int = 18
 
@@ -93,6 +94,10 @@ INVOICE_COLUMNS: list[Column] = [
     Column("NF manual registrada por", "manual_recorded_by"),
     Column("Criada em", "created_at", "datetime"),
     Column("Mensagem da prefeitura", "city_hall_message", width=60),
+    # The archived documents (docs/nfse_documents.md): annotated by invoices_for_export / month_invoices.
+    Column("Chave de acesso", "nfse_archive__access_key", width=54),
+    Column("Link do PDF", "pdf_token", "link", width=60),
+    Column("Link do XML", "xml_token", "link", width=60),
 ]
 
 
@@ -102,8 +107,17 @@ def orders_for_export(queryset: QuerySet[Order]) -> QuerySet[Order]:
     return queryset.prefetch_related(None).annotate(nf_number=Subquery(newest_nf.values("nfse_number")[:1]))
 
 
+def with_document_tokens(queryset: QuerySet[Invoice]) -> QuerySet[Invoice]:
+    """Each invoice's live PDF / XML token (one subquery each; a revoked link is left out)."""
+    def token(kind: str) -> Subquery:
+        return Subquery(NfseDocument.objects.filter(archive__invoice_id=OuterRef("pk"), kind=kind, revoked_at__isnull=True)
+                        .values("token")[:1])
+
+    return queryset.annotate(pdf_token=token("PDF"), xml_token=token("XML"))
+
+
 def invoices_for_export(queryset: QuerySet[Invoice]) -> QuerySet[Invoice]:
-    return queryset.prefetch_related(None)
+    return with_document_tokens(queryset.prefetch_related(None))
 
 
 def rows_of(queryset: QuerySet, columns: Sequence[Column], chunk_size: int = CHUNK_SIZE) -> Iterator[tuple]:
@@ -127,6 +141,8 @@ def typed_value(column: Column, value: Any) -> Any:
         return "" if column.kind == "text" else None
     if column.labels:
         return column.labels.get(value, str(value))
+    if column.kind == "link":
+        return document_url(str(value))
     if column.kind == "money":
         return Decimal(value)
     if column.kind == "datetime" and isinstance(value, datetime):
