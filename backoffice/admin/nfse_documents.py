@@ -64,7 +64,7 @@ class NfseArchiveInline(admin.StackedInline):
     fields = ("downloads", "status", "access_key", ("xml_number", "xml_issued_at"),
               ("xml_service_amount", "xml_net_amount", "xml_iss_amount"), ("provider_document", "taker_document"), "xml_drift",
               ("attempts", "last_error"), ("archived_at", "retain_until", "cancellation_recorded_at"))
-    readonly_fields = fields
+    readonly_fields = tuple(name for row in fields for name in ((row,) if isinstance(row, str) else row))
 
     @admin.display(description="documentos")
     def downloads(self, obj: NfseArchive) -> SafeString:
