@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
+
+import requests
 
 
 def issued_order(**kwargs: Any) -> Any:
@@ -34,3 +42,28 @@ def archive_now(order: Any) -> Any:
             break
         time.sleep(0.7)  # the fast fake's REDUNDANT window for one NF id (60 s × 0.01)
     return archive
+
+
+@contextmanager
+def moto_server() -> Iterator[str]:
+    """A real S3-compatible HTTP server (moto's standalone mode) on a free port, for as long as the block runs."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    process = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                requests.get(url, timeout=1)
+                break
+            except requests.ConnectionError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("moto server did not start") from None
+                time.sleep(0.2)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(10)

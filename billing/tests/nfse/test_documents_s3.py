@@ -4,49 +4,23 @@ started here on a free port), through the django-storages settings production us
 from __future__ import annotations
 
 import hashlib
-import socket
-import subprocess
-import sys
-import time
 
 import boto3
 import pytest
-import requests
 
 from billing.models import NfseDocument
 from billing.tests.conftest import processed
-from billing.tests.nfse.support import archive_now, issued_order
+from billing.tests.nfse.support import archive_now, issued_order, moto_server
 from config.settings import nfse_documents as nfse_settings
 
 pytestmark = pytest.mark.django_db(transaction=True)
 BUCKET = "blu-nfse-test"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def s3_server():
-    port = _free_port()
-    process = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            requests.get(url, timeout=1)
-            break
-        except requests.ConnectionError:
-            time.sleep(0.2)
-    else:
-        process.kill()
-        pytest.fail("moto server did not start")
-    yield url
-    process.terminate()
-    process.wait(10)
+    with moto_server() as url:
+        yield url
 
 
 @pytest.fixture

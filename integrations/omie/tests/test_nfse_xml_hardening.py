@@ -17,7 +17,7 @@ from integrations.omie.nfse_xml import nfse_xml_facts
 class _Counting(BaseHTTPRequestHandler):
     hits = 0
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         type(self).hits += 1
         self.send_response(200)
         self.end_headers()
