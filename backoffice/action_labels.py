@@ -30,6 +30,12 @@ ACTION_LABELS: dict[str, str] = {
     "nf_cancel_failed": "Cancelamento da NF falhou",
     "reconciliation_drift_resolve": "Divergência marcada como resolvida",
     "pagarme_event_reprocess": "Evento Pagar.me reprocessado",
+    "nfse_archived": "PDF e XML da NFS-e guardados",
+    "nfse_archive_failed": "Falha ao guardar os documentos da NFS-e",
+    "nfse_archive_retry": "Documentos da NFS-e pedidos de novo",
+    "nfse_xml_drift": "XML da NFS-e divergente",
+    "nfse_link_revoke": "Link da NFS-e revogado",
+    "nfse_link_renew": "Novo link da NFS-e",
     "omie_drift": "Divergência com o Omie",
     "omie_webhook_reprocess": "Webhook do Omie reprocessado",
 }

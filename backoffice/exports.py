@@ -119,7 +119,7 @@ def job_sheets(job: ExportJob, user: AbstractBaseUser) -> tuple[list[Sheet], int
             for kind, total in group.by_kind.items():
                 summary.append((group.label, kind, total.count, total.amount))
             summary.append((group.label, "Total", group.total.count, group.total.amount))
-        invoices = month_invoices(month)
+        invoices = invoices_for_export(month_invoices(month))  # with the documents' links
         scheduled = orders_for_export(still_scheduled(month))
         total = len(summary) + invoices.count() + scheduled.count()
         sheets = [

@@ -36,6 +36,12 @@ register(
         description="Reenvia ao processamento os webhooks do Omie guardados cuja tarefa se perdeu (Redis reiniciado).",
     ),
     Periodic(
+        name="NFS-e: documentos pendentes",
+        task="billing.tasks.nfse_archives_sweep",
+        every_seconds=120,
+        description="Retoma o download do PDF e do XML das NFS-e cuja tarefa se perdeu (worker parado, Redis reiniciado).",
+    ),
+    Periodic(
         name="Conciliação diária com o Omie",
         task="billing.tasks.reconciliation_run",
         crontab={"minute": "30", "hour": "5", "day_of_month": "*", "month_of_year": "*", "day_of_week": "*"},

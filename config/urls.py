@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 
 from backoffice.integrations_check import integrations_check_view
+from billing.nfse_views import nfse_document_public
 from billing.webhook_views import pagarme_webhook
 from common import health
 from common.exceptions import api_route_not_found
@@ -31,6 +32,8 @@ urlpatterns = [
     path("v1/", include(api_v1)),
     path("webhooks/pagarme", pagarme_webhook, name="webhook-pagarme"),
     path("webhooks/omie/<str:token>", omie_webhook, name="webhook-omie"),
+    # The customer's link to an NFS-e's PDF or XML (Bubble's nf_link / nf_xml_link).
+    path("nf/<str:token>", nfse_document_public, name="nfse-document"),
     path("health/live", health.live, name="health-live"),
     path("health/ready", health.ready, name="health-ready"),
     re_path(r"^webhooks/.*$", api_route_not_found),

@@ -93,6 +93,9 @@ class Order(models.Model):
     # Set (and committed) before IncluirOS is sent. Set without omie_os_code means the outcome of
     # a send is unknown: ConsultarOS by cCodIntOS before sending again.
     omie_os_requested_at = models.DateTimeField("IncluirOS enviado em", null=True, blank=True)
+    # The address IncluirOS's Email block asked Omie to send the NFS-e to (OMIE_SEND_NFSE_EMAIL);
+    # empty: Omie was not asked to e-mail the customer.
+    nfse_email_to = models.EmailField("NFS-e enviada pelo Omie para", blank=True)
 
     # Work bookkeeping
     last_error = models.TextField("último erro", blank=True)

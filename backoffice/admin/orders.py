@@ -14,6 +14,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 
 from backoffice.action_labels import ACTION_LABELS, action_label, actor_label
+from backoffice.admin.nfse_documents import order_nfse_facts
 from backoffice.badges import badge
 from backoffice.dashboard import invoices_stuck_issuing
 from backoffice.exports import ExportListMixin
@@ -328,6 +329,7 @@ def order_summary(*, order: Order) -> dict:
         ("Criado em", f"{local(order.created_at):%d/%m/%Y %H:%M} · atualizado {local(order.updated_at):%d/%m/%Y %H:%M}", ""),
     ]
     facts.insert(4, _invoice_fact(order))
+    facts[5:5] = order_nfse_facts(order, order_live_invoice(order=order))  # "Baixar PDF" / "Baixar XML", Omie's e-mail
     return {"problems": problems, "facts": facts}
 
 

@@ -1,6 +1,7 @@
 from billing.models.account import AccountEntry, CustomerAccount
 from billing.models.exports import ExportJob
 from billing.models.invoice import FailureStage, Invoice, InvoiceStep
+from billing.models.nfse_documents import NfseArchive, NfseDocument
 from billing.models.reconciliation import ReconciliationDrift, ReconciliationRun
 from billing.models.runs import BillingRun
 from billing.models.webhooks import PagarmeEvent, PagarmeWebhookRefusal
@@ -13,6 +14,8 @@ __all__ = [
     "FailureStage",
     "Invoice",
     "InvoiceStep",
+    "NfseArchive",
+    "NfseDocument",
     "PagarmeEvent",
     "PagarmeWebhookRefusal",
     "ReconciliationDrift",

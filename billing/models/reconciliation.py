@@ -14,6 +14,8 @@ class DriftKind(models.TextChoices):
     OS_CANCELLED_IN_OMIE = "OS_CANCELLED_IN_OMIE", "OS cancelada diretamente no Omie"
     OS_DELETED_IN_OMIE = "OS_DELETED_IN_OMIE", "OS excluída diretamente no Omie"
     NFSE_REPLACED = "NFSE_REPLACED", "NFS-e substituída no Omie"
+    # The archived XML of an issued NFS-e says something else than StatusOS (billing.services.nfse_archive).
+    NFSE_XML_MISMATCH = "NFSE_XML_MISMATCH", "XML da NFS-e diferente do StatusOS"
 
 
 class ReconciliationRun(models.Model):
@@ -49,6 +51,7 @@ class ReconciliationDrift(models.Model):
     class Source(models.TextChoices):
         RECONCILIATION = "RECONCILIATION", "Conciliação diária"
         WEBHOOK = "WEBHOOK", "Webhook do Omie"
+        NFSE_DOCUMENT = "NFSE_DOCUMENT", "Documentos da NFS-e"
 
     # Empty for a drift seen through a webhook (no reconciliation run involved).
     run = models.ForeignKey(ReconciliationRun, on_delete=models.CASCADE, related_name="drifts", verbose_name="conciliação",

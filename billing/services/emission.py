@@ -31,6 +31,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from billing.models import FailureStage, Invoice, InvoiceStep
+from billing.services.nfse_archive import nfse_archive_cancellation_record, nfse_archive_request
 from billing.services.omie_webhooks import first_poll_seconds
 from billing.services.state import order_billing_status_set
 from billing.services.work import backoff_seconds, invoice_enqueue, invoice_lease_extend, invoice_lease_take
@@ -313,7 +314,10 @@ def _issued(step: _Step, status: Any) -> StepResult:
         "city_hall_message": status.message or "", "issued_at": timezone.now(), "failure_stage": FailureStage.NONE,
         "next_step": InvoiceStep.NONE, "next_poll_at": None, "step_attempts": 0, "last_step_error": "",
     }
-    _store(step, fields, order_status=BillingStatus.ISSUED, action="billing_issued", message=f"NFS-e {status.number} emitida.")
+    if _store(step, fields, order_status=BillingStatus.ISSUED, action="billing_issued", message=f"NFS-e {status.number} emitida."):
+        # The PDF and XML are fetched and archived by their own task (docs/nfse_documents.md).
+        with transaction.atomic():
+            nfse_archive_request(invoice=step.invoice)
     return StepResult("issued")
 
 
@@ -324,7 +328,8 @@ def _cancelled(step: _Step) -> StepResult:
         "next_step": InvoiceStep.NONE, "next_poll_at": None, "step_attempts": 0, "last_step_error": "", "cancel_error": "",
     }
     message = f"NFS-e {step.invoice.nfse_number} cancelada."
-    _store(step, fields, order_status=BillingStatus.CANCELLED, action="nf_cancelled", message=message)
+    if _store(step, fields, order_status=BillingStatus.CANCELLED, action="nf_cancelled", message=message):
+        nfse_archive_cancellation_record(invoice=step.invoice)  # the documents stay; the cancellation is noted
     return StepResult("cancelled")
 
 

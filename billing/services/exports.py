@@ -32,7 +32,8 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 
 from billing.dates import SAO_PAULO
-from billing.models import ExportJob, Invoice
+from billing.models import ExportJob, Invoice, NfseDocument
+from billing.services.nfse_links import document_url
 from orders.display import actor_display, document_display, os_number_display
 from orders.models import Order
 from orders.statuses import BillingStatus
@@ -49,7 +50,8 @@ DATETIME_FORMAT = "DD/MM/YYYY HH:MM"
 class Column:
     header: str  # pt-BR, as finance reads it
     field: str  # the values_list lookup
-    kind: str = "text"  # text | money | date | datetime | int | document | os_number | actor | nf_issued
+    # text | money | date | datetime | int | document | os_number | actor | nf_issued | link (a document token, as its URL)
+    kind: str = "text"
     labels: dict[Any, str] = field(default_factory=dict)  # choice value → label
     width: int = 18
     also: tuple[str, ...] = ()  # more lookups the value needs (it is then a tuple: field's value first)
@@ -97,6 +99,10 @@ INVOICE_COLUMNS: list[Column] = [
     Column("NF manual registrada por", "manual_recorded_by", "actor"),
     Column("Criada em", "created_at", "datetime"),
     Column("Mensagem da prefeitura", "city_hall_message", width=60),
+    # The archived documents (docs/nfse_documents.md): annotated by invoices_for_export / month_invoices.
+    Column("Chave de acesso", "nfse_archive__access_key", width=54),
+    Column("Link do PDF", "pdf_token", "link", width=60),
+    Column("Link do XML", "xml_token", "link", width=60),
 ]
 
 
@@ -106,8 +112,17 @@ def orders_for_export(queryset: QuerySet[Order]) -> QuerySet[Order]:
     return queryset.prefetch_related(None).annotate(nf_number=Subquery(newest_nf.values("nfse_number")[:1]))
 
 
+def with_document_tokens(queryset: QuerySet[Invoice]) -> QuerySet[Invoice]:
+    """Each invoice's live PDF / XML token (one subquery each; a revoked link is left out)."""
+    def token(kind: str) -> Subquery:
+        return Subquery(NfseDocument.objects.filter(archive__invoice_id=OuterRef("pk"), kind=kind, revoked_at__isnull=True)
+                        .values("token")[:1])
+
+    return queryset.annotate(pdf_token=token("PDF"), xml_token=token("XML"))
+
+
 def invoices_for_export(queryset: QuerySet[Invoice]) -> QuerySet[Invoice]:
-    return queryset.prefetch_related(None)
+    return with_document_tokens(queryset.prefetch_related(None))
 
 
 def rows_of(queryset: QuerySet, columns: Sequence[Column], chunk_size: int = CHUNK_SIZE) -> Iterator[tuple]:
@@ -156,6 +171,8 @@ def typed_value(column: Column, value: Any) -> Any:
         return "" if column.kind == "text" else None
     if column.labels:
         return column.labels.get(value, str(value))
+    if column.kind == "link":
+        return document_url(str(value))
     if column.kind == "money":
         return Decimal(value)
     if column.kind == "datetime" and isinstance(value, datetime):

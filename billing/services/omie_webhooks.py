@@ -30,6 +30,7 @@ from django.utils import timezone
 
 from billing.models import Invoice, InvoiceStep, ReconciliationDrift
 from billing.models.reconciliation import DriftKind
+from billing.services.nfse_archive import nfse_archive_nf_id_hint
 from billing.services.state import order_live_invoice
 from billing.services.work import invoice_enqueue, invoices_dispatch_kick
 from integrations.omie.client import get_omie_client
@@ -119,6 +120,9 @@ def omie_webhook_event_process(*, event_pk: int) -> str:
             omie_webhook_enqueue(event_pk)
             return "state_changed"
         status, message = handler(event, order, invoice, answer)
+        if facts.topic == "NFSe.NotaAutorizada" and facts.nf_id and invoice is not None:
+            # Omie's NF id saves the ListarNFSEs before ObterNFSe (a hint: ObterNFSe's number must match).
+            nfse_archive_nf_id_hint(invoice=invoice, nf_id=facts.nf_id)
         return _close(event, status, message)
 
 

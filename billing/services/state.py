@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from billing.models import Invoice
+from billing.services.nfse_links import invoice_document_links
 from common.safe_urls import http_url_or_empty
 from integrations.bubble.services import writeback_enqueue
 from orders.models import Order
@@ -29,10 +30,14 @@ def order_billing_fields(*, order: Order, invoice: Invoice | None) -> dict[str, 
     """The Bubble `pedido` fields that mirror the billing state (docs/contract.md#billing-and-emission, docs/contract.md#bubble-data)."""
     status = BillingStatus(order.billing_status).label if order.billing_status else ""
     has_nf = invoice is not None and bool(invoice.nfse_number)
+    # Our own stable link to the archived PDF (docs/nfse_documents.md); the city hall's page only
+    # until the documents are stored (or when ops revoked our link).
+    links = invoice_document_links(invoice=invoice) if has_nf else {}
     return {
         "status_faturamento": status,
         "nf_numero": invoice.nfse_number if has_nf else "",
-        "nf_link": http_url_or_empty(invoice.nfse_url) if has_nf else "",
+        "nf_link": links.get("PDF") or (http_url_or_empty(invoice.nfse_url) if has_nf else ""),
+        "nf_xml_link": links.get("XML", ""),
         "data_faturamento_prevista": order.billing_scheduled_for,
         "erro_integracao": order.last_error,
     }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from billing.tasks.nfse_documents import nfse_archive_fetch, nfse_archives_sweep
 from billing.tasks.omie import invoice_step, reconciliation_step
 from billing.tasks.omie_webhooks import omie_webhook_process, omie_webhooks_requeue
 
@@ -13,6 +14,8 @@ __all__ = [
     "billing_run_continue",
     "invoice_step",
     "invoices_dispatch",
+    "nfse_archive_fetch",
+    "nfse_archives_sweep",
     "omie_webhook_process",
     "omie_webhooks_requeue",
     "pagarme_event_process",

@@ -239,7 +239,10 @@ from config.settings.celery import *  # noqa: E402,F403
 from config.settings.drf import *  # noqa: E402,F403
 from config.settings.integrations import *  # noqa: E402,F403
 from config.settings.logging import *  # noqa: E402,F403
+from config.settings.nfse_documents import *  # noqa: E402,F403
 from config.settings.sentry import *  # noqa: E402,F403
+
+STORAGES["nfse_documents"] = NFSE_DOCUMENTS_STORAGE  # noqa: F405 - the PDF/XML of every NFS-e
 
 # API tokens are signed with their own key, so a leaked SECRET_KEY is not an API takeover
 # (production.py requires JWT_SIGNING_KEY; elsewhere it falls back to SECRET_KEY).

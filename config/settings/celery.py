@@ -74,6 +74,7 @@ CELERY_TASK_QUEUES = (Queue("default"), Queue("omie"), Queue("bubble"), Queue("l
 CELERY_TASK_ROUTES = {
     "orders.tasks.omie.*": {"queue": "omie"},
     "billing.tasks.omie.*": {"queue": "omie"},
+    "billing.tasks.nfse_documents.nfse_archive_fetch": {"queue": "omie"},
     "integrations.tasks.bubble.*": {"queue": "bubble"},
     "integrations.tasks.lookups.*": {"queue": "lookups"},
 }

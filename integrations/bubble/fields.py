@@ -24,7 +24,7 @@ CENT = Decimal("0.01")
 # guide list them; BUBBLE_FIELD_MAP renames them per app).
 ORDER_READ = ("cliente", "valor_total", "descricao_servico", "codigo_servico_lc116", "forma_pagamento", "status_pagamento")
 ORDER_WRITE = (
-    "status_pedido", "status_faturamento", "omie_os_numero", "nf_numero", "nf_link", "data_faturamento_prevista",
+    "status_pedido", "status_faturamento", "omie_os_numero", "nf_numero", "nf_link", "nf_xml_link", "data_faturamento_prevista",
     "erro_integracao",
 )
 CUSTOMER_READ = (
@@ -40,6 +40,7 @@ FIELD_LABELS = {
     "omie_os_numero": "Número da OS no Omie",
     "nf_numero": "Número da NF",
     "nf_link": "Link da NF",
+    "nf_xml_link": "Link do XML da NF",
     "data_faturamento_prevista": "Faturamento previsto para",
     "erro_integracao": "Erro de integração",
     "razao_social": "Razão social",

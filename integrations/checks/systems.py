@@ -381,6 +381,7 @@ def check_platform(report: SystemReport, *, sentry_test_event: bool) -> None:
             result = {"status": "error", "message": type(exc).__name__}
         got = result.get("message") or (f"último batimento há {result['age_seconds']} s" if "age_seconds" in result else "respondeu")
         report.add(labels[key], OK if result["status"] == "ok" else ERROR, "a mesma verificação de /health/ready", got, fixes[key])
+    _nfse_storage(report)
     _sentry(report, test_event=sentry_test_event)
     _flower(report)
 
@@ -438,3 +439,34 @@ def _flower(report: SystemReport) -> None:
                    "Defina FLOWER_BASIC_AUTH (usuário:senha) igual ao do processo Flower.")
     else:
         report.add(name, ERROR, tried, f"HTTP {response.status_code}", "Confira FLOWER_URL (e FLOWER_URL_PREFIX atrás do nginx).")
+
+
+def _nfse_storage(report: SystemReport) -> None:
+    """The NFS-e documents' storage (STORAGES["nfse_documents"]): a probe object written, read back and
+    removed (the only delete anything does there); with S3, the bucket must exist first."""
+    import uuid
+
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import storages
+
+    name = "armazenamento dos documentos das NFS-e"
+    backend = settings.STORAGES.get("nfse_documents", {}).get("BACKEND", "")
+    s3 = backend.endswith("S3Storage")
+    fix = ("Confira NFSE_S3_BUCKET, NFSE_S3_ENDPOINT_URL e as credenciais (o bucket precisa existir)" if s3
+           else "Confira NFSE_STORAGE_ROOT: a pasta precisa existir ou poder ser criada, com escrita para o usuário do app")
+    try:
+        storage = storages["nfse_documents"]
+        if s3:
+            storage.connection.meta.client.head_bucket(Bucket=storage.bucket_name)
+        probe = f"_verificacao/{uuid.uuid4().hex}.txt"
+        saved = storage.save(probe, ContentFile(b"ok"))
+        with storage.open(saved, "rb") as handle:
+            readable = handle.read() == b"ok"
+        storage.delete(saved)
+    except Exception as exc:  # noqa: BLE001 - reported, not raised
+        report.add(name, ERROR, "gravar, ler e apagar um arquivo de teste" + (" no bucket" if s3 else ""),
+                   f"falhou ({type(exc).__name__})", fix)
+        return
+    where = f"bucket {settings.NFSE_S3_BUCKET}" if s3 else "sistema de arquivos"
+    report.add(name, OK if readable else ERROR, "gravar, ler e apagar um arquivo de teste", f"{where}: gravável" if readable
+               else f"{where}: o arquivo lido não é o gravado", "" if readable else fix)

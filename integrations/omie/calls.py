@@ -18,6 +18,8 @@ ENDPOINTS: dict[str, str] = {
     "CancelarOS": "servicos/osp/",
     "ReenviarOS": "servicos/osp/",
     "ListarNFSEs": "servicos/nfse/",
+    # The NFS-e's PDF and XML (archived for NFSE_RETENTION_YEARS; docs/nfse_documents.md).
+    "ObterNFSe": "servicos/osdocs/",
     # The service catalog: read by check_integrations to confirm OMIE_SERVICE_ID exists.
     "ConsultarCadastroServico": "servicos/servico/",
 }

@@ -85,7 +85,8 @@ def classify(status: int, body: Any, headers: Mapping[str, str] | None = None) -
 
     for code_key, text_key in (("cCodStatus", "cDescStatus"), ("codigo_status", "descricao_status")):
         if code_key in body and str(body.get(code_key, "")).strip() not in {"", "0"}:
-            text = clean_message(str(body.get(text_key, "")))
+            # ObterNFSe (osdocs) spells its description cDesStatus.
+            text = clean_message(str(body.get(text_key, "") or body.get("cDesStatus", "")))
             return Outcome(CallClass.BUSINESS, fault_code=f"{code_key}={str(body[code_key]).strip()}",
                            message=text or "Omie recusou a requisição", **base)
     return Outcome(CallClass.OK, **base)

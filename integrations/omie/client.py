@@ -46,6 +46,7 @@ from integrations.omie.throttle import OmieThrottle, ThrottleLimits, get_redis
 from integrations.omie.types import (
     CallClass,
     ClienteInfo,
+    NfseDocs,
     NfsePage,
     NfseStatus,
     OSCreated,
@@ -54,7 +55,7 @@ from integrations.omie.types import (
     Outcome,
     UpsertClienteResult,
 )
-from integrations.omie.wire import NFSE_FILTERS, OS_FILTERS, dumps, list_filters, nfse_info, nfse_status, os_info
+from integrations.omie.wire import NFSE_FILTERS, OS_FILTERS, dumps, list_filters, nfse_docs, nfse_info, nfse_status, os_info
 
 logger = logging.getLogger(__name__)
 
@@ -210,6 +211,17 @@ class OmieClient:
             # Consulted: it did not happen, so waiting out the window and sending again is safe.
             raise self._not_now(call, outcome, outcome_unknown=False)
         self._raise(call, outcome)
+
+    # NFS-e documents ----------------------------------------------------------------------------
+    def obter_nfse(self, *, n_id_nf: int, order_id: int | None = None) -> NfseDocs:
+        """The NFS-e's PDF/XML links (``servicos/osdocs/`` ObterNFSe) by Omie's NF id (``nCodNF``).
+
+        A read: the guard key is the NF id, so the same document is not asked twice within Omie's
+        REDUNDANT window. ``cCodStatus`` ≠ "0" is Omie's refusal (a business error)."""
+        outcome = self._call("ObterNFSe", {"nIdNf": int(n_id_nf)}, key=f"nf:{int(n_id_nf)}", order_id=order_id)
+        if outcome.cls != CallClass.OK:
+            self._raise("ObterNFSe", outcome)
+        return nfse_docs(outcome.body if isinstance(outcome.body, dict) else {})
 
     # service catalog ----------------------------------------------------------------------------
     def consultar_servico(self, *, n_cod_serv: int) -> dict[str, Any] | None:

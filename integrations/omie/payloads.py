@@ -107,11 +107,23 @@ def os_payload(
             "nQtdeParc": 1,
         },
         "Departamentos": [],
-        "Email": {"cEnvBoleto": "N", "cEnvLink": "N", "cEnviarPara": email.strip()},
+        "Email": nfse_email_block(email),
         "InformacoesAdicionais": additional,
         "Observacoes": {"cObsOS": f"Pedido Bubble {c_cod_int_os}"},
         "ServicosPrestados": [service_line(description=description, lc116_code=lc116_code, value=value)],
     }
+
+
+def nfse_email_wanted(email: str) -> bool:
+    """Whether IncluirOS asks Omie to e-mail the NFS-e link (OMIE_SEND_NFSE_EMAIL and an address to send to)."""
+    return bool(settings.OMIE_SEND_NFSE_EMAIL and email.strip())
+
+
+def nfse_email_block(email: str) -> dict:
+    """IncluirOS's ``Email`` block: with OMIE_SEND_NFSE_EMAIL, ``cEnvLink`` "S" makes Omie e-mail the
+    customer the NFS-e link once the city hall authorizes it (no mail server of ours); off, "N".
+    ``cEnviarPara`` is always the customer's address (a ValidarOS answer asks for an e-mail before billing)."""
+    return {"cEnvBoleto": "N", "cEnvLink": "S" if nfse_email_wanted(email) else "N", "cEnviarPara": email.strip()}
 
 
 def service_line(*, description: str, lc116_code: str, value: Decimal) -> dict:

@@ -136,6 +136,21 @@ class NfseInfo:
 
 
 @dataclass(frozen=True)
+class NfseDocs:
+    """ObterNFSe (``servicos/osdocs/``): the NFS-e's links. ``xml`` is the XML itself or a link to it
+    (documented as content, unverified: both are handled); every URL here is plain http(s) or ''."""
+
+    number: str
+    verification_code: str
+    series: str
+    pdf_url: str
+    xml: str
+    city_hall_url: str
+    portal_url: str
+    raw: dict[str, Any] = field(repr=False, default_factory=dict)
+
+
+@dataclass(frozen=True)
 class OSPage:
     pagina: int
     total_de_paginas: int

@@ -12,7 +12,7 @@ from typing import Any
 
 from common.safe_urls import http_url_or_empty
 from integrations.omie.payloads import omie_date
-from integrations.omie.types import NfseInfo, NfseStatus, OSInfo
+from integrations.omie.types import NfseDocs, NfseInfo, NfseStatus, OSInfo
 
 # Friendly filter names → Omie's (ListarOS / ListarNFSEs). Omie's own names are accepted too.
 OS_FILTERS = {
@@ -201,4 +201,19 @@ def nfse_info(item: dict) -> NfseInfo:
         n_cod_nf=n_cod_nf or None,
         rps_status=str(rps.get("cStatusRPS") or "").strip(),
         raw=item,
+    )
+
+
+def nfse_docs(body: dict) -> NfseDocs:
+    """ObterNFSe's answer (all strings). Links other than http(s) are dropped; ``cXmlNFSe`` is kept
+    as sent (the XML, or a link the caller downloads)."""
+    return NfseDocs(
+        number=str(body.get("cNumNFSe") or "").strip().lstrip("0"),
+        verification_code=str(body.get("cCodVerif") or "").strip(),
+        series=str(body.get("cSerieNFSe") or "").strip(),
+        pdf_url=http_url_or_empty(body.get("cPdfNFSe")),
+        xml=str(body.get("cXmlNFSe") or "").strip(),
+        city_hall_url=http_url_or_empty(body.get("cUrlNFSe")),
+        portal_url=http_url_or_empty(body.get("cLinkPortal")),
+        raw=body,
     )

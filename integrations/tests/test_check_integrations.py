@@ -79,7 +79,7 @@ def world(fake_omie, fake_bubble, fake_brasilapi, fake_pagarme, local_server, se
                              omie_cliente_id="", saldo_cc="0")
     fake_bubble.put_order(ORDER, cliente=CUSTOMER, valor_total="150.00", descricao_servico="Serviço", codigo_servico_lc116="1.07",
                           forma_pagamento="boleto", status_pagamento="pending", status_pedido="Aguardando sincronização",
-                          status_faturamento="", omie_os_numero="", nf_numero="", nf_link="", data_faturamento_prevista="",
+                          status_faturamento="", omie_os_numero="", nf_numero="", nf_link="", nf_xml_link="", data_faturamento_prevista="",
                           erro_integracao="")
     fake_brasilapi.put_company(KNOWN_CNPJ, razao_social="BANCO DO BRASIL SA")
     settings.INTEGRATIONS_CHECK_CNPJ = KNOWN_CNPJ

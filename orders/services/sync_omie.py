@@ -159,7 +159,7 @@ def _create_os(*, client: Any, order: Order, customer_code: int | None = None) -
 
     ``customer_code``: the code to build the OS with instead of the stored one (0 in a dry run whose
     UpsertCliente was not sent either)."""
-    from integrations.omie.payloads import os_payload
+    from integrations.omie.payloads import nfse_email_wanted, os_payload
 
     found = None
     if order.omie_os_requested_at is not None:
@@ -184,7 +184,9 @@ def _create_os(*, client: Any, order: Order, customer_code: int | None = None) -
             return SyncOutcome.done()
         if locked.omie_os_requested_at is None:
             locked.omie_os_requested_at = timezone.now()
-            locked.save(update_fields=["omie_os_requested_at", "updated_at"])
+            # What this IncluirOS asks Omie about the customer's e-mail (shown on the order page).
+            locked.nfse_email_to = order.customer_email.strip() if nfse_email_wanted(order.customer_email) else ""
+            locked.save(update_fields=["omie_os_requested_at", "nfse_email_to", "updated_at"])
     payload = os_payload(
         c_cod_int_os=order.bubble_id,
         codigo_cliente_omie=order.omie_customer_code if customer_code is None else customer_code,

@@ -19,12 +19,13 @@ def services() -> dict:
 
 
 def test_the_stack_has_every_container_of_the_spec(services):
-    assert set(services) == set(SERVICES)
+    # Optional services (a compose profile, like MinIO for the NFS-e documents) are not part of the default stack.
+    assert {name for name, spec in services.items() if not spec.get("profiles")} == set(SERVICES)
     assert services["postgres"]["image"].startswith("postgres:17")
     assert services["redis"]["image"].startswith("redis:7")
 
 
-@pytest.mark.parametrize("name", SERVICES)
+@pytest.mark.parametrize("name", [*SERVICES, "minio"])
 def test_every_service_has_a_health_check(services, name):
     healthcheck = services[name].get("healthcheck")
     assert healthcheck and healthcheck.get("test"), f"{name} has no health check"
@@ -146,3 +147,10 @@ def test_only_nginx_publishes_a_port(services):
 def test_the_dockerignore_keeps_local_state_and_secrets_out_of_the_image():
     ignored = set((ROOT / ".dockerignore").read_text().split())
     assert {".git", ".venv", "var", ".env"} <= ignored
+
+
+def test_minio_is_optional_unpublished_persistent_and_the_nfse_documents_have_their_volume(services):
+    minio = services["minio"]
+    assert minio["profiles"] == ["s3"] and "ports" not in minio
+    assert minio["volumes"] == ["nfse-s3:/data"] and {"nfse", "nfse-s3"} <= set(compose()["volumes"])
+    assert "nfse:/app/var/nfse" in services["worker"]["volumes"] and "nfse:/app/var/nfse" in services["web"]["volumes"]

@@ -18,6 +18,7 @@ ENDPOINT_OF: dict[str, str] = {
     "CancelarOS": "servicos/osp/",
     "ReenviarOS": "servicos/osp/",
     "ListarNFSEs": "servicos/nfse/",
+    "ObterNFSe": "servicos/osdocs/",
 }
 WRITE_CALLS = frozenset({"UpsertCliente", "AssociarCodIntCliente", "IncluirOS", "FaturarOS", "CancelarOS", "ReenviarOS"})
 
@@ -36,6 +37,8 @@ def ident_of(call: str, param: Any) -> str:
         value = (param.get("Cabecalho") or {}).get("cCodIntOS")
     elif call in {"ConsultarOS", "StatusOS", "FaturarOS", "CancelarOS", "ReenviarOS"}:
         value = param.get("cCodIntOS") or param.get("nCodOS") or param.get("cNumOS")
+    elif call == "ObterNFSe":
+        value = param.get("nIdNf")
     else:
         value = None
     return str(value)[:120] if value else ""

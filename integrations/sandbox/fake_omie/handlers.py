@@ -20,6 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 from stdnum.br import cnpj, cpf
 
+from integrations.sandbox.fake_omie.documents import obter_nfse
 from integrations.sandbox.fake_omie.gates import fault
 from integrations.sandbox.fake_omie.models import (
     CUSTOMER_ID_BASE,
@@ -551,4 +552,5 @@ HANDLERS: dict[str, Callable[[dict, FakeOmieConfig], Answer]] = {
     "CancelarOS": cancelar_os,
     "ReenviarOS": reenviar_os,
     "ListarNFSEs": listar_nfses,
+    "ObterNFSe": obter_nfse,
 }

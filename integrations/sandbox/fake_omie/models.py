@@ -36,6 +36,8 @@ class FakeOmieConfig(models.Model):
         default="E0314 - Inscrição municipal do prestador não confere com o cadastro da prefeitura.",
     )
     # Webhooks sent by the fake to this URL; blank = none are sent.
+    # ObterNFSe's cXmlNFSe: the XML itself (as documented) or a link to it (unverified; both handled).
+    nfse_xml_as_link = models.BooleanField("ObterNFSe devolve o XML como link", default=False)
     webhook_url = models.CharField("URL dos webhooks", max_length=500, blank=True)
     webhook_loss_rate = models.FloatField("fração de webhooks perdidos", default=0.0)
     webhook_duplicate_rate = models.FloatField("fração de webhooks entregues duas vezes", default=0.0)

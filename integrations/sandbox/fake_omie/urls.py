@@ -1,9 +1,10 @@
 from django.urls import path
 
-from integrations.sandbox.fake_omie import views
+from integrations.sandbox.fake_omie import documents, views
 
 urlpatterns = [
     path("api/v1/<str:module>/<str:service>/", views.omie_api, name="fake-omie-api"),
+    path("docs/nfse/<int:nf_id>.<str:ext>", documents.nfse_document, name="fake-omie-nfse-document"),
     path("_control/config", views.control_config, name="fake-omie-config"),
     path("_control/reset", views.control_reset, name="fake-omie-reset"),
     path("_control/calls", views.control_calls, name="fake-omie-calls"),

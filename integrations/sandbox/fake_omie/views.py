@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from integrations.sandbox.fake_omie.catalog import ENDPOINT_OF, ident_of
 from integrations.sandbox.fake_omie.contract_gate import EXTRA_CALLS, contract_refusal
+from integrations.sandbox.fake_omie.documents import request_base
 from integrations.sandbox.fake_omie.gates import admit, fault, key_digest, record_answer
 from integrations.sandbox.fake_omie.handlers import HANDLERS, Fault
 from integrations.sandbox.fake_omie.models import FakeOmieCall, FakeOmieInjection
@@ -53,6 +54,7 @@ def _answer(status: int, body: Any, headers: dict[str, str] | None = None) -> Ht
 @require_POST
 def omie_api(request: HttpRequest, module: str, service: str) -> HttpResponse:
     endpoint = f"{module}/{service}/"
+    request_base.set(request.build_absolute_uri("/sandbox/omie/"))  # ObterNFSe's links point back here
     try:
         body = json.loads(request.body or b"null")
     except ValueError:

@@ -69,10 +69,13 @@ def nfse_xml(nfse: FakeNfse) -> str:
     order = nfse.service_order
     key = f"3550308{'11222333000181'}{int(nfse.number or 0):013d}{nfse.pk:016d}"[:50].ljust(50, "0")
     issued = timezone.localtime(nfse.issued_at).isoformat(timespec="seconds") if nfse.issued_at else ""
+    doc = order.customer.cnpj_cpf
+    taker = "CPF" if len(doc) == 11 else "CNPJ"
     return (f'<?xml version="1.0" encoding="UTF-8"?><NFSe xmlns="http://www.sped.fazenda.gov.br/nfse" versao="1.00">'
             f'<infNFSe Id="NFS{key}"><nNFSe>{nfse.number or ""}</nNFSe><dhProc>{issued}</dhProc>'
             f'<emit><CNPJ>11222333000181</CNPJ></emit><valores><vLiq>{order.amount}</vLiq></valores>'
-            f'<DPS><infDPS><nDPS>{nfse.rps_number}</nDPS></infDPS></DPS></infNFSe></NFSe>')
+            f'<DPS><infDPS><nDPS>{nfse.rps_number}</nDPS><toma><{taker}>{doc}</{taker}></toma>'
+            f'<valores><vServPrest><vServ>{order.amount}</vServ></vServPrest></valores></infDPS></DPS></infNFSe></NFSe>')
 
 
 def os_event(config: FakeOmieConfig, order: FakeServiceOrder) -> dict[str, Any]:
