@@ -82,4 +82,5 @@ def test_dry_run_checks_the_association_by_its_own_keys():
     from integrations.omie.dryrun import dry_run_validate
 
     assert dry_run_validate("AssociarCodIntCliente", {"codigo_cliente_omie": 2400000001, "codigo_cliente_integracao": "c"}) == []
-    assert dry_run_validate("AssociarCodIntCliente", {"codigo_cliente_omie": 2400000001}) == ["codigo_cliente_integracao: campo obrigatório ausente"]
+    missing_code = dry_run_validate("AssociarCodIntCliente", {"codigo_cliente_omie": 2400000001})
+    assert missing_code == ["codigo_cliente_integracao: campo obrigatório ausente"]
