@@ -3,6 +3,7 @@ rejection and retry, cancellation. Steps run in-process (``work_until``); the wo
 test_worker_runs.py."""
 
 from datetime import timedelta
+from decimal import Decimal
 from itertools import pairwise
 
 import pytest
@@ -196,3 +197,24 @@ def test_a_refused_cancellation_returns_the_nf_to_issued_with_the_reason(fake_om
     assert order.billing_status == BillingStatus.ISSUED
     assert order.last_error.startswith("Omie recusou o cancelamento")
     assert Invoice.objects.get(order=order).status == BillingStatus.ISSUED
+
+
+def test_a_pf_order_paid_on_pagarme_ends_nf_emitida_with_the_number_statusos_lists(fake_omie, fake_pagarme):
+    """Issue 21's path end to end: a signed charge.paid confirmed by the (fake) Pagar.me API → FaturarOS →
+    StatusOS in Omie's documented shape (the number inside ListaRpsNfse[]) → NF emitida in Bubble."""
+    from billing.tests.conftest import omie_os_for
+    from billing.tests.factories import OrderFactory
+    from billing.tests.test_pagarme_v5 import build, post_signed, process_all
+
+    order = OrderFactory(pf_unpaid=True, amount=Decimal("1500.00"))
+    omie_os_for(order)
+    assert post_signed(fake_pagarme, build(order)).status_code == 200
+    assert process_all() == ["APPLIED"]
+    orders_due_claim(actor="system:test")  # a paid PF order is due today
+    work_until(lambda: status_of(order) == BillingStatus.ISSUED)
+
+    (rps,) = FakeNfse.objects.filter(service_order__c_cod_int_os=order.bubble_id)
+    invoice = Invoice.objects.get(order=order)
+    assert invoice.nfse_number == str(rps.number) and invoice.rps_status == "004"
+    assert bubble_fields(order)["status_faturamento"] == "NF emitida"
+    assert bubble_fields(order)["nf_numero"] == str(rps.number)
