@@ -154,11 +154,7 @@ def listar_clientes(param: dict, config: FakeOmieConfig) -> Answer:
         qs = qs.filter(pk=found.pk) if found else qs.none()
     if str(param.get("apenas_importado_api") or "").upper() == "S":
         qs = qs.exclude(codigo_cliente_integracao__isnull=True)
-    total = qs.count()
-    pages = math.ceil(total / size)
-    if page > pages:
-        raise _past_end(page)
-    items = list(qs[(page - 1) * size : page * size])
+    items, total, pages = _page_items(qs, page, size)
     return 200, {"pagina": page, "total_de_paginas": pages, "registros": len(items), "total_de_registros": total,
                  "clientes_cadastro": [_cliente_record(c) for c in items]}
 
@@ -455,6 +451,15 @@ def _page(param: dict, page_key: str, size_key: str) -> tuple[int, int]:
     return page, size
 
 
+def _page_items(qs: Any, page: int, size: int) -> tuple[list[Any], int, int]:
+    """One page of a list call, or Omie's "no records" fault for an empty list or a page past the end."""
+    total = qs.count()
+    pages = math.ceil(total / size)
+    if page > pages:
+        raise _past_end(page)
+    return list(qs[(page - 1) * size : page * size]), total, pages
+
+
 def _past_end(page: int) -> Fault:
     return Fault("SOAP-ENV:Client-5113", f"Não existem registros para a página [{page}]!")
 
@@ -475,11 +480,7 @@ def listar_os(param: dict, config: FakeOmieConfig) -> Answer:
             if day is None:
                 raise Fault("SOAP-ENV:Client-3102", f"O valor da tag [{key}] é inválido!")
             qs = qs.filter(**{lookup: day})
-    total = qs.count()
-    pages = math.ceil(total / size)
-    if page > pages:
-        raise _past_end(page)
-    items = list(qs[(page - 1) * size : page * size])
+    items, total, pages = _page_items(qs, page, size)
     return 200, {"pagina": page, "total_de_paginas": pages, "registros": len(items), "total_de_registros": total,
                  "osCadastro": [os_record(o) for o in items]}
 
@@ -511,11 +512,7 @@ def listar_nfses(param: dict, config: FakeOmieConfig) -> Answer:
             if day is None:
                 raise Fault("SOAP-ENV:Client-3102", f"O valor da tag [{key}] é inválido!")
             qs = qs.filter(**{lookup: day})
-    total = qs.count()
-    pages = math.ceil(total / size)
-    if page > max(pages, 1) or not total:
-        raise _past_end(page)
-    items = list(qs[(page - 1) * size : page * size])
+    items, total, pages = _page_items(qs, page, size)
     letters = {v: k for k, v in status_letters.items()}
     return 200, {"nPagina": page, "nTotPaginas": pages, "nRegistros": len(items), "nTotRegistros": total,
                  "nfseEncontradas": [_nfse_record(n, letters[n.status]) for n in items]}
