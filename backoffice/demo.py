@@ -4,7 +4,9 @@ shows a backoffice with an order in every state.
 The orders are triggered with the same service Bubble's ``POST /v1/orders/{id}/sync-omie`` calls;
 the sync and the billing run in the Celery worker against the fake Omie, Bubble and BrasilAPI. Two
 orders are then taken further with the ops actions an ops person would use: an issued NF is
-cancelled ("Cancelar NF") and a day-25 order gets an NF issued elsewhere ("Registrar NF manual").
+cancelled ("Cancelar NF") and its payment then goes to the customer's current account ("Transferir para
+conta corrente"), so that customer has a balance and an unpaid order to try "Usar conta corrente" on;
+a day-25 order gets an NF issued elsewhere ("Registrar NF manual").
 The fake city hall rejects one customer's NFS-e (a billing failure with its reason) and one customer's
 CPF is invalid (a sync failure with its reason).
 
@@ -25,10 +27,20 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q
 
 from billing.dates import today_sp
-from billing.services.actions import Caller, invoice_cancel_request, invoice_manual_record
+from billing.models import CustomerAccount
+from billing.ops_actions import TRANSFER_CC
+from billing.services.actions import Caller, account_transfer_from_order, invoice_cancel_request, invoice_manual_record
 from config.sandbox_demo import DEMO_OMIE_REDUNDANT_SECONDS
 from integrations.sandbox.fake_omie.services import fake_omie_configure
-from integrations.sandbox.seed import DEMO_CANCEL_ORDER, DEMO_MANUAL_ORDER, demo_order_ids, demo_rejected_documents, order_id, sandbox_seed
+from integrations.sandbox.seed import (
+    DEMO_CANCEL_ORDER,
+    DEMO_MANUAL_ORDER,
+    DEMO_USE_CC_ORDER,
+    demo_order_ids,
+    demo_rejected_documents,
+    order_id,
+    sandbox_seed,
+)
 from orders.models import Order
 from orders.services.triggers import order_sync_trigger
 from orders.statuses import BillingStatus, SyncStatus
@@ -41,6 +53,7 @@ WANTED_BILLING = (
     BillingStatus.SCHEDULED, BillingStatus.ON_HOLD, BillingStatus.AWAITING_PAYMENT, BillingStatus.ISSUED,
     BillingStatus.FAILED, BillingStatus.CANCELLED, BillingStatus.MANUAL,
 )
+USE_CC_READY = "cliente com saldo na conta corrente e pedido em aberto"
 
 
 @dataclass
@@ -97,10 +110,24 @@ def demo_ops_step(result: DemoResult) -> None:
         invoice_cancel_request(order_bubble_id=cancel_id, caller=_demo_caller(), reason_code=2,
                                justification="Serviço não prestado: o cliente desistiu da mentoria (demonstração).")
         result.actions.append(f"{cancel_id}: Cancelar NF")
+    if states.get(cancel_id) == BillingStatus.CANCELLED:
+        cancelled = Order.objects.get(bubble_id=cancel_id)
+        if TRANSFER_CC.allowed(cancelled):  # not yet transferred (a later run finds nothing left to move)
+            account_transfer_from_order(order_bubble_id=cancel_id, caller=_demo_caller(),
+                                        reason="NF cancelada: o valor pago fica como crédito da cliente (demonstração).")
+            result.actions.append(f"{cancel_id}: Transferir para conta corrente")
     if states.get(manual_id) == BillingStatus.SCHEDULED:
         invoice_manual_record(order_bubble_id=manual_id, caller=_demo_caller(), nf_number="DEMO-887", issued_on=today_sp(),
                               note="NF emitida no portal da prefeitura (demonstração).")
         result.actions.append(f"{manual_id}: Registrar NF manual")
+
+
+def use_cc_ready() -> bool:
+    """The demo customer has a balance and DEMO_USE_CC_ORDER is still unpaid: "Usar conta corrente" can be tried."""
+    order = Order.objects.filter(bubble_id=order_id(DEMO_USE_CC_ORDER)).first()
+    if order is None or order.payment_status == "paid" or not order.customer_bubble_id:
+        return False
+    return CustomerAccount.objects.filter(customer_bubble_id=order.customer_bubble_id, balance__gt=0).exists()
 
 
 def demo_counts(result: DemoResult) -> None:
@@ -111,6 +138,8 @@ def demo_counts(result: DemoResult) -> None:
     result.missing = [s.label for s in WANTED_SYNC if not result.sync_counts.get(s)] + [
         s.label for s in WANTED_BILLING if not result.billing_counts.get(s)
     ]
+    if not use_cc_ready():
+        result.missing.append(USE_CC_READY)
     result.in_progress = Order.objects.filter(bubble_id__in=demo_order_ids()).filter(
         Q(sync_status=SyncStatus.PENDING)
         | Q(billing_status__in=(BillingStatus.ISSUING, BillingStatus.CANCELLING))).count()

@@ -68,6 +68,13 @@ def test_the_demo_shows_every_state_within_90_seconds_and_does_not_duplicate(san
         problems += [f"{url}: {p}" for p in ops_text_problems(visible_text(response.content.decode()))]
     assert problems == [], "\n".join(problems)
 
+    # One customer has a balance (the cancelled NF's payment, transferred) and an unpaid order: "Usar conta corrente" is on.
+    from integrations.sandbox.seed import DEMO_USE_CC_ORDER
+
+    unpaid = Order.objects.get(bubble_id=order_id(DEMO_USE_CC_ORDER))
+    assert unpaid.payment_status == PaymentStatus.PENDING
+    assert f'href="/admin/orders/order/{unpaid.pk}/acao/use-cc/"' in client.get(f"/admin/orders/order/{unpaid.pk}/change/").content.decode()
+
     # Ops moves an order on (approves the held one): a second `make run` must not wait for "Retido".
     Order.objects.filter(billing_status=BillingStatus.ON_HOLD).update(billing_status=BillingStatus.SCHEDULED)
 

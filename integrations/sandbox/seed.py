@@ -106,6 +106,10 @@ CITY_HALL_REJECTS = 11
 # Orders the demo (backoffice.demo) takes further with an ops action once the flow brings them there.
 DEMO_CANCEL_ORDER = 12  # issued, then "Cancelar NF"
 DEMO_MANUAL_ORDER = 13  # scheduled for day 25, then "Registrar NF manual"
+# Once DEMO_CANCEL_ORDER's NF is cancelled, its payment goes to the customer's current account
+# ("Transferir para conta corrente"): that customer then has a balance AND this unpaid order, so
+# "Usar conta corrente" can be tried on it.
+DEMO_USE_CC_ORDER = 17
 
 
 def _orders() -> list[DemoOrder]:
@@ -133,6 +137,9 @@ def _orders() -> list[DemoOrder]:
                   "PJ já cadastrado à mão no Omie → cliente reutilizado (código associado), dia 25"),
         DemoOrder(16, 13, Decimal("780.00"), "Revisão de contratos", "boleto", "pending",
                   "2º cadastro do Bubble com o mesmo CNPJ → mesmo cliente do Omie, dia 25"),
+        DemoOrder(DEMO_USE_CC_ORDER, 1, Decimal("300.00"), "Sessão extra de mentoria", "pix", "pending",
+                  "PF não pago; a cliente tem saldo na conta corrente (o pagamento do pedido 12, com a NF cancelada) "
+                  "→ experimente \"Usar conta corrente\""),
     ]
 
 

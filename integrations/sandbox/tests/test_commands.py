@@ -34,7 +34,7 @@ def test_seed_is_idempotent_and_says_what_it_created():
     counts = (FakeThing.objects.count(), FakeCompany.objects.count())
     second = _seed()
     # the demo companies + the integration check's reference CNPJ
-    assert counts == (FakeThing.objects.count(), FakeCompany.objects.count()) == (29, 8)
+    assert counts == (FakeThing.objects.count(), FakeCompany.objects.count()) == (30, 8)
     assert first == second
     assert order_id(7) in first and "BILLING_HOLD_THRESHOLD" in first and "BAIXADA" in first
     assert "requer aprovação" in first
