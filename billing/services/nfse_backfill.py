@@ -59,7 +59,8 @@ def nfse_backfill_prepare(*, since: date, until: date | None = None) -> int:
     """Archive rows for the period's issued invoices that have none (not queued: the backfill runs them)."""
     created = 0
     for invoice in Invoice.objects.filter(_candidates(since, until), nfse_archive__isnull=True).select_related("order").iterator():
-        nfse_archive_request(invoice=invoice, enqueue=False)
+        # Not due: the beat's sweep would hand it to the worker, which neither paces nor waits for billing.
+        nfse_archive_request(invoice=invoice, enqueue=False, due=False)
         created += 1
     return created
 
@@ -104,7 +105,7 @@ def nfse_backfill_run(*, since: date, until: date | None = None, retry_failed: b
     report.counts["criados"] = nfse_backfill_prepare(since=since, until=until)
     if retry_failed:
         NfseArchive.objects.filter(status=NfseArchive.Status.FAILED, invoice__in=Invoice.objects.filter(_candidates(since, until))
-                                   ).update(status=NfseArchive.Status.PENDING, attempts=0, next_attempt_at=timezone.now())
+                                   ).update(status=NfseArchive.Status.PENDING, attempts=0, next_attempt_at=None)
     scope = NfseArchive.objects.filter(invoice__in=Invoice.objects.filter(_candidates(since, until)))
     report.counts["já guardados"] = scope.filter(status=NfseArchive.Status.DONE).count()
     pending = list(scope.filter(status=NfseArchive.Status.PENDING).order_by("pk").values_list("pk", flat=True)[:limit])
