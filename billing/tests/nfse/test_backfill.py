@@ -56,6 +56,8 @@ def test_the_backfill_waits_while_billing_has_omie_work_due(fake_omie, nfse_file
     report = nfse_backfill_run(since=timezone.localdate(), per_minute=6000, stop=lambda: time.monotonic() > deadline)
     assert processed(fake_omie, "ObterNFSe") == 0
     assert report.waited_for_billing_seconds >= 1.0
+    # Not even the rows and the ListarNFSEs pages: the day-25 run has the machine and Omie's budget first.
+    assert processed(fake_omie, "ListarNFSEs") == 0 and not NfseArchive.objects.exists()
 
 
 def test_the_sweep_leaves_the_backfills_archives_to_the_backfill(fake_omie, nfse_files):
