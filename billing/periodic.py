@@ -37,7 +37,7 @@ register(
     ),
     Periodic(
         name="NFS-e: documentos pendentes",
-        task="billing.tasks.nfse_archives_sweep",
+        task="billing.tasks.nfse_documents.nfse_archives_sweep",
         every_seconds=120,
         description="Retoma o download do PDF e do XML das NFS-e cuja tarefa se perdeu (worker parado, Redis reiniciado).",
     ),

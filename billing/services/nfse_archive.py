@@ -80,15 +80,18 @@ def _issued_on(invoice: Invoice) -> date:
     return timezone.localdate(invoice.issued_at) if invoice.issued_at else timezone.localdate()
 
 
-def nfse_archive_request(*, invoice: Invoice, nf_id: int | None = None, enqueue: bool = True) -> NfseArchive:
-    """Makes the issued invoice's archive due now (creating it) and, after commit, queues its fetch."""
+def nfse_archive_request(*, invoice: Invoice, nf_id: int | None = None, enqueue: bool = True, due: bool = True) -> NfseArchive:
+    """Makes the issued invoice's archive due now (creating it) and, after commit, queues its fetch.
+
+    ``due=False`` (the backfill): a new archive is created without a next attempt, so the sweep leaves
+    it alone and only the backfill runs it, at its pace and after billing."""
     now = timezone.now()
     archive, created = NfseArchive.objects.get_or_create(
         invoice=invoice,
-        defaults={"status": Status.PENDING, "next_attempt_at": now, "omie_nf_id": nf_id,
+        defaults={"status": Status.PENDING, "next_attempt_at": now if due else None, "omie_nf_id": nf_id,
                   "retain_until": retain_until(_issued_on(invoice))},
     )
-    if not created:
+    if not created and due:
         fields: dict[str, Any] = {}
         if nf_id and not archive.omie_nf_id:
             fields["omie_nf_id"] = nf_id

@@ -59,7 +59,8 @@ def nfse_backfill_prepare(*, since: date, until: date | None = None) -> int:
     """Archive rows for the period's issued invoices that have none (not queued: the backfill runs them)."""
     created = 0
     for invoice in Invoice.objects.filter(_candidates(since, until), nfse_archive__isnull=True).select_related("order").iterator():
-        nfse_archive_request(invoice=invoice, enqueue=False)
+        # Not due: the beat's sweep would hand it to the worker, which neither paces nor waits for billing.
+        nfse_archive_request(invoice=invoice, enqueue=False, due=False)
         created += 1
     return created
 
@@ -87,6 +88,20 @@ def nfse_backfill_learn_ids(*, since: date, until: date | None, report: Backfill
         page_number += 1
 
 
+def _prepare(*, since: date, until: date | None, retry_failed: bool, report: BackfillReport) -> None:
+    report.counts["criados"] = nfse_backfill_prepare(since=since, until=until)
+    if retry_failed:
+        NfseArchive.objects.filter(status=NfseArchive.Status.FAILED, invoice__in=Invoice.objects.filter(_candidates(since, until))
+                                   ).update(status=NfseArchive.Status.PENDING, attempts=0, next_attempt_at=None)
+
+
+def _wait_for_billing(report: BackfillReport, stop: Callable[[], bool]) -> None:
+    while billing_busy() and not stop():
+        started = time.monotonic()
+        time.sleep(1.0)
+        report.waited_for_billing_seconds += time.monotonic() - started
+
+
 def _with_throttle(call: Callable) -> object:
     from integrations.omie.errors import OmieNotNow
 
@@ -101,15 +116,18 @@ def nfse_backfill_run(*, since: date, until: date | None = None, retry_failed: b
                       per_minute: int | None = None, progress: Progress | None = None,
                       stop: Callable[[], bool] = lambda: False) -> BackfillReport:
     report = BackfillReport()
-    report.counts["criados"] = nfse_backfill_prepare(since=since, until=until)
-    if retry_failed:
-        NfseArchive.objects.filter(status=NfseArchive.Status.FAILED, invoice__in=Invoice.objects.filter(_candidates(since, until))
-                                   ).update(status=NfseArchive.Status.PENDING, attempts=0, next_attempt_at=timezone.now())
+    _wait_for_billing(report, stop)  # the rows and the ListarNFSEs pages too: not while billing has Omie work due
+    if stop():
+        return report
+    _prepare(since=since, until=until, retry_failed=retry_failed, report=report)
     scope = NfseArchive.objects.filter(invoice__in=Invoice.objects.filter(_candidates(since, until)))
     report.counts["já guardados"] = scope.filter(status=NfseArchive.Status.DONE).count()
     pending = list(scope.filter(status=NfseArchive.Status.PENDING).order_by("pk").values_list("pk", flat=True)[:limit])
     report.total = len(pending)
     if not pending:
+        return report
+    _wait_for_billing(report, stop)
+    if stop():
         return report
     nfse_backfill_learn_ids(since=since, until=until, report=report)
     interval = 60.0 / max(1, per_minute or settings.NFSE_BACKFILL_PER_MINUTE)
@@ -117,10 +135,7 @@ def nfse_backfill_run(*, since: date, until: date | None = None, retry_failed: b
     for done, pk in enumerate(pending, start=1):
         if stop():
             break
-        while billing_busy() and not stop():
-            started = time.monotonic()
-            time.sleep(1.0)
-            report.waited_for_billing_seconds += time.monotonic() - started
+        _wait_for_billing(report, stop)
         if stop():
             break
         wait = next_at - time.monotonic()

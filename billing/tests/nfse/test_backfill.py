@@ -56,3 +56,22 @@ def test_the_backfill_waits_while_billing_has_omie_work_due(fake_omie, nfse_file
     report = nfse_backfill_run(since=timezone.localdate(), per_minute=6000, stop=lambda: time.monotonic() > deadline)
     assert processed(fake_omie, "ObterNFSe") == 0
     assert report.waited_for_billing_seconds >= 1.0
+    # Not even the rows and the ListarNFSEs pages: the day-25 run has the machine and Omie's budget first.
+    assert processed(fake_omie, "ListarNFSEs") == 0 and not NfseArchive.objects.exists()
+
+
+def test_the_sweep_leaves_the_backfills_archives_to_the_backfill(fake_omie, nfse_files):
+    """The beat's sweep re-queues lost archive jobs to the worker, which neither paces nor waits for
+    billing: the backfill's rows are not due until the backfill reaches them (issue 23's bench)."""
+    from billing.services.nfse_archive import nfse_archives_due_enqueue
+    from billing.services.nfse_backfill import nfse_backfill_prepare
+
+    issued_order()
+    issued_order()
+    _forget_archives()
+    assert nfse_backfill_prepare(since=timezone.localdate()) == 2
+    assert NfseArchive.objects.filter(status="PENDING", next_attempt_at__isnull=True).count() == 2
+    assert nfse_archives_due_enqueue() == 0
+
+    report = nfse_backfill_run(since=timezone.localdate(), per_minute=6000)
+    assert report.counts["guardados"] == 2 and processed(fake_omie, "ObterNFSe") == 2
