@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from billing.models import PagarmeWebhookRefusal
 from billing.services.webhooks import pagarme_event_store
 from common.exceptions import error_response
+from common.metrics.counters import counter_add
 from integrations.pagarme.webhook_auth import webhook_authenticate
 
 
@@ -51,6 +52,8 @@ def pagarme_webhook(request: HttpRequest) -> HttpResponse:
 def _refuse(request: HttpRequest, raw: bytes, auth) -> HttpResponse:
 
     status = 503 if auth.jwks_unavailable else 401
+    if status == 401:
+        counter_add("blu_webhook_auth_failures", {"source": "pagarme"})
     PagarmeWebhookRefusal.objects.create(
         http_status=status, reasons=auth.reasons, message=auth.message[:2000], kid=auth.kid[:200],
         remote_addr=_client_ip(request), body_bytes=len(raw),
