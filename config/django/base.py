@@ -54,7 +54,7 @@ REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
 CACHES = {
     "default": {
         # Django's RedisCache with hit/miss counters (django-prometheus).
-        "BACKEND": "django_prometheus.cache.backends.redis.NativeRedisCache",
+        "BACKEND": "common.metrics.cache.InstrumentedRedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "blu",
     }
