@@ -183,3 +183,11 @@ def test_no_label_carries_a_document_email_token_or_order_id(client, redis_clien
                                                ("documento 11222333000181 inválido", "sem_codigo"), ("", "sem_codigo")])
 def test_only_a_short_leading_code_becomes_a_label(message, code):
     assert rejection_code(message) == code
+
+
+def test_the_admin_dashboard_links_to_grafana_only_when_configured(client, user_factory, settings):
+    client.force_login(user_factory("chefe", is_staff=True, is_superuser=True))
+    settings.GRAFANA_URL = ""
+    assert "Abrir o Grafana" not in client.get("/admin/").content.decode()
+    settings.GRAFANA_URL = "https://grafana.example.com/d/blu-omie"
+    assert 'href="https://grafana.example.com/d/blu-omie"' in client.get("/admin/").content.decode()
