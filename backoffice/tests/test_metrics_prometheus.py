@@ -180,6 +180,9 @@ def test_prometheus_scrapes_the_counters_the_business_gauges_and_the_alerts(stac
              timeout=30, message="Flower's task counters never reached Prometheus")
     assert (prometheus.value("sum(django_http_responses_total_by_status_total)") or 0) > 0
     assert prometheus.value("blu_celery_workers_consuming") == 1
+    # The worker's signal handlers wrote the periodic task's heartbeat.
+    ran_at = prometheus.value('blu_periodic_task_last_success_timestamp_seconds{task="billing.tasks.billing_day_run"}')
+    assert ran_at is not None and time.time() - ran_at < 300
 
     # The business gauges show what the database holds.
     _snapshot_now(prometheus)
