@@ -43,6 +43,8 @@ class Dashboard:
     next_run_on_hold: int
     flower_url: str
     extra_panels: list[dict[str, Any]] = field(default_factory=list)
+    # Grafana's dashboard (docs/observability.md), linked when GRAFANA_URL is set.
+    grafana_url: str = ""
 
 
 def _counts(field_name: str, choices: type) -> list[dict[str, Any]]:
@@ -171,4 +173,5 @@ def dashboard_data() -> Dashboard:
         next_run_on_hold=Order.objects.filter(billing_status=BillingStatus.ON_HOLD).count(),
         flower_url=settings.FLOWER_URL,
         extra_panels=_panels(),
+        grafana_url=settings.GRAFANA_URL,
     )

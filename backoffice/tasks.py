@@ -30,3 +30,12 @@ def exports_cleanup() -> int:
     from billing.services.exports import exports_expired_delete
 
     return exports_expired_delete()
+
+
+@shared_task(ignore_result=True, soft_time_limit=20, time_limit=30, expires=25)
+def metrics_snapshot() -> int:
+    """The business gauges for /metrics (beat, every METRICS_SNAPSHOT_SECONDS; backoffice/metrics/snapshot.py)."""
+    from backoffice.metrics.snapshot import domain_snapshot_write
+    from integrations.omie.throttle import get_redis
+
+    return domain_snapshot_write(client=get_redis())

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from billing.services.webhook_refusals import RefusalSample, pagarme_refusal_record
 from billing.services.webhooks import pagarme_event_store
 from common.exceptions import error_response
+from common.metrics.counters import counter_add
 from integrations.pagarme.webhook_auth import webhook_authenticate
 
 
@@ -51,6 +52,8 @@ def pagarme_webhook(request: HttpRequest) -> HttpResponse:
 def _refuse(request: HttpRequest, raw: bytes, auth) -> HttpResponse:
 
     status = 503 if auth.jwks_unavailable else 401
+    if status == 401:
+        counter_add("blu_webhook_auth_failures", {"source": "pagarme"})
     pagarme_refusal_record(sample=RefusalSample(
         http_status=status, reasons=auth.reasons, message=auth.message, kid=auth.kid, remote_addr=_client_ip(request),
         body_bytes=len(raw), body_excerpt=raw[:120].decode("utf-8", "replace").replace("\x00", "")[:200],

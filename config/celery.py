@@ -26,6 +26,11 @@ from common.worker_liveness import ConsumptionWatchdog  # noqa: E402
 
 app.steps["consumer"].add(ConsumptionWatchdog)
 
+# Each periodic task's last start/success/failure in Redis, and Sentry Crons check-ins (docs/observability.md).
+from common.metrics import periodic_runs  # noqa: E402
+
+periodic_runs.connect(signals)
+
 
 @signals.setup_logging.connect
 def _setup_logging(**_kwargs: object) -> None:

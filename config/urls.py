@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 
 from backoffice.integrations_check import integrations_check_view
+from backoffice.metrics.view import metrics_view
 from billing.nfse_views import nfse_document_public
 from billing.webhook_views import pagarme_webhook
 from common import health
@@ -36,6 +37,8 @@ urlpatterns = [
     path("nf/<str:token>", nfse_document_public, name="nfse-document"),
     path("health/live", health.live, name="health-live"),
     path("health/ready", health.ready, name="health-ready"),
+    # Prometheus (docs/observability.md): token or basic auth; nginx never proxies it.
+    path("metrics", metrics_view, name="metrics"),
     re_path(r"^webhooks/.*$", api_route_not_found),
 ]
 

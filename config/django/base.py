@@ -44,6 +44,8 @@ DATABASES = {"default": env.db("DATABASE_URL", default="postgres://postgres@127.
 DATABASES["default"]["ATOMIC_REQUESTS"] = False  # services open their own transactions, explicitly
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# django-prometheus' wrapper of the same backend: query counts, errors and latency per connection.
+DATABASES["default"]["ENGINE"] = "django_prometheus.db.backends.postgresql"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # REDIS (broker, shared throttle state, caches)
@@ -51,7 +53,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        # Django's RedisCache with hit/miss counters (django-prometheus).
+        "BACKEND": "common.metrics.cache.InstrumentedRedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "blu",
     }
@@ -148,6 +151,8 @@ AUTH_PASSWORD_VALIDATORS = [
 # MIDDLEWARE
 # ------------------------------------------------------------------------------
 MIDDLEWARE = [
+    # First and last: django-prometheus' request counts and latencies (docs/observability.md).
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "common.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -166,6 +171,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last: answers a locked-out login (admin or API) with 429.
     "axes.middleware.AxesMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 # The API's body limit (docs/contract.md#http-api, nginx's client_max_body_size matches it).
@@ -240,6 +246,7 @@ from config.settings.drf import *  # noqa: E402,F403
 from config.settings.integrations import *  # noqa: E402,F403
 from config.settings.logging import *  # noqa: E402,F403
 from config.settings.nfse_documents import *  # noqa: E402,F403
+from config.settings.metrics import *  # noqa: E402,F403
 from config.settings.sentry import *  # noqa: E402,F403
 
 STORAGES["nfse_documents"] = NFSE_DOCUMENTS_STORAGE  # noqa: F405 - the PDF/XML of every NFS-e

@@ -27,6 +27,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError
 
 from common.logging import redact
+from common.metrics.counters import counter_add
 from integrations.documents import document_compact, document_format, document_mask
 from integrations.http import build_session, json_or_none, send
 from integrations.omie.calls import ENDPOINTS, WRITE_CALLS
@@ -295,6 +296,8 @@ class OmieClient:
 
         message = redact(outcome.message)[:2000]
         logger.info("omie %s → %s (HTTP %s, %d ms)", call, outcome.cls.value, outcome.http_status, duration_ms)
+        counter_add("blu_omie_calls", {"method": call, "outcome": outcome.cls.value})
+        counter_add("blu_omie_call_duration_seconds", {"method": call}, duration_ms / 1000.0)
         try:
             OmieCall.objects.create(
                 call=call, integration_key=(key or "")[:100], order_id=order_id, http_status=outcome.http_status,

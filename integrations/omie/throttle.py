@@ -34,6 +34,7 @@ import redis
 from django.conf import settings
 from django.utils import timezone
 
+from common.metrics.counters import counter_add
 from integrations.omie.calls import ALL_CALLS, WRITE_CALLS
 from integrations.omie.errors import OmieNotNow, OmieTransientError
 from integrations.omie.types import CallClass, Outcome
@@ -288,6 +289,7 @@ class OmieThrottle:
         if granted:
             return Lease(call=call, token=token, guard_id=guard_id)
         reason = reason.decode() if isinstance(reason, bytes) else str(reason)
+        counter_add("blu_omie_throttle_denied", {"method": call, "reason": reason})
         raise OmieNotNow(
             f"{call}: aguardando ({PAUSE_REASON_LABELS.get(reason, reason)})",
             retry_after=self._retry_after(reason, wait_ms / 1000.0),
@@ -320,7 +322,10 @@ class OmieThrottle:
                             token = None
                             raise
                         continue  # a lease given back before we queued pushed no turn: look again first
+                    waited_from = time.monotonic()
                     self.redis.blpop([self._k(call, "turns")], timeout=remaining)
+                    counter_add("blu_omie_throttle_wait_seconds", {"method": call}, time.monotonic() - waited_from)
+                    counter_add("blu_omie_throttle_waits", {"method": call})
         finally:
             if token is not None:
                 try:

@@ -11,6 +11,8 @@ from tests.deploy.files import ROOT, compose, dockerfile_stages, load_script, re
 
 APP_SERVICES = ("web", "worker", "beat", "flower")
 SERVICES = ("postgres", "redis", *APP_SERVICES, "nginx")
+# Only with `--profile monitoring` (docs/observability.md).
+MONITORING = ("prometheus", "grafana")
 
 
 @pytest.fixture(scope="module")
@@ -21,11 +23,12 @@ def services() -> dict:
 def test_the_stack_has_every_container_of_the_spec(services):
     # Optional services (a compose profile, like MinIO for the NFS-e documents) are not part of the default stack.
     assert {name for name, spec in services.items() if not spec.get("profiles")} == set(SERVICES)
+    assert all(services[name]["profiles"] == ["monitoring"] for name in MONITORING)
     assert services["postgres"]["image"].startswith("postgres:17")
     assert services["redis"]["image"].startswith("redis:7")
 
 
-@pytest.mark.parametrize("name", [*SERVICES, "minio"])
+@pytest.mark.parametrize("name", [*SERVICES, "minio", *MONITORING])
 def test_every_service_has_a_health_check(services, name):
     healthcheck = services[name].get("healthcheck")
     assert healthcheck and healthcheck.get("test"), f"{name} has no health check"
@@ -34,7 +37,7 @@ def test_every_service_has_a_health_check(services, name):
         assert key in healthcheck, f"{name}'s health check has no {key}"
 
 
-@pytest.mark.parametrize("name", SERVICES)
+@pytest.mark.parametrize("name", [*SERVICES, *MONITORING])
 def test_dependencies_wait_for_health_not_just_for_start(services, name):
     depends_on = services[name].get("depends_on", {})
     assert isinstance(depends_on, dict), f"{name}: depends_on must name a condition"
@@ -141,7 +144,9 @@ def test_workers_get_longer_to_stop_than_celerys_soft_shutdown(services, setting
 
 def test_only_nginx_publishes_a_port(services):
     published = {name for name, service in services.items() if service.get("ports")}
-    assert published == {"nginx"}
+    assert published == {"nginx", "grafana"}
+    # Grafana only on the host's loopback: never public.
+    assert all(port.startswith("127.0.0.1:") for port in services["grafana"]["ports"])
 
 
 def test_the_dockerignore_keeps_local_state_and_secrets_out_of_the_image():

@@ -290,3 +290,11 @@ def test_the_shipped_flower_access_file_denies_everyone_else_and_compose_mounts_
     assert rules[-1] == "deny all;" and all(rule.startswith(("allow ", "deny ")) for rule in rules)
     volumes = compose()["services"]["nginx"]["volumes"]
     assert "${NGINX_FLOWER_ACCESS_FILE:-./nginx/flower_access.conf}:/etc/nginx/blu/flower_access.conf:ro" in volumes
+
+
+@pytest.mark.parametrize("path", ["/metrics", "/metrics/", "/METRICS", "//metrics", "/metrics?x=1", "/flower/metrics"])
+def test_metrics_are_never_served_through_nginx(tls_nginx, path):
+    ports = tls_nginx()
+    response = _open(f"https://127.0.0.1:{ports['https']}{path}", headers={"Authorization": "Bearer anything"})
+    assert response.status == 404
+    assert _open(f"https://127.0.0.1:{ports['https']}/metricsx").status == 200  # only that path: the rest reaches Django

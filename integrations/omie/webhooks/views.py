@@ -19,6 +19,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from common.exceptions import error_response, handler404
+from common.metrics.counters import counter_add
 from integrations.omie.webhooks.services import omie_webhook_store
 
 logger = logging.getLogger(__name__)
@@ -37,6 +38,8 @@ def token_is_valid(token: str) -> bool:
 @csrf_exempt
 def omie_webhook(request: HttpRequest, token: str) -> HttpResponse:
     if not settings.OMIE_WEBHOOKS or not token_is_valid(token):
+        if settings.OMIE_WEBHOOKS:
+            counter_add("blu_webhook_auth_failures", {"source": "omie"})
         return handler404(request)
     if request.method != "POST":
         return error_response(status=405, code="method_not_allowed", message="Método não permitido.")
