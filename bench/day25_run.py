@@ -80,9 +80,14 @@ def bench_env(args: argparse.Namespace, web_url: str) -> dict[str, str]:
 
 
 def django_setup(env: dict[str, str]) -> None:
-    for key in ("DJANGO_SETTINGS_MODULE", "DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "SANDBOX", "SANDBOX_FORCE", "DJANGO_DEBUG",
-                "OMIE_APP_KEY", "OMIE_APP_SECRET", "BUBBLE_API_TOKEN"):
-        os.environ[key] = env[key]
+    """Django in this process with the same settings as the bench's processes.
+
+    Every key of ``env`` that is not already this process's own value is copied, not a hand-kept
+    list: a setting the base settings start to require (``DJANGO_SECRET_KEY`` did) reaches the
+    bench's own set-up too, instead of stopping it before it measures anything.
+    """
+    for key, value in env.items():
+        os.environ[key] = value
     import django
 
     django.setup()

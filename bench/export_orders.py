@@ -112,6 +112,7 @@ def main() -> int:
     os.environ.update(
         DATABASE_URL=url_with_path(base_db, "/" + db_name), REDIS_URL=redis_url, CELERY_BROKER_URL=redis_url,
         DJANGO_SETTINGS_MODULE="config.django.base", DJANGO_DEBUG="false", DJANGO_LOG_LEVEL="WARNING", LOG_LEVEL="WARNING",
+        DJANGO_SECRET_KEY="local-bench-only-key-not-a-deployment-secret-0123456789",
         DJANGO_STATIC_ROOT=str(ROOT / "var" / "bench_static"), EXPORTS_ROOT=str(exports_root), DJANGO_ALLOWED_HOSTS="testserver",
     )
 
