@@ -73,6 +73,8 @@ DJANGO_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    # PostgreSQL's index operator classes (the order search's trigram index: orders/models.py).
+    "django.contrib.postgres",
     # django.contrib.admin with the TOTP login (common/admin_site.py)
     "common.admin_apps.BluAdminConfig",
 ]
