@@ -38,6 +38,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from day25_run import bench_env, database_recreate, django_setup, wait_http
 
+from common.queues import ALL_QUEUES_CSV
 from testsupport.processes import free_port
 
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/blu_omie_bench_webhooks"
@@ -76,7 +77,7 @@ def start(args: argparse.Namespace, webhooks: bool) -> tuple[str, list[subproces
         cwd=ROOT, env=env, stdout=open(logs / "webhooks-web.log", "wb"), stderr=subprocess.STDOUT, start_new_session=True)]
     if args.mode == "latency":
         procs.append(subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "config", "worker", "-l", "warning", "-Q", "default,omie,bubble",
+            [sys.executable, "-m", "celery", "-A", "config", "worker", "-l", "warning", "-Q", ALL_QUEUES_CSV,
              "--concurrency", "4", "--without-gossip", "--without-mingle", "-n", f"bench-{port}@%h"],
             cwd=ROOT, env=env, stdout=open(logs / "webhooks-worker.log", "wb"), stderr=subprocess.STDOUT, start_new_session=True))
         procs.append(subprocess.Popen(
