@@ -82,6 +82,8 @@ def _bench_run(argv: list[str], redis: RedisServerProcess, redis_db: int) -> sub
     extra: list[str] = []
     if name in ("day25_run", "omie_webhooks"):
         extra = ["--database-url", f"{base}_{name}", "--redis-url", redis.url(redis_db)]
+    elif name == "omie_throttle":
+        extra = []  # REDIS_URL as given: each run uses a fresh app key, so its throttle state is its own
     else:
         extra = ["--redis-db", str(redis_db)]
     if name == "trigger_profile":
