@@ -76,6 +76,7 @@ CELERY_TASK_QUEUES = tuple(Queue(name) for name in queues.ALL_QUEUES)
 CELERY_TASK_ROUTES = {
     # The reconciliation's page reads before the broader billing.tasks.omie.* (first match wins).
     "billing.tasks.omie.reconciliation_step": {"queue": queues.OMIE_READS},
+    "billing.tasks.omie.nfse_bulk_confirm": {"queue": queues.OMIE_READS},
     "orders.tasks.omie.*": {"queue": queues.OMIE_WRITES},
     "billing.tasks.omie.*": {"queue": queues.OMIE_WRITES},
     "integrations.tasks.bubble.*": {"queue": queues.BUBBLE},
