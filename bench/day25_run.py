@@ -70,6 +70,8 @@ def bench_env(args: argparse.Namespace, web_url: str) -> dict[str, str]:
         OMIE_ERROR_PAUSE_SECONDS=str(max(1, round(600 * scale))),
         BILLING_SAME_OS_MIN_INTERVAL_SECONDS=str(60 * scale + 0.5),
         BILLING_FIRST_POLL_SECONDS=str(60 * scale + 0.5),
+        BILLING_FIRST_POLL_WITH_BULK_SECONDS=str(300 * scale),
+        BILLING_NFSE_BULK_INTERVAL_SECONDS=str(max(5, round(30 * scale))),
         BILLING_RETRY_BASE_SECONDS=str(60 * scale),
         BILLING_RETRY_MAX_SECONDS=str(1800 * scale),
         BILLING_DISPATCH_INTERVAL_SECONDS="1",
@@ -304,6 +306,9 @@ def run(args: argparse.Namespace, worker: subprocess.Popen[bytes]) -> int:
         print(f"Omie webhooks              {OmieWebhookEvent.objects.count()} received {by_status}")
     print(f"StatusOS per invoice       mean {sum(status_per_invoice.values()) / max(1, n):.2f} over the {n} invoices, "
           f"max {max(status_per_invoice.values(), default=0)}")
+    listed = calls.filter(call="ListarNFSEs", processed=True).count()
+    reads = sum(status_per_invoice.values()) + listed
+    print(f"ListarNFSEs (NFS-e in bulk) {listed} pages read; status reads per invoice (StatusOS + ListarNFSEs) {reads / max(1, n):.3f}")
     print(f"worker peak RSS            largest process {hwm_max / 1024:.0f} MiB; whole worker {hwm_sum / 1024:.0f} MiB "
           f"({args.concurrency} processes + parent)")
     ok = (set(per_os.values()) == {1} and len(per_os) == n and answers.get(425, 0) == 0 and held_untouched == args.held)
