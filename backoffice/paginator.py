@@ -9,6 +9,10 @@ planner's estimate for the same query (``EXPLAIN``, no rows read), never less th
 A short list (a search, a rare filter) is always counted exactly, so its pages are always right; on
 a long one the last pages may be a little off, which the admin turns into "página inválida" rather
 than an error.
+
+Deep pages (``OFFSET`` in the thousands) read only the ids of the rows they skip — an index-only scan
+of (created_at, id) — and then the page's 50 rows by id: ``OFFSET 49950`` over whole rows fetched
+49,950 rows from the table for nothing (0.3–1.3 s on a million orders under load).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from django.db import connections
 from django.db.models import QuerySet
 
 EXACT_COUNT_UP_TO = 10_000
+IDS_FIRST_FROM_OFFSET = 1_000
 
 
 def queryset_estimated_count(queryset: QuerySet) -> int | None:
@@ -58,3 +63,13 @@ class EstimatedCountPaginator(Paginator):
             return super().count
         self.estimated = True
         return max(estimate, self.exact_up_to + 1)
+
+    def page(self, number: int | str):  # type: ignore[override]
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        queryset = self.object_list
+        if bottom < IDS_FIRST_FROM_OFFSET or not isinstance(queryset, QuerySet):
+            return super().page(number)
+        ids = list(queryset.values_list("pk", flat=True)[bottom : bottom + self.per_page])
+        rows = {row.pk: row for row in queryset.filter(pk__in=ids)}
+        return self._get_page([rows[pk] for pk in ids if pk in rows], number, self)

@@ -145,6 +145,8 @@ class Order(models.Model):
             models.Index(fields=["-created_at"], condition=~Q(hold_reason=""), name="order_held_recent_idx"),
             # The month close's "ainda agendados": the waiting orders by date (its list, and its totals
             # per customer kind from the index alone).
+            # The list's order (newest first, then id): deep pages read the skipped ids from this index alone.
+            models.Index(fields=["created_at", "id"], name="order_created_id_idx"),
             models.Index(fields=["billing_scheduled_for", "id"], include=["customer_kind", "amount"],
                          condition=Q(billing_status__in=[BillingStatus.SCHEDULED, BillingStatus.ON_HOLD]),
                          name="order_waiting_due_idx"),

@@ -94,3 +94,17 @@ def test_an_email_search_is_answered_by_its_index():
     _orders(30)
     plan = _plan(Order.objects.filter(order_search_q("CLIENTE7@example.com")).order_by())
     assert "order_email_upper_idx" in plan, plan
+
+
+def test_a_deep_page_reads_the_skipped_ids_only_and_keeps_the_order(monkeypatch):
+    from backoffice import paginator as module
+
+    monkeypatch.setattr(module, "IDS_FIRST_FROM_OFFSET", 5)
+    _orders(23)
+    queryset = Order.objects.order_by("-created_at", "-id")
+    expected = list(queryset.values_list("pk", flat=True)[10:15])
+    with CaptureQueriesContext(connection) as ctx:
+        page = EstimatedCountPaginator(queryset, 5).page(3)
+    assert [o.pk for o in page.object_list] == expected
+    page_queries = [q["sql"] for q in ctx.captured_queries if "OFFSET 10" in q["sql"]]
+    assert len(page_queries) == 1 and page_queries[0].startswith('SELECT "orders_order"."id" AS "pk" FROM'), page_queries
