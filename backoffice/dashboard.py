@@ -19,6 +19,7 @@ from django.utils import timezone
 from billing.dates import today_sp
 from billing.decision import next_billing_date
 from billing.models import Invoice, ReconciliationDrift
+from billing.run_progress import billing_run_progress
 from integrations.bubble.selectors import writeback_counts_by_status
 from integrations.omie.selectors import omie_call_counts, omie_dashboard_panel
 from integrations.omie.webhooks.services import omie_webhook_last_received_at
@@ -116,9 +117,28 @@ def _stuck_issuing_panel() -> dict[str, Any]:
     }
 
 
+def billing_run_panel() -> dict[str, Any]:
+    """Dashboard card: the day-25 run as it goes (due, billed, issued, failed, when the last FaturarOS goes)."""
+    progress = billing_run_progress()
+    if progress is None:
+        return {"title": "Faturamento do dia 25", "alert": False, "big": None, "text": "nenhuma execução hoje"}
+    eta = f"último FaturarOS previsto às {timezone.localtime(progress.eta_billed):%H:%M}" if progress.eta_billed else "todos faturados"
+    pace = f"{progress.billed_per_minute:.0f} FaturarOS/min nos últimos 5 min" if progress.billed_per_minute else "ritmo ainda não medido"
+    return {
+        "title": f"Faturamento de {progress.run.billing_date:%d/%m}",
+        "alert": bool(progress.failed),
+        "big": f"{progress.issued} / {progress.due}",
+        "text": f"NFS-e emitidas / pedidos do dia · {eta} ({pace})",
+        "head": ["Devidos", "Faturados no Omie", "Aguardando a prefeitura", "Emitidas", "Com falha"],
+        "rows": [[progress.due, progress.billed, progress.waiting_nfse, progress.issued, progress.failed]],
+        "link": "orders/order/?billing_status__exact=FAILED" if progress.failed else "",
+        "link_text": "Ver os pedidos com falha",
+    }
+
+
 def _panels() -> list[dict[str, Any]]:
     panels = []
-    for builder in [_stuck_issuing_panel, omie_dashboard_panel, omie_webhooks_panel, _writeback_panel]:
+    for builder in [billing_run_panel, _stuck_issuing_panel, omie_dashboard_panel, omie_webhooks_panel, _writeback_panel]:
         try:
             panels.append(builder())
         except Exception:
