@@ -39,7 +39,7 @@ PAGE_SIZE = 500  # ListarNFSEs' documented maximum
 ACTIVE_KEY = "billing:nfse-bulk:active"
 LOCK_KEY = "billing:nfse-bulk:lock"
 # An NFS-e's issue time (Omie's clock, minutes) can precede the moment we recorded FaturarOS as sent.
-CLOCK_SLACK = timedelta(minutes=10)
+CLOCK_SLACK = timedelta(minutes=2)
 LOOKBACK = timedelta(days=1)
 
 
