@@ -65,7 +65,10 @@ def nfse_bulk_active() -> bool:
 
 def nfse_bulk_confirm() -> BulkResult:
     """Reads Omie's NFS-e list and settles every waiting invoice it shows issued. One run at a time."""
-    if not settings.BILLING_NFSE_BULK or not cache.add(LOCK_KEY, "1", timeout=300):
+    # A short lock: a worker killed mid-run must not hold the list back for long (the bench's SIGKILL
+    # left 300 s of nothing once). Two runs overlapping only read twice: settling takes the invoice's lease.
+    lock_seconds = int(max(30, 2 * settings.BILLING_NFSE_BULK_INTERVAL_SECONDS))
+    if not settings.BILLING_NFSE_BULK or not cache.add(LOCK_KEY, "1", timeout=lock_seconds):
         return BulkResult()
     try:
         return _confirm()
