@@ -17,11 +17,11 @@ $(STAMP): requirements.txt
 
 venv: $(STAMP)
 
-# Debian tools some tests use (nginx -t, shellcheck, openssl for a test certificate, chromium and its driver
-# for the browser walk and the screenshots, Prometheus and promtool for the monitoring tests). When one is missing and we run as root, `make test` installs it
-# with apt-get (and says so); otherwise it says what is missing.
+# Debian tools some tests use (nginx -t, shellcheck, openssl for a test certificate, wrk for the HTTP bench's smoke run,
+# chromium and its driver for the browser walk and the screenshots, Prometheus and promtool for the monitoring tests).
+# When one is missing and we run as root, `make test` installs it with apt-get (and says so); otherwise it says what is missing.
 system-deps:
-	@missing=""; for c in nginx shellcheck openssl chromium chromedriver:chromium-driver promtool:prometheus prometheus; do cmd=$${c%%:*}; pkg=$${c##*:}; \
+	@missing=""; for c in nginx shellcheck openssl wrk chromium chromedriver:chromium-driver promtool:prometheus prometheus; do cmd=$${c%%:*}; pkg=$${c##*:}; \
 	  command -v $$cmd >/dev/null 2>&1 || [ -x /usr/sbin/$$cmd ] || [ -x /usr/bin/$$cmd ] || missing="$$missing $$pkg"; done; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \

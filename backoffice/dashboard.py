@@ -12,13 +12,14 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from billing.dates import today_sp
 from billing.decision import next_billing_date
 from billing.models import Invoice, ReconciliationDrift
+from billing.run_progress import billing_run_progress
 from integrations.bubble.selectors import writeback_counts_by_status
 from integrations.omie.selectors import omie_call_counts, omie_dashboard_panel
 from integrations.omie.webhooks.services import omie_webhook_last_received_at
@@ -47,9 +48,28 @@ class Dashboard:
     grafana_url: str = ""
 
 
-def _counts(field_name: str, choices: type) -> list[dict[str, Any]]:
-    rows = dict(Order.objects.values_list(field_name).annotate(n=Count("id")).order_by())
-    return [{"value": value, "label": label, "count": rows.get(value, 0)} for value, label in choices.choices]
+def _labelled(counts: dict[str, int], choices: type) -> list[dict[str, Any]]:
+    return [{"value": value, "label": label, "count": counts.get(value, 0)} for value, label in choices.choices]
+
+
+def _status_counts(run_date: date) -> tuple[dict[str, int], dict[str, int], int, Decimal]:
+    """(orders per sync status, per billing status, due on ``run_date``: count and amount) in ONE pass.
+
+    Four aggregates over a million orders were four scans of the table (1.6 s); grouped together they
+    are one index-only scan of ``order_status_counts_idx`` (orders/models.py).
+    """
+    due = Q(billing_status=BillingStatus.SCHEDULED, billing_scheduled_for__lte=run_date)
+    rows = (Order.objects.values_list("sync_status", "billing_status")
+            .annotate(n=Count("*"), due_n=Count("billing_status", filter=due), due_total=Sum("amount", filter=due)).order_by())
+    sync: dict[str, int] = {}
+    billing: dict[str, int] = {}
+    due_n, due_total = 0, Decimal("0.00")
+    for sync_status, billing_status, n, row_due_n, row_due_total in rows:
+        sync[sync_status] = sync.get(sync_status, 0) + n
+        billing[billing_status] = billing.get(billing_status, 0) + n
+        due_n += row_due_n
+        due_total += row_due_total or 0
+    return sync, billing, due_n, due_total
 
 
 def _writeback_panel() -> dict[str, Any]:
@@ -99,9 +119,28 @@ def _stuck_issuing_panel() -> dict[str, Any]:
     }
 
 
+def billing_run_panel() -> dict[str, Any]:
+    """Dashboard card: the day-25 run as it goes (due, billed, issued, failed, when the last FaturarOS goes)."""
+    progress = billing_run_progress()
+    if progress is None:
+        return {"title": "Faturamento do dia 25", "alert": False, "big": None, "text": "nenhuma execução hoje"}
+    eta = f"último FaturarOS previsto às {timezone.localtime(progress.eta_billed):%H:%M}" if progress.eta_billed else "todos faturados"
+    pace = f"{progress.billed_per_minute:.0f} FaturarOS/min nos últimos 5 min" if progress.billed_per_minute else "ritmo ainda não medido"
+    return {
+        "title": f"Faturamento de {progress.run.billing_date:%d/%m}",
+        "alert": bool(progress.failed),
+        "big": f"{progress.issued} / {progress.due}",
+        "text": f"NFS-e emitidas / pedidos do dia · {eta} ({pace})",
+        "head": ["Devidos", "Faturados no Omie", "Aguardando a prefeitura", "Emitidas", "Com falha"],
+        "rows": [[progress.due, progress.billed, progress.waiting_nfse, progress.issued, progress.failed]],
+        "link": "orders/order/?billing_status__exact=FAILED" if progress.failed else "",
+        "link_text": "Ver os pedidos com falha",
+    }
+
+
 def _panels() -> list[dict[str, Any]]:
     panels = []
-    for builder in [_stuck_issuing_panel, omie_dashboard_panel, omie_webhooks_panel, _writeback_panel]:
+    for builder in [billing_run_panel, _stuck_issuing_panel, omie_dashboard_panel, omie_webhooks_panel, _writeback_panel]:
         try:
             panels.append(builder())
         except Exception:
@@ -151,11 +190,9 @@ def _omie_failures(since: datetime) -> int:
 def dashboard_data() -> Dashboard:
     since = timezone.now() - timedelta(hours=24)
     run_date = next_billing_date(today_sp(), settings.BILLING_DAY)
-    due = Order.objects.filter(billing_status=BillingStatus.SCHEDULED, billing_scheduled_for__lte=run_date).aggregate(
-        n=Count("id"), total=Sum("amount")
-    )
-    sync_counts = _counts("sync_status", SyncStatus)
-    billing_counts = _counts("billing_status", BillingStatus)
+    by_sync, by_billing, due_n, due_total = _status_counts(run_date)
+    sync_counts = _labelled(by_sync, SyncStatus)
+    billing_counts = _labelled(by_billing, BillingStatus)
     sync_failed = next(r["count"] for r in sync_counts if r["value"] == SyncStatus.FAILED)
     billing_failed = next(r["count"] for r in billing_counts if r["value"] == BillingStatus.FAILED)
     return Dashboard(
@@ -168,9 +205,9 @@ def dashboard_data() -> Dashboard:
         sync_failed=sync_failed,
         billing_failed=billing_failed,
         next_run_date=run_date,
-        next_run_orders=due["n"] or 0,
-        next_run_amount=due["total"] or Decimal("0.00"),
-        next_run_on_hold=Order.objects.filter(billing_status=BillingStatus.ON_HOLD).count(),
+        next_run_orders=due_n,
+        next_run_amount=due_total,
+        next_run_on_hold=by_billing.get(BillingStatus.ON_HOLD, 0),
         flower_url=settings.FLOWER_URL,
         extra_panels=_panels(),
         grafana_url=settings.GRAFANA_URL,

@@ -18,6 +18,7 @@ and the Redis database you name (sessions are in PostgreSQL; nothing is written 
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import statistics
 import sys
@@ -84,14 +85,15 @@ def main() -> int:
     return _measure(user=user, runs=args.runs, explain=args.explain, total=args.orders)
 
 
-def _urls() -> list[tuple[str, str]]:
+def _urls(total: int) -> list[tuple[str, str]]:
     from backoffice.admin.orders import OrderAdmin
     from bench.admin_data import sample_values
 
     sample = sample_values()
     return [
         ("default page (newest first)", "/admin/orders/order/"),
-        ("page 1,000 (deep paging)", "/admin/orders/order/?p=999"),
+        # Page 1,000, or the last page of a smaller table (a page past the end is the admin's "invalid page").
+        ("page 1,000 (deep paging)", f"/admin/orders/order/?p={max(1, min(1000, total // 50)) - 1}"),
         ("filter: sync failed", "/admin/orders/order/?sync_status__exact=FAILED"),
         ("filter: billing failed + PF", "/admin/orders/order/?billing_status__exact=FAILED&customer_kind__exact=PF"),
         ("filter: on hold (any reason)", "/admin/orders/order/?retido=sim"),
@@ -104,6 +106,10 @@ def _urls() -> list[tuple[str, str]]:
         ("search: Bubble id", "/admin/orders/order/?q=" + sample["bubble_id"]),
         ("search: OS number", "/admin/orders/order/?q=" + sample["os_number"]),
         *([("search: NF number", "/admin/orders/order/?q=" + sample["nf_number"])] if sample.get("nf_number") else []),
+        ("search: rare name (trigram)", "/admin/orders/order/?q=" + sample["rare_name"]),
+        ("search: no match", "/admin/orders/order/?q=Zzyzx%20Quaresma"),
+        ("order page", f"/admin/orders/order/{sample['order_id']}/change/"),
+        ("month close (this month)", "/admin/billing/invoice/faturamento-do-mes/"),
     ]
 
 
@@ -122,10 +128,10 @@ def _measure(*, user: object, runs: int, explain: bool, total: int) -> int:
     client.force_login(user)
     load = "/".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"orders={total} runs={runs} cpus={os.cpu_count()} load={load} user={user} (group Ops, not superuser)")
-    print(f"{'url':38} {'queries':>7} {'rows':>5} {'p50 ms':>8} {'min ms':>8} {'max ms':>8}")
+    print(f"{'url':38} {'queries':>7} {'rows':>5} {'p50 ms':>8} {'p95 ms':>8} {'min ms':>8} {'max ms':>8}")
     worst = 0.0
     failures = 0
-    for label, url in _urls():
+    for label, url in _urls(total):
         client.get(url)  # warm-up: template loading, plans
         timings = []
         for _ in range(runs):
@@ -140,14 +146,16 @@ def _measure(*, user: object, runs: int, explain: bool, total: int) -> int:
         rows = _result_rows(response.content.decode())
         p50 = statistics.median(timings)
         worst = max(worst, max(timings))
-        print(f"{label:38} {len(ctx.captured_queries):>7} {rows:>5} {p50:>8.1f} {min(timings):>8.1f} {max(timings):>8.1f}")
+        p95 = sorted(timings)[min(len(timings) - 1, math.ceil(0.95 * len(timings)) - 1)]
+        print(f"{label:38} {len(ctx.captured_queries):>7} {rows:>5} {p50:>8.1f} {p95:>8.1f} {min(timings):>8.1f} {max(timings):>8.1f}")
         if explain:
             slowest = max(ctx.captured_queries, key=lambda q: float(q["time"]))
             with connection.cursor() as cursor:
                 cursor.execute("EXPLAIN ANALYZE " + slowest["sql"])
                 print("    " + "\n    ".join(r[0] for r in cursor.fetchall()))
     print(f"slowest render: {worst:.1f} ms (target < 1000 ms); load average now {'/'.join(f'{x:.1f}' for x in os.getloadavg())}")
-    return 1 if failures or worst >= 1000 else 0
+    # 1: a page failed (the bench is broken or the admin is); 2: measured, but the target was missed.
+    return 1 if failures else 2 if worst >= 1000 else 0
 
 
 if __name__ == "__main__":

@@ -33,6 +33,7 @@ from urllib.parse import urlsplit, urlunsplit
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from common.queues import ALL_QUEUES_CSV
 from testsupport.processes import free_port
 
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/blu_omie_bench_day25"
@@ -69,6 +70,8 @@ def bench_env(args: argparse.Namespace, web_url: str) -> dict[str, str]:
         OMIE_ERROR_PAUSE_SECONDS=str(max(1, round(600 * scale))),
         BILLING_SAME_OS_MIN_INTERVAL_SECONDS=str(60 * scale + 0.5),
         BILLING_FIRST_POLL_SECONDS=str(60 * scale + 0.5),
+        BILLING_FIRST_POLL_WITH_BULK_SECONDS=str(300 * scale),
+        BILLING_NFSE_BULK_INTERVAL_SECONDS=str(max(5, round(30 * scale))),
         BILLING_RETRY_BASE_SECONDS=str(60 * scale),
         BILLING_RETRY_MAX_SECONDS=str(1800 * scale),
         BILLING_DISPATCH_INTERVAL_SECONDS="1",
@@ -80,9 +83,14 @@ def bench_env(args: argparse.Namespace, web_url: str) -> dict[str, str]:
 
 
 def django_setup(env: dict[str, str]) -> None:
-    for key in ("DJANGO_SETTINGS_MODULE", "DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "SANDBOX", "SANDBOX_FORCE", "DJANGO_DEBUG",
-                "OMIE_APP_KEY", "OMIE_APP_SECRET", "BUBBLE_API_TOKEN"):
-        os.environ[key] = env[key]
+    """Django in this process with the same settings as the bench's processes.
+
+    Every key of ``env`` that is not already this process's own value is copied, not a hand-kept
+    list: a setting the base settings start to require (``DJANGO_SECRET_KEY`` did) reaches the
+    bench's own set-up too, instead of stopping it before it measures anything.
+    """
+    for key, value in env.items():
+        os.environ[key] = value
     import django
 
     django.setup()
@@ -169,7 +177,10 @@ def main() -> int:
     parser.add_argument("--orders", type=int, default=2000)
     parser.add_argument("--held", type=int, default=20, help="orders ON_HOLD that must stay untouched")
     parser.add_argument("--scale", type=float, default=0.25, help="Omie's windows × scale (0.25: 60 s → 15 s)")
-    parser.add_argument("--concurrency", type=int, default=4, help="worker processes")
+    parser.add_argument("--concurrency", type=int, default=4, help="processes per worker")
+    parser.add_argument("--workers", type=int, default=1, help="Celery workers, each as its own host (node name and HOSTNAME)")
+    parser.add_argument("--kill-one-at", type=float, default=0.0,
+                        help="SIGKILL the first worker once this share of the orders is issued (0: never)")
     parser.add_argument("--web-workers", type=int, default=3, help="gunicorn workers serving the fake Omie and Bubble")
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DB))
     parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS))
@@ -206,11 +217,13 @@ def main() -> int:
          "--timeout", "60", "--log-level", "warning"],
         cwd=ROOT, env=env, stdout=open(logs / "web.log", "wb"), stderr=subprocess.STDOUT, start_new_session=True,
     )
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "-l", "warning", "-Q", "default,omie,bubble",
-         "--concurrency", str(args.concurrency), "--without-gossip", "--without-mingle", "-n", f"bench-{port}@%h"],
-        cwd=ROOT, env=env, stdout=open(logs / "worker.log", "wb"), stderr=subprocess.STDOUT, start_new_session=True,
-    )
+    # Each worker as a separate host would run it: its own node name and HOSTNAME; one Omie budget in Redis.
+    workers = [subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "-l", "warning", "-Q", ALL_QUEUES_CSV,
+         "--concurrency", str(args.concurrency), "--without-gossip", "--without-mingle", "-n", f"bench-{port}-{i}@bench-host-{i}"],
+        cwd=ROOT, env={**env, "HOSTNAME": f"bench-host-{i}"}, stdout=open(logs / f"worker{'' if i == 0 else i}.log", "wb"),
+        stderr=subprocess.STDOUT, start_new_session=True,
+    ) for i in range(args.workers)]
     # Beat as deployed: its 30 s step dispatch is what recovers work whose messages were lost.
     beat = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "config", "beat", "-l", "warning", "--scheduler",
@@ -225,21 +238,21 @@ def main() -> int:
             from integrations.sandbox.fake_omie.webhooks import WebhookSender
 
             sender = WebhookSender(interval=0.05).start()
-        return run(args, worker)
+        return run(args, workers)
     finally:
         if sender is not None:
             sender.stop()
-        for proc in (beat, worker, web):
+        for proc in (beat, *workers, web):
             if proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGTERM)
-        for proc in (beat, worker, web):
+        for proc in (beat, *workers, web):
             try:
                 proc.wait(30)
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
 
 
-def run(args: argparse.Namespace, worker: subprocess.Popen[bytes]) -> int:
+def run(args: argparse.Namespace, workers: list[subprocess.Popen[bytes]]) -> int:
     from django.db.models import Count
 
     from billing.tasks import billing_day_run
@@ -253,6 +266,7 @@ def run(args: argparse.Namespace, worker: subprocess.Popen[bytes]) -> int:
     for _ in range(3):  # duplicate firings change nothing
         billing_day_run.delay()
     last_report = 0.0
+    killed_at: float | None = None
     while True:
         counts = dict(Order.objects.values_list("billing_status").annotate(c=Count("id")).order_by())
         issued = counts.get(BillingStatus.ISSUED, 0)
@@ -261,7 +275,12 @@ def run(args: argparse.Namespace, worker: subprocess.Popen[bytes]) -> int:
             last_report = time.time()
         if issued >= n or counts.get(BillingStatus.FAILED):
             break
-        if time.time() - started > args.timeout or worker.poll() is not None:
+        if args.kill_one_at and killed_at is None and issued >= args.kill_one_at * n:
+            os.killpg(workers[0].pid, signal.SIGKILL)  # mid-run, mid-task: its leases must run out, nothing billed twice
+            killed_at = time.time() - started
+            print(f"[bench] {killed_at:6.0f} s  SIGKILLed worker 0 (bench-host-0) at {issued} issued", flush=True)
+        alive = [w for w in workers if w.poll() is None]
+        if time.time() - started > args.timeout or not alive or (killed_at is None and workers[0].poll() is not None):
             print("[bench] gave up (timeout or worker died)", flush=True)
             break
         time.sleep(0.5)
@@ -280,7 +299,14 @@ def run(args: argparse.Namespace, worker: subprocess.Popen[bytes]) -> int:
     minimum = max(0.0, (n - 10) / rate)
     answers = Counter(calls.values_list("http_status", flat=True))
     redundant = calls.filter(fault_string__icontains="REDUNDANT").count()
-    hwm_max, hwm_sum = rss_peak_kib(worker.pid)
+    survivor = next((w for w in workers if w.poll() is None), workers[0])
+    hwm_max, hwm_sum = rss_peak_kib(survivor.pid)
+    stamps = [t.timestamp() for _, t in faturar]
+    busiest, left = 0, 0
+    for right, t in enumerate(stamps):  # FaturarOS in any window of Omie's (scaled) minute, at the fake
+        while t - stamps[left] > 60 * args.scale:
+            left += 1
+        busiest = max(busiest, right - left + 1)
     held_untouched = Order.objects.filter(billing_status=BillingStatus.ON_HOLD).count()
 
     print()
@@ -290,6 +316,10 @@ def run(args: argparse.Namespace, worker: subprocess.Popen[bytes]) -> int:
           f"→ {100 * minimum / faturar_phase if faturar_phase else 0:.0f}% of the limit")
     print(f"run → all ISSUED           {all_issued:.1f} s (Bubble outbox delivered at {bubble_done:.1f} s)")
     print(f"HTTP 429 / 425 / REDUNDANT {answers.get(429, 0)} / {answers.get(425, 0)} / {redundant}")
+    print(f"busiest Omie minute        {busiest} FaturarOS (our limit {OMIE_RATE_PER_MINUTE}, Omie's 240; at the fake)")
+    if args.workers > 1 or killed_at is not None:
+        kill = f"worker 0 SIGKILLed at {killed_at:.0f} s" if killed_at is not None else "none killed"
+        print(f"workers                    {args.workers} hosts; {kill}")
     print(f"FaturarOS per OS           {dict(Counter(per_os.values()))} (count → number of OS); OS billed {len(per_os)}")
     if args.webhooks:
         from integrations.omie.webhooks.models import OmieWebhookEvent
@@ -298,9 +328,13 @@ def run(args: argparse.Namespace, worker: subprocess.Popen[bytes]) -> int:
         print(f"Omie webhooks              {OmieWebhookEvent.objects.count()} received {by_status}")
     print(f"StatusOS per invoice       mean {sum(status_per_invoice.values()) / max(1, n):.2f} over the {n} invoices, "
           f"max {max(status_per_invoice.values(), default=0)}")
+    listed = calls.filter(call="ListarNFSEs", processed=True).count()
+    reads = sum(status_per_invoice.values()) + listed
+    print(f"ListarNFSEs (NFS-e in bulk) {listed} pages read; status reads per invoice (StatusOS + ListarNFSEs) {reads / max(1, n):.3f}")
     print(f"worker peak RSS            largest process {hwm_max / 1024:.0f} MiB; whole worker {hwm_sum / 1024:.0f} MiB "
           f"({args.concurrency} processes + parent)")
-    ok = (set(per_os.values()) == {1} and len(per_os) == n and answers.get(425, 0) == 0 and held_untouched == args.held)
+    ok = (set(per_os.values()) == {1} and len(per_os) == n and answers.get(425, 0) == 0 and answers.get(429, 0) == 0
+          and busiest <= 240 and held_untouched == args.held)
     print("RESULT                     " + ("ok" if ok else "NOT OK"))
     return 0 if ok else 1
 

@@ -112,6 +112,8 @@ def main() -> int:
     os.environ.update(
         DATABASE_URL=url_with_path(base_db, "/" + db_name), REDIS_URL=redis_url, CELERY_BROKER_URL=redis_url,
         DJANGO_SETTINGS_MODULE="config.django.base", DJANGO_DEBUG="false", DJANGO_LOG_LEVEL="WARNING", LOG_LEVEL="WARNING",
+        DJANGO_SECRET_KEY="local-bench-only-key-not-a-deployment-secret-0123456789",
+        EXPORT_ASYNC_THRESHOLD="1",  # every case through the worker, whatever --orders (what this bench measures)
         DJANGO_STATIC_ROOT=str(ROOT / "var" / "bench_static"), EXPORTS_ROOT=str(exports_root), DJANGO_ALLOWED_HOSTS="testserver",
     )
 
@@ -153,7 +155,7 @@ def _measure(exports_root: Path) -> int:
 
     log = open(ROOT / "var" / "bench-export-worker.log", "wb")
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "-l", "warning", "-Q", "default", "--concurrency", "1",
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "-l", "warning", "-Q", "exports", "--concurrency", "1",
          "--without-gossip", "--without-mingle", "-n", f"bench-export-{os.getpid()}@%h"],
         cwd=ROOT, env=dict(os.environ), stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )

@@ -38,6 +38,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from day25_run import bench_env, database_recreate, django_setup, wait_http
 
+from common.queues import ALL_QUEUES_CSV
 from testsupport.processes import free_port
 
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/blu_omie_bench_webhooks"
@@ -56,7 +57,11 @@ def start(args: argparse.Namespace, webhooks: bool) -> tuple[str, list[subproces
     ns = argparse.Namespace(scale=1.0, database_url=args.database_url, redis_url=args.redis_url)
     env = bench_env(ns, web_url)
     env.update(OMIE_WEBHOOKS="true" if webhooks else "false", OMIE_WEBHOOK_TOKEN=TOKEN, OMIE_WEBHOOK_TOKEN_PREVIOUS="",
-               BILLING_FIRST_POLL_WITH_WEBHOOKS_SECONDS="300", PAGARME_WEBHOOK_SECRET="bench-pagarme-secret")
+               BILLING_FIRST_POLL_WITH_WEBHOOKS_SECONDS="300", PAGARME_WEBHOOK_SECRET="bench-pagarme-secret",
+               # The bench signs its Pagar.me webhooks with HMAC (no Pagar.me private key here); the default is RS256 only.
+               PAGARME_WEBHOOK_AUTH="hmac",
+               # Each payment is confirmed with Pagar.me's API before it counts: the fake one, on this gunicorn.
+               SANDBOX_BASE_URL=web_url)
     database_recreate(args.database_url)
     subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
     subprocess.run([sys.executable, "manage.py", "setup_periodic_tasks"], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
@@ -64,8 +69,6 @@ def start(args: argparse.Namespace, webhooks: bool) -> tuple[str, list[subproces
 
     redis.Redis.from_url(args.redis_url).flushdb()
     django_setup(env)
-    for key in ("OMIE_WEBHOOKS", "OMIE_WEBHOOK_TOKEN", "PAGARME_WEBHOOK_SECRET"):
-        os.environ[key] = env[key]
     logs = ROOT / "var" / "bench"
     logs.mkdir(parents=True, exist_ok=True)
     procs = [subprocess.Popen(
@@ -74,7 +77,7 @@ def start(args: argparse.Namespace, webhooks: bool) -> tuple[str, list[subproces
         cwd=ROOT, env=env, stdout=open(logs / "webhooks-web.log", "wb"), stderr=subprocess.STDOUT, start_new_session=True)]
     if args.mode == "latency":
         procs.append(subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "config", "worker", "-l", "warning", "-Q", "default,omie,bubble",
+            [sys.executable, "-m", "celery", "-A", "config", "worker", "-l", "warning", "-Q", ALL_QUEUES_CSV,
              "--concurrency", "4", "--without-gossip", "--without-mingle", "-n", f"bench-{port}@%h"],
             cwd=ROOT, env=env, stdout=open(logs / "webhooks-worker.log", "wb"), stderr=subprocess.STDOUT, start_new_session=True))
         procs.append(subprocess.Popen(
@@ -133,6 +136,7 @@ def latency(args: argparse.Namespace) -> int:
         from integrations.sandbox.fake_omie.models import FakeOmieCall
         from integrations.sandbox.fake_omie.services import fake_omie_reset
         from integrations.sandbox.fake_omie.webhooks import WebhookSender
+        from integrations.sandbox.fake_pagarme.services import event_register
         from integrations.sandbox.pagarme_events import pagarme_event_build
         from orders.models import Order
         from orders.statuses import BillingStatus
@@ -150,7 +154,9 @@ def latency(args: argparse.Namespace) -> int:
         for i, bubble_id in enumerate(ids):
             while time.time() < started + i / args.pace:
                 time.sleep(0.01)
-            body = json.dumps(pagarme_event_build(event_type="charge.paid", bubble_order_id=bubble_id, amount=Decimal("250.00"))).encode()
+            event = pagarme_event_build(event_type="charge.paid", bubble_order_id=bubble_id, amount=Decimal("250.00"))
+            event_register(event)  # the fake Pagar.me's API knows the charge, as the real one would
+            body = json.dumps(event).encode()
             header = signature_header(raw_body=body, secret=env["PAGARME_WEBHOOK_SECRET"])
             paid_at[bubble_id] = time.time()
             answer = session.post(f"{web_url}/webhooks/pagarme", data=body, headers={"X-Hub-Signature": header,
@@ -226,9 +232,10 @@ def burst(args: argparse.Namespace) -> int:
         print(f"answer time                p50 {1000 * statistics.median(times):.1f} ms, p99 {1000 * percentile(times, 99):.1f} ms, "
               f"max {1000 * max(times):.1f} ms")
         print(f"stored / answered 200      {stored} / {statuses.get(200, 0)}")
-        ok = statuses.get(200, 0) == args.events and stored == args.events and percentile(times, 99) < 0.1
-        print("RESULT                     " + ("ok" if ok else "NOT OK"))
-        return 0 if ok else 1
+        ok = statuses.get(200, 0) == args.events and stored == args.events
+        fast = percentile(times, 99) < 0.1
+        print("RESULT                     " + ("ok" if ok and fast else "NOT OK" if not ok else "ok, but p99 ≥ 100 ms"))
+        return 1 if not ok else 0 if fast else 2  # 2: every event stored, the answer-time target missed
     finally:
         stop(procs)
 

@@ -33,6 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench" / "faults"))  # syncflow: the seed the fault scenarios use
 
+from common.queues import ALL_QUEUES, ALL_QUEUES_CSV, OMIE_WRITES
 from testsupport.processes import free_port, url_with_path
 
 
@@ -129,9 +130,9 @@ def main() -> int:
          "--threads", "8", "--log-level", "warning"],
         cwd=ROOT, env=env, start_new_session=True,
     )
-    pools = [("default,omie,bubble,lookups", args.concurrency)]
+    pools = [(ALL_QUEUES_CSV, args.concurrency)]
     if args.omie_concurrency:
-        pools = [("default,bubble,lookups", args.concurrency), ("omie", args.omie_concurrency)]
+        pools = [(",".join(q for q in ALL_QUEUES if q != OMIE_WRITES), args.concurrency), (OMIE_WRITES, args.omie_concurrency)]
     workers = [
         subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", queues, "--concurrency", str(concurrency),

@@ -24,6 +24,13 @@ register(
         description="Entrega ao Omie as etapas vencidas (FaturarOS, StatusOS, CancelarOS…) no ritmo que os limites permitem.",
     ),
     Periodic(
+        name="Faturamento: NFS-e emitidas confirmadas em lote",
+        task="billing.tasks.omie.nfse_bulk_confirm",
+        every_seconds=int(settings.BILLING_NFSE_BULK_INTERVAL_SECONDS),
+        description="Lê a lista de NFS-e do Omie (páginas de 500) e confirma as notas emitidas de uma vez; "
+        "o StatusOS fica para as que a lista não mostra (rejeitadas, atrasadas).",
+    ),
+    Periodic(
         name="Pagar.me: retenção dos webhooks (LGPD)",
         task="billing.tasks.pagarme_events_retention",
         crontab={"minute": "15", "hour": "4", "day_of_month": "*", "month_of_year": "*", "day_of_week": "*"},

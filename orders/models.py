@@ -1,6 +1,8 @@
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 
 from orders.statuses import (
     ActionOutcome,
@@ -136,6 +138,24 @@ class Order(models.Model):
             models.Index(
                 fields=["next_attempt_at"], name="order_sync_pending_due_idx", condition=Q(sync_status=SyncStatus.PENDING)
             ),
+            # The search box (backoffice/search.py) on a million orders: a name word is a case-insensitive
+            # "contains" (UPPER(name) LIKE UPPER('%word%')), which only a trigram index answers without
+            # reading every row; an e-mail is iexact (UPPER(e-mail) = UPPER(…)).
+            GinIndex(OpClass(Upper("customer_name"), name="gin_trgm_ops"), name="order_name_trgm_idx"),
+            models.Index(Upper("customer_email"), name="order_email_upper_idx"),
+            # The dashboard's counts per status (and the next run's total) in one index-only scan,
+            # a tenth of the table's size, instead of four scans of the table.
+            models.Index(fields=["billing_status", "sync_status"], include=["billing_scheduled_for", "amount"],
+                         name="order_status_counts_idx"),
+            # "Retidos (qualquer motivo)": the few held orders, newest first, without reading the rest.
+            models.Index(fields=["-created_at"], condition=~Q(hold_reason=""), name="order_held_recent_idx"),
+            # The month close's "ainda agendados": the waiting orders by date (its list, and its totals
+            # per customer kind from the index alone).
+            # The list's order (newest first, then id): deep pages read the skipped ids from this index alone.
+            models.Index(fields=["created_at", "id"], name="order_created_id_idx"),
+            models.Index(fields=["billing_scheduled_for", "id"], include=["customer_kind", "amount"],
+                         condition=Q(billing_status__in=[BillingStatus.SCHEDULED, BillingStatus.ON_HOLD]),
+                         name="order_waiting_due_idx"),
         ]
 
     def __str__(self) -> str:

@@ -12,6 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from common.queues import ALL_QUEUES_CSV
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -90,7 +92,7 @@ class RedisServerProcess:
 class WorkerProcess:
     """A real `celery worker` against the real broker and the test database."""
 
-    def __init__(self, queues: str = "default,omie,bubble,lookups", concurrency: int = 2, **env: str) -> None:
+    def __init__(self, queues: str = ALL_QUEUES_CSV, concurrency: int = 2, **env: str) -> None:
         self.queues = queues
         self.concurrency = concurrency
         self.log_path = ROOT / "var" / "test-logs" / f"worker-{os.getpid()}-{time.time_ns()}.log"

@@ -18,6 +18,7 @@ from django.utils.text import Truncator
 from backoffice.badges import badge
 from backoffice.exports import ExportListMixin
 from backoffice.month_close import MonthCloseMixin
+from backoffice.paginator import EstimatedCountPaginator
 from billing.models import (
     AccountEntry,
     BillingRun,
@@ -68,7 +69,9 @@ class InvoiceAdmin(MonthCloseMixin, ExportListMixin, ReadOnlyAdmin):
     list_display = ("id", "order_col", "status_col", "nfse_number", "next_step", "next_poll_at", "poll_count", "faturar_attempts",
                     "issued_at", "message_col")
     list_filter = ("status", "next_step", "failure_stage")
-    search_fields = ("=order__bubble_id", "nfse_number", "=order__omie_os_number")
+    # Exact NF number (its index): "contains" would scan every invoice on each search.
+    search_fields = ("=order__bubble_id", "=nfse_number", "=order__omie_os_number")
+    paginator = EstimatedCountPaginator
     list_select_related = ("order",)
     date_hierarchy = "created_at"
     show_full_result_count = False

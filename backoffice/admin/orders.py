@@ -18,6 +18,7 @@ from backoffice.admin.nfse_documents import order_nfse_facts
 from backoffice.badges import badge
 from backoffice.dashboard import invoices_stuck_issuing
 from backoffice.exports import ExportListMixin
+from backoffice.paginator import EstimatedCountPaginator
 from backoffice.search import order_search_q
 from backoffice.templatetags.backoffice import brl
 from backoffice.timeline import order_timeline
@@ -138,6 +139,7 @@ class OrderAdmin(ExportListMixin, OpsActionsMixin, admin.ModelAdmin):
     )
     list_per_page = 50
     show_full_result_count = False  # one COUNT(*) per page, not two, on 100k+ orders
+    paginator = EstimatedCountPaginator  # and that one stops at 10,000 rows: a million is the planner's estimate
     # Facet counts are one aggregate over the whole table per filter (1.5 s on 100k orders, see
     # docs/benchmarks.md); the dashboard has the counts per status.
     show_facets = admin.ShowFacets.NEVER
@@ -391,6 +393,7 @@ class ActionLogAdmin(admin.ModelAdmin):
     list_select_related = ("order",)
     list_filter = ("outcome", "auth_method", ActionFilter)
     search_fields = ("=order_bubble_id", "actor", "=auth_username", "=auth_token_id")
+    paginator = EstimatedCountPaginator
     search_help_text = "ID do pedido no Bubble (exato), quem fez (e-mail, usuário, parte do texto), login autenticado ou jti (exatos)."
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER  # the log only grows

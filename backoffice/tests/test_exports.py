@@ -139,7 +139,7 @@ def test_a_big_export_runs_in_a_real_worker_with_progress_and_a_download_link(lo
     for _ in range(7):
         order_in_state("ISSUED")
     order_in_state("SCHEDULED")
-    celery_worker_process(queues="default", concurrency=1, EXPORTS_ROOT=str(exports_root))
+    celery_worker_process(queues="exports", concurrency=1, EXPORTS_ROOT=str(exports_root))
     finance = login("Financeiro")
     response = finance.get("/admin/orders/order/exportar/", {"billing_status__exact": "ISSUED", "formato": "xlsx"})
     job = ExportJob.objects.get()

@@ -35,6 +35,7 @@ from urllib.parse import urlsplit, urlunsplit
 ROOT = Path(__file__).resolve().parent.parent.parent
 sys.path.insert(0, str(ROOT))
 
+from common.queues import ALL_QUEUES_CSV
 from testsupport.processes import free_port
 
 LOGS = ROOT / "var" / "reliability"
@@ -237,7 +238,7 @@ class Stack:
 
         wait_until(up, 60, "gunicorn did not come up")
 
-    def start_worker(self, name: str = "worker", *, concurrency: int = 4, queues: str = "default,omie,bubble,lookups",
+    def start_worker(self, name: str = "worker", *, concurrency: int = 4, queues: str = ALL_QUEUES_CSV,
                      wait: bool = True) -> None:
         log = self.log_dir / f"{name}.log"
         readies = log.read_bytes().count(b" ready.") if log.exists() else 0

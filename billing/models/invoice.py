@@ -131,6 +131,9 @@ class Invoice(models.Model):
         indexes = [
             models.Index(fields=["next_step", "next_poll_at"], name="invoice_work_due_idx", condition=~Q(next_step="")),
             models.Index(fields=["status", "created_at"], name="invoice_status_idx"),
+            # The month close ("Faturamento do mês") reads a month of issued / cancelled NFS-e, not all of them.
+            models.Index(fields=["issued_at"], condition=Q(issued_at__isnull=False), name="invoice_issued_at_idx"),
+            models.Index(fields=["cancelled_at"], condition=Q(cancelled_at__isnull=False), name="invoice_cancelled_at_idx"),
         ]
 
     def __str__(self) -> str:

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from django.conf import settings
 from django.db import transaction
@@ -34,10 +34,11 @@ from billing.models import FailureStage, Invoice, InvoiceStep
 from billing.services.nfse_archive import nfse_archive_cancellation_record, nfse_archive_request
 from billing.services.omie_webhooks import first_poll_seconds
 from billing.services.state import order_billing_status_set
-from billing.services.work import backoff_seconds, invoice_enqueue, invoice_lease_extend, invoice_lease_take
+from billing.services.work import backoff_seconds, invoice_enqueue, invoice_lease_extend, invoice_lease_take, lease_free
 from integrations.http import IntegrationError
 from integrations.omie.client import get_omie_client
 from integrations.omie.errors import OmieBusinessError, OmieNotNow
+from integrations.omie.types import NfseStatus
 from orders.models import Order
 from orders.services.action_log import action_log_record, actor_for_task
 from orders.statuses import ActionOutcome, BillingStatus
@@ -465,3 +466,26 @@ def _poll_cancel(step: _Step) -> StepResult:
     if step.invoice.poll_count >= settings.BILLING_CANCEL_CONFIRM_MAX_POLLS:
         return _cancel_failed(step, "O Omie não confirmou o cancelamento da NFS-e; verifique no Omie antes de tentar de novo.")
     return _advance(step, delay=backoff_seconds(step.invoice.poll_count))
+
+
+# --------------------------------------------------------------------------------------------
+# Settled from Omie's NFS-e list (billing/services/nfse_bulk.py), not from a StatusOS
+# --------------------------------------------------------------------------------------------
+
+
+def invoice_nfse_listed_issued(*, invoice_id: int, info: Any) -> bool:
+    """Settles an invoice waiting for its NFS-e from a ListarNFSEs entry (Omie's own answer).
+
+    The invoice is taken only if nobody works on it (its StatusOS may be running right now: then the
+    list changes nothing and the poll settles it); it is ISSUED exactly as a StatusOS would leave it.
+    """
+    now = timezone.now()
+    lease = uuid4()
+    taken = (Invoice.objects.filter(lease_free(now), pk=invoice_id, status=BillingStatus.ISSUING, next_step=InvoiceStep.POLL_NFSE)
+             .update(lease_token=lease, leased_until=now + timedelta(seconds=settings.BILLING_WORK_LEASE_SECONDS)))
+    if not taken:
+        return False
+    step = _Step(Invoice.objects.select_related("order").get(pk=invoice_id), lease)
+    status = NfseStatus(state="issued", number=info.number, verification_code=info.verification_code,
+                        rps_status=info.rps_status or "004")
+    return _issued(step, status).outcome == "issued"

@@ -55,6 +55,11 @@ def first_poll_seconds() -> float:
     While webhooks are on and healthy the NotaAutorizada event usually settles the invoice first, so
     the poll waits longer (and mostly never happens); when they go quiet, polling is back to normal.
     """
+    from billing.services.nfse_bulk import nfse_bulk_active  # (nfse_bulk → emission → this module)
+
+    if nfse_bulk_active():
+        # Many invoices wait: Omie's NFS-e list settles them in pages of 500; StatusOS is for the rest.
+        return max(settings.BILLING_FIRST_POLL_SECONDS, settings.BILLING_FIRST_POLL_WITH_BULK_SECONDS)
     if omie_webhooks_healthy():
         return max(settings.BILLING_FIRST_POLL_SECONDS, settings.BILLING_FIRST_POLL_WITH_WEBHOOKS_SECONDS)
     return settings.BILLING_FIRST_POLL_SECONDS

@@ -28,3 +28,11 @@ def reconciliation_step(run_id: int, source: str, page: int, tries: int = 0) -> 
     result = reconciliation_page(run_id=run_id, source=source, page=page, tries=tries)
     if result.next_source is not None and result.next_page is not None:
         reconciliation_step.apply_async((run_id, result.next_source, result.next_page, result.tries), countdown=result.retry_in or 0)
+
+
+@shared_task(ignore_result=True)
+def nfse_bulk_confirm() -> int:
+    """Settles the invoices Omie's NFS-e list shows issued (beat, every BILLING_NFSE_BULK_INTERVAL_SECONDS)."""
+    from billing.services.nfse_bulk import nfse_bulk_confirm as confirm
+
+    return confirm().confirmed

@@ -375,7 +375,7 @@ def test_events_whose_task_was_lost_are_published_again_by_the_sweep(hooks, sett
     OmieWebhookEvent.objects.create(message_id="fresh-1", topic="NFSe.NotaAutorizada", payload={})
     OmieWebhookEvent.objects.filter(pk=old.pk).update(received_at=timezone.now() - timezone.timedelta(seconds=120))
     broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
-    broker.delete("default")
+    broker.delete("webhooks")  # webhook events have their own queue (common/queues.py)
     assert omie_webhooks_requeue() == 1
-    messages = broker.lrange("default", 0, -1)
+    messages = broker.lrange("webhooks", 0, -1)
     assert len(messages) == 1 and b"omie_webhook_process" in messages[0]

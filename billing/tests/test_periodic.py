@@ -21,7 +21,8 @@ def test_the_day25_run_and_the_sweeps_are_created_by_code_and_editable_in_the_ad
     PeriodicTask.objects.filter(pk=run.pk).update(enabled=False)
     call_command("setup_periodic_tasks")
     assert PeriodicTask.objects.get(pk=run.pk).enabled is False
-    assert PeriodicTask.objects.filter(task__startswith="billing.").count() == 7
+    assert PeriodicTask.objects.get(task="billing.tasks.omie.nfse_bulk_confirm").interval.every == 30
+    assert PeriodicTask.objects.filter(task__startswith="billing.").count() == 8
 
 
 def test_every_periodic_task_names_a_task_the_worker_has():

@@ -22,7 +22,7 @@ from testsupport.processes import wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
-WORKER_QUEUES = "default,omie,bubble"
+WORKER_QUEUES = "default,omie,bubble,webhooks"
 BUBBLE_TOKEN = "test-bubble-token"
 
 

@@ -76,6 +76,8 @@ DJANGO_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    # PostgreSQL's index operator classes (the order search's trigram index: orders/models.py).
+    "django.contrib.postgres",
     # django.contrib.admin with the TOTP login (common/admin_site.py)
     "common.admin_apps.BluAdminConfig",
 ]
@@ -245,8 +247,8 @@ from config.settings.celery import *  # noqa: E402,F403
 from config.settings.drf import *  # noqa: E402,F403
 from config.settings.integrations import *  # noqa: E402,F403
 from config.settings.logging import *  # noqa: E402,F403
-from config.settings.nfse_documents import *  # noqa: E402,F403
 from config.settings.metrics import *  # noqa: E402,F403
+from config.settings.nfse_documents import *  # noqa: E402,F403
 from config.settings.sentry import *  # noqa: E402,F403
 
 STORAGES["nfse_documents"] = NFSE_DOCUMENTS_STORAGE  # noqa: F405 - the PDF/XML of every NFS-e

@@ -6,6 +6,7 @@ Every task in this project is idempotent and re-checks state, which is what make
 
 from kombu import Queue
 
+from common import queues
 from config.env import env
 
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=env.str("REDIS_URL", default="redis://127.0.0.1:6379/0"))
@@ -69,14 +70,22 @@ CELERY_WORKER_SEND_TASK_EVENTS = True
 CELERY_TASK_SEND_SENT_EVENT = env.bool("CELERY_TASK_SEND_SENT_EVENT", default=False)
 
 # https://docs.celeryq.dev/en/stable/userguide/routing.html
-CELERY_TASK_DEFAULT_QUEUE = "default"
-CELERY_TASK_QUEUES = (Queue("default"), Queue("omie"), Queue("bubble"), Queue("lookups"))
+# One queue per concern (common/queues.py): an export or a backfill never delays billing.
+CELERY_TASK_DEFAULT_QUEUE = queues.DEFAULT
+CELERY_TASK_QUEUES = tuple(Queue(name) for name in queues.ALL_QUEUES)
 CELERY_TASK_ROUTES = {
-    "orders.tasks.omie.*": {"queue": "omie"},
-    "billing.tasks.omie.*": {"queue": "omie"},
-    "billing.tasks.nfse_documents.nfse_archive_fetch": {"queue": "omie"},
-    "integrations.tasks.bubble.*": {"queue": "bubble"},
-    "integrations.tasks.lookups.*": {"queue": "lookups"},
+    # The reconciliation's page reads before the broader billing.tasks.omie.* (first match wins).
+    "billing.tasks.omie.reconciliation_step": {"queue": queues.OMIE_READS},
+    "billing.tasks.omie.nfse_bulk_confirm": {"queue": queues.OMIE_READS},
+    # ObterNFSe and the document downloads: reads, beside billing's writes, never in front of them.
+    "billing.tasks.nfse_documents.nfse_archive_fetch": {"queue": queues.OMIE_READS},
+    "orders.tasks.omie.*": {"queue": queues.OMIE_WRITES},
+    "billing.tasks.omie.*": {"queue": queues.OMIE_WRITES},
+    "integrations.tasks.bubble.*": {"queue": queues.BUBBLE},
+    "integrations.tasks.lookups.*": {"queue": queues.LOOKUPS},
+    "billing.tasks.pagarme_event_process": {"queue": queues.WEBHOOKS},
+    "billing.tasks.omie_webhooks.omie_webhook_process": {"queue": queues.WEBHOOKS},
+    "backoffice.tasks.export_run": {"queue": queues.EXPORTS},
 }
 
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"

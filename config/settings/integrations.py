@@ -219,6 +219,13 @@ BILLING_INLINE_WAIT_MAX_SECONDS = env.float("BILLING_INLINE_WAIT_MAX_SECONDS", d
 BILLING_CLAIM_BATCH = env.int("BILLING_CLAIM_BATCH", default=200)
 # Days of Omie's OS and NFS-e lists compared by the daily reconciliation.
 BILLING_RECONCILIATION_DAYS = env.int("BILLING_RECONCILIATION_DAYS", default=7)
+# Issued NFS-e confirmed in bulk from ListarNFSEs (pages of 500) instead of one StatusOS each
+# (billing/services/nfse_bulk.py): how often the list is read, from how many waiting invoices on the
+# first StatusOS waits for it, and how long that first StatusOS then waits.
+BILLING_NFSE_BULK = env.bool("BILLING_NFSE_BULK", default=True)
+BILLING_NFSE_BULK_INTERVAL_SECONDS = env.float("BILLING_NFSE_BULK_INTERVAL_SECONDS", default=30.0)
+BILLING_NFSE_BULK_MIN_WAITING = env.int("BILLING_NFSE_BULK_MIN_WAITING", default=20)
+BILLING_FIRST_POLL_WITH_BULK_SECONDS = env.float("BILLING_FIRST_POLL_WITH_BULK_SECONDS", default=300.0)
 
 # OPS
 # ------------------------------------------------------------------------------

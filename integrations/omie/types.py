@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -133,6 +133,7 @@ class NfseInfo:
     n_cod_nf: int | None = None  # Omie's NF id (ObterNFSe's nIdNf)
     rps_status: str = ""
     raw: dict[str, Any] = field(repr=False, default_factory=dict)
+    issued_at: datetime | None = None  # Emissao cDataEmissao + cHoraEmissao, in America/Sao_Paulo
 
 
 @dataclass(frozen=True)

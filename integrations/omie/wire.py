@@ -9,10 +9,13 @@ import secrets
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from common.safe_urls import http_url_or_empty
 from integrations.omie.payloads import omie_date
 from integrations.omie.types import NfseDocs, NfseInfo, NfseStatus, OSInfo
+
+SAO_PAULO = ZoneInfo("America/Sao_Paulo")
 
 # Friendly filter names → Omie's (ListarOS / ListarNFSEs). Omie's own names are accepted too.
 OS_FILTERS = {
@@ -201,6 +204,7 @@ def nfse_info(item: dict) -> NfseInfo:
         n_cod_nf=n_cod_nf or None,
         rps_status=str(rps.get("cStatusRPS") or "").strip(),
         raw=item,
+        issued_at=_issued_at(emission),
     )
 
 
@@ -217,3 +221,15 @@ def nfse_docs(body: dict) -> NfseDocs:
         portal_url=http_url_or_empty(body.get("cLinkPortal")),
         raw=body,
     )
+
+
+def _issued_at(emission: dict) -> datetime | None:
+    """The NFS-e's issue moment (Omie lists São Paulo's wall clock: a date and an ``HH:MM:SS``)."""
+    day = _date(emission.get("cDataEmissao"))
+    if day is None:
+        return None
+    try:
+        clock = datetime.strptime(str(emission.get("cHoraEmissao") or "00:00:00").strip(), "%H:%M:%S").time()
+    except ValueError:
+        clock = datetime.min.time()
+    return datetime.combine(day, clock, tzinfo=SAO_PAULO)

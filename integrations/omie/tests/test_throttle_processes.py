@@ -174,3 +174,31 @@ def test_the_error_budget_stops_every_process_before_omie_would_ban(fake_omie):
 
     state = next(m for m in throttle_state()["methods"] if m["call"] == "ConsultarOS")
     assert state["pause_reason"] == "error_budget" and state["errors_in_window"] >= 6
+
+
+def test_workers_on_several_hosts_share_one_budget_and_one_killed_mid_run_changes_nothing(fake_omie):
+    """Three processes as three worker hosts (their own HOSTNAME, as containers on other machines); one
+    is SIGKILLed mid-run. The budget is the app key's in Redis, not a host's: the fake never sees more
+    than the rate in any window, and the survivors go on using the whole budget after the kill."""
+    rate_per_s, burst, seconds = 10, 3, 8
+    fake_omie.configure(time_scale=0.1, rate_limit_per_method=1000)
+    one_issued_nfse()
+    env = {"OMIE_RATE_PER_METHOD_PER_MINUTE": rate_per_s * 60, "OMIE_RATE_BURST_PER_METHOD": burst,
+           "OMIE_RATE_PER_KEY_PER_MINUTE": 100_000, "OMIE_RATE_BURST_PER_KEY": 100}
+    start_at = time.time() + 4
+    procs = [_spawn(fake_omie, "hammer", "ListarNFSEs", seconds=seconds, start_at=start_at, prefix=f"host{i}",
+                    HOSTNAME=f"worker-host-{i}", **env) for i in range(3)]
+    time.sleep(max(0.0, start_at - time.time()) + seconds / 3)
+    killed_at = time.time()
+    os.killpg(procs[0].pid, signal.SIGKILL)
+    procs[0].wait(30)
+    for proc in procs[1:]:
+        _out, err = proc.communicate(timeout=seconds + 60)
+        assert proc.returncode == 0, err[-3000:]
+    received = [c.received_at for c in fake_omie.calls("ListarNFSEs")]
+    for window in (0.5, 1, 2, seconds):
+        assert _max_in_window(received, window) <= burst + rate_per_s * (window + 0.2) + 1, window
+    after_kill = [t for t in received if t.timestamp() > killed_at + 0.5]
+    remaining = start_at + seconds - (killed_at + 0.5)
+    assert len(after_kill) >= 0.7 * rate_per_s * remaining  # the two left take the whole budget
+    assert 429 not in fake_omie.statuses()
