@@ -58,6 +58,10 @@ def admin_actor(username: str) -> str:
 # What each Celery task does, as ops say it: the timeline and the task admins show these, never the
 # dotted path. A task missing here reads as "tarefa automática".
 TASK_LABELS: dict[str, str] = {
+    "backoffice.tasks.metrics_snapshot": "calcular os números do monitoramento (Prometheus)",
+    "billing.tasks.nfse_documents.nfse_archive_fetch": "guardar o PDF e o XML de uma NFS-e",
+    "billing.tasks.nfse_documents.nfse_archives_sweep": "retomar o arquivamento de NFS-e pendentes",
+    "billing.tasks.omie.nfse_bulk_confirm": "confirmar NFS-e emitidas em lote (lista do Omie)",
     "orders.tasks.order_sync_fetch": "ler o pedido e o cliente no Bubble",
     "orders.tasks.omie.order_sync_omie": "enviar o cliente e a OS ao Omie",
     "orders.tasks.sweeps.order_sync_sweep": "retomar sincronizações paradas",

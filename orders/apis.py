@@ -32,9 +32,18 @@ def _choice_schema(enum: Any, example: Any) -> dict[str, Any]:
             "example": {"code": example.value, "label": example.label}}
 
 
+def _json_type(value: Any) -> str:
+    """The JSON type of an example value (a bool is checked before int: it is one in Python)."""
+    if isinstance(value, dict):
+        return "object"
+    if isinstance(value, bool):
+        return "boolean"
+    return "integer" if isinstance(value, int) else "string"
+
+
 def _object_schema(example: dict[str, Any]) -> dict[str, Any]:
-    return {"type": "object", "properties": {k: {"type": "object" if isinstance(v, dict) else "string", "nullable": True}
-                                              for k, v in example.items()}, "example": example}
+    return {"type": "object", "properties": {k: {"type": _json_type(v), "nullable": True} for k, v in example.items()},
+            "example": example}
 
 
 OMIE_EXAMPLE = {"codigo_cliente_omie": 2485994961, "n_cod_os": 2486018765, "c_num_os": "000000000000042"}
