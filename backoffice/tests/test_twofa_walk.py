@@ -18,6 +18,7 @@ from axes.models import AccessAttempt
 from django.contrib.auth.models import Group
 from django_otp.oath import totp
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
 from backoffice.ops_language import ops_text_problems
@@ -74,7 +75,10 @@ class Login:
         self.driver.find_element(By.NAME, "password").send_keys(password)
         if code:
             self.driver.find_element(By.NAME, "otp_token").send_keys(code)
+        page = self.driver.find_element(By.TAG_NAME, "html")
         self.driver.find_element(By.CSS_SELECTOR, "#login-form [type=submit]").click()
+        # The old page's readyState is "complete" too: wait for it to go away first (else its body goes stale under us).
+        WebDriverWait(self.driver, 20).until(expected_conditions.staleness_of(page))
         WebDriverWait(self.driver, 20).until(lambda d: d.execute_script("return document.readyState") == "complete")
         return self.driver.find_element(By.TAG_NAME, "body").text
 
