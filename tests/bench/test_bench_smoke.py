@@ -54,7 +54,7 @@ BENCHES: list[tuple[str, list[str], str]] = [
                       "--timeout", "240"], ""),
     ("trigger_profile", ["bench/trigger_profile.py", "--requests", "5", "--rounds", "1", "--query-requests", "3"], ""),
     ("load_http", ["bench/load_http.py", "--duration", "1", "--connections", "2", "--threads", "1", "--web-workers", "1",
-                   "--repeat-orders", "20", "--webhook-events", "200"], ""),
+                   "--repeat-orders", "20", "--webhook-events", "3000"], ""),
 ]
 
 
