@@ -33,6 +33,8 @@ REPOSITORY_LITERAL_KEYS = frozenset({
     "sk_test_0123456789abcdef",
     "test-bubble-token-0123456789abcdef",
     "pagarme:s3nha:com:dois-pontos",
+    "prometheus:s3nha-das-metricas",
+    "s3gredo-do-pagarme-para-teste",
 })
 SHIPPED_VALUES = frozenset(
     {DEV_SECRET_KEY, SANDBOX_OMIE_APP_KEY, SANDBOX_OMIE_APP_SECRET, SANDBOX_BUBBLE_API_TOKEN, SANDBOX_PAGARME_WEBHOOK_SECRET,
