@@ -42,6 +42,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from day25_run import OMIE_RATE_PER_MINUTE, bench_env, database_recreate, django_setup, wait_http
 
+from common.queues import ALL_QUEUES_CSV
 from testsupport.processes import free_port
 
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/blu_omie_bench_nfse"
@@ -234,7 +235,7 @@ def main() -> int:
         subprocess.Popen([sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{port}", "--workers",
                           str(args.web_workers), "--timeout", "60", "--log-level", "warning"],
                          cwd=ROOT, env=env, stdout=open(logs / "nfse-web.log", "wb"), stderr=subprocess.STDOUT, start_new_session=True),
-        subprocess.Popen([sys.executable, "-m", "celery", "-A", "config", "worker", "-l", "warning", "-Q", "default,omie,bubble",
+        subprocess.Popen([sys.executable, "-m", "celery", "-A", "config", "worker", "-l", "warning", "-Q", ALL_QUEUES_CSV,
                           "--concurrency", str(args.concurrency), "--without-gossip", "--without-mingle", "-n", f"bench-{port}@%h"],
                          cwd=ROOT, env=env, stdout=open(logs / "nfse-worker.log", "wb"), stderr=subprocess.STDOUT, start_new_session=True),
         subprocess.Popen([sys.executable, "-m", "celery", "-A", "config", "beat", "-l", "warning", "--scheduler",
