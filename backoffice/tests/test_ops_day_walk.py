@@ -27,8 +27,8 @@ from billing.dates import today_sp
 from billing.models import CustomerAccount, ExportJob, Invoice
 from billing.tests.factories import OrderFactory, order_in_state
 from orders.models import Order
+from testsupport.browser import CHROMEDRIVER, CHROMIUM, headless_chromium
 
-CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
 PASSWORD = "walk-s3nha-forte-123"
 CUSTOMER = "1671702337369x555000000000000001"
 
@@ -111,15 +111,7 @@ class Walk:
 
 @pytest.fixture
 def browser():
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1440,1000",
-                 "--lang=pt-BR", "--disable-background-networking", "--no-first-run"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    driver = headless_chromium(window="1440,1000")
     driver.implicitly_wait(2)
     yield driver
     driver.quit()

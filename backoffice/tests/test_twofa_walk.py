@@ -11,7 +11,6 @@ Before: an Ops user ran "Registrar NF manual" with a password only.
 from __future__ import annotations
 
 from base64 import b32decode
-from pathlib import Path
 
 import pytest
 from axes.models import AccessAttempt
@@ -24,8 +23,8 @@ from selenium.webdriver.support.ui import WebDriverWait
 from backoffice.ops_language import ops_text_problems
 from common.admin_site import LOGIN_FAILED
 from common.twofa.models import RecoveryCode
+from testsupport.browser import CHROMEDRIVER, CHROMIUM, headless_chromium
 
-CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
 PASSWORD = "walk-s3nha-forte-123"
 RECORD_CSP_VIOLATIONS = """
 window.__csp = [];
@@ -41,16 +40,7 @@ pytestmark = [
 
 @pytest.fixture
 def browser():
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,1000",
-                 "--lang=pt-BR", "--disable-background-networking", "--no-first-run"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
-    driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": RECORD_CSP_VIOLATIONS})
+    driver = headless_chromium(window="1280,1000", on_new_document=RECORD_CSP_VIOLATIONS)
     driver.implicitly_wait(2)
     yield driver
     driver.quit()

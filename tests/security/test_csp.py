@@ -8,12 +8,12 @@ an inline script, so it was blank on a machine without internet.
 from __future__ import annotations
 
 import json
-import shutil
 
 import pytest
 
 from billing.tests.factories import order_in_state
 from orders.statuses import BillingStatus
+from testsupport.browser import headless_chromium
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -38,18 +38,7 @@ def test_every_page_sends_the_policy(client, user_factory):
 
 @pytest.fixture
 def browser():
-    chromium, driver_path = shutil.which("chromium") or "/usr/bin/chromium", shutil.which("chromedriver") or "/usr/bin/chromedriver"
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-                 "--no-first-run", "--window-size=1400,1000"):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(driver_path), options=options)
-    driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": RECORD_VIOLATIONS})
+    driver = headless_chromium(window="1400,1000", on_new_document=RECORD_VIOLATIONS, browser_log=True)
     yield driver
     driver.quit()
 
