@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -181,17 +182,8 @@ def tls_nginx(tmp_path):
         text = conf.read_text().replace(str(ROOT / "nginx" / "flower_access.conf"), str(conf_dir / "flower_access.conf"))
         (conf_dir / "flower_access.conf").write_text(access)
         conf.write_text(text)
-        proc = subprocess.Popen([tool("nginx"), "-e", "stderr", "-c", str(conf), "-g", "daemon off;"],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        started.append(proc)
-        deadline = time.time() + 10
-        while time.time() < deadline:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{ports['http']}/nginx-health", timeout=1)
-                return ports
-            except OSError:
-                time.sleep(0.1)
-        raise AssertionError(proc.stderr.read().decode() if proc.poll() is not None else "nginx did not start")
+        started.append(nginx_serving(conf, ports["http"]))
+        return ports
 
     started: list[subprocess.Popen] = []
     yield start
@@ -298,3 +290,18 @@ def test_metrics_are_never_served_through_nginx(tls_nginx, path):
     response = _open(f"https://127.0.0.1:{ports['https']}{path}", headers={"Authorization": "Bearer anything"})
     assert response.status == 404
     assert _open(f"https://127.0.0.1:{ports['https']}/metricsx").status == 200  # only that path: the rest reaches Django
+
+
+def nginx_serving(conf: Any, port: int) -> subprocess.Popen:
+    """Starts nginx with ``conf`` and returns once it answers /nginx-health on ``port`` (10 s at most)."""
+    proc = subprocess.Popen([tool("nginx"), "-e", "stderr", "-c", str(conf), "-g", "daemon off;"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/nginx-health", timeout=1)
+            return proc
+        except OSError:
+            time.sleep(0.1)
+    proc.kill()
+    raise AssertionError(proc.stderr.read().decode() if proc.poll() is not None else "nginx did not start")

@@ -5,13 +5,10 @@ from __future__ import annotations
 
 import json
 import subprocess
-import time
-import urllib.request
 
 import pytest
 
-from tests.deploy.files import tool
-from tests.deploy.test_nginx import _open, _Upstream, directives, nginx_test, render
+from tests.deploy.test_nginx import _open, _Upstream, directives, nginx_serving, nginx_test, render
 from tests.deploy.test_production_settings import manage, realistic_env
 from testsupport.processes import free_port
 
@@ -27,17 +24,8 @@ def plain_nginx(tmp_path):
         result, conf = render(tmp_path, NGINX_LISTEN_PORT=str(port), NGINX_WEB_UPSTREAM=f"127.0.0.1:{upstream.server_port}",
                               NGINX_RESOLVER="127.0.0.1", NGINX_STATIC_ROOT=str(tmp_path), **env)
         assert result.returncode == 0, result.stderr
-        proc = subprocess.Popen([tool("nginx"), "-e", "stderr", "-c", str(conf), "-g", "daemon off;"],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        started.append(proc)
-        deadline = time.time() + 10
-        while time.time() < deadline:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/nginx-health", timeout=1)
-                return port
-            except OSError:
-                time.sleep(0.1)
-        raise AssertionError(proc.stderr.read().decode() if proc.poll() is not None else "nginx did not start")
+        started.append(nginx_serving(conf, port))
+        return port
 
     yield start
     for proc in started:
