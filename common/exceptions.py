@@ -168,7 +168,7 @@ def handler403(request: HttpRequest, exception: Exception | None = None) -> Http
 
     reason = str(exception) if exception is not None and str(exception) else FORBIDDEN_DEFAULT
     context = {**admin.site.each_context(request), "reason": reason, "title": "Sem permissão"}
-    response = TemplateResponse(request, "admin/forbidden.html", context, status=403)
+    response = TemplateResponse(request, "403.html", context, status=403)
     return response.render()
 
 
