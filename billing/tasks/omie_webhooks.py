@@ -10,6 +10,7 @@ from celery import shared_task
 
 from common.backoff import backoff_seconds
 from integrations.http import IntegrationError
+from integrations.omie.webhooks.services import omie_webhooks_requeue as requeue
 
 MAX_RETRIES = 20
 
@@ -32,6 +33,5 @@ def omie_webhook_process(self, event_pk: int) -> str:
 @shared_task(ignore_result=True)
 def omie_webhooks_requeue() -> int:
     """Every minute: events stored but never processed (their message was lost) are sent again."""
-    from integrations.omie.webhooks.services import omie_webhooks_requeue as requeue
 
     return requeue()
