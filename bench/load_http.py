@@ -166,7 +166,7 @@ def _write_events(path: Path, *, prefix: str, count: int, order_ids: list[str], 
     """Signed Pagar.me events, one a line; every third for an order that exists (the rest are kept as
     unmatched: the endpoint stores and answers 200 for both, the task tells them apart later)."""
     from integrations.pagarme.signature import signature_header
-    from integrations.sandbox.pagarme_events import EVENT_TYPES, pagarme_event_body, pagarme_event_build
+    from sandbox.pagarme_events import EVENT_TYPES, pagarme_event_body, pagarme_event_build
 
     with path.open("w") as out:
         for i in range(count):

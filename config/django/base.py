@@ -6,6 +6,7 @@ Sentry, the external systems) live in ``config/settings/*`` and are star-importe
 """
 
 from datetime import timedelta
+from importlib.util import find_spec
 
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
@@ -105,14 +106,20 @@ LOCAL_APPS = [
     "orders",
     "billing",
 ]
-# The fake Omie, Bubble and BrasilAPI: installed only in sandbox mode (`make run`, a demo server) and in
-# the tests (test.py), so a production database never gets their tables.
+# The sandbox (the top-level sandbox/ package): the fake Omie, Bubble and BrasilAPI, and the sandbox's own
+# commands (seed, demo flow, the fake Omie's webhook sender). Installed only in sandbox mode (`make run`, a
+# demo server) and in the tests (test.py), so a production database never gets their tables; the production
+# image does not even contain the package (.dockerignore).
 SANDBOX_APPS = [
-    "integrations.sandbox.fake_omie",
-    "integrations.sandbox.fake_bubble",
-    "integrations.sandbox.fake_brasilapi",
+    "sandbox",
+    "sandbox.fake_omie",
+    "sandbox.fake_bubble",
+    "sandbox.fake_brasilapi",
 ]
 if env.bool("SANDBOX", default=False):
+    if find_spec("sandbox") is None:
+        raise ImproperlyConfigured("SANDBOX=true, but this tree has no sandbox/ package (the production image does not "
+                                   "contain it, .dockerignore): run the sandbox from a checkout.")
     LOCAL_APPS += SANDBOX_APPS
 # The ops interface comes first: its templates/admin overrides (the order pages, the index) must win over
 # django.contrib.admin's.
