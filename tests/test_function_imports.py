@@ -54,8 +54,6 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("billing/services/nfse_links.py", "orders.services.action_log"): IN_FLIGHT + " (state move)",
     ("integrations/auth.py", "django.contrib.auth"): "moves to common/ with the API plumbing: hoist there",
     ("billing/webhook_views.py", "common.client_ip"): "moves to integrations/pagarme/ with the webhook, whose _client_ip goes",
-    ("integrations/management/commands/fake_omie_webhooks.py", "integrations.sandbox"): "a sandbox command: moves to sandbox/",
-    ("integrations/management/commands/fake_omie_webhooks.py", "django.db"): "a sandbox command: moves to sandbox/",
 }
 
 
