@@ -76,6 +76,9 @@ OMIE_TURN_WAITERS = env.int("OMIE_TURN_WAITERS", default=1)
 OMIE_LINE_WAITERS = env.int("OMIE_LINE_WAITERS", default=3)
 OMIE_LINE_WAIT_SECONDS = env.float("OMIE_LINE_WAIT_SECONDS", default=5.0)
 OMIE_LINE_GRACE_SECONDS = env.float("OMIE_LINE_GRACE_SECONDS", default=2.0)
+# A parked order's task is called when its place reaches the waiting ones; while it has not arrived,
+# the next waiting place may pass it once the free lease has idled this long (it keeps its place).
+OMIE_LINE_PATIENCE_SECONDS = env.float("OMIE_LINE_PATIENCE_SECONDS", default=0.3)
 # Client-1880 / Client-1100 without a time: another call of that method was running at Omie.
 OMIE_CONCURRENT_RETRY_SECONDS = env.float("OMIE_CONCURRENT_RETRY_SECONDS", default=5.0)
 # Omie bans a method after 10 errors; we pause it ourselves after this many within the window.

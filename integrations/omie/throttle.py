@@ -51,53 +51,62 @@ from integrations.omie.calls import ALL_CALLS, WRITE_CALLS
 from integrations.omie.errors import OmieNotNow, OmieTransientError
 from integrations.omie.types import CallClass, Outcome
 
-# The line of a method (acquire_in_turn with a place): the line (ticket → place), the expiries (ticket →
-# ms) and the parked tickets (sent away, their task not running). Drops the tickets whose expiry
-# passed; wakes the head (LPUSH on <wake prefix><ticket>) when asked.
+# The line of a method (acquire_in_turn with a place), L = {line (ticket → place), expiries (ticket →
+# ms), parked (sent away, task not running), called (woken, task not arrived yet)}. Drops the tickets
+# whose expiry passed; wakes (LPUSH on <wake prefix><ticket>) the head and the first ticket whose
+# holder is here (the one that may pass a called head that is late).
 _LINE_LIB = """
-local function line_purge(line, exp, parked, now)
-  local dead = redis.call('ZRANGEBYSCORE', exp, '-inf', now)
+local function line_purge(L, now)
+  local dead = redis.call('ZRANGEBYSCORE', L[2], '-inf', now)
   for _, d in ipairs(dead) do
-    redis.call('ZREM', line, d)
-    redis.call('ZREM', exp, d)
-    redis.call('SREM', parked, d)
+    redis.call('ZREM', L[1], d)
+    redis.call('ZREM', L[2], d)
+    redis.call('SREM', L[3], d)
+    redis.call('SREM', L[4], d)
   end
 end
 local function line_keep(key, ms)
   if redis.call('PTTL', key) < ms then redis.call('PEXPIRE', key, ms) end
 end
-local function line_wake(line, prefix)
-  local head = redis.call('ZRANGE', line, 0, 0)
-  if head[1] then
-    local k = prefix .. head[1]
-    redis.call('LPUSH', k, '1')
-    redis.call('LTRIM', k, 0, 0)
-    redis.call('PEXPIRE', k, 5000)
+local function line_push(prefix, ticket)
+  local k = prefix .. ticket
+  redis.call('LPUSH', k, '1')
+  redis.call('LTRIM', k, 0, 0)
+  redis.call('PEXPIRE', k, 5000)
+end
+local function line_wake(L, prefix)
+  local first = redis.call('ZRANGE', L[1], 0, 9)
+  for i, z in ipairs(first) do
+    local here = redis.call('SISMEMBER', L[4], z) == 0
+    if i == 1 or here then line_push(prefix, z) end
+    if here then break end
   end
 end
 """
 
-# KEYS: pause, leases, method bucket, key bucket, guard, line, line expiries, parked, line stats
+# KEYS: pause, leases, method bucket, key bucket, guard, line, line expiries, parked, called, line stats
 # ARGV: token, lease_ms, concurrency, method rate/ms, method capacity, key rate/ms, key capacity, has_guard,
-#       ticket ('' = not in line), place, ticket_ms, wake prefix, line waiters, woken ticket ms
+#       ticket ('' = not in line), place, ticket_ms, wake prefix, line waiters, woken ticket ms, patience ms
 _ACQUIRE = _LINE_LIB + """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local L = {KEYS[6], KEYS[7], KEYS[8], KEYS[9]}
 local ticket = ARGV[9]
 local rank = -1
 if ticket ~= '' then
-  -- (re)enter the line at our place; the expiry is the heartbeat
-  line_purge(KEYS[6], KEYS[7], KEYS[8], now)
-  redis.call('SREM', KEYS[8], ticket)
-  redis.call('ZADD', KEYS[6], ARGV[10], ticket)
-  redis.call('ZADD', KEYS[7], now + tonumber(ARGV[11]), ticket)
-  line_keep(KEYS[6], tonumber(ARGV[11]) + 60000)
-  line_keep(KEYS[7], tonumber(ARGV[11]) + 60000)
-  rank = redis.call('ZRANK', KEYS[6], ticket)
+  -- (re)enter the line at our place, here now; the expiry is the heartbeat
+  line_purge(L, now)
+  redis.call('SREM', L[3], ticket)
+  redis.call('SREM', L[4], ticket)
+  redis.call('ZADD', L[1], ARGV[10], ticket)
+  redis.call('ZADD', L[2], now + tonumber(ARGV[11]), ticket)
+  line_keep(L[1], tonumber(ARGV[11]) + 60000)
+  line_keep(L[2], tonumber(ARGV[11]) + 60000)
+  rank = redis.call('ZRANK', L[1], ticket)
 end
 local function deny(reason, ms)
   if ticket == '' then return {0, reason, ms} end
-  return {0, reason, ms, rank, tonumber(redis.call('HGET', KEYS[9], 'hold') or '0')}
+  return {0, reason, ms, rank, tonumber(redis.call('HGET', KEYS[10], 'hold') or '0')}
 end
 local p = redis.call('HMGET', KEYS[1], 'until', 'reason')
 if p[1] and tonumber(p[1]) > now then
@@ -107,7 +116,15 @@ if ARGV[8] == '1' then
   local pt = redis.call('PTTL', KEYS[5])
   if pt > 0 then return deny('redundant', pt) end
 end
-if rank > 0 then return deny('turn', 0) end
+if rank > 0 then
+  -- not the head: wait, unless every place ahead was called and its task has not arrived for
+  -- `patience` since the lease was given back (a late task must not idle Omie's one write)
+  for _, z in ipairs(redis.call('ZRANGE', L[1], 0, rank - 1)) do
+    if redis.call('SISMEMBER', L[4], z) == 0 then return deny('turn', 0) end
+  end
+  local idle = now - tonumber(redis.call('HGET', KEYS[10], 'freed') or '0')
+  if idle < tonumber(ARGV[15]) then return deny('turn', tonumber(ARGV[15]) - idle) end
+end
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
 if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[3]) then
   local first = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
@@ -137,27 +154,30 @@ redis.call('PEXPIRE', KEYS[2], tonumber(ARGV[2]) + 1000)
 if ARGV[8] == '1' then redis.call('SET', KEYS[5], 'inflight', 'PX', ARGV[2]) end
 if ticket ~= '' then
   -- served: leave the line (the next head may take a second lease at once, if there is one)
-  redis.call('ZREM', KEYS[6], ticket)
-  redis.call('ZREM', KEYS[7], ticket)
-  if redis.call('ZCARD', KEYS[2]) < tonumber(ARGV[3]) then line_wake(KEYS[6], ARGV[12]) end
+  redis.call('ZREM', L[1], ticket)
+  redis.call('ZREM', L[2], ticket)
+  if redis.call('ZCARD', KEYS[2]) < tonumber(ARGV[3]) then line_wake(L, ARGV[12]) end
   -- parked tickets that reached the waiting places: the caller has their tasks called now; each
-  -- gets a short expiry, so one whose task never shows up holds the line for that long at most
+  -- gets a short expiry, so one whose task never shows up is skipped after that at most
   local woken = {}
-  for _, z in ipairs(redis.call('ZRANGE', KEYS[6], 0, tonumber(ARGV[13]) - 1)) do
-    if redis.call('SREM', KEYS[8], z) == 1 then
-      redis.call('ZADD', KEYS[7], now + tonumber(ARGV[14]), z)
+  for _, z in ipairs(redis.call('ZRANGE', L[1], 0, tonumber(ARGV[13]) - 1)) do
+    if redis.call('SREM', L[3], z) == 1 then
+      redis.call('SADD', L[4], z)
+      redis.call('ZADD', L[2], now + tonumber(ARGV[14]), z)
       table.insert(woken, z)
     end
   end
+  line_keep(L[4], tonumber(ARGV[14]) + 60000)
   return {1, 'ok', 0, 0, 0, woken}
 end
 return {1, 'ok', 0}
 """
 
-# KEYS: line, line expiries, parked ; ARGV: ticket, place, ticket_ms, park ('1': its task is called when due)
+# KEYS: line, line expiries, parked, called ; ARGV: ticket, place, ticket_ms, park ('1': its task is called when due)
 _LINE_HOLD = _LINE_LIB + """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('SREM', KEYS[4], ARGV[1])
 redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
 redis.call('ZADD', KEYS[2], now + tonumber(ARGV[3]), ARGV[1])
 if ARGV[4] == '1' then redis.call('SADD', KEYS[3], ARGV[1]) end
@@ -167,7 +187,7 @@ line_keep(KEYS[3], tonumber(ARGV[3]) + 60000)
 return 1
 """
 
-# KEYS: leases, errors, pause, guard, waiters, turns, line, line expiries, parked, line stats
+# KEYS: leases, errors, pause, guard, waiters, turns, line, line expiries, parked, called, line stats
 # ARGV: token, count_error, error_window_ms, budget, error_pause_ms, pause_ms, pause_reason, guard_mode, guard_ms, nonce,
 #       concurrency, wake prefix, lease_ms
 _FINISH = _LINE_LIB + """
@@ -178,10 +198,10 @@ if expiry then
   -- how long a call holds the lease (mean of the recent ones): the pace of the method's line
   local held = now - (tonumber(expiry) - tonumber(ARGV[13]))
   if held >= 0 then
-    local avg = tonumber(redis.call('HGET', KEYS[10], 'hold') or '0')
+    local avg = tonumber(redis.call('HGET', KEYS[11], 'hold') or '0')
     if avg > 0 then held = avg * 0.8 + held * 0.2 end
-    redis.call('HSET', KEYS[10], 'hold', tostring(held))
-    redis.call('PEXPIRE', KEYS[10], 3600000)
+    redis.call('HSET', KEYS[11], 'hold', tostring(held), 'freed', now)
+    redis.call('PEXPIRE', KEYS[11], 3600000)
   end
 end
 redis.call('ZREM', KEYS[1], ARGV[1])
@@ -220,8 +240,9 @@ if redis.call('ZCARD', KEYS[5]) > 0 then
   redis.call('PEXPIRE', KEYS[6], 5000)
 end
 if redis.call('EXISTS', KEYS[7]) == 1 then
-  line_purge(KEYS[7], KEYS[8], KEYS[9], now)
-  line_wake(KEYS[7], ARGV[12])
+  local L = {KEYS[7], KEYS[8], KEYS[9], KEYS[10]}
+  line_purge(L, now)
+  line_wake(L, ARGV[12])
 end
 return n
 """
@@ -297,6 +318,7 @@ class ThrottleLimits:
     line_waiters: int = 3
     line_wait_seconds: float = 5.0
     line_grace_seconds: float = 2.0
+    line_patience_seconds: float = 0.3
 
     @classmethod
     def from_settings(cls) -> ThrottleLimits:
@@ -322,6 +344,7 @@ class ThrottleLimits:
             line_waiters=s.OMIE_LINE_WAITERS,
             line_wait_seconds=s.OMIE_LINE_WAIT_SECONDS,
             line_grace_seconds=s.OMIE_LINE_GRACE_SECONDS,
+            line_patience_seconds=s.OMIE_LINE_PATIENCE_SECONDS,
         )
 
     def concurrency(self, call: str) -> int:
@@ -402,7 +425,7 @@ class OmieThrottle:
         return self._k(call, f"guard:{guard_id}") if guard_id else self._k(call, "guard:-")
 
     def _line_keys(self, call: str) -> list[str]:
-        return [self._k(call, "line"), self._k(call, "line:exp"), self._k(call, "line:parked")]
+        return [self._k(call, "line"), self._k(call, "line:exp"), self._k(call, "line:parked"), self._k(call, "line:called")]
 
     def line(self, call: str) -> list[str]:
         """The tickets waiting for ``call``, head first (expired ones included until someone looks)."""
@@ -420,7 +443,8 @@ class OmieThrottle:
                       lim.rate_per_method_per_minute / 60000.0, lim.burst_per_method,
                       lim.rate_per_key_per_minute / 60000.0, lim.burst_per_key, "1" if guard_id else "0",
                       place.ticket if place else "", place.score if place else 0, int(ticket_seconds * 1000),
-                      self._k(call, "wake:"), lim.line_waiters, int(lim.line_wait_seconds * 1000)],
+                      self._k(call, "wake:"), lim.line_waiters, int(lim.line_grace_seconds * 1000),
+                      int(lim.line_patience_seconds * 1000)],
             )
         except redis.RedisError as exc:
             raise OmieTransientError("Controle de consumo do Omie indisponível (Redis)", call=call) from exc
@@ -508,7 +532,10 @@ class OmieThrottle:
             remaining = deadline - time.monotonic()
             in_line = reason in ("turn", "concurrency")
             if in_line and rank < lim.line_waiters and remaining > 0.01:
-                self.redis.blpop([wake], timeout=min(_LINE_SLICE, remaining))
+                timeout = min(_LINE_SLICE, remaining)
+                if reason == "turn" and wait_ms > 0:
+                    timeout = min(timeout, wait_ms / 1000.0)  # a late head's patience runs out then
+                self.redis.blpop([wake], timeout=max(0.01, timeout))
                 continue
             if reason == "rate" and rank == 0 and wait_ms / 1000.0 < remaining:
                 time.sleep(wait_ms / 1000.0)

@@ -204,6 +204,41 @@ def test_the_grant_names_the_parked_places_it_brought_forward(limits):
     throttle.finish(lease, _ok())
 
 
+def test_a_called_place_whose_task_is_late_is_passed_after_the_patience_and_keeps_its_place(limits):
+    throttle = _throttle(replace(limits, line_waiters=2, line_patience_seconds=0.3))
+    throttle._hold("IncluirOS", replace(_place(1), wakeable=True), 60, park=True)
+    first = throttle.acquire_in_turn("IncluirOS", place=_place(0))
+    assert first.woken == (_place(1).ticket,)  # place 1's task is called; it has not arrived yet
+    granted: list = []
+    waiter = threading.Thread(target=lambda: granted.append((throttle.acquire_in_turn("IncluirOS", place=_place(2)),
+                                                             time.monotonic())))
+    waiter.start()
+    _wait_for_line(throttle, "IncluirOS", 2)
+    released = time.monotonic()
+    throttle.finish(first, _ok())
+    waiter.join(timeout=5)
+    (lease, at), = granted
+    assert 0.25 <= at - released < 0.8  # the free lease idled for the patience, not for the called task's expiry
+    assert throttle.line("IncluirOS") == [_place(1).ticket]  # passed, not dropped: it is next when it comes
+    throttle.finish(lease, _ok())
+    lease = throttle.acquire_in_turn("IncluirOS", place=_place(1), wait=0.5)
+    throttle.finish(lease, _ok())
+
+
+def test_a_place_whose_holder_is_here_is_never_passed(limits):
+    throttle = _throttle(replace(limits, line_waiters=3, line_patience_seconds=0.1))
+    blocker = throttle.acquire("IncluirOS")
+    granted: list = []
+    threads = [threading.Thread(target=_call_in_line, args=(throttle, "IncluirOS", _place(n), granted, 0.2)) for n in (1, 2)]
+    for thread in threads:
+        thread.start()
+    _wait_for_line(throttle, "IncluirOS", 2)
+    throttle.finish(blocker, _ok())
+    for thread in threads:
+        thread.join(timeout=10)
+    assert [ticket for ticket, _ in granted] == [_place(1).ticket, _place(2).ticket]
+
+
 # --- several processes ----------------------------------------------------------------------------
 
 def _process_in_line(limits: ThrottleLimits, n: int, delay: float, out) -> None:
