@@ -284,12 +284,6 @@ class OmieClient:
             raise dry_run_record(call=call, param=param, key=key or label, order_id=order_id)
         place = self.place if call in WRITE_CALLS else None
         lease = self.throttle.acquire_in_turn(call, guard_id=key, place=place)
-        if lease.woken and self.on_woken is not None:
-            try:
-                self.on_woken(lease.woken)
-            except Exception:
-                # Their safety countdowns bring them back; this call goes on.
-                logger.exception("could not call the tasks of the tickets woken by %s", call)
         started = time.monotonic()
         outcome: Outcome | None = None
         try:
@@ -297,9 +291,20 @@ class OmieClient:
         finally:
             # Never keep a lease past the call, whatever happened (a crash frees it by TTL).
             self.throttle.finish(lease, outcome or Outcome(CallClass.TRANSIENT, transport="connection"))
+            # After the call, not before: the line's lease never waits for the hand-off to Celery.
+            self._wake(call, lease.woken)
         duration_ms = int((time.monotonic() - started) * 1000)
         self._record(call, outcome, key=key or label, order_id=order_id, duration_ms=duration_ms)
         return outcome
+
+    def _wake(self, call: str, woken: tuple[str, ...]) -> None:
+        """Hands the parked tickets our grant brought to the waiting places to ``on_woken``."""
+        if woken and self.on_woken is not None:
+            try:
+                self.on_woken(woken)
+            except Exception:
+                # Their safety countdowns bring them back; this call's answer matters more.
+                logger.exception("could not call the tasks of the tickets woken by %s", call)
 
     def _post(self, call: str, param: dict) -> Outcome:
         body = {"call": call, "app_key": self.app_key, "app_secret": self.app_secret, "param": [param]}
