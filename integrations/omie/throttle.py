@@ -28,9 +28,11 @@ in their process (each on its own wake-up list, pushed by ``finish``); the other
 place is *parked*: when a grant moves it into the waiting places, the grant's ``Lease.woken`` names
 it and the lease holder's caller has its task called at once (its countdown is only a safety net);
 an unwakeable one comes back by a countdown timed by place. Every ticket carries an expiry
-(heartbeat while waiting, the countdown + a grace while away, ``line_wait_seconds`` once woken): a
-holder that died is skipped once it expires, a late one re-enters at its old place. The line only
-decides *who* gets the lease: the buckets, leases, pauses and guards are unchanged.
+(heartbeat while waiting, the countdown + a grace while away, the grace once called): a
+holder that died is skipped once it expires, a late one re-enters at its old place. A called ticket
+whose task has not arrived may be passed by the first waiting place once the free lease has idled
+``line_patience_seconds``; it keeps its place. The line only decides *who* gets the lease: the
+buckets, leases, pauses and guards are unchanged.
 """
 
 from __future__ import annotations
