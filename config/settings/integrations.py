@@ -69,6 +69,16 @@ OMIE_LEASE_RETRY_SECONDS = env.float("OMIE_LEASE_RETRY_SECONDS", default=0.5)
 # polling (0: nobody waits); at most OMIE_TURN_WAITERS callers per method wait, each in its own worker.
 OMIE_TURN_WAIT_SECONDS = env.float("OMIE_TURN_WAIT_SECONDS", default=2.0)
 OMIE_TURN_WAITERS = env.int("OMIE_TURN_WAITERS", default=1)
+# Callers with a place in a method's line (the order sync: first triggered, first sent): the first
+# OMIE_LINE_WAITERS tickets wait in their process (each up to OMIE_LINE_WAIT_SECONDS), the others come
+# back by place; a ticket whose holder is away outlives the retry's countdown by
+# OMIE_LINE_GRACE_SECONDS, then the line skips it (a dead holder never blocks it for longer).
+OMIE_LINE_WAITERS = env.int("OMIE_LINE_WAITERS", default=3)
+OMIE_LINE_WAIT_SECONDS = env.float("OMIE_LINE_WAIT_SECONDS", default=5.0)
+OMIE_LINE_GRACE_SECONDS = env.float("OMIE_LINE_GRACE_SECONDS", default=2.0)
+# A parked order's task is called when its place reaches the waiting ones; while it has not arrived,
+# the next waiting place may pass it once the free lease has idled this long (it keeps its place).
+OMIE_LINE_PATIENCE_SECONDS = env.float("OMIE_LINE_PATIENCE_SECONDS", default=0.3)
 # Client-1880 / Client-1100 without a time: another call of that method was running at Omie.
 OMIE_CONCURRENT_RETRY_SECONDS = env.float("OMIE_CONCURRENT_RETRY_SECONDS", default=5.0)
 # Omie bans a method after 10 errors; we pause it ourselves after this many within the window.

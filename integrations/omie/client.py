@@ -4,6 +4,7 @@ Use ``get_omie_client()``; each method returns a typed record or raises an ``Omi
 whether retrying can help (see errors.py). ``OmieNotNow`` means "call again in ``retry_after`` s":
 Celery tasks turn it into ``self.retry(countdown=exc.retry_after)``; nothing here sleeps, except the
 next caller in line for a busy write lease (``OmieThrottle.acquire_in_turn``, ≤ OMIE_TURN_WAIT_SECONDS).
+``client.in_line(place)`` sends its writes first come, first served by the place's score.
 
 Recoveries done here, so callers don't repeat them:
 - IncluirOS answered "já cadastrada" (or REDUNDANT) → ConsultarOS by ``cCodIntOS``; the existing OS
@@ -17,9 +18,12 @@ Call it outside database transactions: the call log row must survive the caller'
 
 from __future__ import annotations
 
+import copy
 import logging
 import random
 import time
+from collections.abc import Callable
+from dataclasses import replace
 from typing import Any, NoReturn
 
 from django.conf import settings
@@ -43,7 +47,7 @@ from integrations.omie.errors import (
     OmieTransientError,
 )
 from integrations.omie.models import OmieCall
-from integrations.omie.throttle import OmieThrottle, ThrottleLimits, get_redis
+from integrations.omie.throttle import LinePlace, OmieThrottle, ThrottleLimits, get_redis
 from integrations.omie.types import (
     CallClass,
     ClienteInfo,
@@ -78,6 +82,17 @@ class OmieClient:
         self.timeout = timeout
         self.throttle = throttle
         self.session = build_session("omie")
+        self.place: LinePlace | None = None
+        self.on_woken: Callable[[tuple[str, ...]], None] | None = None
+
+    def in_line(self, place: LinePlace, *, on_woken: Callable[[tuple[str, ...]], None] | None = None) -> OmieClient:
+        """This client (same session and throttle) whose writes wait for their turn at ``place`` in
+        each write method's line: first come, first served (docs/omie.md, "The line"). ``on_woken``
+        gets the parked tickets a grant of ours brought to the waiting places (call their tasks)."""
+        bound = copy.copy(self)
+        bound.place = replace(place, wakeable=on_woken is not None)
+        bound.on_woken = on_woken
+        return bound
 
     # customers ----------------------------------------------------------------------------------
     def upsert_cliente(
@@ -267,7 +282,8 @@ class OmieClient:
         if is_dry_run_write(call):
             # Dry run: built, validated and recorded, never sent (no lease, no token, no Omie call).
             raise dry_run_record(call=call, param=param, key=key or label, order_id=order_id)
-        lease = self.throttle.acquire_in_turn(call, guard_id=key)
+        place = self.place if call in WRITE_CALLS else None
+        lease = self.throttle.acquire_in_turn(call, guard_id=key, place=place)
         started = time.monotonic()
         outcome: Outcome | None = None
         try:
@@ -275,9 +291,20 @@ class OmieClient:
         finally:
             # Never keep a lease past the call, whatever happened (a crash frees it by TTL).
             self.throttle.finish(lease, outcome or Outcome(CallClass.TRANSIENT, transport="connection"))
+            # After the call, not before: the line's lease never waits for the hand-off to Celery.
+            self._wake(call, lease.woken)
         duration_ms = int((time.monotonic() - started) * 1000)
         self._record(call, outcome, key=key or label, order_id=order_id, duration_ms=duration_ms)
         return outcome
+
+    def _wake(self, call: str, woken: tuple[str, ...]) -> None:
+        """Hands the parked tickets our grant brought to the waiting places to ``on_woken``."""
+        if woken and self.on_woken is not None:
+            try:
+                self.on_woken(woken)
+            except Exception:
+                # Their safety countdowns bring them back; this call's answer matters more.
+                logger.exception("could not call the tasks of the tickets woken by %s", call)
 
     def _post(self, call: str, param: dict) -> Outcome:
         body = {"call": call, "app_key": self.app_key, "app_secret": self.app_secret, "param": [param]}

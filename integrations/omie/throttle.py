@@ -19,6 +19,20 @@ Nobody sleeps holding a lease: ``acquire`` either grants one or raises ``OmieNot
 ``acquire_in_turn``: the next callers in line (at most ``turn_waiters`` per method), holding no lease,
 block on its release (BLPOP, longest waiter first, up to ``turn_wait_seconds``) instead of re-polling,
 which left a busy write lease idle about a third of the time. Everyone else gets ``OmieNotNow`` at once.
+
+``acquire_in_turn(place=LinePlace(ticket, score))``: strict first-come-first-served for a method. The
+caller's ticket enters the method's line (a sorted set scored by ``score``, e.g. the order's trigger
+time), and the lease is granted only to the head of the line. The first ``line_waiters`` tickets wait
+in their process (each on its own wake-up list, pushed by ``finish``); the others get ``OmieNotNow``
+(reason ``turn``) and their ticket stays, so a retry comes back to the same place. A ``wakeable``
+place is *parked*: when a grant moves it into the waiting places, the grant's ``Lease.woken`` names
+it and the lease holder's caller has its task called at once (its countdown is only a safety net);
+an unwakeable one comes back by a countdown timed by place. Every ticket carries an expiry
+(heartbeat while waiting, the countdown + a grace while away, the grace once called): a
+holder that died is skipped once it expires, a late one re-enters at its old place. A called ticket
+whose task has not arrived may be passed by the first waiting place once the free lease has idled
+``line_patience_seconds``; it keeps its place. The line only decides *who* gets the lease: the
+buckets, leases, pauses and guards are unchanged.
 """
 
 from __future__ import annotations
@@ -39,23 +53,84 @@ from integrations.omie.calls import ALL_CALLS, WRITE_CALLS
 from integrations.omie.errors import OmieNotNow, OmieTransientError
 from integrations.omie.types import CallClass, Outcome
 
-# KEYS: pause, leases, method bucket, key bucket, guard
-# ARGV: token, lease_ms, concurrency, method rate/ms, method capacity, key rate/ms, key capacity, has_guard
-_ACQUIRE = """
+# The line of a method (acquire_in_turn with a place), L = {line (ticket → place), expiries (ticket →
+# ms), parked (sent away, task not running), called (woken, task not arrived yet)}. Drops the tickets
+# whose expiry passed; wakes (LPUSH on <wake prefix><ticket>) the head and the first ticket whose
+# holder is here (the one that may pass a called head that is late).
+_LINE_LIB = """
+local function line_purge(L, now)
+  local dead = redis.call('ZRANGEBYSCORE', L[2], '-inf', now)
+  for _, d in ipairs(dead) do
+    redis.call('ZREM', L[1], d)
+    redis.call('ZREM', L[2], d)
+    redis.call('SREM', L[3], d)
+    redis.call('SREM', L[4], d)
+  end
+end
+local function line_keep(key, ms)
+  if redis.call('PTTL', key) < ms then redis.call('PEXPIRE', key, ms) end
+end
+local function line_push(prefix, ticket)
+  local k = prefix .. ticket
+  redis.call('LPUSH', k, '1')
+  redis.call('LTRIM', k, 0, 0)
+  redis.call('PEXPIRE', k, 5000)
+end
+local function line_wake(L, prefix)
+  local first = redis.call('ZRANGE', L[1], 0, 9)
+  for i, z in ipairs(first) do
+    local here = redis.call('SISMEMBER', L[4], z) == 0
+    if i == 1 or here then line_push(prefix, z) end
+    if here then break end
+  end
+end
+"""
+
+# KEYS: pause, leases, method bucket, key bucket, guard, line, line expiries, parked, called, line stats
+# ARGV: token, lease_ms, concurrency, method rate/ms, method capacity, key rate/ms, key capacity, has_guard,
+#       ticket ('' = not in line), place, ticket_ms, wake prefix, line waiters, woken ticket ms, patience ms
+_ACQUIRE = _LINE_LIB + """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local L = {KEYS[6], KEYS[7], KEYS[8], KEYS[9]}
+local ticket = ARGV[9]
+local rank = -1
+if ticket ~= '' then
+  -- (re)enter the line at our place, here now; the expiry is the heartbeat
+  line_purge(L, now)
+  redis.call('SREM', L[3], ticket)
+  redis.call('SREM', L[4], ticket)
+  redis.call('ZADD', L[1], ARGV[10], ticket)
+  redis.call('ZADD', L[2], now + tonumber(ARGV[11]), ticket)
+  line_keep(L[1], tonumber(ARGV[11]) + 60000)
+  line_keep(L[2], tonumber(ARGV[11]) + 60000)
+  rank = redis.call('ZRANK', L[1], ticket)
+end
+local function deny(reason, ms)
+  if ticket == '' then return {0, reason, ms} end
+  return {0, reason, ms, rank, tonumber(redis.call('HGET', KEYS[10], 'hold') or '0')}
+end
 local p = redis.call('HMGET', KEYS[1], 'until', 'reason')
 if p[1] and tonumber(p[1]) > now then
-  return {0, p[2] or 'paused', tonumber(p[1]) - now}
+  return deny(p[2] or 'paused', tonumber(p[1]) - now)
 end
 if ARGV[8] == '1' then
   local pt = redis.call('PTTL', KEYS[5])
-  if pt > 0 then return {0, 'redundant', pt} end
+  if pt > 0 then return deny('redundant', pt) end
+end
+if rank > 0 then
+  -- not the head: wait, unless every place ahead was called and its task has not arrived for
+  -- `patience` since the lease was given back (a late task must not idle Omie's one write)
+  for _, z in ipairs(redis.call('ZRANGE', L[1], 0, rank - 1)) do
+    if redis.call('SISMEMBER', L[4], z) == 0 then return deny('turn', 0) end
+  end
+  local idle = now - tonumber(redis.call('HGET', KEYS[10], 'freed') or '0')
+  if idle < tonumber(ARGV[15]) then return deny('turn', tonumber(ARGV[15]) - idle) end
 end
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
 if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[3]) then
   local first = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
-  return {0, 'concurrency', tonumber(first[2]) - now}
+  return deny('concurrency', tonumber(first[2]) - now)
 end
 local function level(key, rate, cap)
   local v = redis.call('HMGET', key, 'tokens', 'ts')
@@ -70,7 +145,7 @@ if mt < 1 or kt < 1 then
   local wait = 0
   if mt < 1 then wait = (1 - mt) / mrate end
   if kt < 1 then wait = math.max(wait, (1 - kt) / krate) end
-  return {0, 'rate', math.ceil(wait)}
+  return deny('rate', math.ceil(wait))
 end
 redis.call('HSET', KEYS[3], 'tokens', tostring(mt - 1), 'ts', now)
 redis.call('PEXPIRE', KEYS[3], math.ceil(mcap / mrate) + 1000)
@@ -79,15 +154,58 @@ redis.call('PEXPIRE', KEYS[4], math.ceil(kcap / krate) + 1000)
 redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), ARGV[1])
 redis.call('PEXPIRE', KEYS[2], tonumber(ARGV[2]) + 1000)
 if ARGV[8] == '1' then redis.call('SET', KEYS[5], 'inflight', 'PX', ARGV[2]) end
+if ticket ~= '' then
+  -- served: leave the line (the next head may take a second lease at once, if there is one)
+  redis.call('ZREM', L[1], ticket)
+  redis.call('ZREM', L[2], ticket)
+  if redis.call('ZCARD', KEYS[2]) < tonumber(ARGV[3]) then line_wake(L, ARGV[12]) end
+  -- parked tickets that reached the waiting places: the caller has their tasks called now; each
+  -- gets a short expiry, so one whose task never shows up is skipped after that at most
+  local woken = {}
+  for _, z in ipairs(redis.call('ZRANGE', L[1], 0, tonumber(ARGV[13]) - 1)) do
+    if redis.call('SREM', L[3], z) == 1 then
+      redis.call('SADD', L[4], z)
+      redis.call('ZADD', L[2], now + tonumber(ARGV[14]), z)
+      table.insert(woken, z)
+    end
+  end
+  line_keep(L[4], tonumber(ARGV[14]) + 60000)
+  return {1, 'ok', 0, 0, 0, woken}
+end
 return {1, 'ok', 0}
 """
 
-# KEYS: leases, errors, pause, guard, waiters, turns
-# ARGV: token, count_error, error_window_ms, budget, error_pause_ms, pause_ms, pause_reason, guard_mode, guard_ms, nonce,
-#       concurrency
-_FINISH = """
+# KEYS: line, line expiries, parked, called ; ARGV: ticket, place, ticket_ms, park ('1': its task is called when due)
+_LINE_HOLD = _LINE_LIB + """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('SREM', KEYS[4], ARGV[1])
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+redis.call('ZADD', KEYS[2], now + tonumber(ARGV[3]), ARGV[1])
+if ARGV[4] == '1' then redis.call('SADD', KEYS[3], ARGV[1]) end
+line_keep(KEYS[1], tonumber(ARGV[3]) + 60000)
+line_keep(KEYS[2], tonumber(ARGV[3]) + 60000)
+line_keep(KEYS[3], tonumber(ARGV[3]) + 60000)
+return 1
+"""
+
+# KEYS: leases, errors, pause, guard, waiters, turns, line, line expiries, parked, called, line stats
+# ARGV: token, count_error, error_window_ms, budget, error_pause_ms, pause_ms, pause_reason, guard_mode, guard_ms, nonce,
+#       concurrency, wake prefix, lease_ms
+_FINISH = _LINE_LIB + """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local expiry = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if expiry then
+  -- how long a call holds the lease (mean of the recent ones): the pace of the method's line
+  local held = now - (tonumber(expiry) - tonumber(ARGV[13]))
+  if held >= 0 then
+    local avg = tonumber(redis.call('HGET', KEYS[11], 'hold') or '0')
+    if avg > 0 then held = avg * 0.8 + held * 0.2 end
+    redis.call('HSET', KEYS[11], 'hold', tostring(held), 'freed', now)
+    redis.call('PEXPIRE', KEYS[11], 3600000)
+  end
+end
 redis.call('ZREM', KEYS[1], ARGV[1])
 local function pause(ms, reason)
   local cur = tonumber(redis.call('HGET', KEYS[3], 'until') or '0')
@@ -123,6 +241,11 @@ if redis.call('ZCARD', KEYS[5]) > 0 then
   redis.call('LTRIM', KEYS[6], 0, tonumber(ARGV[11]) - 1)
   redis.call('PEXPIRE', KEYS[6], 5000)
 end
+if redis.call('EXISTS', KEYS[7]) == 1 then
+  local L = {KEYS[7], KEYS[8], KEYS[9], KEYS[10]}
+  line_purge(L, now)
+  line_wake(L, ARGV[12])
+end
 return n
 """
 
@@ -153,6 +276,14 @@ return cur
 
 # BLPOP must return before the Redis client's socket timeout (5 s, get_redis) gives up on it.
 _MAX_TURN_WAIT = 4.0
+# A caller in line blocks at most this long at a time: it then re-checks (a head that died and
+# expired is only noticed by looking) and renews its ticket.
+_LINE_SLICE = 0.5
+_MAX_LINE_WAIT = 10.0
+# How early a ticket sent away comes back, as a share of the time its place needs to reach the front.
+_LINE_EARLY = 0.75
+# A wakeable ticket's safety countdown, as a multiple of the soonest its place can be reached.
+_LINE_LATE = 2.0
 
 PAUSE_REASON_LABELS = {
     "rate": "limite de requisições por minuto",
@@ -163,6 +294,7 @@ PAUSE_REASON_LABELS = {
     "error_budget": "orçamento de erros esgotado",
     "concurrent": "Omie respondeu Client-1880/1100",
     "manual": "pausado pela operação",
+    "turn": "aguardando a vez na fila (ordem de chegada)",
 }
 
 
@@ -185,6 +317,10 @@ class ThrottleLimits:
     concurrent_retry_seconds: float
     turn_wait_seconds: float = 0.0
     turn_waiters: int = 1
+    line_waiters: int = 3
+    line_wait_seconds: float = 5.0
+    line_grace_seconds: float = 2.0
+    line_patience_seconds: float = 0.3
 
     @classmethod
     def from_settings(cls) -> ThrottleLimits:
@@ -207,6 +343,10 @@ class ThrottleLimits:
             concurrent_retry_seconds=s.OMIE_CONCURRENT_RETRY_SECONDS,
             turn_wait_seconds=s.OMIE_TURN_WAIT_SECONDS,
             turn_waiters=s.OMIE_TURN_WAITERS,
+            line_waiters=s.OMIE_LINE_WAITERS,
+            line_wait_seconds=s.OMIE_LINE_WAIT_SECONDS,
+            line_grace_seconds=s.OMIE_LINE_GRACE_SECONDS,
+            line_patience_seconds=s.OMIE_LINE_PATIENCE_SECONDS,
         )
 
     def concurrency(self, call: str) -> int:
@@ -218,6 +358,20 @@ class Lease:
     call: str
     token: str
     guard_id: str | None
+    # Parked tickets that reached the waiting places of the line with this grant: call their tasks.
+    woken: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class LinePlace:
+    """A caller's place in a method's line: ``ticket`` names it across retries (the same ticket comes
+    back to the same place), ``score`` orders the line (lowest first: e.g. the trigger time)."""
+
+    ticket: str
+    score: float
+    # The caller has a parked ticket's task called when the line reaches it (``Lease.woken``): its
+    # countdown is then only a safety net. Without it the countdown brings it back a little early.
+    wakeable: bool = False
 
 
 @dataclass(frozen=True)
@@ -259,6 +413,7 @@ class OmieThrottle:
         self._finish = client.register_script(_FINISH)
         self._pause = client.register_script(_PAUSE)
         self._enter_line = client.register_script(_ENTER_LINE)
+        self._line_hold = client.register_script(_LINE_HOLD)
 
     # keys ---------------------------------------------------------------------------------------
     def _k(self, call: str, part: str) -> str:
@@ -271,21 +426,35 @@ class OmieThrottle:
     def _guard_key(self, call: str, guard_id: str | None) -> str:
         return self._k(call, f"guard:{guard_id}") if guard_id else self._k(call, "guard:-")
 
+    def _line_keys(self, call: str) -> list[str]:
+        return [self._k(call, "line"), self._k(call, "line:exp"), self._k(call, "line:parked"), self._k(call, "line:called")]
+
+    def line(self, call: str) -> list[str]:
+        """The tickets waiting for ``call``, head first (expired ones included until someone looks)."""
+        return [t.decode() for t in self.redis.zrange(self._k(call, "line"), 0, -1)]
+
     # operations ---------------------------------------------------------------------------------
-    def acquire(self, call: str, *, guard_id: str | None = None) -> Lease:
-        """A lease for one call of ``call`` now, or ``OmieNotNow`` saying when to come back."""
+    def _try(self, call: str, token: str, guard_id: str | None, place: LinePlace | None = None,
+             ticket_seconds: float = 0.0) -> list:
         lim = self.limits
-        token = secrets.token_hex(8)
         try:
-            granted, reason, wait_ms = self._acquire(
+            return self._acquire(
                 keys=[self._k(call, "pause"), self._k(call, "leases"), self._k(call, "bucket"), self._key_bucket,
-                      self._guard_key(call, guard_id)],
+                      self._guard_key(call, guard_id), *self._line_keys(call), self._k(call, "line:stats")],
                 args=[token, int(lim.lease_seconds * 1000), lim.concurrency(call),
                       lim.rate_per_method_per_minute / 60000.0, lim.burst_per_method,
-                      lim.rate_per_key_per_minute / 60000.0, lim.burst_per_key, "1" if guard_id else "0"],
+                      lim.rate_per_key_per_minute / 60000.0, lim.burst_per_key, "1" if guard_id else "0",
+                      place.ticket if place else "", place.score if place else 0, int(ticket_seconds * 1000),
+                      self._k(call, "wake:"), lim.line_waiters, int(lim.line_grace_seconds * 1000),
+                      int(lim.line_patience_seconds * 1000)],
             )
         except redis.RedisError as exc:
             raise OmieTransientError("Controle de consumo do Omie indisponível (Redis)", call=call) from exc
+
+    def acquire(self, call: str, *, guard_id: str | None = None) -> Lease:
+        """A lease for one call of ``call`` now, or ``OmieNotNow`` saying when to come back."""
+        token = secrets.token_hex(8)
+        granted, reason, wait_ms = self._try(call, token, guard_id)
         if granted:
             return Lease(call=call, token=token, guard_id=guard_id)
         reason = reason.decode() if isinstance(reason, bytes) else str(reason)
@@ -297,13 +466,17 @@ class OmieThrottle:
             call=call,
         )
 
-    def acquire_in_turn(self, call: str, *, guard_id: str | None = None, wait: float | None = None) -> Lease:
+    def acquire_in_turn(self, call: str, *, guard_id: str | None = None, wait: float | None = None,
+                        place: LinePlace | None = None) -> Lease:
         """``acquire``, except that the next caller in line waits for a busy lease to be given back.
 
         Only a busy lease is waited for (pauses, the rate bucket and the REDUNDANT guard answer at
         once with their time), for at most ``wait`` seconds (default ``turn_wait_seconds``), and
         only by ``turn_waiters`` callers per method; the others get ``OmieNotNow`` as before.
+        With a ``place``: first come, first served by the place's score (``_acquire_in_line``).
         """
+        if place is not None:
+            return self._acquire_in_line(call, guard_id=guard_id, place=place, wait=wait)
         wait = self.limits.turn_wait_seconds if wait is None else wait
         wait = min(wait, _MAX_TURN_WAIT)
         deadline = time.monotonic() + wait
@@ -332,6 +505,76 @@ class OmieThrottle:
                     self.redis.zrem(self._k(call, "waiters"), token)
                 except redis.RedisError:
                     pass  # the entry expires with its wait
+
+    def _acquire_in_line(self, call: str, *, guard_id: str | None, place: LinePlace, wait: float | None) -> Lease:
+        """The lease, granted only when ``place`` is at the head of the method's line.
+
+        The first ``line_waiters`` tickets wait here (woken by ``finish`` on their own list, looking
+        again every ``_LINE_SLICE`` s) for at most ``wait`` seconds; the head also sleeps out a short
+        wait for a token. Anyone else, or whoever waited long enough, gets ``OmieNotNow`` and keeps
+        the ticket for the retry's countdown + ``line_grace_seconds``: reason ``turn`` with a countdown
+        by place (come back a little before reaching the waiting places), or the pause's own reason.
+        """
+        lim = self.limits
+        wait = min(lim.line_wait_seconds if wait is None else wait, _MAX_LINE_WAIT)
+        deadline = time.monotonic() + wait
+        token = secrets.token_hex(8)
+        wake = self._k(call, f"wake:{place.ticket}")
+        heartbeat = _LINE_SLICE + lim.line_grace_seconds
+        waited_from = time.monotonic()
+        while True:
+            answer = self._try(call, token, guard_id, place, heartbeat)
+            granted, reason, wait_ms = answer[:3]
+            rank, hold_ms = (int(answer[3]), answer[4]) if len(answer) > 3 else (0, 0)
+            if granted:
+                counter_add("blu_omie_throttle_wait_seconds", {"method": call}, time.monotonic() - waited_from)
+                woken = tuple(t.decode() for t in answer[5]) if len(answer) > 5 else ()
+                return Lease(call=call, token=token, guard_id=guard_id, woken=woken)
+            reason = reason.decode() if isinstance(reason, bytes) else str(reason)
+            remaining = deadline - time.monotonic()
+            in_line = reason in ("turn", "concurrency")
+            if in_line and rank < lim.line_waiters and remaining > 0.01:
+                timeout = min(_LINE_SLICE, remaining)
+                if reason == "turn" and wait_ms > 0:
+                    timeout = min(timeout, wait_ms / 1000.0)  # a late head's patience runs out then
+                self.redis.blpop([wake], timeout=max(0.01, timeout))
+                continue
+            if reason == "rate" and rank == 0 and wait_ms / 1000.0 < remaining:
+                time.sleep(wait_ms / 1000.0)
+                continue
+            if in_line:
+                reason, retry_after = "turn", self._line_retry_after(rank, float(hold_ms), place.wakeable)
+            else:
+                retry_after = self._retry_after(reason, wait_ms / 1000.0)
+            self._hold(call, place, retry_after + lim.line_grace_seconds, park=in_line and place.wakeable)
+            counter_add("blu_omie_throttle_denied", {"method": call, "reason": reason})
+            raise OmieNotNow(
+                f"{call}: aguardando ({PAUSE_REASON_LABELS.get(reason, reason)}; {rank + 1}º na fila)",
+                retry_after=retry_after, reason=reason, call=call,
+            )
+
+    def _line_retry_after(self, rank: int, hold_ms: float, wakeable: bool) -> float:
+        """When a ticket ``rank`` places from the head comes back by itself.
+
+        Each turn takes at least as long as a call holds the lease (one write at a time), so
+        ``ahead × hold`` is the soonest its place can reach the waiting ones. Unwakeable: a little
+        before that — early, never late (timing it by the measured pace would feed the stalls of late
+        tickets into later countdowns). Wakeable: its task is called when the place is reached; the
+        countdown is the safety net for a lost call, well after that.
+        """
+        lim = self.limits
+        per_turn = hold_ms / 1000.0 if hold_ms > 0 else lim.lease_retry_seconds
+        ahead = max(1, rank - lim.line_waiters + 1)
+        if wakeable:
+            return ahead * per_turn * _LINE_LATE + lim.line_wait_seconds
+        return max(0.05, ahead * per_turn * _LINE_EARLY)
+
+    def _hold(self, call: str, place: LinePlace, seconds: float, *, park: bool = False) -> None:
+        try:
+            self._line_hold(keys=self._line_keys(call),
+                            args=[place.ticket, place.score, int(seconds * 1000), "1" if park else "0"])
+        except redis.RedisError:
+            pass  # the ticket expires; the retry enters the line again at the same place
 
     def _enter(self, call: str, token: str, wait: float) -> bool:
         try:
@@ -381,10 +624,12 @@ class OmieThrottle:
         try:
             return int(self._finish(
                 keys=[self._k(lease.call, "leases"), self._k(lease.call, "errors"), self._k(lease.call, "pause"),
-                      self._guard_key(lease.call, lease.guard_id), self._k(lease.call, "waiters"), self._k(lease.call, "turns")],
+                      self._guard_key(lease.call, lease.guard_id), self._k(lease.call, "waiters"), self._k(lease.call, "turns"),
+                      *self._line_keys(lease.call), self._k(lease.call, "line:stats")],
                 args=[lease.token, "1" if counts else "0", int(lim.error_window_seconds * 1000), lim.error_budget,
                       int(lim.error_pause_seconds * 1000), int(pause_s * 1000), pause_reason or "-", guard_mode, guard_ms,
-                      secrets.token_hex(4), lim.concurrency(lease.call)],
+                      secrets.token_hex(4), lim.concurrency(lease.call), self._k(lease.call, "wake:"),
+                      int(lim.lease_seconds * 1000)],
             ))
         except redis.RedisError:
             # The lease expires by itself; losing one error count is the lesser evil here.

@@ -33,6 +33,7 @@ from orders.services.omie_customers import (
     customer_linked_elsewhere,
     customer_pending_association,
 )
+from orders.services.omie_line import omie_line_place, omie_line_wake
 from orders.services.sync_state import SyncOutcome, locked_pending, order_sync_error, order_sync_fail
 from orders.services.writeback import customer_writeback, order_writeback_sync_status
 from orders.statuses import ActionOutcome, SyncStatus
@@ -57,7 +58,7 @@ def order_sync_omie(*, order_id: int) -> SyncOutcome:
         if order.source_fetched_at is None:
             return SyncOutcome.next()  # reset by a retry: the chain reads Bubble again first
 
-        client = get_omie_client()
+        client = get_omie_client().in_line(omie_line_place(order), on_woken=omie_line_wake)
         order, outcome = _customer_in_omie(client=client, order=order)
         if outcome is not None:
             return outcome

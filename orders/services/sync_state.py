@@ -87,6 +87,8 @@ def _jitter(seconds: float) -> float:
 
 # "Every lease of the method is held" / "no token yet": a wait for a turn, not a pause.
 QUEUE_REASONS = frozenset({"concurrency", "rate"})
+# Waiting in an Omie write's line (a place given by ``omie_line_place``): the throttle timed the retry.
+LINE_REASON = "turn"
 
 
 def _queue_wait(order: Order) -> float:
@@ -102,6 +104,15 @@ def _queue_wait(order: Order) -> float:
     ).count()
     wait = ahead * settings.ORDERS_OMIE_TURN_SECONDS * random.uniform(0.7, 1.0)
     return min(wait, settings.ORDERS_OMIE_QUEUE_WAIT_MAX_SECONDS)
+
+
+def _not_now_countdown(order: Order, exc: IntegrationError) -> float:
+    if getattr(exc, "reason", "") == LINE_REASON:
+        return exc.retry_after  # timed by the order's place in line: no jitter, that would reorder it
+    countdown = exc.retry_after + _jitter(exc.retry_after or 0.0)
+    if getattr(exc, "reason", "") in QUEUE_REASONS:
+        countdown = max(countdown, _queue_wait(order))
+    return countdown
 
 
 def _backoff(attempt: int) -> float:
@@ -170,9 +181,7 @@ def order_sync_error(
             return _expected_retry(order=order, exc=exc, actor=actor, action=action, what=what, now=now)
         elif isinstance(exc, NotNow):
             # The throttle said "not before T": not a failure of the call, no attempt spent.
-            countdown = exc.retry_after + _jitter(exc.retry_after or 0.0)
-            if getattr(exc, "reason", "") in QUEUE_REASONS:
-                countdown = max(countdown, _queue_wait(order))
+            countdown = _not_now_countdown(order, exc)
             give_up = ""
         else:
             order.sync_attempts += 1

@@ -199,3 +199,27 @@ def test_an_omie_business_error_fails_with_omies_reason_and_retry_syncs(sandbox,
     assert api.post(f"/v1/orders/{oid}/retry", {"operator": "ana@example.com"}).status_code == 202
     wait_for(lambda: bubble_status(sandbox, oid) == SYNCED, timeout=60)
     assert FakeServiceOrder.objects.filter(c_cod_int_os=oid).count() == 1
+
+
+def test_orders_reach_omie_in_the_order_they_were_triggered(sandbox, celery_worker_process, api):
+    """Strict first come, first served (docs/orders.md, "Omie's line"): the orders queue while Omie's
+    writes are paused; when the pause ends their tasks come back in whatever order Celery runs them,
+    and UpsertCliente and IncluirOS still reach Omie in the order the orders were triggered."""
+    from integrations.omie.throttle import get_throttle
+
+    sandbox.omie.configure(latency_ms=100)
+    celery_worker_process(concurrency=4, **sandbox.worker_env())
+    ids = [sandbox.seed() for _ in range(10)]
+    throttle = get_throttle()
+    for call in ("UpsertCliente", "IncluirOS"):
+        throttle.pause(call, seconds=6)
+    for order_id in ids:
+        assert api.post(f"/v1/orders/{order_id}/sync-omie").status_code == 202
+    wait_for(lambda: Order.objects.filter(sync_status=SyncStatus.SYNCED).count() == len(ids), timeout=120,
+             message="not every order synced")
+
+    assert list(Order.objects.order_by("sync_started_at").values_list("bubble_id", flat=True)) == ids
+    customers = [sandbox.customer_id_of(order_id) for order_id in ids]
+    assert [c.ident for c in sandbox.omie_calls("UpsertCliente")] == customers
+    assert [c.ident for c in sandbox.omie_calls("IncluirOS")] == ids
+    assert throttle.line("UpsertCliente") == throttle.line("IncluirOS") == []

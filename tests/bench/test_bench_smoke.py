@@ -51,7 +51,7 @@ BENCHES: list[tuple[str, list[str], str]] = [
     ("omie_webhooks_burst", ["bench/omie_webhooks.py", "burst", "--events", "20", "--clients", "2", "--web-workers", "1"],
      "stored / answered 200"),
     ("sync_latency", ["bench/sync_latency.py", "--orders", "5", "--rate", "5", "--concurrency", "2", "--web-workers", "1",
-                      "--timeout", "240"], ""),
+                      "--timeout", "240"], "max / floor"),
     ("trigger_profile", ["bench/trigger_profile.py", "--requests", "5", "--rounds", "1", "--query-requests", "3"], ""),
     ("load_http", ["bench/load_http.py", "--duration", "1", "--connections", "2", "--threads", "1", "--web-workers", "1",
                    "--repeat-orders", "20", "--webhook-events", "3000"], ""),
