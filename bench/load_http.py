@@ -376,7 +376,7 @@ def main() -> int:
         except subprocess.TimeoutExpired:
             os.killpg(web.pid, signal.SIGKILL)
         server_log.close()
-        queued = sum(broker.llen(q) for q in ("default", "omie", "bubble", "lookups"))
+        queued = sum(broker.llen(q) for q in ("default", "omie", "bubble"))
         broker.flushdb()
 
     print(f"\ncpus={os.cpu_count()} wrk: --threads {args.threads} --duration {args.duration}s --timeout 10s (same machine)")

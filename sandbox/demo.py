@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Q
+from django.db.models import Count, Q
 
 from billing.dates import today_sp
 from billing.models import CustomerAccount
@@ -131,8 +131,6 @@ def use_cc_ready() -> bool:
 
 
 def demo_counts(result: DemoResult) -> None:
-    from django.db.models import Count
-
     result.sync_counts = {k: n for k, n in Order.objects.values_list("sync_status").annotate(n=Count("id")).order_by()}
     result.billing_counts = {k: n for k, n in Order.objects.values_list("billing_status").annotate(n=Count("id")).order_by()}
     result.missing = [s.label for s in WANTED_SYNC if not result.sync_counts.get(s)] + [

@@ -13,6 +13,7 @@ import logging
 from datetime import timedelta
 from typing import Any
 
+from celery import current_app
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Max
@@ -58,7 +59,6 @@ def omie_webhook_store(*, raw: bytes, payload: Any) -> tuple[OmieWebhookEvent | 
 
 def omie_webhook_enqueue(event_pk: int) -> None:
     """Publishes the processing task; a broker outage is not the caller's problem (the sweep re-sends)."""
-    from celery import current_app
 
     try:
         current_app.send_task(PROCESS_TASK, args=[event_pk])
