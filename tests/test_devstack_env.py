@@ -94,3 +94,17 @@ def test_make_manage_is_the_documented_wrapper():
     assert "scripts/devstack.py manage $(ARGS)" in makefile
     readme = (ROOT / "README.md").read_text()
     assert 'make manage ARGS="check_integrations' in readme and "make demo-reset" in readme
+
+
+def test_the_sandboxs_processes_run_only_in_sandbox_mode(tmp_path):
+    """The Procfile's sandbox processes run sandbox/ commands: without SANDBOX=true they do not exist, so
+    `make run` leaves them out instead of restarting a command that is not there."""
+    from scripts import devstack
+
+    assert set(devstack.SANDBOX_PROCESSES) <= set(devstack.procfile_entries(ROOT / "Procfile"))
+    every = devstack.supervisor_config(ROOT / "Procfile", tmp_path / "sandbox").read_text()
+    without = devstack.supervisor_config(ROOT / "Procfile", tmp_path / "plain", skip=devstack.SANDBOX_PROCESSES).read_text()
+
+    assert "[program:omiehooks]" in every and "fake_omie_webhooks" in every
+    assert "[program:omiehooks]" not in without and "fake_omie_webhooks" not in without
+    assert all(f"[program:{name}]" in without for name in ("web", "worker", "beat", "flower"))
