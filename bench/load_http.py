@@ -258,8 +258,8 @@ def main() -> int:
     from django.core.management import call_command
     from django.db import connection
 
-    from billing.models import PagarmeEvent
     from integrations.bubble.models import BubbleWriteback
+    from integrations.pagarme.webhooks.models import PagarmeEvent
     from orders.models import ActionLog, IdempotencyRecord, Order
 
     call_command("migrate", verbosity=0)

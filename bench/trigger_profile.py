@@ -106,8 +106,8 @@ def main() -> int:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from billing.models import PagarmeEvent
     from integrations.bubble.models import BubbleWriteback
+    from integrations.pagarme.webhooks.models import PagarmeEvent
     from orders.models import ActionLog, IdempotencyRecord, Order
 
     call_command("migrate", verbosity=0)

@@ -8,6 +8,10 @@ class BillingConfig(AppConfig):
 
     def ready(self) -> None:
         from billing.permissions import groups_sync_after_migrate
+        from billing.services.admin_ops import WEBHOOK_BILLING
+        from integrations.webhooks import webhook_billing_register
 
         # Django creates permissions after migrating; the groups pick up new models' view permission.
         post_migrate.connect(groups_sync_after_migrate, sender=self, dispatch_uid="billing_groups_sync")
+        # The webhook lists of integrations reprocess and name orders through billing (integrations/webhooks.py).
+        webhook_billing_register(WEBHOOK_BILLING)

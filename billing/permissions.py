@@ -10,6 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from integrations.auth import SERVICE_GROUP  # the API's service account
+from integrations.omie.webhooks.models import REPROCESS_PERMISSION as REPROCESS_OMIE_WEBHOOK
+from integrations.pagarme.webhooks.models import REPROCESS_PERMISSION as REPROCESS_PAGARME
 
 RETRY = "orders.retry_order"
 CANCEL_NF = "billing.cancel_nf"
@@ -27,8 +29,7 @@ FINANCE_GROUP = "Financeiro"
 # which button); narrow them in the admin for a more limited integration.
 
 RESOLVE_DRIFT = "billing.resolve_drift"
-REPROCESS_PAGARME = "billing.reprocess_pagarmeevent"
-REPROCESS_OMIE_WEBHOOK = "omie.reprocess_omiewebhookevent"
+# REPROCESS_PAGARME / REPROCESS_OMIE_WEBHOOK: declared next to each webhook model, one pattern (<system>.reprocess_<model>).
 
 OPS_PERMISSIONS = [RETRY, MARK_NF_MANUAL, RESOLVE_DRIFT, REPROCESS_PAGARME, REPROCESS_OMIE_WEBHOOK]
 FINANCE_PERMISSIONS = [*OPS_PERMISSIONS, APPROVE_HOLD, CANCEL_NF, OVERRIDE_DAY25, MANAGE_CC, EXPORT]

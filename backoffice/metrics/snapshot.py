@@ -152,9 +152,8 @@ def _outbox(now: datetime) -> list[Series]:
 
 
 def _webhooks(now: datetime) -> list[Series]:
-    from billing.models import PagarmeEvent, PagarmeWebhookRefusal
-    from billing.models.webhooks import EventStatus
     from integrations.omie.webhooks.models import OmieEventStatus, OmieWebhookEvent
+    from integrations.pagarme.webhooks.models import EventStatus, PagarmeEvent, PagarmeWebhookRefusal
 
     day_ago = now - timedelta(hours=24)
     out: list[Series] = []

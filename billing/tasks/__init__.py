@@ -69,7 +69,7 @@ def billing_run_continue() -> dict[str, object]:
 def billing_due_sweep() -> dict[str, int]:
     """Every 10 minutes: emits whatever is due that the run missed; re-enqueues stuck webhook events."""
     from billing.services.run import orders_due_claim
-    from billing.services.webhooks import pagarme_events_requeue
+    from integrations.pagarme.webhooks.services import pagarme_events_requeue
     from orders.services.action_log import actor_for_task
 
     result = orders_due_claim(actor=actor_for_task("billing.billing_due_sweep"), time_budget=CLAIM_TIME_BUDGET_SECONDS)
