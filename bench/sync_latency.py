@@ -99,18 +99,19 @@ def main() -> int:
     from django.db import connection
     from rest_framework_simplejwt.tokens import AccessToken
 
-    from integrations.auth import service_group_add
+    from common.api.auth import service_group_add
 
     call_command("migrate", verbosity=0)
     from syncflow import sync_seed
 
+    from common.api.models import IdempotencyRecord
     from integrations.bubble.models import BubbleWriteback
     from integrations.omie.models import OmieCall
     from integrations.sandbox.fake_brasilapi import services as fake_brasilapi
     from integrations.sandbox.fake_bubble import services as fake_bubble
     from integrations.sandbox.fake_bubble.models import FakePatch
     from integrations.sandbox.fake_omie.models import FakeOmieCall
-    from orders.models import ActionLog, IdempotencyRecord, Order
+    from orders.models import ActionLog, Order
 
     # A clean slate (the action log is append-only by trigger: TRUNCATE is the only way to empty it).
     with connection.cursor() as cursor:

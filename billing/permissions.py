@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from integrations.auth import SERVICE_GROUP  # the API's service account
+from common.api.auth import SERVICE_GROUP  # the API's service account
 from integrations.omie.webhooks.models import REPROCESS_PERMISSION as REPROCESS_OMIE_WEBHOOK
 from integrations.pagarme.webhooks.models import REPROCESS_PERMISSION as REPROCESS_PAGARME
 
@@ -41,7 +41,8 @@ SERVICE_PERMISSIONS = [*FINANCE_PERMISSIONS, SYNC_ORDER]
 
 # "View all": every model of these apps (the project's own and the Celery admins ops read).
 VIEW_APP_LABELS = [
-    "orders", "billing", "integrations", "omie", "bubble", "brasilapi", "pagarme", "django_celery_beat", "django_celery_results",
+    "orders", "billing", "integrations", "omie", "bubble", "brasilapi", "pagarme", "api", "django_celery_beat",
+    "django_celery_results",
 ]
 
 

@@ -6,9 +6,9 @@ from backoffice.integrations_check import integrations_check_view
 from backoffice.metrics.view import metrics_view
 from billing.nfse_views import nfse_document_public
 from common import health
+from common.api.auth_views import ThrottledTokenBlacklistView, ThrottledTokenObtainPairView, ThrottledTokenRefreshView
 from common.exceptions import api_route_not_found
 from common.schema import DocsView, SchemaView
-from integrations.auth_views import ThrottledTokenBlacklistView, ThrottledTokenObtainPairView, ThrottledTokenRefreshView
 from integrations.omie.webhooks.views import omie_webhook
 from integrations.pagarme.webhooks.views import pagarme_webhook
 

@@ -10,7 +10,7 @@ import pytest
 import requests
 from rest_framework_simplejwt.tokens import AccessToken
 
-from integrations.auth import service_group_add
+from common.api.auth import service_group_add
 from integrations.sandbox.fake_omie.models import FakeOmieCall, FakeServiceOrder
 from orders.models import ActionLog, Order
 from orders.services import order_sync_sweep_stuck

@@ -15,8 +15,8 @@ from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
+from common.api.models import ServiceToken
 from common.principal import SERVICE_CLAIM
-from integrations.models import ServiceToken
 
 # Only members of this group may call the API's ops endpoints (Bubble's service account); staff act in the admin.
 SERVICE_GROUP = "Integração Bubble"
