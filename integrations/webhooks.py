@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from celery import current_app
 from django.db import transaction
 
 logger = logging.getLogger(__name__)
@@ -42,8 +43,6 @@ def webhook_event_enqueue(system: str, event_pk: int, *, on_commit: bool = True)
 
 
 def _send(system: str, event_pk: int) -> None:
-    from celery import current_app
-
     try:
         current_app.send_task(PROCESS_TASKS[system], args=[event_pk])
     except Exception:

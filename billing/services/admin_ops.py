@@ -18,7 +18,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from billing.models import ReconciliationDrift
-from billing.permissions import REPROCESS_OMIE_WEBHOOK, REPROCESS_PAGARME, RESOLVE_DRIFT  # noqa: F401 - the admin checks these
+from billing.permissions import RESOLVE_DRIFT  # noqa: F401 - the admin checks it
 from billing.services.omie_webhooks import omie_webhook_events_reprocess
 from billing.services.webhooks import pagarme_events_reprocess
 from integrations.omie.webhooks.models import OmieWebhookEvent
