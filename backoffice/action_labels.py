@@ -56,7 +56,8 @@ def admin_actor(username: str) -> str:
 
 
 # What each Celery task does, as ops say it: the timeline and the task admins show these, never the
-# dotted path. A task missing here reads as "tarefa automática".
+# dotted path. Every registered task has one (backoffice/tests/test_task_labels.py); an unknown name reads
+# as "tarefa automática".
 TASK_LABELS: dict[str, str] = {
     "backoffice.tasks.metrics_snapshot": "calcular os números do monitoramento (Prometheus)",
     "billing.tasks.nfse_documents.nfse_archive_fetch": "guardar o PDF e o XML de uma NFS-e",

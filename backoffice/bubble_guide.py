@@ -15,6 +15,8 @@ import json
 import re
 from typing import Any
 
+from drf_spectacular.generators import SchemaGenerator
+
 from integrations.bubble.fields import CUSTOMER_READ, CUSTOMER_WRITE, ORDER_READ, ORDER_WRITE
 from orders.statuses import BillingStatus, PaymentStatus, SyncStatus
 
@@ -93,7 +95,6 @@ def option_labels_in(markdown: str) -> dict[str, list[str]]:
 
 
 def fields_markdown() -> str:
-
     out = []
     for thing, reads, writes in (("order", ORDER_READ, ORDER_WRITE), ("customer", CUSTOMER_READ, CUSTOMER_WRITE)):
         out.append(f"**Tipo {TYPE_LABELS[thing]}**\n")
@@ -109,8 +110,6 @@ def fields_markdown() -> str:
 
 # Endpoints, from the OpenAPI schema --------------------------------------------------------------
 def openapi_schema() -> dict[str, Any]:
-    from drf_spectacular.generators import SchemaGenerator
-
     return SchemaGenerator().get_schema(request=None, public=True)
 
 

@@ -72,8 +72,8 @@ def main() -> int:
     call_command("migrate", verbosity=0)
     from integrations.bubble.models import BubbleWriteback
     from integrations.bubble.services import writeback_deliver_due, writeback_enqueue
-    from integrations.sandbox.fake_bubble.models import FakePatch, FakeThing
-    from integrations.sandbox.fake_bubble.services import control_reset, thing_put
+    from sandbox.fake_bubble.models import FakePatch, FakeThing
+    from sandbox.fake_bubble.services import control_reset, thing_put
 
     BubbleWriteback.objects.all().delete()
     FakePatch.objects.all().delete()

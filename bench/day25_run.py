@@ -112,10 +112,10 @@ def seed(n: int, held: int) -> None:
     from decimal import Decimal
 
     from billing.dates import today_sp
-    from integrations.sandbox.fake_bubble.models import FakeThing
-    from integrations.sandbox.fake_omie.models import OS_ID_BASE, FakeCustomer, FakeServiceOrder
     from orders.models import Order
     from orders.statuses import BillingStatus, BillingTrigger, CustomerKind, HoldReason, SyncStatus
+    from sandbox.fake_bubble.models import FakeThing
+    from sandbox.fake_omie.models import OS_ID_BASE, FakeCustomer, FakeServiceOrder
 
     customer = FakeCustomer.objects.create(codigo_cliente_integracao="1700000000000x100000000000000001", cnpj_cpf="11222333000181",
                                            razao_social="Bench Ltda")
@@ -203,7 +203,7 @@ def main() -> int:
     redis.Redis.from_url(args.redis_url).flushdb()
     django_setup(env)
 
-    from integrations.sandbox.fake_omie.services import fake_omie_reset
+    from sandbox.fake_omie.services import fake_omie_reset
 
     fake_omie_reset(time_scale=args.scale, latency_ms=0, webhook_url=f"{web_url}/webhooks/omie/{WEBHOOK_TOKEN}" if args.webhooks else "")
     t = time.monotonic()
@@ -235,7 +235,7 @@ def main() -> int:
         wait_http(f"{web_url}/health/live")
         time.sleep(3)  # the worker connects to the broker
         if args.webhooks:
-            from integrations.sandbox.fake_omie.webhooks import WebhookSender
+            from sandbox.fake_omie.webhooks import WebhookSender
 
             sender = WebhookSender(interval=0.05).start()
         return run(args, workers)
@@ -257,9 +257,9 @@ def run(args: argparse.Namespace, workers: list[subprocess.Popen[bytes]]) -> int
 
     from billing.tasks import billing_day_run
     from integrations.bubble.models import BubbleWriteback
-    from integrations.sandbox.fake_omie.models import FakeOmieCall
     from orders.models import Order
     from orders.statuses import BillingStatus
+    from sandbox.fake_omie.models import FakeOmieCall
 
     n = args.orders
     started = time.time()

@@ -166,7 +166,7 @@ def _write_events(path: Path, *, prefix: str, count: int, order_ids: list[str], 
     """Signed Pagar.me events, one a line; every third for an order that exists (the rest are kept as
     unmatched: the endpoint stores and answers 200 for both, the task tells them apart later)."""
     from integrations.pagarme.signature import signature_header
-    from integrations.sandbox.pagarme_events import EVENT_TYPES, pagarme_event_body, pagarme_event_build
+    from sandbox.pagarme_events import EVENT_TYPES, pagarme_event_body, pagarme_event_build
 
     with path.open("w") as out:
         for i in range(count):
@@ -377,7 +377,7 @@ def main() -> int:
         except subprocess.TimeoutExpired:
             os.killpg(web.pid, signal.SIGKILL)
         server_log.close()
-        queued = sum(broker.llen(q) for q in ("default", "omie", "bubble", "lookups"))
+        queued = sum(broker.llen(q) for q in ("default", "omie", "bubble"))
         broker.flushdb()
 
     print(f"\ncpus={os.cpu_count()} wrk: --threads {args.threads} --duration {args.duration}s --timeout 10s (same machine)")

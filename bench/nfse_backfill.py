@@ -56,7 +56,7 @@ WARMUP_IDS = 700000000000000000
 
 
 def _customer():
-    from integrations.sandbox.fake_omie.models import FakeCustomer
+    from sandbox.fake_omie.models import FakeCustomer
 
     customer, _ = FakeCustomer.objects.get_or_create(codigo_cliente_integracao="1700000000000x100000000000000001",
                                                      defaults={"cnpj_cpf": CUSTOMER_DOC, "razao_social": "Bench Ltda"})
@@ -71,11 +71,11 @@ def seed_issued(n: int, days: int) -> tuple[set[int], str, str]:
 
     from billing.dates import SAO_PAULO, today_sp
     from billing.models import Invoice
-    from integrations.sandbox.fake_bubble.models import FakeThing
-    from integrations.sandbox.fake_omie.handlers import NFSE_NUMBER_BASE
-    from integrations.sandbox.fake_omie.models import OS_ID_BASE, FakeNfse, FakeServiceOrder
     from orders.models import Order
     from orders.statuses import BillingStatus, BillingTrigger, CustomerKind, SyncStatus
+    from sandbox.fake_bubble.models import FakeThing
+    from sandbox.fake_omie.handlers import NFSE_NUMBER_BASE
+    from sandbox.fake_omie.models import OS_ID_BASE, FakeNfse, FakeServiceOrder
 
     customer = _customer()
     today = today_sp()
@@ -122,10 +122,10 @@ def seed_due(n: int, base: int) -> list[str]:
     from decimal import Decimal
 
     from billing.dates import today_sp
-    from integrations.sandbox.fake_bubble.models import FakeThing
-    from integrations.sandbox.fake_omie.models import OS_ID_BASE, FakeServiceOrder
     from orders.models import Order
     from orders.statuses import BillingStatus, BillingTrigger, CustomerKind, SyncStatus
+    from sandbox.fake_bubble.models import FakeThing
+    from sandbox.fake_omie.models import OS_ID_BASE, FakeServiceOrder
 
     customer = _customer()
     ids = [f"1700000000000x{base + i}" for i in range(n)]
@@ -143,7 +143,7 @@ def seed_due(n: int, base: int) -> list[str]:
 
 def faturar_phase(ids: list[str]) -> tuple[float, int, datetime | None, datetime | None]:
     """(seconds from the first to the last processed FaturarOS of these orders, calls, first, last)."""
-    from integrations.sandbox.fake_omie.models import FakeOmieCall
+    from sandbox.fake_omie.models import FakeOmieCall
 
     wanted = set(ids)
     times = sorted(at for param, at in FakeOmieCall.objects.filter(call="FaturarOS", processed=True).values_list("param", "received_at")
@@ -220,7 +220,7 @@ def main() -> int:
     os.environ.update(env)  # this process reads the fake's tables and the archive with the processes' settings
     django_setup(env)
 
-    from integrations.sandbox.fake_omie.services import fake_omie_reset
+    from sandbox.fake_omie.services import fake_omie_reset
 
     fake_omie_reset(time_scale=args.scale, latency_ms=0)
     t = time.monotonic()
@@ -261,7 +261,7 @@ def main() -> int:
 def run(args: argparse.Namespace, env: dict[str, str], nf_ids: set[int], since: str, until: str, baseline_ids: list[str],
         per_minute: int, storage: Path) -> int:
     from billing.models import NfseArchive, NfseDocument
-    from integrations.sandbox.fake_omie.models import FakeOmieCall
+    from sandbox.fake_omie.models import FakeOmieCall
 
     deadline = time.time() + args.timeout
     logs = ROOT / "var" / "bench"

@@ -88,8 +88,8 @@ def main() -> int:
     import django
 
     django.setup()
-    from integrations.sandbox.fake_omie.models import FakeCustomer, FakeOmieCall, FakeServiceOrder
-    from integrations.sandbox.fake_omie.services import fake_omie_reset
+    from sandbox.fake_omie.models import FakeCustomer, FakeOmieCall, FakeServiceOrder
+    from sandbox.fake_omie.services import fake_omie_reset
     from testsupport.fake_omie import Gunicorn
 
     fake_omie_reset(time_scale=args.scale, latency_ms=args.latency_ms)

@@ -103,10 +103,10 @@ def stop(procs: list[subprocess.Popen[bytes]]) -> None:
 def seed_pf(n: int) -> list[str]:
     from decimal import Decimal
 
-    from integrations.sandbox.fake_bubble.models import FakeThing
-    from integrations.sandbox.fake_omie.models import OS_ID_BASE, FakeCustomer, FakeServiceOrder
     from orders.models import Order
     from orders.statuses import BillingStatus, BillingTrigger, CustomerKind, PaymentStatus, SyncStatus
+    from sandbox.fake_bubble.models import FakeThing
+    from sandbox.fake_omie.models import OS_ID_BASE, FakeCustomer, FakeServiceOrder
     from testsupport.fake_omie import make_cpf
 
     ids = [f"1700000000000x{300000000000000000 + i}" for i in range(n)]
@@ -133,13 +133,13 @@ def latency(args: argparse.Namespace) -> int:
 
         from integrations.bubble.models import BubbleWriteback
         from integrations.pagarme.signature import signature_header
-        from integrations.sandbox.fake_omie.models import FakeOmieCall
-        from integrations.sandbox.fake_omie.services import fake_omie_reset
-        from integrations.sandbox.fake_omie.webhooks import WebhookSender
-        from integrations.sandbox.fake_pagarme.services import event_register
-        from integrations.sandbox.pagarme_events import pagarme_event_build
         from orders.models import Order
         from orders.statuses import BillingStatus
+        from sandbox.fake_omie.models import FakeOmieCall
+        from sandbox.fake_omie.services import fake_omie_reset
+        from sandbox.fake_omie.webhooks import WebhookSender
+        from sandbox.fake_pagarme.services import event_register
+        from sandbox.pagarme_events import pagarme_event_build
 
         fake_omie_reset(time_scale=1.0, latency_ms=0, nfse_delay_seconds=args.city_hall,
                         webhook_url=f"{web_url}/webhooks/omie/{TOKEN}" if webhooks else "")

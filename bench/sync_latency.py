@@ -107,11 +107,11 @@ def main() -> int:
     from common.api.models import IdempotencyRecord
     from integrations.bubble.models import BubbleWriteback
     from integrations.omie.models import OmieCall
-    from integrations.sandbox.fake_brasilapi import services as fake_brasilapi
-    from integrations.sandbox.fake_bubble import services as fake_bubble
-    from integrations.sandbox.fake_bubble.models import FakePatch
-    from integrations.sandbox.fake_omie.models import FakeOmieCall
     from orders.models import ActionLog, Order
+    from sandbox.fake_brasilapi import services as fake_brasilapi
+    from sandbox.fake_bubble import services as fake_bubble
+    from sandbox.fake_bubble.models import FakePatch
+    from sandbox.fake_omie.models import FakeOmieCall
 
     # A clean slate (the action log is append-only by trigger: TRUNCATE is the only way to empty it).
     with connection.cursor() as cursor:

@@ -210,7 +210,7 @@ def main() -> int:
             pstats.Stats(profiler, stream=stats).sort_stats("cumulative").print_stats(25)
             print(stats.getvalue())
 
-    queued = sum(broker.llen(q) for q in ("default", "omie", "bubble", "lookups"))
+    queued = sum(broker.llen(q) for q in ("default", "omie", "bubble"))
     print(f"Celery messages published (no worker ran): {queued}")
     broker.flushdb()
     return 0

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth.models import Group, Permission
+
 from common.api.auth import SERVICE_GROUP  # the API's service account
 from integrations.omie.webhooks.models import REPROCESS_PERMISSION as REPROCESS_OMIE_WEBHOOK
 from integrations.pagarme.webhooks.models import REPROCESS_PERMISSION as REPROCESS_PAGARME
@@ -59,7 +61,6 @@ PERMISSION_LABELS = {
 
 def permission_groups(permission: str) -> list[str]:
     """The groups that hold ``permission`` (app_label.codename), by name."""
-    from django.contrib.auth.models import Group
 
     app_label, _, codename = permission.partition(".")
     return sorted(Group.objects.filter(permissions__content_type__app_label=app_label, permissions__codename=codename)
@@ -98,6 +99,4 @@ def groups_sync(*, group_model: Any, permission_model: Any) -> None:
 
 
 def groups_sync_after_migrate(**_kwargs: object) -> None:
-    from django.contrib.auth.models import Group, Permission
-
     groups_sync(group_model=Group, permission_model=Permission)

@@ -29,6 +29,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django_otp import match_token, user_has_device
 
+from common.twofa.models import RecoveryCodeDevice
+from common.twofa.services import twofa_enrolled, twofa_required
+from common.twofa.views import enrol_view, enrolment_pending_start
+
 LOGIN_FAILED = "Usuário, senha ou código de verificação incorretos. Confira e tente de novo."
 CODE_HELP_REQUIRED = (
     "Os 6 dígitos do aplicativo autenticador, ou um código de recuperação. Obrigatório para toda a equipe; "
@@ -42,8 +46,6 @@ TWOFA_OFF_NOTICE = (
 
 
 def second_factor_required(user: Any) -> bool:
-    from common.twofa.services import twofa_required
-
     return twofa_required(user)
 
 
@@ -65,7 +67,6 @@ class OTPAdminAuthenticationForm(AdminAuthenticationForm):
         user = self.get_user()
         if user is None:
             return cleaned
-        from common.twofa.services import twofa_enrolled
 
         token = (cleaned.get("otp_token") or "").strip()
         if second_factor_required(user):
@@ -89,8 +90,6 @@ class OTPAdminAuthenticationForm(AdminAuthenticationForm):
 
 class TwoFactorLoginView(LoginView):
     def form_valid(self, form: OTPAdminAuthenticationForm) -> HttpResponse:  # type: ignore[override]
-        from common.twofa.models import RecoveryCodeDevice
-        from common.twofa.views import enrolment_pending_start
 
         user = form.get_user()
         if form.enrolment_needed:
@@ -120,8 +119,6 @@ class BluAdminSite(admin.AdminSite):
 
     @method_decorator(never_cache)
     def twofa_enrol(self, request: HttpRequest) -> HttpResponse:
-        from common.twofa.views import enrol_view
-
         request.current_app = self.name
         return enrol_view(request, site=self)
 

@@ -11,15 +11,20 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import sentry_sdk
+from django.contrib import admin
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.template.response import TemplateResponse
+from django.views.defaults import page_not_found, server_error
 from rest_framework import exceptions as drf_exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_default_handler
 
-from common.middleware import API_PREFIXES
-
 logger = logging.getLogger(__name__)
+
+# The paths that answer the JSON error envelope (the API and the webhooks); everything else gets a pt-BR page.
+API_PREFIXES = ("/v1/", "/webhooks/")
 
 
 class ApplicationError(Exception):
@@ -128,17 +133,11 @@ def _internal_error_response(exc: Exception) -> Response:
 
 
 def _sentry_details() -> dict[str, Any]:
-    try:
-        import sentry_sdk
-
-        event_id = sentry_sdk.last_event_id()
-    except ImportError:  # pragma: no cover - sentry-sdk is a requirement
-        event_id = None
+    event_id = sentry_sdk.last_event_id()
     return {"sentry_event_id": event_id} if event_id else {}
 
 
 def _is_api(request: HttpRequest) -> bool:
-
     return request.path.startswith(API_PREFIXES)
 
 
@@ -150,7 +149,6 @@ def api_route_not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> Http
 def handler404(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     if _is_api(request):
         return error_response(status=404, code="not_found", message="Rota não encontrada.")
-    from django.views.defaults import page_not_found
 
     return page_not_found(request, exception)  # type: ignore[arg-type]
 
@@ -163,12 +161,10 @@ def handler403(request: HttpRequest, exception: Exception | None = None) -> Http
     missing and who can do it (the message the refusal carries), never a bare "403 Forbidden"."""
     if _is_api(request):
         return error_response(status=403, code="permission_denied", message="Você não tem permissão para executar esta ação.")
-    from django.contrib import admin
-    from django.template.response import TemplateResponse
 
     reason = str(exception) if exception is not None and str(exception) else FORBIDDEN_DEFAULT
     context = {**admin.site.each_context(request), "reason": reason, "title": "Sem permissão"}
-    response = TemplateResponse(request, "admin/forbidden.html", context, status=403)
+    response = TemplateResponse(request, "403.html", context, status=403)
     return response.render()
 
 
@@ -177,6 +173,5 @@ def handler500(request: HttpRequest) -> HttpResponse:
         return error_response(
             status=500, code="internal_error", message="Erro interno. A equipe foi notificada.", details=_sentry_details()
         )
-    from django.views.defaults import server_error
 
     return server_error(request)

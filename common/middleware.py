@@ -3,9 +3,8 @@ from collections.abc import Callable
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 
+from common.exceptions import API_PREFIXES, error_response
 from common.request_context import request_id_from_header, set_request_id
-
-API_PREFIXES = ("/v1/", "/webhooks/")
 
 
 class RequestIdMiddleware:
@@ -39,8 +38,6 @@ class BodySizeLimitMiddleware:
             except ValueError:
                 length = 0
             if length > settings.API_MAX_BODY_BYTES:
-                from common.exceptions import error_response
-
                 return error_response(
                     status=413,
                     code="payload_too_large",
@@ -67,8 +64,6 @@ class NulCharacterMiddleware:
         if "\x00" in request.path or any("\x00" in key or "\x00" in value
                                           for key, values in request.GET.lists() for value in values):
             if request.path.startswith(API_PREFIXES):
-                from common.exceptions import error_response
-
                 return error_response(status=400, code="validation_error", message=NUL_MESSAGE)
             return HttpResponseBadRequest(NUL_MESSAGE, content_type="text/plain; charset=utf-8")
         return self.get_response(request)

@@ -12,10 +12,9 @@ DEFAULT = "default"  # beat's jobs: the day-25 run and its dispatch, sweeps, pru
 OMIE_WRITES = "omie"  # IncluirOS/UpsertCliente, the invoice steps (FaturarOS, StatusOS): paced by the central throttle
 OMIE_READS = "omie_reads"  # the reconciliation's pages (ListarOS / ListarNFSEs): backfills and audits
 BUBBLE = "bubble"  # the writeback outbox to Bubble
-LOOKUPS = "lookups"  # public lookups (BrasilAPI)
 WEBHOOKS = "webhooks"  # Pagar.me and Omie webhook events, after they were stored
 EXPORTS = "exports"  # the admin's exports (XLSX/CSV of up to a million rows)
 
-ALL_QUEUES: tuple[str, ...] = (DEFAULT, OMIE_WRITES, OMIE_READS, BUBBLE, LOOKUPS, WEBHOOKS, EXPORTS)
+ALL_QUEUES: tuple[str, ...] = (DEFAULT, OMIE_WRITES, OMIE_READS, BUBBLE, WEBHOOKS, EXPORTS)
 # What a worker started without CELERY_QUEUES consumes: every queue.
 ALL_QUEUES_CSV = ",".join(ALL_QUEUES)

@@ -2,11 +2,12 @@ import time
 
 from celery import shared_task
 
+from common.health import record_beat_heartbeat
+
 
 @shared_task(ignore_result=True)
 def beat_heartbeat() -> None:
     """Scheduled every minute by beat; /health/ready reads its age."""
-    from common.health import record_beat_heartbeat
 
     record_beat_heartbeat()
 

@@ -36,7 +36,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+import redis
 from celery import bootsteps
+from celery.worker import state
+from django.conf import settings
 
 logger = logging.getLogger(__name__)
 
@@ -47,8 +50,6 @@ EXIT_CODE = 70  # EX_SOFTWARE: "stopped consuming", distinct from a crash (1) an
 
 def _setting(name: str, default: float) -> float:
     try:
-        from django.conf import settings
-
         return float(getattr(settings, name, default))
     except Exception:  # noqa: BLE001 - outside Django (the container health check) the default applies
         return float(os.environ.get(name, default))
@@ -176,9 +177,6 @@ class _Watchdog:
             return
         try:
             if self._redis is None:
-                import redis
-                from django.conf import settings
-
                 self._redis = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=2)
             record_consumption(self._redis, self.hostname, self.last_received)
         except Exception as exc:  # noqa: BLE001 - Redis down: readiness says so through its own checks
@@ -191,7 +189,6 @@ class _Watchdog:
         logger.critical(
             "worker %s parou de consumir: sonda publicada há %.0f s e não recebida; encerrando "
             "(código %s) para o supervisor reiniciar", self.hostname, waited, EXIT_CODE)
-        from celery.worker import state
 
         state.should_stop = EXIT_CODE  # the event loop raises WorkerShutdown(70) at its next turn
 

@@ -7,8 +7,11 @@ back in the log context while the task runs (common.request_context).
 import logging.config
 
 from celery import Celery, signals
+from django.conf import settings
 
 from common.broker import install as install_broker_transport
+from common.health import record_beat_heartbeat
+from common.request_context import get_request_id, set_request_id
 from config.settings_module import server_default
 
 # kombu's Redis transport with the fix for the worker crash after a broker loss (common/broker.py).
@@ -34,15 +37,11 @@ periodic_runs.connect(signals)
 
 @signals.setup_logging.connect
 def _setup_logging(**_kwargs: object) -> None:
-    from django.conf import settings
-
     logging.config.dictConfig(settings.LOGGING)
 
 
 @signals.before_task_publish.connect
 def _carry_request_id(headers: dict | None = None, **_kwargs: object) -> None:
-    from common.request_context import get_request_id
-
     request_id = get_request_id()
     if headers is not None and request_id and "request_id" not in headers:
         headers["request_id"] = request_id
@@ -50,22 +49,17 @@ def _carry_request_id(headers: dict | None = None, **_kwargs: object) -> None:
 
 @signals.task_prerun.connect
 def _restore_request_id(task: object = None, **_kwargs: object) -> None:
-    from common.request_context import set_request_id
-
     request = getattr(task, "request", None)
     set_request_id(getattr(request, "request_id", None) or (request and request.id) or None)
 
 
 @signals.task_postrun.connect
 def _clear_request_id(**_kwargs: object) -> None:
-    from common.request_context import set_request_id
-
     set_request_id(None)
 
 
 @signals.beat_init.connect
 def _first_heartbeat(**_kwargs: object) -> None:
     # Beat is alive from its first second; the periodic heartbeat keeps it fresh afterwards.
-    from common.health import record_beat_heartbeat
 
     record_beat_heartbeat()

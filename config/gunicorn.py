@@ -8,6 +8,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from prometheus_client import multiprocess
+
 # prometheus-client's multiprocess mode (docs/observability.md): each gunicorn worker writes its metrics to
 # files in this directory and /metrics adds them up, whichever worker answers. Set before anything imports
 # prometheus_client (it picks its storage at import), emptied when the master starts (stale files would
@@ -29,6 +31,4 @@ def on_starting(_server: object) -> None:
 
 
 def child_exit(_server: object, worker: object) -> None:
-    from prometheus_client import multiprocess
-
     multiprocess.mark_process_dead(worker.pid)  # type: ignore[attr-defined]

@@ -48,7 +48,7 @@ if settings.SANDBOX:
     # The fakes answer like Omie and Bubble: never expose them on a real server by accident.
     if not (settings.DEBUG or settings.SANDBOX_FORCE):
         raise ImproperlyConfigured("SANDBOX=true with DEBUG off: set SANDBOX_FORCE=true if you really mean it.")
-    urlpatterns.append(path("sandbox/", include("integrations.sandbox.urls")))
+    urlpatterns.append(path("sandbox/", include("sandbox.urls")))
 
 handler403 = "common.exceptions.handler403"
 handler404 = "common.exceptions.handler404"

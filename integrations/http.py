@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 
@@ -97,6 +98,4 @@ def json_or_none(response: requests.Response) -> Any:
 
 
 def _host(url: str) -> str:
-    from urllib.parse import urlsplit
-
     return urlsplit(url).netloc or "serviço externo"

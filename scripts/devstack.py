@@ -193,7 +193,7 @@ def run_env(services: Services, mode: str = "run") -> dict[str, str]:
     env.setdefault("PYTHONUNBUFFERED", "1")
     if env["SANDBOX"] == "true":
         sys.path.insert(0, str(ROOT))
-        from config.sandbox_demo import DEMO_ENV
+        from sandbox.demo_timings import DEMO_ENV
 
         for key, value in DEMO_ENV.items():
             env.setdefault(key, value)
@@ -222,7 +222,7 @@ def _flower_basic_auth() -> str:
 def env_exports(env: dict[str, str]) -> str:
     import shlex
 
-    from config.sandbox_demo import DEMO_ENV
+    from sandbox.demo_timings import DEMO_ENV
 
     keys = [*EXPORTED, *(DEMO_ENV if env.get("SANDBOX") == "true" else ())]
     return "\n".join(f"export {key}={shlex.quote(env[key])}" for key in keys if key in env)
@@ -256,7 +256,9 @@ def cmd_run(services: Services) -> int:
         ),
         flush=True,
     )
-    conf = supervisor_config(ROOT / "Procfile", VAR / "supervisor")
+    # The sandbox's own processes run its management commands: without SANDBOX they do not exist.
+    skip = () if env["SANDBOX"] == "true" else SANDBOX_PROCESSES
+    conf = supervisor_config(ROOT / "Procfile", VAR / "supervisor", skip=skip)
     supervisord = shutil.which("supervisord", path=env["PATH"]) or "supervisord"
     proc = subprocess.Popen([supervisord, "-n", "-c", str(conf)], cwd=ROOT, env=env)
     demo: list[subprocess.Popen[bytes]] = []
@@ -298,7 +300,11 @@ def procfile_entries(procfile: Path) -> dict[str, str]:
     return entries
 
 
-def supervisor_config(procfile: Path, directory: Path) -> Path:
+# The Procfile's processes that only the sandbox has (the fake Omie's webhook sender, sandbox/management/commands/).
+SANDBOX_PROCESSES = ("omiehooks",)
+
+
+def supervisor_config(procfile: Path, directory: Path, skip: tuple[str, ...] = ()) -> Path:
     """supervisord's configuration for the Procfile's processes: each one restarted when it exits.
 
     honcho (the usual Procfile runner) stops everything when one process exits; supervisord restarts
@@ -315,6 +321,8 @@ def supervisor_config(procfile: Path, directory: Path) -> Path:
         "[supervisorctl]", f"serverurl=unix://{directory / 'supervisor.sock'}", "",
     ]
     for name, command in procfile_entries(procfile).items():
+        if name in skip:
+            continue
         quoted = command.replace("\\", "\\\\").replace('"', '\\"').replace("%", "%%")
         lines += [
             f"[program:{name}]", f'command=bash -c "exec {quoted}"', f"directory={ROOT}",

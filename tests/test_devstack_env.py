@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 import pytest
 from django.conf import settings
 
-from config.sandbox_demo import DEMO_ENV
+from sandbox.demo_timings import DEMO_ENV
 from testsupport.processes import subprocess_env
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -65,7 +65,7 @@ def test_the_runbook_commands_work_against_make_run(live_server, settings, tmp_p
     """check_integrations checks the sandbox's Omie (not the real one) and issue_service_token issues a
     token, both with the README's wording: `eval "$(... env)"` then manage.py, and `make manage`."""
     settings.SANDBOX_OMIE_APP_KEYS = ["sandbox-app-key"]
-    from integrations.sandbox.fake_omie.services import fake_omie_reset
+    from sandbox.fake_omie.services import fake_omie_reset
 
     fake_omie_reset()
     port = str(urlsplit(live_server.url).port)

@@ -32,7 +32,7 @@ def test_it_keeps_the_import_contract(contract):
 
 def test_it_checks_the_contracts_the_architecture_needs():
     assert {"common-imports-no-app", "integrations-import-no-domain", "nothing-imports-backoffice", "services-import-no-tasks",
-            "production-imports-no-testsupport"} <= set(_contracts())
+            "production-imports-no-testsupport", "production-imports-no-sandbox"} <= set(_contracts())
 
 
 def test_it_installs_no_sandbox_app_in_production_and_installs_them_with_sandbox_on():
@@ -40,4 +40,4 @@ def test_it_installs_no_sandbox_app_in_production_and_installs_them_with_sandbox
     demo = show(realistic_env(SANDBOX="true", SANDBOX_FORCE="true"), "settings.INSTALLED_APPS")
 
     assert "sandbox" not in production
-    assert "integrations.sandbox.fake_omie" in demo and "integrations.sandbox.fake_bubble" in demo
+    assert "sandbox.fake_omie" in demo and "sandbox.fake_bubble" in demo

@@ -14,9 +14,9 @@ import requests
 from django.conf import settings
 from stdnum.br import cnpj
 
-from integrations.sandbox.fake_omie.handlers import compact_document
-from integrations.sandbox.fake_omie.models import FakeCustomer, FakeOmieCall
-from integrations.sandbox.fake_omie.services import (
+from sandbox.fake_omie.handlers import compact_document
+from sandbox.fake_omie.models import FakeCustomer, FakeOmieCall
+from sandbox.fake_omie.services import (
     fake_omie_ban,
     fake_omie_configure,
     fake_omie_inject,

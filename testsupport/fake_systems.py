@@ -35,7 +35,7 @@ class FakeBubble:
 
     def put(self, thing: str, bubble_id: str, **canonical: Any) -> None:
         from integrations.bubble.fields import field_key, type_name
-        from integrations.sandbox.fake_bubble.services import thing_put
+        from sandbox.fake_bubble.services import thing_put
 
         fields = {field_key(thing, key): value for key, value in canonical.items()}  # type: ignore[arg-type]
         thing_put(type_name=type_name(thing), bubble_id=bubble_id, fields=fields)  # type: ignore[arg-type]
@@ -49,26 +49,26 @@ class FakeBubble:
     def thing(self, thing: str, bubble_id: str) -> dict[str, Any] | None:
         """The thing's stored fields (app keys), or None."""
         from integrations.bubble.fields import type_name
-        from integrations.sandbox.fake_bubble.services import thing_get
+        from sandbox.fake_bubble.services import thing_get
 
         found = thing_get(type_name=type_name(thing), bubble_id=bubble_id)  # type: ignore[arg-type]
         return found.data if found else None
 
     def patches(self, thing: str | None = None, bubble_id: str | None = None, *, ok_only: bool = True) -> list[Any]:
         from integrations.bubble.fields import type_name
-        from integrations.sandbox.fake_bubble.services import patches_for
+        from sandbox.fake_bubble.services import patches_for
 
         return patches_for(type_name=type_name(thing) if thing else None, bubble_id=bubble_id, ok_only=ok_only)  # type: ignore[arg-type]
 
     def control(self, **values: Any) -> None:
         """``outage_status`` (429/5xx), ``outage_calls_left`` (None = every call), ``latency_ms``, ``missing_status``
         (404/400), ``token`` (the one accepted; default: the client's)."""
-        from integrations.sandbox.fake_bubble.services import control_set
+        from sandbox.fake_bubble.services import control_set
 
         control_set(**values)
 
     def calls(self) -> int:
-        from integrations.sandbox.fake_bubble.services import control_get
+        from sandbox.fake_bubble.services import control_get
 
         return control_get().calls
 
@@ -84,18 +84,18 @@ class FakeBrasilApi:
     def put_company(self, cnpj: str, razao_social: str = "EMPRESA DE TESTE LTDA", **fields: Any) -> None:
         from stdnum.br import cnpj as stdnum_cnpj
 
-        from integrations.sandbox.fake_brasilapi.services import company_put
+        from sandbox.fake_brasilapi.services import company_put
 
         company_put(cnpj=stdnum_cnpj.compact(cnpj), razao_social=razao_social, **fields)
 
     def lookups(self, cnpj: str | None = None) -> list[Any]:
-        from integrations.sandbox.fake_brasilapi.services import lookups_for
+        from sandbox.fake_brasilapi.services import lookups_for
 
         return lookups_for(cnpj=cnpj)
 
     def control(self, **values: Any) -> None:
         """``fail_status`` (429/5xx), ``fail_calls_left`` (None = every call), ``latency_ms``."""
-        from integrations.sandbox.fake_brasilapi.services import control_set
+        from sandbox.fake_brasilapi.services import control_set
 
         control_set(**values)
 
@@ -117,40 +117,40 @@ class FakePagarme:
 
     def sign(self, body: bytes, **kwargs: Any) -> str:
         """``X-Webhook-Asymmetric-Signature`` with the fake's current key (``key=``/``kid=`` to forge)."""
-        from integrations.sandbox.fake_pagarme.keys import sign
+        from sandbox.fake_pagarme.keys import sign
 
         return sign(body, **kwargs)
 
     def register(self, event: dict[str, Any], *, api_status: str | None = None) -> None:
-        from integrations.sandbox.fake_pagarme.services import event_register
+        from sandbox.fake_pagarme.services import event_register
 
         event_register(event, api_status=api_status)
 
     def charge_status_set(self, charge_id: str, status: str) -> None:
-        from integrations.sandbox.fake_pagarme.services import charge_status_set
+        from sandbox.fake_pagarme.services import charge_status_set
 
         charge_status_set(charge_id, status)
 
     def charge_update(self, charge_id: str, **fields: Any) -> dict[str, Any]:
         """What the API answers for the charge from now on (``paid_amount``/``canceled_amount`` in cents)."""
-        from integrations.sandbox.fake_pagarme.services import charge_update
+        from sandbox.fake_pagarme.services import charge_update
 
         return charge_update(charge_id, **fields)
 
     def rotate(self) -> str:
-        from integrations.sandbox.fake_pagarme.keys import key_rotate
+        from sandbox.fake_pagarme.keys import key_rotate
 
         return key_rotate()
 
     def control(self, **values: Any) -> None:
         """``api_status`` / ``jwks_status`` (e.g. 503 for every call; None: back to normal), ``latency_ms``."""
-        from integrations.sandbox.fake_pagarme.services import control_set
+        from sandbox.fake_pagarme.services import control_set
 
         control_set(**values)
 
     def count(self, name: str) -> int:
         """How many times "jwks" or "api" was called."""
-        from integrations.sandbox.fake_pagarme.services import count
+        from sandbox.fake_pagarme.services import count
 
         return count(name)
 
@@ -168,7 +168,7 @@ def pagarme_settings(settings: Any, base_url: str, key_dir: str) -> None:
 def fake_pagarme(live_server: Any, settings: Any, tmp_path: Any) -> Iterator[FakePagarme]:
     """The fake Pagar.me on the live server (JWKS + API), a fresh key pair, an empty JWKS cache, rs256 only."""
     from integrations.pagarme.webhook_auth import jwks_cache_clear
-    from integrations.sandbox.fake_pagarme.services import control_reset
+    from sandbox.fake_pagarme.services import control_reset
 
     base_url = f"{live_server.url}/sandbox/pagarme"
     pagarme_settings(settings, base_url, str(tmp_path / "pagarme-keys"))
@@ -194,7 +194,7 @@ def close_client_sessions() -> None:
 
 @pytest.fixture
 def fake_bubble(live_server: Any, settings: Any) -> Iterator[FakeBubble]:
-    from integrations.sandbox.fake_bubble.services import control_reset
+    from sandbox.fake_bubble.services import control_reset
 
     base_url = f"{live_server.url}/sandbox/bubble/api/1.1"
     settings.BUBBLE_BASE_URL = base_url
@@ -206,7 +206,7 @@ def fake_bubble(live_server: Any, settings: Any) -> Iterator[FakeBubble]:
 
 @pytest.fixture
 def fake_brasilapi(live_server: Any, settings: Any) -> Iterator[FakeBrasilApi]:
-    from integrations.sandbox.fake_brasilapi.services import control_reset
+    from sandbox.fake_brasilapi.services import control_reset
 
     base_url = f"{live_server.url}/sandbox/brasilapi/api"
     settings.BRASILAPI_BASE_URL = base_url

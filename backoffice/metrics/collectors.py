@@ -27,6 +27,7 @@ from common.health import BEAT_HEARTBEAT_KEY
 from common.metrics.counters import counters_read_many
 from common.metrics.periodic_runs import periodic_entries, read_run_events
 from common.worker_liveness import KEY_PREFIX as CONSUMING_PREFIX
+from integrations.omie.throttle import get_throttle
 
 logger = logging.getLogger(__name__)
 
@@ -145,8 +146,6 @@ class OmieThrottleCollector(Collector):
     """The shared throttle's state per Omie method (integrations/omie/throttle.py)."""
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        from integrations.omie.throttle import get_throttle
-
         now = time.time()
         paused = GaugeMetricFamily("blu_omie_throttle_paused",
                                    "1 quando o método está pausado, com o motivo (banned=425, rate_limited=429…).",

@@ -24,6 +24,16 @@ from django.db.models import Count, Max, Min, Q
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
+from billing.dates import today_sp
+from billing.decision import billing_day_of
+from billing.models import BillingRun, Invoice
+from billing.models.invoice import FailureStage
+from integrations.bubble.models import BubbleWriteback
+from integrations.omie.webhooks.models import OmieEventStatus, OmieWebhookEvent
+from integrations.pagarme.webhooks.models import EventStatus, PagarmeEvent, PagarmeWebhookRefusal
+from orders.models import Order
+from orders.statuses import BillingStatus, HoldReason, SyncStatus
+
 SNAPSHOT_KEY = "blu:metrics:domain"
 # Kept past several periods so a late scrape still sees the last values (and their age).
 SNAPSHOT_TTL_SECONDS = 3600
@@ -51,9 +61,6 @@ def rejection_code(message: str) -> str:
 
 
 def _orders(now: datetime) -> list[Series]:
-    from orders.models import Order
-    from orders.statuses import BillingStatus, HoldReason, SyncStatus
-
     out: list[Series] = []
     rows = dict(Order.objects.values_list("sync_status").annotate(n=Count("id")).order_by())
     for status in SyncStatus.values:
@@ -75,10 +82,6 @@ def _orders(now: datetime) -> list[Series]:
 
 
 def _invoices(now: datetime) -> list[Series]:
-    from billing.models import Invoice
-    from billing.models.invoice import FailureStage
-    from orders.statuses import BillingStatus
-
     out: list[Series] = []
     rows = dict(Invoice.objects.values_list("status").annotate(n=Count("id")).order_by())
     for status in sorted(rows):
@@ -112,12 +115,6 @@ def _invoices(now: datetime) -> list[Series]:
 
 
 def _billing_day(now: datetime) -> list[Series]:
-    from billing.dates import today_sp
-    from billing.decision import billing_day_of
-    from billing.models import BillingRun, Invoice
-    from orders.models import Order
-    from orders.statuses import BillingStatus
-
     today = today_sp()
     midnight = timezone.make_aware(datetime.combine(today, datetime.min.time()), timezone.get_default_timezone())
     is_day = today == billing_day_of(today.year, today.month, settings.BILLING_DAY)
@@ -140,8 +137,6 @@ def _billing_day(now: datetime) -> list[Series]:
 
 
 def _outbox(now: datetime) -> list[Series]:
-    from integrations.bubble.models import BubbleWriteback
-
     live = [BubbleWriteback.Status.PENDING, BubbleWriteback.Status.SENDING, BubbleWriteback.Status.DEAD]
     rows = dict(BubbleWriteback.objects.filter(status__in=live).values_list("status").annotate(n=Count("id")).order_by())
     out = [Series("blu_bubble_outbox", "Escritas para o Bubble por situação (entregues não contam).", rows.get(s, 0), {"status": s})
@@ -152,9 +147,6 @@ def _outbox(now: datetime) -> list[Series]:
 
 
 def _webhooks(now: datetime) -> list[Series]:
-    from integrations.omie.webhooks.models import OmieEventStatus, OmieWebhookEvent
-    from integrations.pagarme.webhooks.models import EventStatus, PagarmeEvent, PagarmeWebhookRefusal
-
     day_ago = now - timedelta(hours=24)
     out: list[Series] = []
     for source, model, received, unmatched in (

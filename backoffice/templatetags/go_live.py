@@ -7,14 +7,15 @@ from typing import Any
 
 from django import template
 
+from backoffice.integrations_check import may_check_integrations
+from integrations.omie.dryrun import DRY_RUN_LABEL, dry_run_on, dry_run_waiting_order_ids
+from integrations.omie.models import OmieDryRunCall
+
 register = template.Library()
 
 
 @register.inclusion_tag("admin/integrations/dry_run_banner.html", takes_context=True)
 def dry_run_banner(context: dict) -> dict[str, Any]:
-    from backoffice.integrations_check import may_check_integrations
-    from integrations.omie.dryrun import dry_run_on, dry_run_waiting_order_ids
-
     request = context.get("request")
     user = getattr(request, "user", None)
     on = dry_run_on()
@@ -27,9 +28,6 @@ def dry_run_banner(context: dict) -> dict[str, Any]:
 
 @register.inclusion_tag("admin/integrations/dry_run_payloads.html")
 def dry_run_payloads(order_id: int | None) -> dict[str, Any]:
-    from integrations.omie.dryrun import DRY_RUN_LABEL
-    from integrations.omie.models import OmieDryRunCall
-
     rows = list(OmieDryRunCall.objects.filter(order_id=order_id).order_by("created_at", "id")) if order_id else []
     return {
         "label": DRY_RUN_LABEL,

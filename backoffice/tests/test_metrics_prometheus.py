@@ -129,7 +129,7 @@ def stack(sandbox, live_server, celery_worker_process, settings, tmp_path, user_
     for name, value in FAST_BILLING.items():
         setattr(settings, name, value)
     sandbox.omie.reset(redundant_on=False, time_scale=0.01)
-    celery_worker_process(queues="default,omie,bubble,lookups", concurrency=2,
+    celery_worker_process(queues="default,omie,bubble", concurrency=2,
                           **sandbox.worker_env(METRICS_TOKEN=TOKEN, **FAST_BILLING))
     flower = Flower(tmp_path)
     prometheus = Prometheus(tmp_path, web=live_server.url.removeprefix("http://"), flower=f"127.0.0.1:{flower.port}")

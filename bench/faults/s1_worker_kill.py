@@ -25,7 +25,7 @@ from harness import Stack, run_scenario
 def day25_seed(stack: Stack, orders: int) -> None:
     from day25_run import seed
 
-    from integrations.sandbox.fake_omie.services import fake_omie_reset
+    from sandbox.fake_omie.services import fake_omie_reset
 
     fake_omie_reset(time_scale=stack.scale, latency_ms=0)
     seed(orders, 0)
@@ -34,9 +34,9 @@ def day25_seed(stack: Stack, orders: int) -> None:
 def day25_outcome(orders: int) -> tuple[bool, dict[str, object]]:
     from django.db.models import Count
 
-    from integrations.sandbox.fake_omie.models import FakeOmieCall
     from orders.models import Order
     from orders.statuses import BillingStatus
+    from sandbox.fake_omie.models import FakeOmieCall
 
     counts = dict(Order.objects.values_list("billing_status").annotate(c=Count("id")).order_by())
     per_os = Counter(FakeOmieCall.objects.filter(call="FaturarOS", processed=True, http_status=200)

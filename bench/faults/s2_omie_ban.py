@@ -31,8 +31,8 @@ def main() -> int:
 
     def body(stack: Stack) -> tuple[bool, dict[str, object]]:
         from billing.tasks import billing_day_run
-        from integrations.sandbox.fake_omie.models import FakeOmieBan, FakeOmieCall
-        from integrations.sandbox.fake_omie.services import fake_omie_ban, fake_omie_configure
+        from sandbox.fake_omie.models import FakeOmieBan, FakeOmieCall
+        from sandbox.fake_omie.services import fake_omie_ban, fake_omie_configure
 
         day25_seed(stack, args.orders)
         # A call during the ban extends it by ban_seconds × scale: the same length as the ban itself.

@@ -32,9 +32,9 @@ def main() -> int:
     def body(stack: Stack) -> tuple[bool, dict[str, object]]:
         from billing.tasks import billing_day_run
         from integrations.bubble.models import BubbleWriteback
-        from integrations.sandbox.fake_bubble import services as fake_bubble
-        from integrations.sandbox.fake_bubble.models import FakePatch, FakeThing
         from orders.models import Order
+        from sandbox.fake_bubble import services as fake_bubble
+        from sandbox.fake_bubble.models import FakePatch, FakeThing
 
         day25_seed(stack, args.orders)
         stack.start_web()

@@ -34,7 +34,7 @@ def main() -> int:
         import requests
 
         from integrations.pagarme.webhooks.models import PagarmeEvent
-        from integrations.sandbox.pagarme_events import pagarme_event_body, pagarme_event_build
+        from sandbox.pagarme_events import pagarme_event_body, pagarme_event_build
 
         order_ids = sync_seed(args.orders)
         token = stack.service_token()
@@ -68,8 +68,8 @@ def main() -> int:
                 answers = list(pool.map(trigger, [order_id] * args.copies))
                 triggers.update(answers)
                 first_answers.append(answers.count(202))
-        from integrations.sandbox.fake_pagarme import keys as fake_pagarme_keys
-        from integrations.sandbox.fake_pagarme.services import event_register
+        from sandbox.fake_pagarme import keys as fake_pagarme_keys
+        from sandbox.fake_pagarme.services import event_register
 
         events = [pagarme_event_build(event_type="charge.paid", bubble_order_id=o, amount=Decimal("150.00")) for o in order_ids]
         for event in events:

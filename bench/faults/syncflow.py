@@ -11,9 +11,9 @@ def sync_seed(n: int, *, pj_every: int = 5, **omie: object) -> list[str]:
 
     The fakes start empty; the fake Omie gets ``omie`` (default: time ×0.05, no latency).
     """
-    from integrations.sandbox.fake_brasilapi import services as fake_brasilapi
-    from integrations.sandbox.fake_bubble import services as fake_bubble
-    from integrations.sandbox.fake_omie.services import fake_omie_reset
+    from sandbox.fake_brasilapi import services as fake_brasilapi
+    from sandbox.fake_bubble import services as fake_bubble
+    from sandbox.fake_omie.services import fake_omie_reset
     from testsupport.fake_omie import make_cnpj, make_cpf
 
     fake_omie_reset(**({"time_scale": 0.05, "latency_ms": 0} | omie))
@@ -82,8 +82,8 @@ def sync_outcome(n: int) -> tuple[bool, dict[str, object]]:
     from django.db.models import Count
 
     from integrations.bubble.models import BubbleWriteback
-    from integrations.sandbox.fake_omie.models import FakeCustomer, FakeOmieCall, FakeServiceOrder
     from orders.models import Order
+    from sandbox.fake_omie.models import FakeCustomer, FakeOmieCall, FakeServiceOrder
 
     sync = dict(Order.objects.values_list("sync_status").annotate(c=Count("id")).order_by())
     billing = dict(Order.objects.values_list("billing_status").annotate(c=Count("id")).order_by())

@@ -10,6 +10,7 @@ from urllib.parse import parse_qs
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from billing.dates import SAO_PAULO
 
@@ -64,8 +65,6 @@ class ExportJob(models.Model):
         indexes = [models.Index(fields=["status", "expires_at"], name="exportjob_status_expiry_idx")]
 
     def __str__(self) -> str:
-        from django.utils import timezone
-
         when = timezone.localtime(self.created_at) if self.created_at else None
         return f"{self.get_kind_display()} · {self.get_file_format_display()}" + (f" · {when:%d/%m/%Y %H:%M}" if when else "")
 
@@ -78,7 +77,6 @@ class ExportJob(models.Model):
     @property
     def download_name(self) -> str:
         """"pedidos-2026-12-07-1442.xlsx": what and when (America/Sao_Paulo); the month close names its month."""
-        from django.utils import timezone
 
         base = {"ORDERS": "pedidos", "INVOICES": "notas-fiscais", "MONTH": "faturamento-do-mes"}[self.kind]
         month = parse_qs(self.filter_query).get("mes", [""])[0]

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.db.models import Sum
+
 from billing.models import AccountEntry, CustomerAccount
 from common.exceptions import InvalidState
 from common.money import brl
@@ -45,7 +47,6 @@ def account_entry_add(
 
 def order_transferred_total(*, order: Order) -> Decimal:
     """What was already moved from this order into the customer's account."""
-    from django.db.models import Sum
 
     total = AccountEntry.objects.filter(order=order, kind=AccountEntry.Kind.TRANSFER_IN).aggregate(s=Sum("amount"))["s"]
     return total or Decimal("0.00")

@@ -32,6 +32,7 @@ from billing.models.reconciliation import DriftKind
 from billing.services.nfse_links import document_token_new
 from billing.services.nfse_storage import StorageIntegrityError, object_put
 from billing.services.state import order_billing_writeback
+from common.backoff import backoff_seconds
 from integrations.documents import document_compact
 from integrations.http import IntegrationError
 from integrations.omie.client import get_omie_client
@@ -246,8 +247,8 @@ def _release(archive: NfseArchive, *, next_in: float, **fields: Any) -> None:
 
 
 def _backoff(attempt: int) -> float:
-    base, cap = settings.NFSE_ARCHIVE_RETRY_BASE_SECONDS, settings.NFSE_ARCHIVE_RETRY_MAX_SECONDS
-    return min(cap, base * 2 ** max(0, attempt - 1)) * random.uniform(1.0, 1.15)
+    return backoff_seconds(attempt, base=settings.NFSE_ARCHIVE_RETRY_BASE_SECONDS,
+                           cap=settings.NFSE_ARCHIVE_RETRY_MAX_SECONDS, jitter=(1.0, 1.15))
 
 
 def _failed_attempt(archive: NfseArchive, exc: Exception) -> ArchiveResult:

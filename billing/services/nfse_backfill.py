@@ -24,6 +24,7 @@ from billing.dates import SAO_PAULO
 from billing.models import Invoice, InvoiceStep, NfseArchive
 from billing.services.nfse_archive import nfse_archive_request, nfse_archive_run
 from integrations.omie.client import get_omie_client
+from integrations.omie.errors import OmieNotNow
 from orders.statuses import BillingStatus
 
 LIST_PAGE_SIZE = 500
@@ -103,8 +104,6 @@ def _wait_for_billing(report: BackfillReport, stop: Callable[[], bool]) -> None:
 
 
 def _with_throttle(call: Callable) -> object:
-    from integrations.omie.errors import OmieNotNow
-
     while True:
         try:
             return call()

@@ -35,6 +35,7 @@ from django.utils import timezone
 
 from billing.services.decision import order_billing_decide
 from billing.services.payment_verdict import Verdict, payment_verdict
+from common.backoff import backoff_seconds
 from common.money import brl
 from integrations.pagarme.client import ChargeStatus, charge_parse, get_pagarme_client, order_parse
 from integrations.pagarme.errors import PagarmeError, PagarmeInvalidId, PagarmeNotFound
@@ -259,12 +260,10 @@ def _confirm(parsed: Any) -> Confirmation:
 
 def _postpone(event_pk: int, reason: str) -> str:
     """Counts a failed confirmation and sets when the next one is due (backoff with jitter)."""
-    import random
-
     event = PagarmeEvent.objects.filter(pk=event_pk).only("attempts").first()
     attempts = (event.attempts if event else 0) + 1
     base, cap = settings.PAGARME_CONFIRM_RETRY_BASE_SECONDS, settings.PAGARME_CONFIRM_RETRY_MAX_SECONDS
-    delay = min(cap, base * 2 ** (attempts - 1)) * random.uniform(0.5, 1.0)
+    delay = backoff_seconds(attempts, base=base, cap=cap, jitter=(0.5, 1.0))
     PagarmeEvent.objects.filter(pk=event_pk, status=PagarmeEvent.Status.RECEIVED).update(
         attempts=F("attempts") + 1, next_attempt_at=timezone.now() + timedelta(seconds=delay),
         message=f"Aguardando confirmação do Pagar.me (tentativa {attempts}): {reason}"[:2000],

@@ -11,7 +11,6 @@ worker's lease runs out and the next dispatch hands the invoice out again.
 from __future__ import annotations
 
 import math
-import random
 import uuid
 from datetime import datetime, timedelta
 
@@ -23,6 +22,7 @@ from django.utils import timezone
 
 from billing.enqueue import invoice_step_enqueue_on_commit, invoices_dispatch_link_enqueue
 from billing.models import Invoice, InvoiceStep
+from common.backoff import backoff_seconds as backoff
 
 ACTIVE_STEPS = [s for s in InvoiceStep if s != InvoiceStep.NONE]
 CHAIN_KEY = "billing:dispatch:next-link"
@@ -30,9 +30,9 @@ CHAIN_KEY = "billing:dispatch:next-link"
 
 def backoff_seconds(attempt: int) -> float:
     """Bounded exponential backoff with a little jitter, never below Omie's same-OS window."""
-    base = settings.BILLING_RETRY_BASE_SECONDS
-    delay = min(settings.BILLING_RETRY_MAX_SECONDS, base * 2 ** max(0, attempt - 1))
-    return max(settings.BILLING_SAME_OS_MIN_INTERVAL_SECONDS, delay * random.uniform(1.0, 1.15))
+    delay = backoff(attempt, base=settings.BILLING_RETRY_BASE_SECONDS, cap=settings.BILLING_RETRY_MAX_SECONDS,
+                    jitter=(1.0, 1.15))
+    return max(settings.BILLING_SAME_OS_MIN_INTERVAL_SECONDS, delay)
 
 
 def lease_free(now: datetime) -> Q:

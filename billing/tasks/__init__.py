@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from celery import shared_task
+from sentry_sdk.crons import monitor
 
 from billing.tasks.nfse_documents import nfse_archive_fetch, nfse_archives_sweep
 from billing.tasks.omie import invoice_step, reconciliation_step
 from billing.tasks.omie_webhooks import omie_webhook_process, omie_webhooks_requeue
+from integrations.pagarme.webhooks.services import pagarme_events_requeue
+from orders.services.action_log import actor_for_task
 
 __all__ = [
     "billing_day_run",
@@ -42,10 +45,8 @@ CLAIM_TIME_BUDGET_SECONDS = 60.0
 @shared_task
 def billing_day_run() -> dict[str, object]:
     """The day-25 run (crontab 07:00 America/Sao_Paulo). Safe to fire any number of times."""
-    from sentry_sdk.crons import monitor
 
     from billing.services.run import billing_day_run as run_service
-    from orders.services.action_log import actor_for_task
 
     with monitor(monitor_slug=DAY_RUN_MONITOR):
         run, more = run_service(actor=actor_for_task("billing.billing_day_run"), time_budget=CLAIM_TIME_BUDGET_SECONDS)
@@ -57,7 +58,6 @@ def billing_day_run() -> dict[str, object]:
 @shared_task
 def billing_run_continue() -> dict[str, object]:
     from billing.services.run import billing_run_continue as continue_service
-    from orders.services.action_log import actor_for_task
 
     run, more = continue_service(actor=actor_for_task("billing.billing_day_run"), time_budget=CLAIM_TIME_BUDGET_SECONDS)
     if more:
@@ -69,8 +69,6 @@ def billing_run_continue() -> dict[str, object]:
 def billing_due_sweep() -> dict[str, int]:
     """Every 10 minutes: emits whatever is due that the run missed; re-enqueues stuck webhook events."""
     from billing.services.run import orders_due_claim
-    from integrations.pagarme.webhooks.services import pagarme_events_requeue
-    from orders.services.action_log import actor_for_task
 
     result = orders_due_claim(actor=actor_for_task("billing.billing_due_sweep"), time_budget=CLAIM_TIME_BUDGET_SECONDS)
     if result.more:

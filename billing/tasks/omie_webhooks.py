@@ -8,7 +8,9 @@ import random
 
 from celery import shared_task
 
+from common.backoff import backoff_seconds
 from integrations.http import IntegrationError
+from integrations.omie.webhooks.services import omie_webhooks_requeue as requeue
 
 MAX_RETRIES = 20
 
@@ -22,13 +24,14 @@ def omie_webhook_process(self, event_pk: int) -> str:
     except EventNotNow as exc:
         raise self.retry(countdown=exc.retry_after + random.uniform(0, 2)) from exc
     except IntegrationError as exc:
-        wait = float(exc.retry_after or 0) or min(600.0, 5.0 * 2 ** self.request.retries)
-        raise self.retry(countdown=wait * random.uniform(1.0, 1.2)) from exc
+        if exc.retry_after:
+            raise self.retry(countdown=float(exc.retry_after) * random.uniform(1.0, 1.2)) from exc
+        wait = backoff_seconds(self.request.retries + 1, base=5.0, cap=600.0, jitter=(1.0, 1.2))
+        raise self.retry(countdown=wait) from exc
 
 
 @shared_task(ignore_result=True)
 def omie_webhooks_requeue() -> int:
     """Every minute: events stored but never processed (their message was lost) are sent again."""
-    from integrations.omie.webhooks.services import omie_webhooks_requeue as requeue
 
     return requeue()

@@ -83,8 +83,8 @@ def fake_omie(live_server, settings):
 
 def omie_os_for(order: Any) -> None:
     """The OS that the sync created in (fake) Omie for this order, keyed by its Bubble id."""
-    from integrations.sandbox.fake_omie.models import FakeCustomer, FakeServiceOrder
     from orders.models import Order
+    from sandbox.fake_omie.models import FakeCustomer, FakeServiceOrder
 
     customer, _ = FakeCustomer.objects.get_or_create(
         codigo_cliente_integracao=order.customer_bubble_id or f"c-{order.bubble_id}",

@@ -12,9 +12,9 @@ from django.utils import timezone
 from billing.models import FailureStage, Invoice, InvoiceStep
 from billing.services.run import orders_due_claim
 from billing.tests.conftest import due_order, processed, status_of, work_until
-from integrations.sandbox.fake_omie.models import FakeNfse
 from orders.models import ActionLog, Order
 from orders.statuses import BillingStatus
+from sandbox.fake_omie.models import FakeNfse
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -139,7 +139,7 @@ def test_a_broken_response_to_faturar_is_checked_with_consultar_before_anything_
 
 
 def test_omie_refusing_faturar_fails_the_order_with_omies_words(fake_omie):
-    from integrations.sandbox.fake_omie.models import FakeServiceOrder
+    from sandbox.fake_omie.models import FakeServiceOrder
 
     order = due_order()
     FakeServiceOrder.objects.filter(c_cod_int_os=order.bubble_id).update(cancelada=True)

@@ -40,7 +40,7 @@ def quiet_polls(settings, fake_omie):
 
 
 def test_one_list_read_settles_the_issued_invoices_and_sends_no_status_os(quiet_polls, fake_omie):
-    from integrations.sandbox.fake_omie.models import FakeNfse
+    from sandbox.fake_omie.models import FakeNfse
 
     orders = _billed(4, rejected=1)
 
@@ -62,7 +62,7 @@ def test_one_list_read_settles_the_issued_invoices_and_sends_no_status_os(quiet_
 
 
 def test_pages_are_read_from_the_last_back_and_stop_at_nfse_older_than_our_faturar(quiet_polls, fake_omie, monkeypatch):
-    from integrations.sandbox.fake_omie.models import FakeCustomer, FakeNfse, FakeServiceOrder
+    from sandbox.fake_omie.models import FakeCustomer, FakeNfse, FakeServiceOrder
 
     monkeypatch.setattr(nfse_bulk, "PAGE_SIZE", 2)
     monkeypatch.setattr(nfse_bulk, "CLOCK_SLACK", timedelta(seconds=1))

@@ -17,10 +17,10 @@ from billing.services.run import orders_due_claim
 from billing.tests.conftest import due_order, processed, status_of, steps_run_due
 from integrations.http import IntegrationError
 from integrations.omie.webhooks.models import OmieWebhookEvent
-from integrations.sandbox.fake_omie.models import FakeOmieWebhook
-from integrations.sandbox.fake_omie.webhooks import deliver_due
 from orders.models import ActionLog, Order
 from orders.statuses import BillingStatus
+from sandbox.fake_omie.models import FakeOmieWebhook
+from sandbox.fake_omie.webhooks import deliver_due
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -190,7 +190,7 @@ def test_events_arriving_before_the_faturar_answer_is_stored_issue_once_and_fatu
 
 
 def test_an_nf_cancelled_directly_in_omie_becomes_a_drift_and_the_order_is_left_alone(hooks, settings):
-    from integrations.sandbox.fake_omie.services import fake_omie_cancel_nfse_directly
+    from sandbox.fake_omie.services import fake_omie_cancel_nfse_directly
 
     order = due_order()
     orders_due_claim(actor="system:test")
@@ -238,7 +238,7 @@ def test_os_faturada_brings_the_consult_of_an_unknown_faturar_forward_and_omie_d
 
 
 def test_os_excluida_is_a_drift_only_when_omie_no_longer_has_the_os(hooks, live_server):
-    from integrations.sandbox.fake_omie.services import fake_omie_delete_os_directly
+    from sandbox.fake_omie.services import fake_omie_delete_os_directly
 
     order = due_order()
     for i, topic in enumerate(["OrdemServico.Excluida", "NFSe.NotaSubstituida"]):
@@ -270,7 +270,7 @@ def test_first_poll_waits_longer_only_while_webhooks_are_healthy(settings, db):
 
 
 def test_the_fake_delivers_fifo_and_a_failing_head_blocks_the_queue(hooks, live_server):
-    from integrations.sandbox.fake_omie.webhooks import webhook_emit
+    from sandbox.fake_omie.webhooks import webhook_emit
 
     config = hooks_config()
     config.webhook_url = f"{live_server.url}/webhooks/omie/{'x' * 40}"  # wrong token: 404
@@ -297,7 +297,7 @@ def test_the_fake_delivers_fifo_and_a_failing_head_blocks_the_queue(hooks, live_
 
 
 def hooks_config():
-    from integrations.sandbox.fake_omie.services import fake_omie_config
+    from sandbox.fake_omie.services import fake_omie_config
 
     return fake_omie_config()
 
@@ -307,8 +307,8 @@ def test_with_a_real_worker_a_direct_cancel_in_omie_shows_in_the_admin_within_5_
                                                                                    admin_client):
     """The real path: the fake's sender thread → gunicorn-less live server → a real Celery worker; the admin shows the drift."""
     from billing.tests.test_worker_runs import WORKER_QUEUES, worker_env
-    from integrations.sandbox.fake_omie.services import fake_omie_cancel_nfse_directly
-    from integrations.sandbox.fake_omie.webhooks import WebhookSender
+    from sandbox.fake_omie.services import fake_omie_cancel_nfse_directly
+    from sandbox.fake_omie.webhooks import WebhookSender
 
     env = worker_env(hooks, live_server, OMIE_WEBHOOKS="true", OMIE_WEBHOOK_TOKEN=TOKEN, BILLING_FIRST_POLL_SECONDS="30")
     celery_worker_process(queues=WORKER_QUEUES, concurrency=2, **env)
@@ -343,7 +343,7 @@ def test_with_a_real_worker_a_direct_cancel_in_omie_shows_in_the_admin_within_5_
 
 
 def test_an_unmatched_event_is_reprocessed_from_the_admin_once_its_order_exists(hooks, live_server, admin_client):
-    from integrations.sandbox.fake_omie.services import fake_omie_delete_os_directly
+    from sandbox.fake_omie.services import fake_omie_delete_os_directly
 
     body = {"messageId": "m-late-1", "topic": "OrdemServico.Excluida", "event": {"codigoIntegracao": "1700000000000x100000000000000999"}}
     post_event(live_server, body)

@@ -18,9 +18,9 @@ from django.utils import timezone
 from billing.services.webhooks import pagarme_event_process
 from billing.tests.factories import OrderFactory, order_in_state
 from integrations.pagarme.webhooks.models import PagarmeEvent, PagarmeWebhookRefusal
-from integrations.sandbox.pagarme_events import pagarme_event_body, pagarme_event_build
 from orders.models import ActionLog, Order
 from orders.statuses import BillingStatus, PaymentStatus
+from sandbox.pagarme_events import pagarme_event_body, pagarme_event_build
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -15,9 +15,9 @@ from django.utils import timezone
 from billing.services.webhooks import RETRY, pagarme_event_process
 from billing.tests.factories import OrderFactory
 from integrations.pagarme.webhooks.models import PagarmeEvent, PagarmeWebhookRefusal
-from integrations.sandbox.pagarme_events import pagarme_event_body, pagarme_event_build
 from orders.models import ActionLog, Order
 from orders.statuses import PaymentStatus
+from sandbox.pagarme_events import pagarme_event_body, pagarme_event_build
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -76,7 +76,7 @@ def _wrong_kid(fake_pagarme, body):
 
 
 def _another_jwks_key(fake_pagarme, body):
-    from integrations.sandbox.fake_pagarme.keys import kid_of, new_private_key, private_key
+    from sandbox.fake_pagarme.keys import kid_of, new_private_key, private_key
 
     return body, fake_pagarme.sign(body, key=new_private_key(), kid=kid_of(private_key()))
 
@@ -85,7 +85,7 @@ def _hs256(fake_pagarme, body):
     import hashlib
     import hmac
 
-    from integrations.sandbox.fake_pagarme.keys import kid_of, private_key
+    from sandbox.fake_pagarme.keys import kid_of, private_key
 
     mac = base64.urlsafe_b64encode(hmac.new(b"public-key-as-secret", body, hashlib.sha256).digest()).rstrip(b"=").decode()
     return body, f"alg=HS256; kid={kid_of(private_key())}; signature={mac}"
@@ -317,7 +317,7 @@ def test_the_client_reads_charges_and_orders_and_classifies_errors(fake_pagarme,
         PagarmeClient(base_url=settings.PAGARME_API_BASE_URL, secret_key="sk_wrong").ping()
     assert refused.value.permanent and "sk_wrong" not in str(refused.value)
     from integrations.pagarme.webhook_auth import jwks_usable_kids
-    from integrations.sandbox.fake_pagarme.keys import kid_of, private_key
+    from sandbox.fake_pagarme.keys import kid_of, private_key
 
     document = jwks_fetch()
     keys = document["keys"]

@@ -26,7 +26,7 @@ def reconcile() -> ReconciliationRun:
 
 def test_drift_between_omie_and_our_records_is_flagged_once(fake_omie, settings):
     from integrations.omie.client import get_omie_client
-    from integrations.sandbox.fake_omie.models import FakeNfse, FakeServiceOrder
+    from sandbox.fake_omie.models import FakeNfse, FakeServiceOrder
 
     settings.BILLING_SAME_OS_MIN_INTERVAL_SECONDS = 0.7
     issued = [OrderFactory() for _ in range(3)]

@@ -31,7 +31,7 @@ def _secret(settings):
 
 
 def event(order_id: str, event_type: str = "charge.paid", *, occurred_at=None, event_id=None, amount="1500.00") -> dict:
-    from integrations.sandbox.pagarme_events import pagarme_event_build
+    from sandbox.pagarme_events import pagarme_event_build
 
     return pagarme_event_build(event_type=event_type, bubble_order_id=order_id, amount=Decimal(amount), event_id=event_id,
                                charge_id="ch_test", occurred_at=occurred_at or timezone.now(), created_at=timezone.now())

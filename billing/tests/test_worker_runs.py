@@ -47,7 +47,7 @@ def worker_env(fake_omie, live_server, **extra) -> dict[str, str]:
 
 
 def seed_bubble(orders: list[Order]) -> None:
-    from integrations.sandbox.fake_bubble.services import thing_put
+    from sandbox.fake_bubble.services import thing_put
 
     for order in orders:
         thing_put(type_name="pedido", bubble_id=order.bubble_id, fields={"valor_total": str(order.amount)})
@@ -59,7 +59,7 @@ def faturar_per_os(fake_omie) -> Counter:
 
 def test_day25_run_with_two_workers_fired_three_times_issues_each_order_once(fake_omie, live_server, celery_worker_process):
     from billing.tasks import billing_day_run
-    from integrations.sandbox.fake_bubble.models import FakeThing
+    from sandbox.fake_bubble.models import FakeThing
 
     scheduled = OrderFactory.create_batch(300)
     held = OrderFactory.create_batch(20, billing_status=BillingStatus.ON_HOLD, hold_reason=HoldReason.CUSTOMER_FLAG)
@@ -96,7 +96,7 @@ def test_day25_run_with_two_workers_fired_three_times_issues_each_order_once(fak
 def test_a_worker_killed_after_sending_faturar_never_sends_it_again(fake_omie, live_server, celery_worker_process):
     from billing.services.run import orders_due_claim
     from billing.tasks import invoices_dispatch
-    from integrations.sandbox.fake_omie.models import FakeServiceOrder
+    from sandbox.fake_omie.models import FakeServiceOrder
 
     order = OrderFactory()
     omie_os_for(order)
@@ -132,7 +132,7 @@ def test_charge_paid_and_order_paid_for_one_payment_give_one_transition_one_deci
     from django.utils import timezone
 
     from integrations.pagarme.webhooks.models import PagarmeEvent
-    from integrations.sandbox.pagarme_events import pagarme_event_body, pagarme_event_build
+    from sandbox.pagarme_events import pagarme_event_body, pagarme_event_build
 
     order = OrderFactory(pf_unpaid=True, amount=Decimal("250.00"))
     omie_os_for(order)
@@ -167,8 +167,8 @@ def test_pagarme_api_down_for_a_while_the_payment_is_applied_after_recovery_exac
     from django.utils import timezone
 
     from integrations.pagarme.webhooks.models import PagarmeEvent
-    from integrations.sandbox.pagarme_events import pagarme_event_body, pagarme_event_build
     from orders.statuses import PaymentStatus
+    from sandbox.pagarme_events import pagarme_event_body, pagarme_event_build
 
     scale = 0.1
     order = OrderFactory(pf_unpaid=True, amount=Decimal("250.00"))

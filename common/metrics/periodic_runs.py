@@ -19,7 +19,9 @@ import time
 from functools import lru_cache
 
 import redis
+from django.apps import apps
 from django.conf import settings
+from sentry_sdk.crons import capture_checkin
 
 from common.periodic import SCHEDULE, Periodic
 
@@ -40,7 +42,6 @@ def _redis() -> redis.Redis:
 @lru_cache(maxsize=1)
 def periodic_entries() -> dict[str, Periodic]:
     """Every periodic task declared by the apps, by task name (imports each app's ``periodic`` module)."""
-    from django.apps import apps
 
     for config in apps.get_app_configs():
         try:
@@ -87,8 +88,6 @@ def _crons_wanted(entry: Periodic) -> bool:
 
 def _checkin(entry: Periodic, status: str, check_in_id: str | None = None, duration: float | None = None) -> str | None:
     try:
-        from sentry_sdk.crons import capture_checkin
-
         return capture_checkin(monitor_slug=monitor_slug(entry.task), check_in_id=check_in_id, status=status,
                                duration=duration, monitor_config=monitor_config(entry))
     except Exception:  # noqa: BLE001 - monitoring must never fail the task

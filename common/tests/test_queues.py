@@ -3,10 +3,12 @@ worker started with the defaults (Procfile, docker/start-worker) consumes every 
 
 from __future__ import annotations
 
+import fnmatch
 import re
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 
 from common import queues
 from config.celery import app
@@ -37,6 +39,25 @@ def test_every_task_goes_to_a_declared_queue():
     names = [name for name in app.tasks if not name.startswith("celery.")]
     assert names
     assert {_queue_of(name) for name in names} <= set(queues.ALL_QUEUES)
+
+
+def _registered() -> list[str]:
+    app.loader.import_default_modules()  # as a worker does at start-up
+    return sorted(name for name in app.tasks if not name.startswith("celery."))
+
+
+def test_every_declared_queue_has_a_task_routed_to_it():
+    """A queue no task goes to is a worker process (and a Procfile/compose/doc entry) waiting for nothing."""
+    used = {_queue_of(name) for name in _registered()}
+    assert sorted(set(queues.ALL_QUEUES) - used) == []
+
+
+def test_every_route_matches_a_registered_task():
+    """A route whose pattern matches no task is dead configuration (a renamed module, a removed task)."""
+    names = _registered()
+    dead = [pattern for pattern in settings.CELERY_TASK_ROUTES if not fnmatch.filter(names, pattern)]
+    assert dead == []
+    assert {route["queue"] for route in settings.CELERY_TASK_ROUTES.values()} <= set(queues.ALL_QUEUES)
 
 
 def test_the_default_worker_consumes_every_queue():

@@ -7,6 +7,8 @@ from django.utils import timezone
 from django_otp.models import Device
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from common.twofa.codes import recovery_code_digest
+
 
 class RecoveryCodeDevice(Device):
     """A user's set of single-use recovery codes (one device per user, replaced at each enrolment)."""
@@ -17,7 +19,6 @@ class RecoveryCodeDevice(Device):
 
     def verify_token(self, token: object) -> bool:
         """Uses the code up: a conditional UPDATE, so two logins racing with one code get one success."""
-        from common.twofa.codes import recovery_code_digest
 
         digest = recovery_code_digest(str(token))
         if digest is None:

@@ -6,6 +6,7 @@ Sentry, the external systems) live in ``config/settings/*`` and are star-importe
 """
 
 from datetime import timedelta
+from importlib.util import find_spec
 
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
@@ -106,16 +107,23 @@ LOCAL_APPS = [
     "orders",
     "billing",
 ]
-# The fake Omie, Bubble and BrasilAPI: installed only in sandbox mode (`make run`, a demo server) and in
-# the tests (test.py), so a production database never gets their tables.
+# The sandbox (the top-level sandbox/ package): the fake Omie, Bubble and BrasilAPI, and the sandbox's own
+# commands (seed, demo flow, the fake Omie's webhook sender). Installed only in sandbox mode (`make run`, a
+# demo server) and in the tests (test.py), so a production database never gets their tables; the production
+# image does not even contain the package (.dockerignore).
 SANDBOX_APPS = [
-    "integrations.sandbox.fake_omie",
-    "integrations.sandbox.fake_bubble",
-    "integrations.sandbox.fake_brasilapi",
+    "sandbox",
+    "sandbox.fake_omie",
+    "sandbox.fake_bubble",
+    "sandbox.fake_brasilapi",
 ]
 if env.bool("SANDBOX", default=False):
+    if find_spec("sandbox") is None:
+        raise ImproperlyConfigured("SANDBOX=true, but this tree has no sandbox/ package (the production image does not "
+                                   "contain it, .dockerignore): run the sandbox from a checkout.")
     LOCAL_APPS += SANDBOX_APPS
-# The ops interface comes first: its templates/admin overrides must win over django.contrib.admin's.
+# The ops interface comes first: its templates/admin overrides (the order pages, the index) must win over
+# django.contrib.admin's.
 INSTALLED_APPS = ["backoffice", *DJANGO_APPS, *THIRD_PARTY_APPS, *LOCAL_APPS]
 
 # AUTHENTICATION
@@ -132,7 +140,7 @@ TRUSTED_PROXIES: list[str] = []
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=30))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-# The lockout page in Portuguese, in the admin's look (backoffice/templates/admin/lockout.html); the
+# The lockout page in Portuguese, in the admin's look (templates/admin/lockout.html); the
 # messages for the other callers (the API's token endpoint answers its own envelope).
 AXES_LOCKOUT_TEMPLATE = "admin/lockout.html"
 AXES_COOLOFF_MESSAGE = "Acesso bloqueado: muitas tentativas de login erradas. Tente de novo mais tarde."
@@ -202,7 +210,9 @@ EXPORT_TTL_HOURS = env.int("EXPORT_TTL_HOURS", default=72)
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # The site-wide templates (templates/): the admin's frame and login, the 403/404/500 and lockout
+        # pages. Searched before the apps' templates/, so their admin/ overrides win over Django's.
+        "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [

@@ -82,7 +82,6 @@ CELERY_TASK_ROUTES = {
     "orders.tasks.omie.*": {"queue": queues.OMIE_WRITES},
     "billing.tasks.omie.*": {"queue": queues.OMIE_WRITES},
     "integrations.tasks.bubble.*": {"queue": queues.BUBBLE},
-    "integrations.tasks.lookups.*": {"queue": queues.LOOKUPS},
     "billing.tasks.pagarme_event_process": {"queue": queues.WEBHOOKS},
     "billing.tasks.omie_webhooks.omie_webhook_process": {"queue": queues.WEBHOOKS},
     "backoffice.tasks.export_run": {"queue": queues.EXPORTS},

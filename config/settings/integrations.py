@@ -243,7 +243,7 @@ INTEGRATIONS_CHECK_SYSTEM_TIMEOUT_SECONDS = env.float("INTEGRATIONS_CHECK_SYSTEM
 # ------------------------------------------------------------------------------
 # Transient failures (timeouts, 5xx) of one order's sync before it becomes FAILED (ops can retry).
 ORDERS_SYNC_MAX_ATTEMPTS = env.int("ORDERS_SYNC_MAX_ATTEMPTS", default=6)
-# Backoff for transient failures without a "retry at": min(cap, base * 2**attempt), full jitter.
+# Backoff for transient failures without a "retry at" (common/backoff.py): min(cap, base × 2^(n-1)), half to full.
 ORDERS_SYNC_BACKOFF_BASE_SECONDS = env.float("ORDERS_SYNC_BACKOFF_BASE_SECONDS", default=2.0)
 ORDERS_SYNC_BACKOFF_MAX_SECONDS = env.float("ORDERS_SYNC_BACKOFF_MAX_SECONDS", default=300.0)
 # Throttle waits ("not now") do not count as failures, but a sync still gives up after this long

@@ -24,7 +24,7 @@ workspace "Blu × Omie backoffice" "The service between Bubble (orders), Omie (E
                 adminUi = component "Ops backoffice" "Django admin: dashboard, order page with timeline, action buttons with confirmation pages." "backoffice"
                 idempotency = component "API plumbing" "JWT and revocable service tokens, throttles, Idempotency-Key replay, the base of every /v1/ view." "common.api"
             }
-            worker = container "worker" "Celery workers on the queues default, omie, bubble and lookups: every slow or external step." "Celery" {
+            worker = container "worker" "Celery workers on the queues default, omie, omie_reads, bubble, webhooks and exports: every slow or external step." "Celery" {
                 syncFetch = component "Sync: fetch" "Reads the pedido and cliente from Bubble, validates CPF/CNPJ, looks the CNPJ up." "orders.services.sync_fetch"
                 syncOmie = component "Sync: Omie" "UpsertCliente then IncluirOS (ConsultarOS first after an unknown outcome); marks SYNCED." "orders.services.sync_omie"
                 decision = component "Billing decision" "Pure decide_billing: IMMEDIATE, DAY_25 or AWAIT_PAYMENT, date and hold." "billing.decision, billing.services.decision"

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import redis
+from django.conf import settings
 
 # Returns {allowed (0/1), wait in µs, Redis time in µs}.
 _ACQUIRE = """
@@ -74,6 +75,4 @@ def redis_for(url: str) -> redis.Redis:
 
 
 def get_brasilapi_limiter() -> RateLimiter:
-    from django.conf import settings
-
     return RateLimiter(redis_for(settings.REDIS_URL), "blu:throttle:brasilapi", settings.BRASILAPI_RATE_PER_SECOND)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from datetime import timedelta
 from typing import Any, NoReturn
 
@@ -11,6 +12,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from common.backoff import backoff_seconds
 from integrations.brasilapi.client import get_brasilapi_client
 from integrations.brasilapi.errors import (
     BrasilApiNotNow,
@@ -156,7 +158,7 @@ def _record_not_found(number: str) -> NoReturn:
         record.save(update_fields=["not_found_count", "last_not_found_at", "updated_at"])
     if final:
         raise CnpjNotFound(NOT_FOUND_MESSAGE, status=404)
-    wait = settings.BRASILAPI_NOT_FOUND_RETRY_SECONDS * (2 ** (count - 1))
+    wait = backoff_seconds(count, base=settings.BRASILAPI_NOT_FOUND_RETRY_SECONDS, cap=math.inf)
     raise CnpjNotFoundYet(
         f"CNPJ não encontrado pela BrasilAPI (tentativa {count} de {retries + 1}); nova consulta em {int(wait)} s.",
         status=404,

@@ -16,7 +16,6 @@ what is never allowed is an older value reaching Bubble after a newer one.
 from __future__ import annotations
 
 import logging
-import random
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from common.backoff import backoff_seconds
 from common.exceptions import InvalidState
 from integrations.bubble.client import get_bubble_client
 from integrations.bubble.enqueue import writeback_deliver_enqueue
@@ -327,10 +327,8 @@ def _absorb_newer_pending(row: BubbleWriteback) -> None:
 
 def _backoff(attempts: int, retry_after: float | None) -> float:
     """Exponential backoff with jitter (half to full delay), never sooner than Bubble's Retry-After."""
-    base = settings.BUBBLE_WRITEBACK_RETRY_BASE_SECONDS
-    cap = settings.BUBBLE_WRITEBACK_RETRY_MAX_SECONDS
-    delay = min(cap, base * (2 ** max(0, attempts - 1)))
-    delay = random.uniform(delay / 2, delay)
+    delay = backoff_seconds(attempts, base=settings.BUBBLE_WRITEBACK_RETRY_BASE_SECONDS,
+                            cap=settings.BUBBLE_WRITEBACK_RETRY_MAX_SECONDS, jitter=(0.5, 1.0))
     return max(delay, retry_after or 0.0)
 
 

@@ -6,15 +6,29 @@ from __future__ import annotations
 import json
 import re
 import time
+import uuid
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
+import sentry_sdk
 from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import storages
 from django.utils import timezone
+from sentry_sdk.utils import BadDsn, Dsn
 
+from common import health
+from integrations.brasilapi.client import get_brasilapi_client
+from integrations.brasilapi.errors import BrasilApiError
+from integrations.bubble.client import get_bubble_client
+from integrations.bubble.errors import BubbleError
+from integrations.bubble.fields import CUSTOMER_READ, CUSTOMER_WRITE, ORDER_READ, ORDER_WRITE, dumps_exact, field_key, type_name
 from integrations.checks.report import ERROR, OK, SKIPPED, WARNING, Item, SystemReport
 from integrations.http import IntegrationError, build_session, json_or_none, send
+from integrations.omie.client import get_omie_client
+from integrations.omie.errors import OmieBusinessError, OmieNotNow
+from integrations.omie.throttle import get_redis, get_throttle
 
 # Omie -------------------------------------------------------------------------------------------
 OMIE_GATE_KEY = "blu:checks:omie:gate"
@@ -37,8 +51,6 @@ def check_omie(report: SystemReport) -> None:
 
 
 def _omie_throttle(report: SystemReport) -> None:
-    from integrations.omie.throttle import get_throttle
-
     name = "estado do throttle central"
     tried = "leitura do estado no Redis (nenhuma chamada ao Omie)"
     try:
@@ -61,8 +73,6 @@ def _omie_throttle(report: SystemReport) -> None:
 
 
 def _omie_keys(report: SystemReport) -> None:
-    from integrations.omie.throttle import get_redis
-
     name = "chaves de acesso (OMIE_APP_KEY / OMIE_APP_SECRET)"
     if not settings.OMIE_APP_KEY or not settings.OMIE_APP_SECRET:
         report.add(name, ERROR, "nenhuma chamada: credenciais vazias", "OMIE_APP_KEY ou OMIE_APP_SECRET não configurada",
@@ -98,8 +108,6 @@ def _omie_keys_cached(report: SystemReport, name: str, redis: Any) -> None:
 def _omie_keys_call(report: SystemReport, name: str) -> list[Item]:
     """ONE Omie call: with OMIE_SERVICE_ID, ConsultarCadastroServico (it proves the keys and that the
     service exists); otherwise ListarNFSEs (1 record)."""
-    from integrations.omie.client import get_omie_client
-    from integrations.omie.errors import OmieBusinessError, OmieNotNow
 
     service_id = int(getattr(settings, "OMIE_SERVICE_ID", 0) or 0)
     if service_id:
@@ -195,9 +203,6 @@ TOKEN_FIX = ("Gere um token em Bubble → Settings → API → API Tokens e defi
 
 
 def check_bubble(report: SystemReport, *, sample_order_id: str | None, patch: bool) -> None:
-    from integrations.bubble.client import get_bubble_client
-    from integrations.bubble.fields import type_name
-
     if not settings.BUBBLE_BASE_URL or not settings.BUBBLE_API_TOKEN:
         report.add("token da Data API", ERROR, "nenhuma chamada", "BUBBLE_BASE_URL ou BUBBLE_API_TOKEN vazio", TOKEN_FIX)
         return
@@ -212,7 +217,6 @@ def check_bubble(report: SystemReport, *, sample_order_id: str | None, patch: bo
     order = _bubble_fields(report, client, "order", sample_order_id)
     if order is None:
         return
-    from integrations.bubble.fields import field_key
 
     customer_id = order.get(field_key("order", "cliente"))
     if isinstance(customer_id, str) and customer_id:
@@ -257,9 +261,6 @@ def _bubble_type(report: SystemReport, client: Any, thing: str, name: str) -> bo
 
 
 def _bubble_fields(report: SystemReport, client: Any, thing: str, bubble_id: str) -> dict[str, Any] | None:
-    from integrations.bubble.errors import BubbleError
-    from integrations.bubble.fields import CUSTOMER_READ, CUSTOMER_WRITE, ORDER_READ, ORDER_WRITE, field_key, type_name
-
     label = "pedido" if thing == "order" else "cliente"
     name = f"campos do {label} de exemplo"
     tried = f"GET /obj/{type_name(thing)}/{bubble_id}"  # type: ignore[arg-type]
@@ -317,8 +318,6 @@ def _map_hints(thing: str, canonicals: list[str], unexpected: list[str]) -> dict
 
 
 def _bubble_patch(report: SystemReport, client: Any, bubble_id: str, raw: dict[str, Any]) -> None:
-    from integrations.bubble.fields import ORDER_READ, ORDER_WRITE, dumps_exact, field_key
-
     name = "escrita pela Data API (\"Modify via API\")"
     candidates = [field_key("order", c) for c in (*ORDER_WRITE, *ORDER_READ) if c != "cliente"]
     key = next((k for k in candidates if k in raw and raw[k] not in (None, "")), None)
@@ -340,9 +339,6 @@ def _bubble_patch(report: SystemReport, client: Any, bubble_id: str, raw: dict[s
 
 # BrasilAPI ---------------------------------------------------------------------------------------
 def check_brasilapi(report: SystemReport) -> None:
-    from integrations.brasilapi.client import get_brasilapi_client
-    from integrations.brasilapi.errors import BrasilApiError
-
     cnpj = re.sub(r"\D", "", settings.INTEGRATIONS_CHECK_CNPJ or "")
     name = "alcance e consulta de um CNPJ conhecido"
     tried = "GET /cnpj/v1/<CNPJ de referência (INTEGRATIONS_CHECK_CNPJ)>"
@@ -366,8 +362,6 @@ def check_brasilapi(report: SystemReport) -> None:
 
 # Platform ----------------------------------------------------------------------------------------
 def check_platform(report: SystemReport, *, sentry_test_event: bool) -> None:
-    from common import health
-
     labels = {"database": "banco de dados (PostgreSQL)", "redis": "Redis", "broker": "broker do Celery",
               "beat": "batimento do beat", "workers": "workers consumindo a fila"}
     fixes = {"database": "Verifique DATABASE_URL e se o PostgreSQL está no ar.", "redis": "Verifique REDIS_URL.",
@@ -387,8 +381,6 @@ def check_platform(report: SystemReport, *, sentry_test_event: bool) -> None:
 
 
 def _sentry(report: SystemReport, *, test_event: bool) -> None:
-    from sentry_sdk.utils import BadDsn, Dsn
-
     name = "Sentry (SENTRY_DSN)"
     dsn = settings.SENTRY_DSN
     if not dsn:
@@ -404,7 +396,6 @@ def _sentry(report: SystemReport, *, test_event: bool) -> None:
     if not test_event:
         report.add(name, OK, "leitura do DSN (sem evento de teste)", got)
         return
-    import sentry_sdk
 
     event_id = sentry_sdk.capture_message("Verificação de integrações: evento de teste do backoffice", level="info")
     sentry_sdk.flush(timeout=5)
@@ -444,10 +435,7 @@ def _flower(report: SystemReport) -> None:
 def _nfse_storage(report: SystemReport) -> None:
     """The NFS-e documents' storage (STORAGES["nfse_documents"]): a probe object written, read back and
     removed (the only delete anything does there); with S3, the bucket must exist first."""
-    import uuid
 
-    from django.core.files.base import ContentFile
-    from django.core.files.storage import storages
 
     name = "armazenamento dos documentos das NFS-e"
     backend = settings.STORAGES.get("nfse_documents", {}).get("BACKEND", "")

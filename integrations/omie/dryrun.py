@@ -25,6 +25,7 @@ from stdnum.br import cnpj, cpf
 from integrations.omie.calls import WRITE_CALLS
 from integrations.omie.contract import request_problems
 from integrations.omie.errors import OmieNotNow
+from integrations.omie.models import OmieDryRunCall
 from integrations.omie.wire import dumps
 
 logger = logging.getLogger(__name__)
@@ -133,7 +134,6 @@ def dry_run_validate(call: str, param: dict) -> list[str]:
 # Recording ------------------------------------------------------------------------------------
 def dry_run_record(*, call: str, param: dict, key: str, order_id: int | None) -> OmieDryRun:
     """Validates and records one write that is not sent; returns the exception the client raises."""
-    from integrations.omie.models import OmieDryRunCall
 
     problems = dry_run_validate(call, param)
     payload = wire_payload(param)
@@ -185,8 +185,6 @@ def bubble_write_allowed(fields: dict[str, Any], *, dry_run_field: bool = False)
 
 # Replay -----------------------------------------------------------------------------------------
 def dry_run_waiting_order_ids() -> list[int]:
-    from integrations.omie.models import OmieDryRunCall
-
     return sorted(set(OmieDryRunCall.objects.filter(replayed_at__isnull=True, order_id__isnull=False)
                       .values_list("order_id", flat=True)))
 
@@ -194,7 +192,6 @@ def dry_run_waiting_order_ids() -> list[int]:
 def dry_run_replay_claim(*, order_id: int, discard: bool = False) -> bool:
     """Marks every waiting record of the order replayed; True for the one caller that did it.
     Replaying waits for dry run to be off; discarding (ops: "never send this one") does not."""
-    from integrations.omie.models import OmieDryRunCall
 
     if dry_run_on() and not discard:
         return False

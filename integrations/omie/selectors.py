@@ -4,6 +4,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db.models import Count
+from django.utils import timezone
 
 from integrations.omie.models import OmieCall
 from integrations.omie.throttle import get_throttle
@@ -37,7 +38,6 @@ def omie_dashboard_panel() -> dict[str, Any]:
     """The admin dashboard card (docs/backoffice.md): paused/banned methods, budget and leases, per method.
 
     Shaped for ``backoffice.dashboard.Dashboard.extra_panels``."""
-    from django.utils import timezone
 
     methods = throttle_state()["methods"]
     paused = [m for m in methods if m["paused_until"]]

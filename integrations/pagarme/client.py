@@ -15,7 +15,7 @@ import logging
 import re
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
@@ -208,8 +208,6 @@ def _cents(value: Any) -> Decimal | None:
 
 
 def _time(value: Any) -> datetime | None:
-    from datetime import UTC
-
     if not isinstance(value, str) or not value.strip():
         return None
     try:

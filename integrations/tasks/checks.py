@@ -2,9 +2,9 @@
 
 from celery import shared_task
 
+from integrations.checks.runs import integrations_check_run_execute
+
 
 @shared_task(ignore_result=True, soft_time_limit=90, time_limit=120)
 def integrations_check_run(run_id: int) -> None:
-    from integrations.checks.runs import integrations_check_run_execute
-
     integrations_check_run_execute(run_id=run_id)

@@ -170,7 +170,7 @@ def test_a_bad_omie_key_is_an_error_with_its_fix_after_one_call(world, settings)
 
 
 def test_a_renamed_bubble_field_is_named_with_a_field_map_fix(world, fake_bubble, redis_client):
-    from integrations.sandbox.fake_bubble.services import thing_get
+    from sandbox.fake_bubble.services import thing_get
 
     order = thing_get(type_name="pedido", bubble_id=ORDER)
     data = dict(order.data)
@@ -185,14 +185,14 @@ def test_a_renamed_bubble_field_is_named_with_a_field_map_fix(world, fake_bubble
 
 
 def _replace(bubble_id: str, data: dict) -> None:
-    from integrations.sandbox.fake_bubble.models import FakeThing
+    from sandbox.fake_bubble.models import FakeThing
 
     FakeThing.objects.filter(type_name="pedido", bubble_id=bubble_id).update(data=data)
 
 
 def test_a_wrong_bubble_token_is_named_with_its_fix(world, settings):
     settings.BUBBLE_API_TOKEN = "token-errado"
-    from integrations.sandbox.fake_bubble.services import control_set
+    from sandbox.fake_bubble.services import control_set
 
     control_set(token="test-bubble-token-0123456789abcdef")  # the fake still expects the right one
     code, out = run_command("--bubble-order", ORDER)
@@ -220,7 +220,7 @@ def test_a_wrong_pagarme_key_is_an_error(world, settings):
 
 
 def test_every_wrong_setting_at_once_still_spends_one_omie_call(world, settings, redis_client):
-    from integrations.sandbox.fake_bubble.services import control_set
+    from sandbox.fake_bubble.services import control_set
 
     control_set(token="test-bubble-token-0123456789abcdef")
     settings.OMIE_APP_KEY = "chave-errada"

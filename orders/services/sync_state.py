@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from common.backoff import backoff_seconds
 from integrations.http import IntegrationError, NotNow
 from orders.models import Order
 from orders.services.action_log import action_log_record
@@ -104,8 +105,8 @@ def _queue_wait(order: Order) -> float:
 
 
 def _backoff(attempt: int) -> float:
-    cap = min(settings.ORDERS_SYNC_BACKOFF_MAX_SECONDS, settings.ORDERS_SYNC_BACKOFF_BASE_SECONDS * 2 ** max(0, attempt - 1))
-    return random.uniform(cap / 2, cap)
+    return backoff_seconds(attempt, base=settings.ORDERS_SYNC_BACKOFF_BASE_SECONDS,
+                           cap=settings.ORDERS_SYNC_BACKOFF_MAX_SECONDS, jitter=(0.5, 1.0))
 
 
 def _expected_retry(*, order: Order, exc: IntegrationError, actor: str, action: str, what: str, now: datetime) -> SyncOutcome:

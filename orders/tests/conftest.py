@@ -28,8 +28,8 @@ class Sandbox:
         settings.BUBBLE_BASE_URL = f"{self.url}/sandbox/bubble/api/1.1"
         settings.BRASILAPI_BASE_URL = f"{self.url}/sandbox/brasilapi/api"
         settings.BUBBLE_API_TOKEN = BUBBLE_TOKEN  # the fake checks the live server's own setting
-        from integrations.sandbox.fake_brasilapi import services as fake_brasilapi
-        from integrations.sandbox.fake_bubble import services as fake_bubble
+        from sandbox.fake_brasilapi import services as fake_brasilapi
+        from sandbox.fake_bubble import services as fake_bubble
 
         # Omie's 60 s REDUNDANT window (the fake's and the client's guard) is the Omie tests' subject;
         # here it would only turn every quick re-run into a one-minute wait.
@@ -66,8 +66,8 @@ class Sandbox:
         **customer_fields: Any,
     ) -> str:
         """A pedido and its cliente in the fake Bubble (and the company in BrasilAPI for a PJ)."""
-        from integrations.sandbox.fake_brasilapi.services import company_put
-        from integrations.sandbox.fake_bubble.services import thing_put
+        from sandbox.fake_brasilapi.services import company_put
+        from sandbox.fake_bubble.services import thing_put
         from testsupport.fake_omie import make_cnpj, make_cpf
 
         n = n if n is not None else next(_ids)
@@ -104,24 +104,24 @@ class Sandbox:
         return self.bubble_thing("pedido", order_bubble_id)["cliente"]
 
     def bubble_thing(self, type_name: str, thing_id: str) -> dict[str, Any]:
-        from integrations.sandbox.fake_bubble.services import thing_get
+        from sandbox.fake_bubble.services import thing_get
 
         thing = thing_get(type_name=type_name, bubble_id=thing_id)
         return dict(thing.data) if thing else {}
 
     def bubble_set(self, type_name: str, thing_id: str, **fields: Any) -> None:
-        from integrations.sandbox.fake_bubble.services import thing_put
+        from sandbox.fake_bubble.services import thing_put
 
         thing_put(type_name=type_name, bubble_id=thing_id, fields={**self.bubble_thing(type_name, thing_id), **fields})
 
     def bubble_patches(self, type_name: str, thing_id: str) -> list[dict[str, Any]]:
         """Bodies of the PATCHes Bubble applied to a thing, in the order applied."""
-        from integrations.sandbox.fake_bubble.services import patches_for
+        from sandbox.fake_bubble.services import patches_for
 
         return [p.body for p in patches_for(type_name=type_name, bubble_id=thing_id, ok_only=True)]
 
     def bubble_control(self, **values: Any) -> None:
-        from integrations.sandbox.fake_bubble.services import control_set
+        from sandbox.fake_bubble.services import control_set
 
         control_set(**values)
 

@@ -61,7 +61,7 @@ def test_dry_run_records_every_write_sends_none_then_replays_each_order_once(san
     assert BubbleWriteback.objects.count() == 0
     writeback_deliver_due()
     assert sandbox.bubble_patches("pedido", orders[0].bubble_id) == []
-    from integrations.sandbox.fake_bubble.models import FakePatch
+    from sandbox.fake_bubble.models import FakePatch
 
     assert FakePatch.objects.count() == 0
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from integrations.sandbox.fake_omie.models import FakeServiceOrder
 from orders.models import Order
 from orders.services import order_sync_fetch, order_sync_omie, order_sync_trigger
+from sandbox.fake_omie.models import FakeServiceOrder
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -98,7 +98,7 @@ def test_a_failed_order_keeps_what_bubble_said_and_names_the_value_masked(sandbo
 
 
 def test_a_cnpj_the_receita_does_not_know_fails_naming_it_masked_with_the_customer_stored(sandbox, settings):
-    from integrations.sandbox.fake_brasilapi.models import FakeCompany
+    from sandbox.fake_brasilapi.models import FakeCompany
 
     settings.BRASILAPI_NOT_FOUND_RETRIES = 0
     order = trigger(sandbox.seed(kind="PJ", n=777, nome="Empresa Sumida Ltda"))
@@ -112,7 +112,7 @@ def test_a_cnpj_the_receita_does_not_know_fails_naming_it_masked_with_the_custom
 
 
 def test_brasilapi_false_404s_are_neutral_retries_with_one_counter(sandbox, settings):
-    from integrations.sandbox.fake_brasilapi.models import FakeCompany
+    from sandbox.fake_brasilapi.models import FakeCompany
 
     settings.BRASILAPI_NOT_FOUND_RETRIES = 3
     order = trigger(sandbox.seed(kind="PJ", n=778))
@@ -201,7 +201,7 @@ def test_an_os_already_in_omie_is_read_back_never_created_twice(sandbox):
     assert order_sync_omie(order_id=order.pk) == SyncOutcome.done()
     order.refresh_from_db()
     assert (order.omie_os_code, order.omie_os_number) == created and order.sync_status == SyncStatus.SYNCED
-    from integrations.sandbox.fake_omie.models import FakeServiceOrder
+    from sandbox.fake_omie.models import FakeServiceOrder
 
     assert FakeServiceOrder.objects.count() == 1
 

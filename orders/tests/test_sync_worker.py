@@ -11,10 +11,10 @@ import requests
 from rest_framework_simplejwt.tokens import AccessToken
 
 from common.api.auth import service_group_add
-from integrations.sandbox.fake_omie.models import FakeOmieCall, FakeServiceOrder
 from orders.models import ActionLog, Order
 from orders.services import order_sync_sweep_stuck
 from orders.statuses import SyncStatus
+from sandbox.fake_omie.models import FakeOmieCall, FakeServiceOrder
 from testsupport.processes import wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]

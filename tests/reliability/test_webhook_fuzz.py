@@ -22,7 +22,7 @@ FUZZ = hsettings(max_examples=60, deadline=None, suppress_health_check=[HealthCh
 
 
 def sign(body: bytes) -> str:
-    from integrations.sandbox.fake_pagarme.keys import sign as rs256_sign
+    from sandbox.fake_pagarme.keys import sign as rs256_sign
 
     return rs256_sign(body)
 

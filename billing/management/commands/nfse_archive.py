@@ -16,6 +16,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from billing.services.nfse_backfill import nfse_backfill_run
+
 
 class Command(BaseCommand):
     help = "Guarda o PDF e o XML das NFS-e já emitidas desde uma data (retomável; respeita o limite do Omie)."
@@ -28,8 +30,6 @@ class Command(BaseCommand):
         parser.add_argument("--per-minute", type=int, help="chamadas ObterNFSe por minuto (padrão: NFSE_BACKFILL_PER_MINUTE)")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from billing.services.nfse_backfill import nfse_backfill_run
-
         since, until = _day(options["since"]), _day(options["until"]) if options["until"] else None
         stopping = {"now": False}
 

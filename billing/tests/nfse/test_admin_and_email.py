@@ -11,8 +11,8 @@ from billing.models import NfseDocument
 from billing.tests.nfse.support import archive_now, issued_order
 from integrations.omie.contract import request_problems
 from integrations.omie.payloads import os_payload
-from integrations.sandbox.fake_omie.documents import nfse_pdf
-from integrations.sandbox.fake_omie.models import FakeNfse
+from sandbox.fake_omie.documents import nfse_pdf
+from sandbox.fake_omie.models import FakeNfse
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -17,10 +17,10 @@ from billing.services.nfse_links import document_link_revoke, document_token_new
 from billing.services.nfse_storage import object_read
 from billing.tests.conftest import processed
 from billing.tests.nfse.support import archive_now, issued_order
-from integrations.sandbox.fake_omie.documents import nfse_pdf
-from integrations.sandbox.fake_omie.models import FakeNfse
 from orders.models import ActionLog
 from orders.statuses import BillingStatus
+from sandbox.fake_omie.documents import nfse_pdf
+from sandbox.fake_omie.models import FakeNfse
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -194,7 +194,7 @@ def test_the_fakes_pdf_is_a_real_pdf(fake_omie, nfse_files):
 def test_an_xml_with_an_external_entity_from_omie_is_refused_and_nothing_is_stored(fake_omie, nfse_files, monkeypatch):
     """The fake Omie answers ObterNFSe with a hostile XML: the archive fails at once (the same XML would
     come back), nothing is fetched from the entity's address and no document is recorded."""
-    from integrations.sandbox.fake_omie import webhooks
+    from sandbox.fake_omie import webhooks
 
     hits: list[str] = []
     monkeypatch.setattr(webhooks, "nfse_xml", lambda nfse: (

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 
+import segno
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
@@ -37,8 +38,6 @@ class Command(BaseCommand):
             device = TOTPDevice.objects.create(user=user, name="autenticador", confirmed=False)
             self.stdout.write(f"URI (adicione no aplicativo autenticador): {device.config_url}")
             if not no_qr:
-                import segno
-
                 out = io.StringIO()
                 segno.make(device.config_url).terminal(out=out, compact=True)
                 self.stdout.write(out.getvalue())

@@ -8,7 +8,7 @@ import pytest
 from integrations.omie.errors import OmieBusinessError, OmieCustomerExists, OmieDuplicate, OmieNotFound, OmieNotNow
 from integrations.omie.models import OmieCall
 from integrations.omie.payloads import cliente_payload
-from integrations.sandbox.fake_omie.models import FakeCustomer
+from sandbox.fake_omie.models import FakeCustomer
 from testsupport.fake_omie import make_cnpj, make_cpf
 
 pytestmark = pytest.mark.django_db(transaction=True)

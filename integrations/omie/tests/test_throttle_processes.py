@@ -56,7 +56,7 @@ def one_issued_nfse() -> None:
     throttle counts as an error (and would pause the method for, hiding the rate under test)."""
     from django.utils import timezone
 
-    from integrations.sandbox.fake_omie.models import FakeCustomer, FakeNfse, FakeServiceOrder
+    from sandbox.fake_omie.models import FakeCustomer, FakeNfse, FakeServiceOrder
 
     customer = FakeCustomer.objects.create(codigo_cliente_integracao="c-1", cnpj_cpf="11222333000181", razao_social="X")
     order = FakeServiceOrder.objects.create(c_cod_int_os="os-1", customer=customer, amount=10, faturada=True)
@@ -141,7 +141,7 @@ def test_a_lease_held_by_a_killed_process_is_freed_within_its_ttl(fake_omie, set
 
 def test_after_a_425_no_process_calls_the_method_until_the_pause_ends(fake_omie, omie):
     fake_omie.seed_customer(key="c", document="11222333000181")
-    from integrations.sandbox.fake_omie.models import FakeCustomer, FakeServiceOrder
+    from sandbox.fake_omie.models import FakeCustomer, FakeServiceOrder
 
     FakeServiceOrder.objects.create(c_cod_int_os="os-1", customer=FakeCustomer.objects.get(), amount="10.00")
     fake_omie.configure(ban_seconds=4, rate_limit_per_method=100_000)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from integrations.omie.nfse_xml import nfse_xml_facts
@@ -158,8 +158,6 @@ def event_facts(payload: Any, *, message_id: str) -> OmieEventFacts:
 
 
 def _invalid(facts: OmieEventFacts, problem: str) -> OmieEventFacts:
-    from dataclasses import replace
-
     return replace(facts, valid=False, problem=problem)
 
 

@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 
 from integrations.pagarme.events import InvalidEvent, event_parse
-from integrations.sandbox.pagarme_events import EVENT_TYPES, pagarme_event_build
+from sandbox.pagarme_events import EVENT_TYPES, pagarme_event_build
 
 ORDER = "1671702337369x488321592367327900"
 

@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from integrations.omie.dryrun import dry_run_on, dry_run_waiting_order_ids
+from orders.services.dry_run import order_dry_run_discard, order_dry_run_replay
 
 
 class Command(BaseCommand):
@@ -15,8 +16,6 @@ class Command(BaseCommand):
         parser.add_argument("--discard", nargs="+", metavar="BUBBLE_ID", help="dry-run orders that must not reach Omie")
 
     def handle(self, *args: object, discard: list[str] | None = None, **options: object) -> None:
-        from orders.services.dry_run import order_dry_run_discard, order_dry_run_replay
-
         if discard:
             for bubble_id in discard:
                 done = order_dry_run_discard(bubble_id=bubble_id)

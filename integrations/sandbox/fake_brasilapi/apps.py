@@ -1,7 +1,0 @@
-from django.apps import AppConfig
-
-
-class FakeBrasilapiConfig(AppConfig):
-    name = "integrations.sandbox.fake_brasilapi"
-    label = "fake_brasilapi"
-    verbose_name = "Sandbox: brasilapi"

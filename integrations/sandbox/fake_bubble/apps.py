@@ -1,7 +1,0 @@
-from django.apps import AppConfig
-
-
-class FakeBubbleConfig(AppConfig):
-    name = "integrations.sandbox.fake_bubble"
-    label = "fake_bubble"
-    verbose_name = "Sandbox: bubble"

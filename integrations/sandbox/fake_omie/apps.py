@@ -1,7 +1,0 @@
-from django.apps import AppConfig
-
-
-class FakeOmieConfig(AppConfig):
-    name = "integrations.sandbox.fake_omie"
-    label = "fake_omie"
-    verbose_name = "Sandbox: omie"
