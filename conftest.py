@@ -55,7 +55,7 @@ def auth_client(api_client, user_factory):
     here once hid that the group lacked ``orders.add_order`` (403 on sync-omie)."""
     from rest_framework_simplejwt.tokens import AccessToken
 
-    from integrations.auth import service_group_add
+    from common.api.auth import service_group_add
 
     user = service_group_add(user_factory("bubble"))
     api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(user)}")

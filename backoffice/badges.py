@@ -1,8 +1,8 @@
 """Coloured status labels for the admin (one palette, used by every list and page)."""
 
-from django.utils.html import format_html
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
 
+from common.admin_lists import badge as coloured_badge
 from orders.statuses import BillingStatus, PaymentStatus, SyncStatus
 
 PALETTE: dict[str, str] = {
@@ -28,6 +28,4 @@ PALETTE["failed"] = "red"
 
 
 def badge(value: str, label: str, *, colour: str | None = None) -> SafeString:
-    if not value:
-        return mark_safe('<span class="muted">—</span>')
-    return format_html('<span class="badge badge-{}">{}</span>', colour or PALETTE.get(value, "gray"), label)
+    return coloured_badge(value, label, colour=colour or PALETTE.get(value, "gray"))

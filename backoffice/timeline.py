@@ -13,12 +13,13 @@ from django.utils import timezone
 from django_celery_results.models import TaskResult
 
 from backoffice.action_labels import TASK_STATES, action_label, actor_label, task_label
-from billing.models import PagarmeEvent, ReconciliationDrift
+from billing.models import ReconciliationDrift
 from common.money import brl
 from integrations.bubble.fields import field_label
 from integrations.bubble.models import BubbleWriteback
 from integrations.omie.models import OmieCall
 from integrations.omie.webhooks.models import OmieWebhookEvent
+from integrations.pagarme.webhooks.models import PagarmeEvent
 from orders.models import Order
 
 MAX_PER_SOURCE = 200

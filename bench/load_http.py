@@ -258,9 +258,10 @@ def main() -> int:
     from django.core.management import call_command
     from django.db import connection
 
-    from billing.models import PagarmeEvent
+    from common.api.models import IdempotencyRecord
     from integrations.bubble.models import BubbleWriteback
-    from orders.models import ActionLog, IdempotencyRecord, Order
+    from integrations.pagarme.webhooks.models import PagarmeEvent
+    from orders.models import ActionLog, Order
 
     call_command("migrate", verbosity=0)
     # A clean slate (the action log is append-only by trigger: TRUNCATE is the only way to empty it).

@@ -101,14 +101,15 @@ def main() -> int:
     from django.db import connection
     from rest_framework_simplejwt.tokens import AccessToken
 
-    from integrations.auth import service_group_add
+    from common.api.auth import service_group_add
 
     call_command("migrate", verbosity=0)
     from syncflow import sync_seed
 
+    from common.api.models import IdempotencyRecord
     from integrations.bubble.models import BubbleWriteback
     from integrations.omie.models import OmieCall
-    from orders.models import ActionLog, IdempotencyRecord, Order
+    from orders.models import ActionLog, Order
     from sandbox.fake_brasilapi import services as fake_brasilapi
     from sandbox.fake_bubble import services as fake_bubble
     from sandbox.fake_bubble.models import FakePatch

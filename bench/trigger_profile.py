@@ -106,9 +106,10 @@ def main() -> int:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from billing.models import PagarmeEvent
+    from common.api.models import IdempotencyRecord
     from integrations.bubble.models import BubbleWriteback
-    from orders.models import ActionLog, IdempotencyRecord, Order
+    from integrations.pagarme.webhooks.models import PagarmeEvent
+    from orders.models import ActionLog, Order
 
     call_command("migrate", verbosity=0)
     with connection.cursor() as cursor:

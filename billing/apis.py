@@ -19,8 +19,9 @@ from billing import ops_actions as ops
 from billing.selectors import customer_account_get
 from billing.services import actions
 from billing.services.actions import Caller
+from common.api.views import OperatorInputSerializer, RequiredPermission
 from common.exceptions import ApplicationError, NotFound
-from orders.api_base import OperatorInputSerializer, OrderApi, RequiredPermission
+from orders.api_base import OrderApi
 from orders.apis import OrderOutputSerializer
 from orders.models import Order
 from orders.selectors import bubble_id_is_valid

@@ -1,6 +1,8 @@
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
 
+from integrations.webhooks import webhook_billing_register
+
 
 class BillingConfig(AppConfig):
     name = "billing"
@@ -8,6 +10,9 @@ class BillingConfig(AppConfig):
 
     def ready(self) -> None:
         from billing.permissions import groups_sync_after_migrate
+        from billing.services.admin_ops import WEBHOOK_BILLING
 
         # Django creates permissions after migrating; the groups pick up new models' view permission.
         post_migrate.connect(groups_sync_after_migrate, sender=self, dispatch_uid="billing_groups_sync")
+        # The webhook lists of integrations reprocess and name orders through billing (integrations/webhooks.py).
+        webhook_billing_register(WEBHOOK_BILLING)

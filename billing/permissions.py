@@ -11,7 +11,9 @@ from typing import Any
 
 from django.contrib.auth.models import Group, Permission
 
-from integrations.auth import SERVICE_GROUP  # the API's service account
+from common.api.auth import SERVICE_GROUP  # the API's service account
+from integrations.omie.webhooks.models import REPROCESS_PERMISSION as REPROCESS_OMIE_WEBHOOK
+from integrations.pagarme.webhooks.models import REPROCESS_PERMISSION as REPROCESS_PAGARME
 
 RETRY = "orders.retry_order"
 CANCEL_NF = "billing.cancel_nf"
@@ -29,8 +31,7 @@ FINANCE_GROUP = "Financeiro"
 # which button); narrow them in the admin for a more limited integration.
 
 RESOLVE_DRIFT = "billing.resolve_drift"
-REPROCESS_PAGARME = "billing.reprocess_pagarmeevent"
-REPROCESS_OMIE_WEBHOOK = "omie.reprocess_omiewebhookevent"
+# REPROCESS_PAGARME / REPROCESS_OMIE_WEBHOOK: declared next to each webhook model, one pattern (<system>.reprocess_<model>).
 
 OPS_PERMISSIONS = [RETRY, MARK_NF_MANUAL, RESOLVE_DRIFT, REPROCESS_PAGARME, REPROCESS_OMIE_WEBHOOK]
 FINANCE_PERMISSIONS = [*OPS_PERMISSIONS, APPROVE_HOLD, CANCEL_NF, OVERRIDE_DAY25, MANAGE_CC, EXPORT]
@@ -42,7 +43,8 @@ SERVICE_PERMISSIONS = [*FINANCE_PERMISSIONS, SYNC_ORDER]
 
 # "View all": every model of these apps (the project's own and the Celery admins ops read).
 VIEW_APP_LABELS = [
-    "orders", "billing", "integrations", "omie", "bubble", "brasilapi", "pagarme", "django_celery_beat", "django_celery_results",
+    "orders", "billing", "integrations", "omie", "bubble", "brasilapi", "pagarme", "api", "django_celery_beat",
+    "django_celery_results",
 ]
 
 

@@ -17,7 +17,7 @@ from django.http import HttpRequest, HttpResponse
 _request: contextvars.ContextVar[HttpRequest | None] = contextvars.ContextVar("principal_request", default=None)
 
 
-# The claim that marks a service token (integrations/auth.py issues and checks it).
+# The claim that marks a service token (common/api/auth.py issues and checks it).
 SERVICE_CLAIM = "svc"
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ class DocsView(SpectacularSwaggerSplitView):
 class ServiceAwareJWTScheme(SimpleJWTScheme):
     """Documents the project's JWT authentication (simplejwt plus revocable service tokens) as Bearer."""
 
-    target_class = "integrations.auth.ServiceAwareJWTAuthentication"
+    target_class = "common.api.auth.ServiceAwareJWTAuthentication"
     name = "jwtAuth"
 
 
@@ -91,5 +91,5 @@ def _parameters_constrain(path: str, parameters: list[dict]) -> None:
         if parameter.get("in") == "path" and parameter.get("name") in _BUBBLE_ID_PARAMS and path.startswith("/v1/orders/"):
             parameter.setdefault("schema", {})["pattern"] = BUBBLE_ID_PATTERN
         if parameter.get("in") == "header" and parameter.get("name") == "Idempotency-Key":
-            # orders/idempotency.py accepts 1-255 visible ASCII characters (no '"' inside).
+            # common/api/idempotency.py accepts 1-255 visible ASCII characters (no '"' inside).
             parameter.setdefault("schema", {}).update(pattern=r"^[!#-~]{1,255}$", maxLength=255)

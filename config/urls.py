@@ -5,12 +5,12 @@ from django.urls import include, path, re_path
 from backoffice.integrations_check import integrations_check_view
 from backoffice.metrics.view import metrics_view
 from billing.nfse_views import nfse_document_public
-from billing.webhook_views import pagarme_webhook
 from common import health
+from common.api.auth_views import ThrottledTokenBlacklistView, ThrottledTokenObtainPairView, ThrottledTokenRefreshView
 from common.exceptions import api_route_not_found
 from common.schema import DocsView, SchemaView
-from integrations.auth_views import ThrottledTokenBlacklistView, ThrottledTokenObtainPairView, ThrottledTokenRefreshView
 from integrations.omie.webhooks.views import omie_webhook
+from integrations.pagarme.webhooks.views import pagarme_webhook
 
 api_v1 = [
     path("auth/token/", ThrottledTokenObtainPairView.as_view(), name="token_obtain_pair"),

@@ -11,8 +11,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from billing.ops_actions import RETRY
+from common.api.views import OperatorInputSerializer, StrictSerializer
 from common.exceptions import NotFound
-from orders.api_base import OperatorInputSerializer, OrderApi, StrictSerializer
+from orders.api_base import OrderApi
 from orders.models import Order
 from orders.selectors import order_get, order_invoice_summary, order_recent_actions
 from orders.services import actor_for_bubble, order_retry, order_sync_trigger

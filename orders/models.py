@@ -206,39 +206,3 @@ class ActionLog(models.Model):
         from django.utils import timezone
 
         return f"registro nº {self.pk} · {timezone.localtime(self.created_at):%d/%m/%Y %H:%M}"
-
-
-class IdempotencyRecord(models.Model):
-    """One ``Idempotency-Key`` seen on a POST under /v1/ (docs/contract.md#http-api), unique per caller and key.
-
-    While the first request runs the row is IN_FLIGHT (a duplicate gets 409); once it answered
-    2xx the response is kept and replayed for 24 h. Any other answer deletes the row, so a refused
-    request leaves nothing behind and may be sent again, fixed, with the same key.
-    """
-
-    class Status(models.TextChoices):
-        IN_FLIGHT = "IN_FLIGHT", "Em andamento"
-        DONE = "DONE", "Concluída"
-
-    caller = models.CharField("chamador", max_length=100)
-    key = models.CharField("chave", max_length=255)
-    # sha256 of method + path + body: the same key with another request is refused with 422.
-    fingerprint = models.CharField("impressão da requisição", max_length=64)
-    method = models.CharField("método", max_length=10)
-    path = models.CharField("caminho", max_length=300)
-    status = models.CharField("situação", max_length=10, choices=Status.choices, default=Status.IN_FLIGHT)
-    # An IN_FLIGHT row whose holder died (web process killed) is taken over after this time.
-    locked_until = models.DateTimeField("reservada até", null=True, blank=True)
-    response_status = models.PositiveSmallIntegerField("status da resposta", null=True, blank=True)
-    response_body = models.JSONField("corpo da resposta", null=True, blank=True)
-    created_at = models.DateTimeField("recebida em", db_index=True)
-    completed_at = models.DateTimeField("concluída em", null=True, blank=True)
-
-    class Meta:
-        verbose_name = "chave de idempotência"
-        verbose_name_plural = "chaves de idempotência"
-        ordering = ["-created_at"]
-        constraints = [models.UniqueConstraint(fields=["caller", "key"], name="idempotency_unique_caller_key")]
-
-    def __str__(self) -> str:
-        return f"{self.caller} · {self.key}"

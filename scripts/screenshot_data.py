@@ -231,11 +231,11 @@ def _invoice(order: Order) -> None:
 
 
 def _payment_event(order: Order) -> None:
-    from billing.models import PagarmeEvent
+    from integrations.pagarme.webhooks.models import PagarmeEvent
 
     event = PagarmeEvent.objects.create(
         event_id=f"hook_{order.pk:04d}RkW2xq", type="charge.paid", payload={"id": f"hook_{order.pk:04d}RkW2xq"}, status="APPLIED",
-        order=order, bubble_order_id=order.bubble_id, charge_id=f"ch_{order.pk:04d}Zx81", charge_status="paid",
+        order_id=order.pk, bubble_order_id=order.bubble_id, charge_id=f"ch_{order.pk:04d}Zx81", charge_status="paid",
         occurred_at=order.created_at - timedelta(minutes=1), processed_at=order.created_at - timedelta(seconds=50),
         message="Pagamento aplicado: pago via Pagar.me.",
     )

@@ -84,7 +84,7 @@ def test_the_runbook_commands_work_against_make_run(live_server, settings, tmp_p
     made = subprocess.run([sys.executable, "scripts/devstack.py", "manage", "issue_service_token", "bubble", "--days", "1"],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert made.returncode == 0, made.stderr
-    from integrations.models import ServiceToken
+    from common.api.models import ServiceToken
 
     assert ServiceToken.objects.filter(user__username="bubble").count() == 1
 

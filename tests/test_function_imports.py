@@ -29,6 +29,7 @@ ALLOWED: dict[tuple[str, str], str] = {
     # Start-up hooks: run once the app registry is ready.
     ("common/apps.py", "common.session_timeout"): "AppConfig.ready(): connects the session-timeout signal receivers",
     ("billing/apps.py", "billing.permissions"): "AppConfig.ready(): connects the groups sync to post_migrate (auth models)",
+    ("billing/apps.py", "billing.services.admin_ops"): "ready(): registers billing's webhook handlers (models)",
     # Heavy optional library, only for the one feature.
     ("billing/services/exports.py", "openpyxl"): "openpyxl is heavy and only an XLSX export needs it",
     # Task modules: the enqueue modules import the tasks, the services import the enqueue modules.
@@ -52,8 +53,6 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("orders/services/sync_omie.py", "integrations.omie"): IN_FLIGHT + " (Omie sync FIFO)",
     ("billing/services/decision.py", "billing.services.emission"): IN_FLIGHT + " (state move)",
     ("billing/services/nfse_links.py", "orders.services.action_log"): IN_FLIGHT + " (state move)",
-    ("integrations/auth.py", "django.contrib.auth"): "moves to common/ with the API plumbing: hoist there",
-    ("billing/webhook_views.py", "common.client_ip"): "moves to integrations/pagarme/ with the webhook, whose _client_ip goes",
 }
 
 

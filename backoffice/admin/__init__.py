@@ -6,7 +6,6 @@ from backoffice.admin import (  # noqa: F401  (registers the ModelAdmins)
     celery,
     exports,
     nfse_documents,
-    omie_webhooks,
     orders,
     users,
 )

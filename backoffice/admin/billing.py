@@ -1,12 +1,9 @@
-"""Billing in the admin (docs/backoffice.md): invoices, the day-25 runs, the current accounts, Pagar.me events
-and reconciliation drifts. Everything here is read-only: state changes go through the services
-(the ops actions), never through a model form.
+"""Billing in the admin (docs/backoffice.md): invoices, the day-25 runs, the current accounts and reconciliation
+drifts (the Pagar.me events are listed next to their model, integrations/pagarme/webhooks/admin.py).
+Everything here is read-only: state changes go through the services (the ops actions), never through a model form.
 """
 
 from __future__ import annotations
-
-import json
-from decimal import Decimal
 
 from django.contrib import admin, messages
 from django.db.models import OuterRef, QuerySet, Subquery
@@ -24,37 +21,13 @@ from billing.models import (
     BillingRun,
     CustomerAccount,
     Invoice,
-    PagarmeEvent,
-    PagarmeWebhookRefusal,
     ReconciliationDrift,
     ReconciliationRun,
 )
-from billing.services.admin_ops import REPROCESS_PAGARME, RESOLVE_DRIFT, drifts_resolve, pagarme_events_reprocess_by
+from billing.services.admin_ops import RESOLVE_DRIFT, drifts_resolve
+from common.admin_lists import ReadOnlyAdmin, customer_order, order_link
 from common.money import brl
-from integrations.pagarme.events import InvalidEvent, event_parse
 from orders.models import Order
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-
-def order_link(order_id: int | None, label: str) -> SafeString:
-    if not order_id:
-        return format_html("{}", label or "—")
-    return format_html('<a href="../../orders/order/{}/change/">{}</a>', order_id, label)
-
-
-def customer_order(name: str | None, order_id: int | None, bubble_id: str) -> SafeString:
-    """The list cell ops look for: the customer's name, and the order (linked) with its Bubble id."""
-    return format_html('<strong>{}</strong><br><span class="bubble-id">{}</span>', name or "—", order_link(order_id, bubble_id))
 
 
 def customer_name_of(field: str) -> Subquery:
@@ -159,77 +132,6 @@ class AccountEntryAdmin(ReadOnlyAdmin):
 
     amount_col = AccountEntryInline.amount_col
     balance_after_col = AccountEntryInline.balance_after_col
-
-
-def pagarme_amount(payload: object) -> Decimal | None:
-    """The charge's amount in reais, read as the webhook reads it (Pagar.me sends cents)."""
-    try:
-        return event_parse(payload).amount
-    except InvalidEvent:
-        return None
-
-
-@admin.register(PagarmeEvent)
-class PagarmeEventAdmin(ReadOnlyAdmin):
-    list_display = ("received_at", "event_id", "type", "status_col", "order_col", "amount_col", "charge_status", "api_status",
-                    "auth_scheme", "occurred_at", "message_col")
-    list_filter = ("status", "type", "auth_scheme")
-    search_fields = ("=event_id", "=bubble_order_id", "=charge_id")
-    list_select_related = ("order",)
-    actions = ["reprocess"]
-
-    @admin.display(description="situação", ordering="status")
-    def status_col(self, obj: PagarmeEvent) -> SafeString:
-        colour = {"APPLIED": "green", "STALE": "gray", "UNMATCHED": "orange", "UNKNOWN_TYPE": "outline", "INVALID": "red",
-                  "NOT_CONFIRMED": "red", "DUPLICATE": "gray"}
-        return badge(obj.status, obj.get_status_display(), colour=colour.get(obj.status, "blue"))
-
-    @admin.display(description="cliente · pedido")
-    def order_col(self, obj: PagarmeEvent) -> SafeString:
-        return customer_order(obj.order.customer_name if obj.order else None, obj.order_id, obj.bubble_order_id)
-
-    @admin.display(description="valor")
-    def amount_col(self, obj: PagarmeEvent) -> str:
-        return brl(pagarme_amount(obj.payload))
-
-    # The event page: what happened, in reais, then the raw JSON folded below.
-    fieldsets = (
-        (None, {"fields": ("event_id", "type", "status", "order_col", "charge_status", "amount_col", "occurred_at", "received_at",
-                           "processed_at", "message")}),
-        ("Conteúdo recebido (JSON)", {"classes": ("collapse",), "fields": ("payload_json",)}),
-    )
-    readonly_fields = ("event_id", "type", "status", "order_col", "charge_status", "amount_col", "occurred_at", "received_at",
-                       "processed_at", "message", "payload_json")
-
-    @admin.display(description="conteúdo")
-    def payload_json(self, obj: PagarmeEvent) -> SafeString:
-        return format_html("<pre>{}</pre>", json.dumps(obj.payload, ensure_ascii=False, indent=2, sort_keys=True))
-
-    @admin.display(description="mensagem")
-    def message_col(self, obj: PagarmeEvent) -> str:
-        return Truncator(obj.message).chars(80)
-
-    def has_reprocess_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm(REPROCESS_PAGARME)
-
-    @admin.action(description="Reprocessar eventos sem pedido (depois que o pedido chegou)", permissions=["reprocess"])
-    def reprocess(self, request: HttpRequest, queryset: QuerySet[PagarmeEvent]) -> None:
-        count = pagarme_events_reprocess_by(events=queryset, actor=f"admin:{request.user.get_username()}")
-        self.message_user(request, f"{count} evento(s) reenviado(s) para processamento.", messages.SUCCESS)
-
-
-@admin.register(PagarmeWebhookRefusal)
-class PagarmeWebhookRefusalAdmin(ReadOnlyAdmin):
-    """Why Pagar.me's webhooks were refused (401) or could not be checked (503, JWKS down)."""
-
-    list_display = ("received_at", "http_status", "count", "last_at", "reasons", "kid", "remote_addr", "body_bytes", "message_col")
-    list_filter = ("http_status",)
-    date_hierarchy = "received_at"
-    show_full_result_count = False
-
-    @admin.display(description="mensagem")
-    def message_col(self, obj: PagarmeWebhookRefusal) -> str:
-        return Truncator(obj.message).chars(100)
 
 
 class DriftInline(admin.TabularInline):

@@ -29,7 +29,7 @@ from billing.models import Invoice
 from billing.services.state import order_live_invoice
 from common.safe_urls import http_url_or_empty
 from orders.display import document_display, os_number_display
-from orders.models import ActionLog, IdempotencyRecord, Order
+from orders.models import ActionLog, Order
 
 NOTHING = mark_safe('<span class="muted">—</span>')
 
@@ -446,26 +446,3 @@ class ActionLogAdmin(admin.ModelAdmin):
     @admin.display(description="mensagem")
     def message_short(self, obj: ActionLog) -> str:
         return Truncator(obj.message).chars(120)
-
-
-@admin.register(IdempotencyRecord)
-class IdempotencyRecordAdmin(admin.ModelAdmin):
-    """Idempotency-Key records (docs/contract.md#http-api): read-only; the hourly prune deletes them after 24 h."""
-
-    list_display = ("created_at", "caller", "key", "method", "path", "status", "response_status")
-    list_filter = ("status", "method")
-    search_fields = ("=key", "=caller", "path")
-    show_full_result_count = False
-    readonly_fields = (
-        "caller", "key", "fingerprint", "method", "path", "status", "locked_until", "response_status", "response_body",
-        "created_at", "completed_at",
-    )
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: IdempotencyRecord | None = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: IdempotencyRecord | None = None) -> bool:
-        return False  # the hourly prune removes them after 24 h; by hand, a key could be replayed as new

@@ -26,11 +26,11 @@ from django.utils import timezone
 
 from billing.dates import today_sp
 from billing.decision import billing_day_of
-from billing.models import BillingRun, Invoice, PagarmeEvent, PagarmeWebhookRefusal
+from billing.models import BillingRun, Invoice
 from billing.models.invoice import FailureStage
-from billing.models.webhooks import EventStatus
 from integrations.bubble.models import BubbleWriteback
 from integrations.omie.webhooks.models import OmieEventStatus, OmieWebhookEvent
+from integrations.pagarme.webhooks.models import EventStatus, PagarmeEvent, PagarmeWebhookRefusal
 from orders.models import Order
 from orders.statuses import BillingStatus, HoldReason, SyncStatus
 

@@ -10,8 +10,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from billing.models import Invoice, PagarmeEvent
+from billing.models import Invoice
 from billing.tests.factories import order_in_state
+from integrations.pagarme.webhooks.models import PagarmeEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -53,7 +54,7 @@ def test_it_finds_an_order_by_its_nf_number(superuser_client):
 
 def test_the_order_page_shows_the_nf_and_the_pagarme_events_in_the_timeline(superuser_client):
     order = order_in_state("ISSUED", paid=True)
-    PagarmeEvent.objects.create(event_id="hook_abc123", type="charge.paid", payload={}, status="APPLIED", order=order,
+    PagarmeEvent.objects.create(event_id="hook_abc123", type="charge.paid", payload={}, status="APPLIED", order_id=order.pk,
                                 bubble_order_id=order.bubble_id, charge_id="ch_1", charge_status="paid", message="Pagamento aplicado.")
     html = superuser_client.get(f"/admin/orders/order/{order.pk}/change/").content.decode()
     assert "nº 123 · NF emitida" in html and 'href="https://nfse.example.com/123"' in html

@@ -24,7 +24,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 from billing.models import Invoice
 from billing.tests.conftest import FAST_BILLING
 from billing.tests.factories import order_in_state
-from integrations.auth import service_group_add
+from common.api.auth import service_group_add
 from orders.models import Order
 from orders.statuses import BillingStatus, SyncStatus
 from testsupport.processes import ROOT, free_port, subprocess_env, wait_for

@@ -15,9 +15,10 @@ from django.utils import timezone
 from django_celery_results.models import TaskResult
 
 from backoffice.ops_language import ops_text_problems, visible_text
-from billing.models import CustomerAccount, PagarmeEvent
+from billing.models import CustomerAccount
 from billing.tests.factories import order_in_state
 from integrations.bubble.models import BubbleWriteback
+from integrations.pagarme.webhooks.models import PagarmeEvent
 from orders.models import ActionLog
 
 pytestmark = pytest.mark.django_db
@@ -47,7 +48,8 @@ def data():
                                    give_up_at=timezone.now(), delivered_at=timezone.now())
     TaskResult.objects.create(task_id="t-1", task_name="orders.tasks.order_sync_fetch", task_args=f'"({issued.pk},)"',
                               status="SUCCESS", date_done=timezone.now())
-    PagarmeEvent.objects.create(event_id="hook_1", type="charge.paid", status="APPLIED", order=issued, bubble_order_id=issued.bubble_id,
+    PagarmeEvent.objects.create(event_id="hook_1", type="charge.paid", status="APPLIED", order_id=issued.pk,
+                                bubble_order_id=issued.bubble_id,
                                 payload={"id": "hook_1", "type": "charge.paid", "created_at": "2026-11-01T10:00:00Z",
                                          "data": {"id": "ch_1", "status": "paid", "amount": 100050}})
     CustomerAccount.objects.create(customer_bubble_id=issued.customer_bubble_id, balance=Decimal("1000.50"))
@@ -56,7 +58,7 @@ def data():
 
 
 PAGES = [
-    "/admin/", "/admin/orders/order/", "/admin/orders/actionlog/", "/admin/billing/invoice/", "/admin/billing/pagarmeevent/",
+    "/admin/", "/admin/orders/order/", "/admin/orders/actionlog/", "/admin/billing/invoice/", "/admin/pagarme/pagarmeevent/",
     "/admin/bubble/bubblewriteback/", "/admin/billing/customeraccount/", "/admin/billing/accountentry/",
     "/admin/django_celery_beat/periodictask/", "/admin/django_celery_beat/clockedschedule/",
     "/admin/django_celery_beat/crontabschedule/", "/admin/django_celery_beat/intervalschedule/",
@@ -81,7 +83,7 @@ def test_the_main_admin_pages_have_no_developer_text(admin_client: Client, data)
     for name in ("cancel-nf", "transfer-cc", "use-cc", "retry"):
         problems += _check(admin_client, f"/admin/orders/order/{issued.pk}/acao/{name}/")
     event = PagarmeEvent.objects.get()
-    problems += _check(admin_client, f"/admin/billing/pagarmeevent/{event.pk}/change/")
+    problems += _check(admin_client, f"/admin/pagarme/pagarmeevent/{event.pk}/change/")
     assert problems == [], "\n".join(problems)
 
 

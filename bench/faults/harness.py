@@ -312,7 +312,7 @@ class Stack:
         from rest_framework_simplejwt.tokens import AccessToken
 
         user, _ = get_user_model().objects.get_or_create(username="rel-bubble", defaults={"is_superuser": True, "is_staff": True})
-        from integrations.auth import service_group_add
+        from common.api.auth import service_group_add
 
         return str(AccessToken.for_user(service_group_add(user)))
 

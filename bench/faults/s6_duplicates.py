@@ -33,7 +33,7 @@ def main() -> int:
     def body(stack: Stack) -> tuple[bool, dict[str, object]]:
         import requests
 
-        from billing.models import PagarmeEvent
+        from integrations.pagarme.webhooks.models import PagarmeEvent
         from sandbox.pagarme_events import pagarme_event_body, pagarme_event_build
 
         order_ids = sync_seed(args.orders)

@@ -4,7 +4,6 @@ from billing.models.invoice import FailureStage, Invoice, InvoiceStep
 from billing.models.nfse_documents import NfseArchive, NfseDocument
 from billing.models.reconciliation import ReconciliationDrift, ReconciliationRun
 from billing.models.runs import BillingRun
-from billing.models.webhooks import PagarmeEvent, PagarmeWebhookRefusal
 
 __all__ = [
     "AccountEntry",
@@ -16,8 +15,6 @@ __all__ = [
     "InvoiceStep",
     "NfseArchive",
     "NfseDocument",
-    "PagarmeEvent",
-    "PagarmeWebhookRefusal",
     "ReconciliationDrift",
     "ReconciliationRun",
 ]

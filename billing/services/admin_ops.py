@@ -2,21 +2,29 @@
 and an action-log entry per row it changed:
 
 - mark reconciliation drifts resolved (``billing.resolve_drift``);
-- send UNMATCHED Pagar.me events back to processing (``billing.reprocess_pagarmeevent``);
+- send UNMATCHED Pagar.me events back to processing (``pagarme.reprocess_pagarmeevent``);
 - send Omie webhook events back to processing (``omie.reprocess_omiewebhookevent``).
+
+The two webhook lists live next to their models in ``integrations/<system>/webhooks/admin.py`` and reach
+these through ``integrations.webhooks`` (``WEBHOOK_BILLING``, registered by ``billing.apps``).
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from billing.models import PagarmeEvent, ReconciliationDrift
-from billing.permissions import REPROCESS_OMIE_WEBHOOK, REPROCESS_PAGARME, RESOLVE_DRIFT  # noqa: F401 - the admin checks these
+from billing.models import ReconciliationDrift
+from billing.permissions import RESOLVE_DRIFT  # noqa: F401 - the admin checks it
 from billing.services.omie_webhooks import omie_webhook_events_reprocess
 from billing.services.webhooks import pagarme_events_reprocess
 from integrations.omie.webhooks.models import OmieWebhookEvent
+from integrations.pagarme.webhooks.models import PagarmeEvent
+from integrations.webhooks import OMIE, PAGARME, WebhookBilling
+from orders.models import Order
 from orders.services.action_log import action_log_record
 from orders.statuses import ActionOutcome
 
@@ -58,3 +66,17 @@ def omie_webhooks_reprocess_by(*, events: QuerySet[OmieWebhookEvent], actor: str
             payload={"omie_webhook_event_id": pk, "message_id": message_id}, message="Webhook do Omie reenviado para processamento",
         )
     return count
+
+
+def webhook_events_reprocess_by(system: str, events: QuerySet, actor: str) -> int:
+    """The admin's "Reprocessar" of either webhook list: one entry point, each system's rule."""
+    reprocess = {PAGARME: pagarme_events_reprocess_by, OMIE: omie_webhooks_reprocess_by}[system]
+    return reprocess(events=events, actor=actor)
+
+
+def order_customer_names(order_ids: Iterable[int]) -> dict[int, str]:
+    return dict(Order.objects.filter(pk__in=list(order_ids)).values_list("pk", "customer_name"))
+
+
+# What billing lends the webhook packages of integrations (registered in billing.apps).
+WEBHOOK_BILLING = WebhookBilling(reprocess=webhook_events_reprocess_by, order_names=order_customer_names)

@@ -38,7 +38,8 @@ from integrations.omie.errors import OmieNotFound
 from integrations.omie.types import NfseStatus
 from integrations.omie.webhooks.fields import OmieEventFacts, event_facts
 from integrations.omie.webhooks.models import OmieWebhookEvent
-from integrations.omie.webhooks.services import omie_webhook_enqueue, omie_webhooks_healthy
+from integrations.omie.webhooks.services import omie_webhooks_healthy
+from integrations.webhooks import OMIE, webhook_event_enqueue
 from orders.models import Order
 from orders.services.action_log import action_log_record
 from orders.statuses import ActionOutcome, BillingStatus
@@ -122,7 +123,7 @@ def omie_webhook_event_process(*, event_pk: int) -> str:
         if answer is None and _needs_omie(facts, invoice):
             # The state moved while Omie was (not) asked: decide again on the next delivery of the task.
             transaction.set_rollback(True)
-            omie_webhook_enqueue(event_pk)
+            webhook_event_enqueue(OMIE, event_pk, on_commit=False)
             return "state_changed"
         status, message = handler(event, order, invoice, answer)
         if facts.topic == "NFSe.NotaAutorizada" and facts.nf_id and invoice is not None:
@@ -364,5 +365,5 @@ def omie_webhook_events_reprocess(*, event_ids: list[int]) -> int:
     if ids:
         OmieWebhookEvent.objects.filter(id__in=ids).update(status=Status.RECEIVED, message="Reprocessamento pedido.")
         for pk in ids:
-            transaction.on_commit(lambda pk=pk: omie_webhook_enqueue(pk))
+            webhook_event_enqueue(OMIE, pk, on_commit=True)
     return len(ids)

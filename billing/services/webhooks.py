@@ -29,12 +29,10 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
-from billing.enqueue import pagarme_event_process_enqueue
-from billing.models import PagarmeEvent, PagarmeWebhookRefusal
 from billing.services.decision import order_billing_decide
 from billing.services.payment_verdict import Verdict, payment_verdict
 from common.backoff import backoff_seconds
@@ -42,6 +40,8 @@ from common.money import brl
 from integrations.pagarme.client import ChargeStatus, charge_parse, get_pagarme_client, order_parse
 from integrations.pagarme.errors import PagarmeError, PagarmeInvalidId, PagarmeNotFound
 from integrations.pagarme.events import InvalidEvent, event_parse
+from integrations.pagarme.webhooks.models import PagarmeEvent, PagarmeWebhookRefusal
+from integrations.webhooks import PAGARME, webhook_event_enqueue
 from orders.models import Order
 from orders.services.action_log import action_log_record
 from orders.statuses import ActionOutcome, PaidVia, PaymentStatus
@@ -71,18 +71,6 @@ STAGE = {PaymentStatus.PENDING: 0, PaymentStatus.FAILED: 1, PaymentStatus.UNDERP
          PaymentStatus.REFUNDED: 4, PaymentStatus.CHARGEDBACK: 4}
 
 RETRY = "retry"
-
-
-def pagarme_event_store(*, event_id: str, payload: dict[str, Any], auth_scheme: str = "") -> tuple[PagarmeEvent | None, bool]:
-    """Keeps the event (raw payload) and enqueues its processing; (event, False) for a repeat."""
-    try:
-        with transaction.atomic():
-            event = PagarmeEvent.objects.create(event_id=event_id[:100], type=str(payload.get("type") or "")[:80], payload=payload,
-                                                auth_scheme=auth_scheme[:8])
-            pagarme_event_process_enqueue(event_pk=event.pk, on_commit=True)
-    except IntegrityError:
-        return PagarmeEvent.objects.filter(event_id=event_id[:100]).first(), False
-    return event, True
 
 
 @dataclass(frozen=True)
@@ -152,7 +140,7 @@ def _event_apply(event: PagarmeEvent, confirmation: Confirmation | None) -> str:
     order = Order.objects.select_for_update().filter(bubble_id=parsed.bubble_order_id).first() if parsed.bubble_order_id else None
     if order is None:
         return _close(event, PagarmeEvent.Status.UNMATCHED, "Nenhum pedido com este bubble_order_id / code.")
-    event.order = order
+    event.order_id = order.pk
     occurred_at = parsed.occurred_at
     if settings.PAGARME_CONFIRM_WITH_API:
         if confirmation is None:
@@ -344,17 +332,6 @@ def order_payment_apply(
     return True, message
 
 
-def pagarme_events_requeue(*, older_than_seconds: int = 300) -> int:
-    """Re-enqueues events still RECEIVED a while after arrival (their task was lost with Redis)."""
-    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
-    due = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=timezone.now())
-    ids = list(PagarmeEvent.objects.filter(due, status=PagarmeEvent.Status.RECEIVED, received_at__lt=cutoff)
-               .order_by("id").values_list("id", flat=True)[:500])
-    for pk in ids:
-        pagarme_event_process_enqueue(event_pk=pk, on_commit=False)
-    return len(ids)
-
-
 def pagarme_events_reprocess(*, event_ids: list[int] | None = None, bubble_order_id: str = "", actor: str = "") -> int:
     """Sends UNMATCHED events back to processing (their order exists now). Others are left alone."""
     events = PagarmeEvent.objects.filter(status=PagarmeEvent.Status.UNMATCHED)
@@ -366,7 +343,7 @@ def pagarme_events_reprocess(*, event_ids: list[int] | None = None, bubble_order
     if ids:
         PagarmeEvent.objects.filter(id__in=ids).update(status=PagarmeEvent.Status.RECEIVED, message=f"Reprocessado {actor}".strip())
         for pk in ids:
-            pagarme_event_process_enqueue(event_pk=pk, on_commit=True)
+            webhook_event_enqueue(PAGARME, pk, on_commit=True)
     return len(ids)
 
 

@@ -8,6 +8,7 @@ from sentry_sdk.crons import monitor
 from billing.tasks.nfse_documents import nfse_archive_fetch, nfse_archives_sweep
 from billing.tasks.omie import invoice_step, reconciliation_step
 from billing.tasks.omie_webhooks import omie_webhook_process, omie_webhooks_requeue
+from integrations.pagarme.webhooks.services import pagarme_events_requeue
 from orders.services.action_log import actor_for_task
 
 __all__ = [
@@ -68,7 +69,6 @@ def billing_run_continue() -> dict[str, object]:
 def billing_due_sweep() -> dict[str, int]:
     """Every 10 minutes: emits whatever is due that the run missed; re-enqueues stuck webhook events."""
     from billing.services.run import orders_due_claim
-    from billing.services.webhooks import pagarme_events_requeue
 
     result = orders_due_claim(actor=actor_for_task("billing.billing_due_sweep"), time_budget=CLAIM_TIME_BUDGET_SECONDS)
     if result.more:

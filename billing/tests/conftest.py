@@ -40,7 +40,7 @@ def client_in_group(user_factory) -> Callable[[str | None], APIClient]:
     permissions of the given staff group (``None``: none): how a deployment narrows the integration."""
 
     def make(group: str | None) -> APIClient:
-        from integrations.auth import SERVICE_GROUP, service_group_add
+        from common.api.auth import SERVICE_GROUP, service_group_add
 
         user = service_group_add(user_factory(f"user-{group or 'none'}".lower()))
         service = Group.objects.get(name=SERVICE_GROUP)

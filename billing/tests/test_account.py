@@ -12,7 +12,7 @@ from billing.models import AccountEntry, CustomerAccount
 from billing.services.actions import Caller, account_transfer_from_order
 from billing.tests.conftest import run_in_threads
 from billing.tests.factories import OrderFactory
-from integrations.auth import service_group_add
+from common.api.auth import service_group_add
 from orders.models import ActionLog
 from orders.statuses import BillingStatus, PaymentStatus
 

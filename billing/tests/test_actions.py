@@ -316,7 +316,7 @@ def test_staff_outside_the_service_group_cannot_use_the_ops_endpoints(api_client
 def test_every_action_log_row_stores_the_authenticated_user_and_token(api_client, user_factory, capsys):
     from django.core.management import call_command
 
-    from integrations.models import ServiceToken
+    from common.api.models import ServiceToken
 
     service = user_factory("bubble-svc")
     call_command("issue_service_token", "bubble-svc", "--days", "30")

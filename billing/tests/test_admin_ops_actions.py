@@ -10,8 +10,9 @@ import datetime
 import pytest
 from django.contrib.auth.models import Group, Permission
 
-from billing.models import PagarmeEvent, ReconciliationDrift, ReconciliationRun
+from billing.models import ReconciliationDrift, ReconciliationRun
 from billing.tests.factories import order_in_state
+from integrations.pagarme.webhooks.models import PagarmeEvent
 from orders.models import ActionLog
 from orders.statuses import BillingStatus
 
@@ -64,7 +65,7 @@ def test_resolving_a_drift_needs_its_permission_and_is_logged(client, user_facto
 
 def test_view_permission_alone_cannot_reprocess_pagarme_events(client, user_factory, unmatched_event):
     client = viewer(client, user_factory)
-    client.post("/admin/billing/pagarmeevent/", {"action": "reprocess", "_selected_action": [unmatched_event.pk]})
+    client.post("/admin/pagarme/pagarmeevent/", {"action": "reprocess", "_selected_action": [unmatched_event.pk]})
     unmatched_event.refresh_from_db()
     assert unmatched_event.status == PagarmeEvent.Status.UNMATCHED
     assert not ActionLog.objects.filter(action="pagarme_event_reprocess").exists()
@@ -73,7 +74,7 @@ def test_view_permission_alone_cannot_reprocess_pagarme_events(client, user_fact
 def test_reprocessing_needs_its_permission_and_is_logged(client, user_factory, unmatched_event, django_capture_on_commit_callbacks):
     client = viewer(client, user_factory, "reprocess_pagarmeevent")
     with django_capture_on_commit_callbacks(execute=False):
-        client.post("/admin/billing/pagarmeevent/", {"action": "reprocess", "_selected_action": [unmatched_event.pk]}, follow=True)
+        client.post("/admin/pagarme/pagarmeevent/", {"action": "reprocess", "_selected_action": [unmatched_event.pk]}, follow=True)
     unmatched_event.refresh_from_db()
     assert unmatched_event.status == PagarmeEvent.Status.RECEIVED
     row = ActionLog.objects.get(action="pagarme_event_reprocess")

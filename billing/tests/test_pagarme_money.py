@@ -15,9 +15,9 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from billing.models import PagarmeEvent, PagarmeWebhookRefusal
 from billing.services.webhooks import pagarme_event_process
 from billing.tests.factories import OrderFactory, order_in_state
+from integrations.pagarme.webhooks.models import PagarmeEvent, PagarmeWebhookRefusal
 from orders.models import ActionLog, Order
 from orders.statuses import BillingStatus, PaymentStatus
 from sandbox.pagarme_events import pagarme_event_body, pagarme_event_build

@@ -12,9 +12,9 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from billing.models import PagarmeEvent, PagarmeWebhookRefusal
 from billing.services.webhooks import RETRY, pagarme_event_process
 from billing.tests.factories import OrderFactory
+from integrations.pagarme.webhooks.models import PagarmeEvent, PagarmeWebhookRefusal
 from orders.models import ActionLog, Order
 from orders.statuses import PaymentStatus
 from sandbox.pagarme_events import pagarme_event_body, pagarme_event_build
@@ -186,7 +186,7 @@ def test_charge_paid_whose_charge_the_api_reports_pending_leaves_the_order_unpai
     assert Order.objects.get(pk=order.pk).payment_status != PaymentStatus.PAID
     assert event.api_status == "pending" and "pending" in event.message and payment_updates(order) == 0
 
-    page = admin_client.get("/admin/billing/pagarmeevent/", {"status__exact": "NOT_CONFIRMED"})
+    page = admin_client.get("/admin/pagarme/pagarmeevent/", {"status__exact": "NOT_CONFIRMED"})
     assert page.status_code == 200
     assert event.event_id in page.content.decode() and "Não confirmado pela API" in page.content.decode()
 

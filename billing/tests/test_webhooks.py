@@ -11,9 +11,10 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from billing.models import Invoice, PagarmeEvent
+from billing.models import Invoice
 from billing.services.webhooks import pagarme_event_process
 from billing.tests.factories import OrderFactory, order_in_state
+from integrations.pagarme.webhooks.models import PagarmeEvent
 from orders.models import ActionLog, Order
 from orders.statuses import BillingStatus, PaymentStatus
 
@@ -105,7 +106,7 @@ def test_charge_paid_for_an_unpaid_pf_order_marks_it_paid_and_starts_emission():
     assert (order.payment_status, order.paid_via, order.amount_paid) == (PaymentStatus.PAID, "pagarme", Decimal("350.00"))
     assert order.billing_status == BillingStatus.ISSUING
     assert Invoice.objects.get(order=order).status == BillingStatus.ISSUING
-    assert PagarmeEvent.objects.get().order == order
+    assert PagarmeEvent.objects.get().order_id == order.pk
 
 
 def test_an_older_payment_failure_arriving_after_the_payment_leaves_it_paid():

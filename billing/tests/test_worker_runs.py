@@ -131,7 +131,7 @@ def test_charge_paid_and_order_paid_for_one_payment_give_one_transition_one_deci
     from django.test import Client
     from django.utils import timezone
 
-    from billing.models import PagarmeEvent
+    from integrations.pagarme.webhooks.models import PagarmeEvent
     from sandbox.pagarme_events import pagarme_event_body, pagarme_event_build
 
     order = OrderFactory(pf_unpaid=True, amount=Decimal("250.00"))
@@ -166,7 +166,7 @@ def test_pagarme_api_down_for_a_while_the_payment_is_applied_after_recovery_exac
     from django.test import Client
     from django.utils import timezone
 
-    from billing.models import PagarmeEvent
+    from integrations.pagarme.webhooks.models import PagarmeEvent
     from orders.statuses import PaymentStatus
     from sandbox.pagarme_events import pagarme_event_body, pagarme_event_build
 

@@ -1,9 +1,9 @@
 import pytest
 from django.core.management import call_command
 
-from integrations.auth import service_group_add
-from integrations.models import ServiceToken
-from integrations.services import service_token_revoke
+from common.api.auth import service_group_add
+from common.api.models import ServiceToken
+from common.api.tokens import service_token_revoke
 
 pytestmark = pytest.mark.django_db
 
@@ -73,7 +73,7 @@ def test_service_token_is_revocable_from_the_admin(client, user_factory, capsys)
     client.force_login(admin)
     row = ServiceToken.objects.get()
     response = client.post(
-        "/admin/integrations/servicetoken/", {"action": "revoke", "_selected_action": [row.pk]}, follow=True
+        "/admin/api/servicetoken/", {"action": "revoke", "_selected_action": [row.pk]}, follow=True
     )
     assert response.status_code == 200
     row.refresh_from_db()

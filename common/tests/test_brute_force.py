@@ -10,7 +10,7 @@ import pytest
 from axes.models import AccessAttempt
 from django.core.management import call_command
 
-from integrations.auth import service_group_add
+from common.api.auth import service_group_add
 
 pytestmark = pytest.mark.django_db
 
@@ -41,7 +41,7 @@ def test_the_token_endpoint_is_rate_limited_per_address(api_client, user_factory
 def test_every_token_has_a_general_rate(api_client, user_factory):
     from rest_framework.settings import api_settings
 
-    from integrations.throttles import TokenRateThrottle
+    from common.api.throttles import TokenRateThrottle
 
     TokenRateThrottle.THROTTLE_RATES = {"auth": "10/min", "token": "5/min"}
     try:

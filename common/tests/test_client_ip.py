@@ -69,7 +69,7 @@ def test_straight_to_gunicorn_a_rotating_forwarded_for_does_not_escape_the_locko
 @pytest.mark.django_db
 def test_behind_a_trusted_proxy_each_client_has_its_own_lockout(api_client, user_factory, settings):
     """One shared proxy address must not lock everyone out: the lockout counts the client nginx saw."""
-    from integrations.auth import service_group_add
+    from common.api.auth import service_group_add
 
     settings.TRUSTED_PROXIES = PROXIES
     service_group_add(user_factory("alice"))  # only the service group gets API tokens

@@ -98,6 +98,7 @@ THIRD_PARTY_APPS = [
 LOCAL_APPS = [
     "common",
     "common.twofa",  # the admin's second factor: enrolment page, recovery codes (common/admin_site.py)
+    "common.api",  # the API's plumbing: service tokens, idempotency keys (common/api/)
     "integrations",
     "integrations.omie",
     "integrations.bubble",

@@ -5,15 +5,15 @@ from datetime import timedelta
 from config.env import env
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["integrations.auth.ServiceAwareJWTAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["common.api.auth.ServiceAwareJWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "common.exceptions.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
-    # integrations/throttles.py: per client address on the token endpoints, per token elsewhere.
-    "DEFAULT_THROTTLE_CLASSES": ["integrations.throttles.TokenRateThrottle"],
+    # common/api/throttles.py: per client address on the token endpoints, per token elsewhere.
+    "DEFAULT_THROTTLE_CLASSES": ["common.api.throttles.TokenRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {
         "auth": env.str("API_AUTH_RATE", default="10/min"),
         "token": env.str("API_TOKEN_RATE", default="1200/min"),
@@ -28,9 +28,9 @@ SIMPLE_JWT = {
     "BLACKLIST_AFTER_ROTATION": True,
     "UPDATE_LAST_LOGIN": False,
     # A password change revokes every token issued before it (the token carries a hash of the
-    # password hash); the refresh endpoint checks it too (integrations.auth).
+    # password hash); the refresh endpoint checks it too (common.api.auth).
     "CHECK_REVOKE_TOKEN": True,
-    "TOKEN_REFRESH_SERIALIZER": "integrations.auth.RevocationAwareTokenRefreshSerializer",
+    "TOKEN_REFRESH_SERIALIZER": "common.api.auth.RevocationAwareTokenRefreshSerializer",
 }
 
 SPECTACULAR_SETTINGS = {
@@ -51,7 +51,7 @@ SPECTACULAR_SETTINGS = {
     # The schema and its page are for callers with a token, or staff logged into the admin.
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "SERVE_AUTHENTICATION": [
-        "integrations.auth.ServiceAwareJWTAuthentication",
+        "common.api.auth.ServiceAwareJWTAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
 }

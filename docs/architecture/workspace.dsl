@@ -19,10 +19,10 @@ workspace "Blu × Omie backoffice" "The service between Bubble (orders), Omie (E
             web = container "web" "The API for Bubble, the webhooks, the ops backoffice (Django admin), health." "gunicorn, Django, DRF" {
                 ordersApi = component "Orders API" "POST /v1/orders/{id}/sync-omie and GET /v1/orders/{id}: records intent, answers at once." "orders.apis"
                 opsActions = component "Ops actions" "retry, cancel-nf, mark-nf-manual, approve-billing-hold, override-day25, transfer-cc, use-cc: one catalog, one service each, for API and admin alike." "billing.apis, billing.services.actions"
-                pagarmeWebhook = component "Pagar.me webhook" "POST /webhooks/pagarme: authenticates (RS256 with the JWKS, Basic or HMAC), stores the event once, answers 200." "billing.webhook_views"
+                pagarmeWebhook = component "Pagar.me webhook" "POST /webhooks/pagarme: authenticates (RS256 with the JWKS, Basic or HMAC), stores the event once, answers 200." "integrations.pagarme.webhooks"
                 omieWebhook = component "Omie webhook" "POST /webhooks/omie/<token>: stores every authentic event once (messageId) and answers 200 at once." "integrations.omie.webhooks"
                 adminUi = component "Ops backoffice" "Django admin: dashboard, order page with timeline, action buttons with confirmation pages." "backoffice"
-                idempotency = component "Idempotency keys" "Replays a stored answer for a repeated Idempotency-Key." "orders.idempotency"
+                idempotency = component "API plumbing" "JWT and revocable service tokens, throttles, Idempotency-Key replay, the base of every /v1/ view." "common.api"
             }
             worker = container "worker" "Celery workers on the queues default, omie, omie_reads, bubble, webhooks and exports: every slow or external step." "Celery" {
                 syncFetch = component "Sync: fetch" "Reads the pedido and cliente from Bubble, validates CPF/CNPJ, looks the CNPJ up." "orders.services.sync_fetch"
@@ -64,8 +64,8 @@ workspace "Blu × Omie backoffice" "The service between Bubble (orders), Omie (E
         omie -> omieWebhook "NFSe.NotaAutorizada, NFSe.NotaCancelada, OrdemServico.*" "HTTPS, JSON"
         omieWebhook -> db "Stores the event" "SQL"
         omieWebhook -> omieEvents "Enqueues" "Celery"
-        ordersApi -> idempotency "Guards every POST"
-        opsActions -> idempotency "Guards every POST"
+        ordersApi -> idempotency "Authenticates, throttles, guards every POST"
+        opsActions -> idempotency "Authenticates, throttles, guards every POST"
         adminUi -> opsActions "Calls the same services"
         ordersApi -> db "Creates the Order" "SQL"
         ordersApi -> syncFetch "Enqueues after commit" "Celery"

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from integrations.omie.models import OmieCall, OmieCustomerLink
+from integrations.omie.webhooks import admin as webhooks_admin  # noqa: F401  (registers the webhook events' admin)
 
 
 @admin.register(OmieCall)

@@ -1,5 +1,4 @@
 from orders.services.action_log import action_log_record, actor_for_bubble, actor_for_task
-from orders.services.idempotency import idempotency_begin, idempotency_complete, idempotency_prune, idempotency_release
 from orders.services.retry import order_retry
 from orders.services.sweeps import order_sync_sweep_stuck
 from orders.services.sync_chain import order_sync_continue, order_sync_enqueue, order_sync_next_step
@@ -13,10 +12,6 @@ __all__ = [
     "action_log_record",
     "actor_for_bubble",
     "actor_for_task",
-    "idempotency_begin",
-    "idempotency_complete",
-    "idempotency_prune",
-    "idempotency_release",
     "order_retry",
     "order_sync_complete",
     "order_sync_continue",

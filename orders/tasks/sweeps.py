@@ -2,6 +2,8 @@
 
 from celery import shared_task
 
+from common.api.idempotency_records import idempotency_prune
+
 
 @shared_task(ignore_result=True)
 def order_sync_sweep() -> int:
@@ -16,6 +18,4 @@ def order_sync_sweep() -> int:
 @shared_task(ignore_result=True)
 def idempotency_records_prune() -> int:
     """Deletes Idempotency-Key records past their 24 h replay window."""
-    from orders.services import idempotency_prune
-
     return idempotency_prune()

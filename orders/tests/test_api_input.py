@@ -6,8 +6,9 @@ import pytest
 from django.contrib.auth.models import Group
 from rest_framework_simplejwt.tokens import AccessToken
 
-from integrations.auth import SERVICE_GROUP, service_group_add
-from orders.models import ActionLog, IdempotencyRecord, Order
+from common.api.auth import SERVICE_GROUP, service_group_add
+from common.api.models import IdempotencyRecord
+from orders.models import ActionLog, Order
 from orders.statuses import SyncStatus
 
 pytestmark = pytest.mark.django_db

@@ -10,10 +10,10 @@ import requests
 from django.utils import timezone
 from rest_framework_simplejwt.tokens import AccessToken
 
-from integrations.auth import service_group_add
-from orders.models import ActionLog, IdempotencyRecord
-from orders.services import idempotency_prune
-from orders.services.idempotency import request_fingerprint
+from common.api.auth import service_group_add
+from common.api.idempotency_records import idempotency_prune, request_fingerprint
+from common.api.models import IdempotencyRecord
+from orders.models import ActionLog
 
 pytestmark = pytest.mark.django_db
 

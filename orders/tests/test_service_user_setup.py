@@ -15,7 +15,7 @@ from django.core.management import call_command
 from rest_framework.test import APIClient
 
 from billing.permissions import SERVICE_PERMISSIONS
-from integrations.auth import SERVICE_GROUP
+from common.api.auth import SERVICE_GROUP
 
 pytestmark = pytest.mark.django_db
 

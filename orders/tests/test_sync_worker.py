@@ -10,7 +10,7 @@ import pytest
 import requests
 from rest_framework_simplejwt.tokens import AccessToken
 
-from integrations.auth import service_group_add
+from common.api.auth import service_group_add
 from orders.models import ActionLog, Order
 from orders.services import order_sync_sweep_stuck
 from orders.statuses import SyncStatus

@@ -6,9 +6,9 @@ from django.urls import path
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from common.api.idempotency import IdempotencyKeyMixin
 from common.exceptions import ApplicationError
 from config.urls import urlpatterns as project_urlpatterns
-from orders.idempotency import IdempotencyKeyMixin
 from orders.models import ActionLog
 from orders.services import action_log_record
 

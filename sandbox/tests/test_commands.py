@@ -166,9 +166,9 @@ def test_pagarme_send_hmac_basic_and_bad_signature_options(receiver, settings, t
 
 def test_pagarme_send_posts_to_the_running_web_server_and_the_event_is_applied(fake_pagarme, settings, live_server):
     """No --url: SANDBOX_BASE_URL (make run sets it from WEB_PORT); rs256 + API confirmation end to end."""
-    from billing.models import PagarmeEvent
     from billing.services.webhooks import pagarme_event_process
     from billing.tests.factories import OrderFactory
+    from integrations.pagarme.webhooks.models import PagarmeEvent
     from orders.models import Order
     from orders.statuses import PaymentStatus
 

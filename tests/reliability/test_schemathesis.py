@@ -33,7 +33,7 @@ def _token(db, user_factory, request) -> None:
     from django.db import close_old_connections
     from rest_framework_simplejwt.tokens import AccessToken
 
-    from integrations.auth import service_group_add
+    from common.api.auth import service_group_add
 
     AUTH["Authorization"] = f"Bearer {AccessToken.for_user(service_group_add(user_factory()))}"
     # In-process WSGI calls share the test's connection: like Django's test Client, don't close it per request.

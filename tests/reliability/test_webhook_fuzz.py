@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from billing.models import PagarmeEvent
+from integrations.pagarme.webhooks.models import PagarmeEvent
 
 URL = "/webhooks/pagarme"
 ALLOWED = {200, 400, 401, 413}

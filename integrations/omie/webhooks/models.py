@@ -2,6 +2,9 @@
 
 from django.db import models
 
+# Sending stored events back to processing from the admin (the same pattern as Pagar.me's events).
+REPROCESS_PERMISSION = "omie.reprocess_omiewebhookevent"
+
 
 class OmieEventStatus(models.TextChoices):
     RECEIVED = "RECEIVED", "Recebido (a processar)"

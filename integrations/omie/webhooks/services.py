@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import logging
 from datetime import timedelta
 from typing import Any
 
-from celery import current_app
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Max
@@ -21,12 +19,7 @@ from django.utils import timezone
 
 from integrations.omie.webhooks.fields import message_id_of, storable, topic_of
 from integrations.omie.webhooks.models import OmieWebhookEvent
-
-logger = logging.getLogger(__name__)
-
-# The billing task that applies an event; named, not imported (integrations never import billing).
-PROCESS_TASK = "billing.tasks.omie_webhooks.omie_webhook_process"
-
+from integrations.webhooks import OMIE, webhook_event_enqueue
 
 # What ops read on an event refused for a NUL in its messageId (docs/omie_webhooks.md).
 NUL_MESSAGE_ID = ("O messageId contém um caractere nulo (\\u0000), que o banco não guarda: evento registrado como inválido, "
@@ -50,20 +43,11 @@ def omie_webhook_store(*, raw: bytes, payload: Any) -> tuple[OmieWebhookEvent | 
         with transaction.atomic():
             event = OmieWebhookEvent.objects.create(message_id=message_id, topic=topic_of(payload), payload=payload, **invalid)
             if not invalid:
-                transaction.on_commit(lambda: omie_webhook_enqueue(event.pk))
+                webhook_event_enqueue(OMIE, event.pk, on_commit=True)
     except IntegrityError:
         OmieWebhookEvent.objects.filter(message_id=message_id).update(deliveries=F("deliveries") + 1)
         return None, False
     return event, True
-
-
-def omie_webhook_enqueue(event_pk: int) -> None:
-    """Publishes the processing task; a broker outage is not the caller's problem (the sweep re-sends)."""
-
-    try:
-        current_app.send_task(PROCESS_TASK, args=[event_pk])
-    except Exception:
-        logger.warning("omie webhook event %s stored but not enqueued; the sweep will send it", event_pk, exc_info=True)
 
 
 def omie_webhooks_requeue() -> int:
@@ -72,7 +56,7 @@ def omie_webhooks_requeue() -> int:
     ids = list(OmieWebhookEvent.objects.filter(status=OmieWebhookEvent.Status.RECEIVED, received_at__lt=cutoff)
                .order_by("id").values_list("id", flat=True)[:1000])
     for pk in ids:
-        omie_webhook_enqueue(pk)
+        webhook_event_enqueue(OMIE, pk, on_commit=False)
     return len(ids)
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.models import update_last_login
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, update_last_login
 from django.contrib.auth.signals import user_login_failed
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions as drf_exceptions
@@ -15,8 +16,8 @@ from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
+from common.api.models import ServiceToken
 from common.principal import SERVICE_CLAIM
-from integrations.models import ServiceToken
 
 # Only members of this group may call the API's ops endpoints (Bubble's service account); staff act in the admin.
 SERVICE_GROUP = "Integração Bubble"
@@ -70,8 +71,6 @@ class RevocationAwareTokenRefreshSerializer(TokenRefreshSerializer):
     service group (or got it before only service users could), like ServiceTokenObtainPairSerializer."""
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, str]:
-        from django.contrib.auth import get_user_model
-
         refresh = RefreshToken(attrs["refresh"])
         user = get_user_model().objects.filter(**{api_settings.USER_ID_FIELD: refresh.get(api_settings.USER_ID_CLAIM)}).first()
         if api_settings.CHECK_REVOKE_TOKEN and (user is None or not password_unchanged(refresh, user)):
@@ -115,8 +114,6 @@ class ServiceTokenObtainPairSerializer(TokenObtainPairSerializer):
 
 def service_group_add(user: Any) -> Any:
     """Makes ``user`` an API caller (a member of SERVICE_GROUP, created if missing); returns it."""
-    from django.contrib.auth.models import Group
-
     group, _ = Group.objects.get_or_create(name=SERVICE_GROUP)
     user.groups.add(group)
     return user

@@ -1,6 +1,11 @@
-"""Pagar.me webhook events: every event received is kept, whatever became of it."""
+"""Every Pagar.me webhook event received, kept raw whatever became of it (unique on the event id), and
+the refused posts. The tables kept their names from when the models lived in ``billing``
+(``billing_pagarmeevent``, ``billing_pagarmewebhookrefusal``): the move changed no data."""
 
 from django.db import models
+
+# Sending stored events back to processing from the admin (the same pattern as Omie's webhook events).
+REPROCESS_PERMISSION = "pagarme.reprocess_pagarmeevent"
 
 
 class EventStatus(models.TextChoices):
@@ -24,9 +29,9 @@ class PagarmeEvent(models.Model):
     type = models.CharField("tipo", max_length=80, blank=True, db_index=True)
     payload = models.JSONField("conteúdo recebido")
     status = models.CharField("situação", max_length=16, choices=EventStatus.choices, default=EventStatus.RECEIVED, db_index=True)
-    order = models.ForeignKey(
-        "orders.Order", on_delete=models.PROTECT, null=True, blank=True, related_name="pagarme_events", verbose_name="pedido"
-    )
+    # A plain id on purpose (integrations never import the orders or billing apps); the column is the
+    # former foreign key's, without its constraint.
+    order_id = models.BigIntegerField("pedido (id)", null=True, blank=True, db_index=True)
     bubble_order_id = models.CharField("ID do pedido no Bubble", max_length=64, blank=True, db_index=True)
     charge_id = models.CharField("cobrança", max_length=100, blank=True)
     charge_status = models.CharField("situação da cobrança", max_length=40, blank=True)
@@ -45,6 +50,8 @@ class PagarmeEvent(models.Model):
     reduced_at = models.DateTimeField("payload reduzido em", null=True, blank=True)
 
     class Meta:
+        app_label = "pagarme"
+        db_table = "billing_pagarmeevent"
         verbose_name = "evento Pagar.me"
         verbose_name_plural = "eventos Pagar.me"
         ordering = ["-received_at"]
@@ -79,6 +86,8 @@ class PagarmeWebhookRefusal(models.Model):
     body_excerpt = models.CharField("início do corpo", max_length=200, blank=True)
 
     class Meta:
+        app_label = "pagarme"
+        db_table = "billing_pagarmewebhookrefusal"
         verbose_name = "webhook Pagar.me recusado"
         verbose_name_plural = "webhooks Pagar.me recusados"
         ordering = ["-received_at"]

@@ -17,8 +17,8 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from common.api.models import IdempotencyRecord
 from common.exceptions import IdempotencyKeyReused, RequestInProgress
-from orders.models import IdempotencyRecord
 
 Status = IdempotencyRecord.Status
 

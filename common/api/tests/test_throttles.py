@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import pytest
 from rest_framework.throttling import SimpleRateThrottle
 
-from integrations.throttles import AuthRateThrottle, TokenRateThrottle
+from common.api.throttles import AuthRateThrottle, TokenRateThrottle
 
 CALLS, LIMIT, THREADS = 1260, 1200, 16
 

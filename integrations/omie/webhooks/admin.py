@@ -1,5 +1,7 @@
-"""The Omie webhook events list (read-only, reprocess). Their card is on the dashboard
-(backoffice/dashboard.py) and their lines on the order timeline (backoffice/timeline.py)."""
+"""The Omie webhook events list (read-only; "Reprocessar" hands back to billing through
+``integrations.webhooks``), next to their model like Pagar.me's (integrations/pagarme/webhooks/admin.py).
+Their card is on the dashboard (backoffice/dashboard.py) and their lines on the order timeline
+(backoffice/timeline.py)."""
 
 from __future__ import annotations
 
@@ -9,10 +11,9 @@ from django.http import HttpRequest
 from django.utils.safestring import SafeString
 from django.utils.text import Truncator
 
-from backoffice.admin.billing import ReadOnlyAdmin, order_link
-from backoffice.badges import badge
-from billing.services.admin_ops import REPROCESS_OMIE_WEBHOOK, omie_webhooks_reprocess_by
-from integrations.omie.webhooks.models import OmieWebhookEvent
+from common.admin_lists import ReadOnlyAdmin, badge, order_link
+from integrations.omie.webhooks.models import REPROCESS_PERMISSION, OmieWebhookEvent
+from integrations.webhooks import OMIE, webhook_events_reprocess
 
 STATUS_COLOURS = {"APPLIED": "green", "NO_CHANGE": "gray", "DRIFT": "red", "UNMATCHED": "outline", "IGNORED_TOPIC": "outline",
                   "INVALID": "orange", "RECEIVED": "blue"}
@@ -42,9 +43,9 @@ class OmieWebhookEventAdmin(ReadOnlyAdmin):
         return Truncator(obj.message).chars(90)
 
     def has_reprocess_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm(REPROCESS_OMIE_WEBHOOK)
+        return request.user.has_perm(REPROCESS_PERMISSION)
 
     @admin.action(description="Reprocessar (ex.: depois que o pedido chegou)", permissions=["reprocess"])
     def reprocess(self, request: HttpRequest, queryset: QuerySet[OmieWebhookEvent]) -> None:
-        count = omie_webhooks_reprocess_by(events=queryset, actor=f"admin:{request.user.get_username()}")
+        count = webhook_events_reprocess(OMIE, queryset, actor=f"admin:{request.user.get_username()}")
         self.message_user(request, f"{count} evento(s) reenviado(s) para processamento.", messages.SUCCESS)

@@ -15,14 +15,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
 
-from common.exceptions import ApplicationError, RequestInProgress
-from orders.services.idempotency import (
+from common.api.idempotency_records import (
     StoredResponse,
     idempotency_begin,
     idempotency_complete,
     idempotency_release,
     request_fingerprint,
 )
+from common.exceptions import ApplicationError, RequestInProgress
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"

@@ -1,10 +1,10 @@
-"""simplejwt's token views with the ``auth`` rate limit (integrations/throttles.py); tokens only for
-the service group (integrations/auth.py)."""
+"""simplejwt's token views with the ``auth`` rate limit (common/api/throttles.py); tokens only for
+the service group (common/api/auth.py)."""
 
 from rest_framework_simplejwt.views import TokenBlacklistView, TokenObtainPairView, TokenRefreshView
 
-from integrations.auth import ServiceTokenObtainPairSerializer
-from integrations.throttles import AuthRateThrottle
+from common.api.auth import ServiceTokenObtainPairSerializer
+from common.api.throttles import AuthRateThrottle
 
 
 class ThrottledTokenObtainPairView(TokenObtainPairView):

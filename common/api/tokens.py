@@ -6,8 +6,8 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.utils import timezone
 from rest_framework_simplejwt.tokens import AccessToken
 
-from integrations.auth import SERVICE_CLAIM, service_group_add
-from integrations.models import ServiceToken
+from common.api.auth import SERVICE_CLAIM, service_group_add
+from common.api.models import ServiceToken
 
 
 def service_token_issue(*, user: AbstractBaseUser, days: int, label: str = "") -> tuple[str, ServiceToken]:

@@ -1,7 +1,7 @@
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from integrations.services import service_token_issue
+from common.api.tokens import service_token_issue
 
 
 class Command(BaseCommand):

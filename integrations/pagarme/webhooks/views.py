@@ -2,7 +2,8 @@
 
 Refused requests are answered 401 (no listed scheme verified) or 503 (the JWKS could not be read, so
 Pagar.me retries) in the error envelope, and each is recorded as a ``PagarmeWebhookRefusal`` with a
-short excerpt of the body only, counted per source address and minute (one row for a flood).
+short excerpt of the body only, counted per source address and minute (one row for a flood). The
+source address is the one rule's (``common/client_ip.py``: X-Forwarded-For only from TRUSTED_PROXIES).
 """
 
 from __future__ import annotations
@@ -14,11 +15,12 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from billing.services.webhook_refusals import RefusalSample, pagarme_refusal_record
-from billing.services.webhooks import pagarme_event_store
+from common.client_ip import client_address
 from common.exceptions import error_response
 from common.metrics.counters import counter_add
 from integrations.pagarme.webhook_auth import webhook_authenticate
+from integrations.pagarme.webhooks.refusals import RefusalSample, pagarme_refusal_record
+from integrations.pagarme.webhooks.services import pagarme_event_store
 
 
 @csrf_exempt
@@ -55,7 +57,7 @@ def _refuse(request: HttpRequest, raw: bytes, auth) -> HttpResponse:
     if status == 401:
         counter_add("blu_webhook_auth_failures", {"source": "pagarme"})
     pagarme_refusal_record(sample=RefusalSample(
-        http_status=status, reasons=auth.reasons, message=auth.message, kid=auth.kid, remote_addr=_client_ip(request),
+        http_status=status, reasons=auth.reasons, message=auth.message, kid=auth.kid, remote_addr=client_address(request),
         body_bytes=len(raw), body_excerpt=raw[:120].decode("utf-8", "replace").replace("\x00", "")[:200],
     ))
     if status == 503:
@@ -65,13 +67,6 @@ def _refuse(request: HttpRequest, raw: bytes, auth) -> HttpResponse:
         return response
     return error_response(status=401, code="invalid_signature", message=auth.message or "Webhook não autenticado.",
                           details={"reasons": auth.reasons})
-
-
-def _client_ip(request: HttpRequest) -> str | None:
-    """The one rule (common/client_ip.py): X-Forwarded-For only from TRUSTED_PROXIES, else the peer's address."""
-    from common.client_ip import client_address
-
-    return client_address(request)
 
 
 def _not_json(token: str) -> object:

@@ -14,7 +14,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from billing.models import PagarmeWebhookRefusal
+from integrations.pagarme.webhooks.models import PagarmeWebhookRefusal
 
 
 @dataclass(frozen=True)
