@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from common.exceptions import InvalidState, NotFound
+from common.versioning import version_bump
 from orders.models import Order
 from orders.selectors import order_retry_target
 from orders.services.action_log import action_log_record
@@ -64,7 +65,7 @@ def _sync_restart(*, order: Order) -> str:
     order.sync_started_at = now
     order.next_attempt_at = now
     order.source_fetched_at = None
-    order.version += 1
+    version_bump(order)
     order.save()
     order_writeback_sync_status(order=order)
     transaction.on_commit(partial(order_sync_enqueue, order_id=order.id, step=order_sync_next_step(order)))

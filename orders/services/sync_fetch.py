@@ -16,6 +16,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
+from common.versioning import version_bump
 from integrations.brasilapi.services import cnpj_lookup
 from integrations.bubble.client import get_bubble_client
 from integrations.documents import InvalidDocument, document_compact, document_mask, document_validate
@@ -84,7 +85,7 @@ def order_sync_fetch(*, order_id: int) -> SyncOutcome:
             now = timezone.now()
             order.source_fetched_at = now
             order.next_attempt_at = now
-            order.version += 1
+            version_bump(order)
             order.save()
             customer_writeback(order=order, fields=data.customer_writeback)
             action_log_record(actor=ACTOR, action=ACTION, outcome=ActionOutcome.OK, order=order, message=data.summary)

@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from billing.dates import today_sp
+from common.versioning import version_bump
 from integrations.http import IntegrationError, NotNow
 from integrations.omie.dryrun import OmieDryRun
 from integrations.omie.errors import OmieCustomerExists
@@ -143,7 +144,7 @@ def _store_customer(*, order_id: int, code: int, how: str, message: str | None =
         changed = order.omie_customer_code != code
         order.omie_customer_code = code
         order.omie_customer_synced_at = timezone.now()
-        order.version += 1
+        version_bump(order)
         order.save(update_fields=["omie_customer_code", "omie_customer_synced_at", "version", "updated_at"])
         if changed:
             customer_writeback(order=order, fields={"omie_cliente_id": str(code)})
@@ -236,7 +237,7 @@ def _store_os(*, order_id: int, n_cod_os: int, c_num_os: str, how: str) -> None:
             return
         order.omie_os_code = n_cod_os
         order.omie_os_number = c_num_os or ""
-        order.version += 1
+        version_bump(order)
         order.save(update_fields=["omie_os_code", "omie_os_number", "version", "updated_at"])
         action_log_record(
             actor=ACTOR, action="omie_os_create", outcome=ActionOutcome.OK, order=order,
@@ -257,7 +258,7 @@ def order_sync_complete(*, order_id: int, actor: str) -> None:
         order.synced_at = now
         order.last_error = ""
         order.next_attempt_at = None
-        order.version += 1
+        version_bump(order)
         order.save(update_fields=["sync_status", "synced_at", "last_error", "next_attempt_at", "version", "updated_at"])
         order_billing_decide(order=order, actor=actor)
         order_writeback_sync_status(order=order)

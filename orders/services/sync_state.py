@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from common.versioning import version_bump
 from integrations.http import IntegrationError, NotNow
 from orders.models import Order
 from orders.services.action_log import action_log_record
@@ -71,7 +72,7 @@ def order_sync_fail(
             # Omie refused the OS: nothing was created, the next try needs no ConsultarOS first.
             order.omie_os_requested_at = None
             update.append("omie_os_requested_at")
-        order.version += 1
+        version_bump(order)
         order.save(update_fields=update)
         order_writeback_sync_status(order=order)
         action_log_record(actor=actor, action=action, outcome=ActionOutcome.ERROR, order=order, message=message)
