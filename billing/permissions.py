@@ -10,8 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from integrations.auth import SERVICE_GROUP  # the API's service account
+from orders.services.retry import PERMISSION as RETRY_PERMISSION
 
-RETRY = "orders.retry_order"
+RETRY = RETRY_PERMISSION
 CANCEL_NF = "billing.cancel_nf"
 MARK_NF_MANUAL = "billing.mark_nf_manual"
 APPROVE_HOLD = "billing.approve_hold"

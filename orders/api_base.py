@@ -15,8 +15,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from billing.permissions import SERVICE_GROUP
 from common.exceptions import ApplicationError
+from integrations.auth import SERVICE_GROUP
 from orders.idempotency import IdempotencyKeyMixin
 from orders.selectors import bubble_id_is_valid, order_get
 from orders.services.action_log import action_log_record, actor_for_bubble

@@ -112,9 +112,9 @@ def _invoices(now: datetime) -> list[Series]:
 
 
 def _billing_day(now: datetime) -> list[Series]:
-    from billing.dates import today_sp
     from billing.decision import billing_day_of
     from billing.models import BillingRun, Invoice
+    from common.dates import today_sp
     from orders.models import Order
     from orders.statuses import BillingStatus
 

@@ -11,7 +11,7 @@ from urllib.parse import parse_qs
 from django.conf import settings
 from django.db import models
 
-from billing.dates import SAO_PAULO
+from common.dates import SAO_PAULO
 
 
 class ExportKind(models.TextChoices):

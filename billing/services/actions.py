@@ -19,13 +19,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from billing import permissions as perms
-from billing.dates import SAO_PAULO
 from billing.models import AccountEntry, FailureStage, Invoice, InvoiceStep
 from billing.month_close import Month
 from billing.services.account import account_entry_add, account_lock, order_transferred_total
 from billing.services.decision import order_billing_decide
 from billing.services.state import invoice_status_set, order_billing_status_set, order_live_invoice, order_payment_status_set
 from billing.services.work import invoice_enqueue
+from common.dates import SAO_PAULO
 from common.exceptions import ApplicationError, InvalidState, NotFound
 from common.money import brl
 from orders.models import Order

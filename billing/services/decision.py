@@ -4,9 +4,9 @@ from typing import Any
 
 from django.conf import settings
 
-from billing.dates import today_sp
 from billing.decision import BillingDecision, decide_billing
 from billing.services.state import order_billing_status_set
+from common.dates import today_sp
 from orders.models import Order
 from orders.services.action_log import action_log_record
 from orders.statuses import ActionOutcome, BillingStatus, BillingTrigger, SyncStatus

@@ -17,10 +17,10 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from billing.dates import today_sp
 from billing.models import BillingRun
 from billing.services.state import orders_emission_claim
 from billing.services.work import invoices_dispatch_kick
+from common.dates import today_sp
 from orders.models import ActionLog, Order
 from orders.statuses import ActionOutcome, BillingStatus
 

@@ -220,6 +220,21 @@ def _orders(orders: Iterable[Order]) -> QuerySet[Order]:
     return Order.objects.filter(id__in=[o.pk for o in orders])
 
 
+def order_payment_from_bubble(*, order: Order, status: str) -> None:
+    """Bubble's own payment status, copied (in memory) by the sync while no Pagar.me fact has spoken for the order.
+
+    A mirror of Bubble's data, not a transition: Bubble's value is taken as it is (the table above is
+    for the facts this backend applies). Once a Pagar.me fact was applied (``payment_state_at``), only
+    Pagar.me moves the payment.
+    """
+    if order.payment_state_at is not None:
+        return
+    order.payment_status = status
+    if status == PaymentStatus.PAID and not order.amount_paid and order.amount:
+        # Bubble says the order is paid (no Pagar.me event told us how much): the whole amount.
+        order.amount_paid = order.amount
+
+
 def order_payment_status_set(*, order: Order, status: PaymentStatus, at: datetime | None) -> list[str]:
     """Moves the (locked) order's payment to ``status`` as of ``at`` in memory; returns the fields to save.
 

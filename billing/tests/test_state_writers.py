@@ -26,11 +26,7 @@ MODELS = {"Order", "Invoice", "OrderBilling"}
 WRITING_CALLS = {"update", "create", "get_or_create", "update_or_create", "bulk_create"}
 
 # Each entry: "path:line-free description" → why it may write. Keep it empty or very short.
-ALLOWED: dict[str, str] = {
-    # Bubble's own payment status, copied while no Pagar.me fact has spoken for the order (a mirror of
-    # Bubble's data, not a transition); orders may not import billing's state module.
-    "orders/services/sync_fetch.py:order.payment_status = …": "Bubble's payment status mirrored by the sync",
-}
+ALLOWED: dict[str, str] = {}
 
 
 def _mentions(node: ast.AST, name: str) -> bool:

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from common.exceptions import InvalidState, NotFound
 from common.versioning import version_bump
+from orders.handoff import billing
 from orders.models import Order
 from orders.selectors import order_retry_target
 from orders.services.action_log import action_log_record
@@ -20,7 +21,10 @@ from orders.services.sync_chain import order_sync_enqueue, order_sync_next_step
 from orders.services.writeback import order_writeback_sync_status
 from orders.statuses import ActionOutcome, BillingStatus, SyncStatus
 
+# The action's name (its URL segment and its action-log name) and permission: billing's ops-action
+# catalog reads them from here (billing imports orders, not the other way round).
 ACTION = "retry"
+PERMISSION = "orders.retry_order"
 
 
 def order_retry(*, bubble_id: str, actor: str, payload: dict[str, Any] | None = None) -> tuple[Order, str]:
@@ -35,10 +39,8 @@ def order_retry(*, bubble_id: str, actor: str, payload: dict[str, Any] | None = 
             return order, message
         elif target == "billing":
             # The billing part of retry belongs to billing (ReenviarOS after a city hall rejection,
-            # else FaturarOS after consulting the OS); imported here because billing imports orders.
-            from billing.services.actions import order_billing_retry_start
-
-            message = order_billing_retry_start(order=order)
+            # else FaturarOS after consulting the OS): handed over through orders.handoff.
+            message = billing().retry(order)
             action_log_record(actor=actor, action=ACTION, outcome=ActionOutcome.OK, order=order, payload=payload, message=message)
             return order, message
         elif target == "writebacks" and (dead := _dead_writebacks(order=order)):

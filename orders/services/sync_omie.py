@@ -18,12 +18,13 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from billing.dates import today_sp
+from common.dates import today_sp
 from common.versioning import version_bump
 from integrations.http import IntegrationError, NotNow
 from integrations.omie.dryrun import OmieDryRun
 from integrations.omie.errors import OmieCustomerExists
 from integrations.omie.models import OmieCustomerLink
+from orders.handoff import billing
 from orders.models import Order
 from orders.services.action_log import action_log_record, actor_for_task
 from orders.services.locks import order_work_lock
@@ -246,8 +247,7 @@ def _store_os(*, order_id: int, n_cod_os: int, c_num_os: str, how: str) -> None:
 
 
 def order_sync_complete(*, order_id: int, actor: str) -> None:
-    """PENDING → SYNCED, the billing decision, and the write-back, in one transaction."""
-    from billing.services import order_billing_decide
+    """PENDING → SYNCED, the billing decision (billing's, through orders.handoff), and the write-back, in one transaction."""
 
     with transaction.atomic():
         order = locked_pending(order_id)
@@ -260,7 +260,7 @@ def order_sync_complete(*, order_id: int, actor: str) -> None:
         order.next_attempt_at = None
         version_bump(order)
         order.save(update_fields=["sync_status", "synced_at", "last_error", "next_attempt_at", "version", "updated_at"])
-        order_billing_decide(order=order, actor=actor)
+        billing().decide(order, actor)
         order_writeback_sync_status(order=order)
         action_log_record(
             actor=actor, action="sync_complete", outcome=ActionOutcome.OK, order=order,
