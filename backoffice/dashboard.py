@@ -16,10 +16,10 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
-from billing.dates import today_sp
 from billing.decision import next_billing_date
 from billing.models import Invoice, ReconciliationDrift
 from billing.run_progress import billing_run_progress
+from common.dates import today_sp
 from integrations.bubble.selectors import writeback_counts_by_status
 from integrations.omie.selectors import omie_call_counts, omie_dashboard_panel
 from integrations.omie.webhooks.services import omie_webhook_last_received_at

@@ -15,9 +15,9 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from backoffice.exports import NO_PERMISSION, can_export, export_start
-from billing.dates import today_sp
 from billing.models import ExportJob
 from billing.month_close import Month, month_close, still_scheduled
+from common.dates import today_sp
 from common.money import brl
 
 SCHEDULED_SHOWN = 50

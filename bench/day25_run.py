@@ -111,7 +111,7 @@ def seed(n: int, held: int) -> None:
     """N PJ orders due today, each with its OS in the fake Omie and its `pedido` in the fake Bubble."""
     from decimal import Decimal
 
-    from billing.dates import today_sp
+    from common.dates import today_sp
     from orders.models import Order
     from orders.statuses import BillingStatus, BillingTrigger, CustomerKind, HoldReason, SyncStatus
     from sandbox.fake_bubble.models import FakeThing

@@ -69,8 +69,8 @@ def seed_issued(n: int, days: int) -> tuple[set[int], str, str]:
     Returns the fake's NF ids and the backfill's --since / --until."""
     from decimal import Decimal
 
-    from billing.dates import SAO_PAULO, today_sp
     from billing.models import Invoice
+    from common.dates import SAO_PAULO, today_sp
     from orders.models import Order
     from orders.statuses import BillingStatus, BillingTrigger, CustomerKind, SyncStatus
     from sandbox.fake_bubble.models import FakeThing
@@ -121,7 +121,7 @@ def seed_due(n: int, base: int) -> list[str]:
     """N PJ orders due today (day25_run.py's seed, other ids)."""
     from decimal import Decimal
 
-    from billing.dates import today_sp
+    from common.dates import today_sp
     from orders.models import Order
     from orders.statuses import BillingStatus, BillingTrigger, CustomerKind, SyncStatus
     from sandbox.fake_bubble.models import FakeThing

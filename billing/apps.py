@@ -9,8 +9,13 @@ class BillingConfig(AppConfig):
     verbose_name = "Faturamento"
 
     def ready(self) -> None:
+        # Models are loaded only now: the hand-off's functions import them (docs/architecture.md#which-way-imports-go).
+        from billing.handoff import billing_handoff
         from billing.permissions import groups_sync_after_migrate
         from billing.services.admin_ops import WEBHOOK_BILLING
+        from orders.handoff import register_billing
+
+        register_billing(billing_handoff())
 
         # Django creates permissions after migrating; the groups pick up new models' view permission.
         post_migrate.connect(groups_sync_after_migrate, sender=self, dispatch_uid="billing_groups_sync")

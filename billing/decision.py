@@ -1,6 +1,6 @@
 """The billing decision (docs/contract.md#billing-decision): a pure function of its inputs, no database, no clock.
 
-Callers pass ``today`` in America/Sao_Paulo (``billing.dates.today_sp()``); the function never
+Callers pass ``today`` in America/Sao_Paulo (``common.dates.today_sp()``); the function never
 reads the time itself, which is what makes it testable with a table and with hypothesis.
 """
 

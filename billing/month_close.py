@@ -18,8 +18,8 @@ from decimal import Decimal
 
 from django.db.models import Count, Q, QuerySet, Sum
 
-from billing.dates import SAO_PAULO
 from billing.models import Invoice
+from common.dates import SAO_PAULO
 from orders.models import Order
 from orders.statuses import BillingStatus, CustomerKind
 

@@ -35,6 +35,7 @@ from common.money import brl
 from orders.models import Order
 from orders.selectors import order_retry_target
 from orders.services import order_retry
+from orders.services.retry import ACTION as RETRY_ACTION
 from orders.statuses import BillingStatus, PaymentStatus
 
 
@@ -52,7 +53,7 @@ class OpsAction:
 
 
 RETRY = OpsAction(
-    "retry", "Reprocessar", perms.RETRY, "retry",
+    RETRY_ACTION, "Reprocessar", perms.RETRY, RETRY_ACTION,
     "Só com erro de sincronização, falha na emissão ou atualização para o Bubble que desistiu.",
     lambda order: order_retry_target(order) is not None, order_retry, (),
     "Roda de novo o passo que falhou: a sincronização desde o início (lendo os dados do Bubble de novo), a emissão "

@@ -14,8 +14,9 @@ from django.contrib.auth.models import Group, Permission
 from common.api.auth import SERVICE_GROUP  # the API's service account
 from integrations.omie.webhooks.models import REPROCESS_PERMISSION as REPROCESS_OMIE_WEBHOOK
 from integrations.pagarme.webhooks.models import REPROCESS_PERMISSION as REPROCESS_PAGARME
+from orders.services.retry import PERMISSION as RETRY_PERMISSION
 
-RETRY = "orders.retry_order"
+RETRY = RETRY_PERMISSION
 CANCEL_NF = "billing.cancel_nf"
 MARK_NF_MANUAL = "billing.mark_nf_manual"
 APPROVE_HOLD = "billing.approve_hold"

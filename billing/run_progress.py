@@ -15,8 +15,8 @@ from django.conf import settings
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from billing.dates import today_sp
 from billing.models import BillingRun, Invoice
+from common.dates import today_sp
 from orders.models import Order
 from orders.services.action_log import actor_for_task
 from orders.statuses import BillingStatus

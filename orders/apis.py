@@ -10,13 +10,12 @@ from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from billing.ops_actions import RETRY
 from common.api.views import OperatorInputSerializer, StrictSerializer
 from common.exceptions import NotFound
 from orders.api_base import OrderApi
 from orders.models import Order
 from orders.selectors import order_get, order_invoice_summary, order_recent_actions
-from orders.services import actor_for_bubble, order_retry, order_sync_trigger
+from orders.services import actor_for_bubble, order_retry, order_sync_trigger, retry
 from orders.statuses import BillingStatus, BillingTrigger, HoldReason, PaymentStatus, SyncStatus
 
 
@@ -198,8 +197,8 @@ class OrderDetailApi(OrderApi):
 class OrderRetryApi(OrderApi):
     """POST /v1/orders/{id}/retry — re-runs a failed sync or dead Bubble writebacks."""
 
-    required_permission = RETRY.permission
-    action_name = RETRY.log_name
+    required_permission = retry.PERMISSION
+    action_name = retry.ACTION
 
     @extend_schema_serializer(component_name="OrderRetryInput")
     class InputSerializer(OperatorInputSerializer):

@@ -3,6 +3,7 @@ from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Upper
+from django.utils import timezone
 
 from orders.statuses import (
     ActionOutcome,
@@ -203,6 +204,5 @@ class ActionLog(models.Model):
 
     def __str__(self) -> str:
         # The admin's title and breadcrumb for one row: no raw actor ("system:orders.sync_fetch") or action key.
-        from django.utils import timezone
 
         return f"registro nº {self.pk} · {timezone.localtime(self.created_at):%d/%m/%Y %H:%M}"

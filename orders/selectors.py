@@ -3,8 +3,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from billing.selectors import order_invoice_data
 from integrations.bubble.models import BubbleWriteback
+from orders.handoff import billing
 from orders.models import BUBBLE_ID_REGEX, ActionLog, Order
 from orders.statuses import BillingStatus, SyncStatus
 
@@ -25,8 +25,8 @@ def order_recent_actions(*, order: Order, limit: int = RECENT_ACTIONS) -> list[A
 
 
 def order_invoice_summary(*, order: Order) -> dict[str, Any] | None:
-    """The order's live invoice for the API (billing.Invoice)."""
-    return order_invoice_data(order=order)
+    """The order's live invoice for the API, as billing shows it (through orders.handoff)."""
+    return billing().invoice_data(order)
 
 
 def order_retry_target(order: Order) -> str | None:

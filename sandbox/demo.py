@@ -26,10 +26,10 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Q
 
-from billing.dates import today_sp
 from billing.models import CustomerAccount
 from billing.ops_actions import TRANSFER_CC
 from billing.services.actions import Caller, account_transfer_from_order, invoice_cancel_request, invoice_manual_record
+from common.dates import today_sp
 from orders.models import Order
 from orders.services.triggers import order_sync_trigger
 from orders.statuses import BillingStatus, SyncStatus

@@ -82,8 +82,8 @@ SERVICES = ["Consultoria em gestão financeira", "Implantação de sistema", "Tr
 def _order(n: int, name: str, kind: str, document: str, amount: str, state: dict[str, Any]) -> Order:
     from django.conf import settings
 
-    from billing.dates import today_sp
     from billing.decision import next_billing_date
+    from common.dates import today_sp
 
     state = dict(state)
     minutes, scheduled, nf = state.pop("minutes"), state.pop("sched", False), state.pop("nf", None)

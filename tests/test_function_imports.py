@@ -21,8 +21,6 @@ from testsupport.processes import ROOT
 PRODUCTION = ("common", "config", "integrations", "orders", "billing", "backoffice")
 SKIPPED_PARTS = {"tests", "migrations", "sandbox"}
 
-CYCLE = "orders↔billing cycle: removed by the state move"
-IN_FLIGHT = "file rewritten by a concurrent issue-#26 change: hoist once it lands (no cycle)"
 TASKS = "services → enqueue → this task module: a task imports the service it runs when it runs"
 
 ALLOWED: dict[tuple[str, str], str] = {
@@ -30,6 +28,8 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("common/apps.py", "common.session_timeout"): "AppConfig.ready(): connects the session-timeout signal receivers",
     ("billing/apps.py", "billing.permissions"): "AppConfig.ready(): connects the groups sync to post_migrate (auth models)",
     ("billing/apps.py", "billing.services.admin_ops"): "ready(): registers billing's webhook handlers (models)",
+    ("billing/apps.py", "billing.handoff"): "ready(): billing's side of the orders → billing seam imports models",
+    ("billing/apps.py", "orders.handoff"): "ready(): registers the seam once every app's models are loaded",
     # Heavy optional library, only for the one feature.
     ("billing/services/exports.py", "openpyxl"): "openpyxl is heavy and only an XLSX export needs it",
     # Task modules: the enqueue modules import the tasks, the services import the enqueue modules.
@@ -44,15 +44,6 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("billing/services/nfse_links.py", "billing.services.state"): "cycle: state builds the document links (state ↔ nfse_links)",
     ("billing/services/nfse_bulk.py", "billing.services.emission"): "cycle: emission → omie_webhooks → nfse_bulk → emission",
     ("billing/services/omie_webhooks.py", "billing.services.nfse_bulk"): "cycle: emission → omie_webhooks → nfse_bulk → emission",
-    # orders → billing hand-offs (docs/architecture.md), until billing owns its state.
-    ("orders/services/sync_omie.py", "billing.services"): CYCLE,
-    ("orders/services/retry.py", "billing.services.actions"): CYCLE,
-    # Files another issue-#26 change is rewriting or moving right now.
-    ("orders/models.py", "django.utils"): IN_FLIGHT + " (state move)",
-    ("orders/services/retry.py", "integrations.bubble"): IN_FLIGHT + " (state move)",
-    ("orders/services/sync_omie.py", "integrations.omie"): IN_FLIGHT + " (Omie sync FIFO)",
-    ("billing/services/decision.py", "billing.services.emission"): IN_FLIGHT + " (state move)",
-    ("billing/services/nfse_links.py", "orders.services.action_log"): IN_FLIGHT + " (state move)",
 }
 
 

@@ -32,7 +32,8 @@ def test_it_keeps_the_import_contract(contract):
 
 def test_it_checks_the_contracts_the_architecture_needs():
     assert {"common-imports-no-app", "integrations-import-no-domain", "nothing-imports-backoffice", "services-import-no-tasks",
-            "production-imports-no-testsupport", "production-imports-no-sandbox"} <= set(_contracts())
+            "production-imports-no-testsupport", "production-imports-no-sandbox",
+            "layers"} <= set(_contracts())
 
 
 def test_it_installs_no_sandbox_app_in_production_and_installs_them_with_sandbox_on():

@@ -23,10 +23,10 @@ from backoffice.search import order_search_q
 from backoffice.templatetags.backoffice import brl
 from backoffice.timeline import order_timeline
 from backoffice.views import OpsActionsMixin
-from billing.dates import today_sp
 from billing.decision import next_billing_date
 from billing.models import Invoice
 from billing.services.state import order_live_invoice
+from common.dates import today_sp
 from common.safe_urls import http_url_or_empty
 from orders.display import document_display, os_number_display
 from orders.models import ActionLog, Order

@@ -24,10 +24,10 @@ from django.db.models import Count, Max, Min, Q
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
-from billing.dates import today_sp
 from billing.decision import billing_day_of
 from billing.models import BillingRun, Invoice
 from billing.models.invoice import FailureStage
+from common.dates import today_sp
 from integrations.bubble.models import BubbleWriteback
 from integrations.omie.webhooks.models import OmieEventStatus, OmieWebhookEvent
 from integrations.pagarme.webhooks.models import EventStatus, PagarmeEvent, PagarmeWebhookRefusal

@@ -52,8 +52,8 @@ def test_orders_cannot_be_added_or_deleted_from_the_admin(superuser_client):
 def test_dashboard_shows_counts_failures_and_the_next_billing_run(superuser_client):
     from decimal import Decimal
 
-    from billing.dates import today_sp
     from billing.decision import next_billing_date
+    from common.dates import today_sp
 
     run = next_billing_date(today_sp(), 25)
     for i in range(3):

@@ -16,9 +16,9 @@ import pytest
 from django.contrib.auth.models import Group, Permission
 from django.test import Client
 
-from billing.dates import today_sp
 from billing.models import AccountEntry, CustomerAccount, Invoice
 from billing.tests.factories import order_in_state
+from common.dates import today_sp
 from orders.models import ActionLog, Order
 
 pytestmark = pytest.mark.django_db

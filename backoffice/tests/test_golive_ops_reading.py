@@ -17,10 +17,10 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from backoffice.ops_language import ops_text_problems, visible_text
-from billing.dates import SAO_PAULO, today_sp
 from billing.models import ExportJob, Invoice
 from billing.services.actions import Caller, invoice_manual_record
 from billing.tests.factories import order_in_state
+from common.dates import SAO_PAULO, today_sp
 from integrations.omie.webhooks.models import OmieWebhookEvent
 
 pytestmark = pytest.mark.django_db

@@ -13,11 +13,11 @@ from django.contrib.auth.models import Group
 from django.test import Client
 from django.utils import timezone
 
-from billing.dates import SAO_PAULO, today_sp
 from billing.models import Invoice
 from billing.month_close import Month, manual_invoices, month_close
 from billing.services.work import invoice_lease_take
 from billing.tests.factories import order_in_state
+from common.dates import SAO_PAULO, today_sp
 from orders.models import ActionLog, Order
 
 pytestmark = pytest.mark.django_db

@@ -11,10 +11,10 @@ from django.contrib.auth.models import Group
 from django.test import Client
 from openpyxl import load_workbook
 
-from billing.dates import SAO_PAULO
 from billing.models import Invoice
 from billing.month_close import Month, month_close
 from billing.tests.factories import order_in_state
+from common.dates import SAO_PAULO
 
 pytestmark = pytest.mark.django_db
 

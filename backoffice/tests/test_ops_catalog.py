@@ -14,12 +14,12 @@ from django.utils import timezone
 from backoffice.action_labels import action_label
 from backoffice.actions import BY_NAME as ADMIN_ACTIONS
 from backoffice.views import FORM_FIELD
-from billing.dates import today_sp
 from billing.models import CustomerAccount
 from billing.ops_actions import OPS_ACTIONS, RETRY, OpsAction
 from billing.permissions import PERMISSION_LABELS
 from billing.services.actions import Caller
 from billing.tests.factories import OrderFactory, order_in_state
+from common.dates import today_sp
 from integrations.bubble.models import BubbleWriteback
 from orders.models import ActionLog
 from orders.selectors import order_retry_target

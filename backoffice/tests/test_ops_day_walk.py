@@ -23,9 +23,9 @@ from django.contrib.auth.models import Group
 from selenium.webdriver.support.ui import WebDriverWait
 
 from backoffice.ops_language import ops_text_problems, visible_text
-from billing.dates import today_sp
 from billing.models import CustomerAccount, ExportJob, Invoice
 from billing.tests.factories import OrderFactory, order_in_state
+from common.dates import today_sp
 from orders.models import Order
 from testsupport.browser import CHROMEDRIVER, CHROMIUM, headless_chromium
 

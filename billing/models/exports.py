@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from billing.dates import SAO_PAULO
+from common.dates import SAO_PAULO
 
 
 class ExportKind(models.TextChoices):

@@ -19,13 +19,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from billing import permissions as perms
-from billing.dates import SAO_PAULO
 from billing.models import AccountEntry, FailureStage, Invoice, InvoiceStep
 from billing.month_close import Month
 from billing.services.account import account_entry_add, account_lock, order_transferred_total
 from billing.services.decision import order_billing_decide
-from billing.services.state import order_billing_status_set, order_live_invoice
+from billing.services.state import invoice_status_set, order_billing_status_set, order_live_invoice, order_payment_status_set
 from billing.services.work import invoice_enqueue
+from common.dates import SAO_PAULO
 from common.exceptions import ApplicationError, InvalidState, NotFound
 from common.money import brl
 from orders.models import Order
@@ -113,7 +113,7 @@ def order_billing_retry_start(*, order: Order) -> str:
     if invoice is None:
         raise InvalidState("Não há nota com falha para reenviar.")
     step = InvoiceStep.REENVIAR if invoice.failure_stage == FailureStage.NFSE else InvoiceStep.FATURAR
-    invoice.status = BillingStatus.ISSUING
+    invoice_status_set(invoice=invoice, status=BillingStatus.ISSUING)
     invoice.next_step = step
     invoice.next_poll_at = timezone.now()
     invoice.step_attempts = 0
@@ -145,7 +145,7 @@ def invoice_cancel_request(*, order_bubble_id: str, caller: Caller, reason_code:
         if order.billing_status != BillingStatus.ISSUED:
             raise _state_error(order, "cancelar a NF")
         invoice = Invoice.objects.select_for_update().get(order=order, status=BillingStatus.ISSUED)
-        invoice.status = BillingStatus.CANCELLING
+        invoice_status_set(invoice=invoice, status=BillingStatus.CANCELLING)
         invoice.cancel_reason_code = reason_code
         invoice.cancel_justification = justification.strip()
         invoice.cancel_requested_by = caller.actor[:200]
@@ -226,7 +226,7 @@ def invoice_manual_record(
         if invoice is None:
             invoice = Invoice(order=order, requested_by=caller.actor[:200])
         stopped = _stop_emission(invoice) if order.billing_status == BillingStatus.ISSUING else ""
-        invoice.status = BillingStatus.MANUAL
+        invoice_status_set(invoice=invoice, status=BillingStatus.MANUAL)
         invoice.nfse_number = nf_number.strip()
         invoice.nfse_url = nf_url or ""
         # Only the date is known: noon in São Paulo keeps it inside its day (and month) in any time zone.
@@ -409,9 +409,9 @@ def account_use_on_order(*, order_bubble_id: str, caller: Caller, amount: Any = 
         fields = ["amount_paid", "updated_at"]
         if order.amount_paid >= order.amount:
             now = timezone.now()
-            order.payment_status, order.paid_via = PaymentStatus.PAID, PaidVia.CONTA_CORRENTE
-            order.paid_at = order.payment_state_at = now
-            fields += ["payment_status", "paid_via", "paid_at", "payment_state_at"]
+            fields += order_payment_status_set(order=order, status=PaymentStatus.PAID, at=now)
+            order.paid_via, order.paid_at = PaidVia.CONTA_CORRENTE, now
+            fields += ["paid_via", "paid_at"]
         order.save(update_fields=fields)
         if order.payment_status == PaymentStatus.PAID:
             order_billing_decide(order=order, actor=caller.actor)

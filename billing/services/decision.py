@@ -4,9 +4,10 @@ from typing import Any
 
 from django.conf import settings
 
-from billing.dates import today_sp
 from billing.decision import BillingDecision, decide_billing
+from billing.services.emission import order_emission_start
 from billing.services.state import order_billing_status_set
+from common.dates import today_sp
 from orders.models import Order
 from orders.services.action_log import action_log_record
 from orders.statuses import ActionOutcome, BillingStatus, BillingTrigger, SyncStatus
@@ -81,7 +82,6 @@ def order_billing_decide(*, order: Order, actor: str) -> BillingDecision:
         )
 
     if status == BillingStatus.SCHEDULED and decision.trigger == BillingTrigger.IMMEDIATE:
-        from billing.services.emission import order_emission_start
 
         order_emission_start(order=order, actor=actor)
     return decision

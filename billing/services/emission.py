@@ -33,7 +33,7 @@ from django.utils import timezone
 from billing.models import FailureStage, Invoice, InvoiceStep
 from billing.services.nfse_archive import nfse_archive_cancellation_record, nfse_archive_request
 from billing.services.omie_webhooks import first_poll_seconds
-from billing.services.state import order_billing_status_set
+from billing.services.state import invoice_create, invoice_status_fields, order_billing_status_set
 from billing.services.work import backoff_seconds, invoice_enqueue, invoice_lease_extend, invoice_lease_take, lease_free
 from integrations.http import IntegrationError
 from integrations.omie.client import get_omie_client
@@ -64,7 +64,7 @@ def order_emission_start(*, order: Order, actor: str) -> Invoice:
 
     The caller holds the order's row lock and has checked that the order is SCHEDULED and due.
     """
-    invoice = Invoice.objects.create(
+    invoice = invoice_create(
         order=order, status=BillingStatus.ISSUING, requested_by=actor, next_step=InvoiceStep.FATURAR, next_poll_at=timezone.now()
     )
     order_billing_status_set(order=order, status=BillingStatus.ISSUING, invoice=invoice)
@@ -298,7 +298,8 @@ def _sent_for_sure(exc: OmieNotNow) -> bool:
 
 def _fail(step: _Step, *, stage: FailureStage, message: str, city_hall_message: str = "") -> StepResult:
     fields: dict[str, Any] = {
-        "status": BillingStatus.FAILED, "failure_stage": stage, "next_step": InvoiceStep.NONE, "next_poll_at": None,
+        **invoice_status_fields(invoice=step.invoice, status=BillingStatus.FAILED),
+        "failure_stage": stage, "next_step": InvoiceStep.NONE, "next_poll_at": None,
         "step_attempts": 0, "last_step_error": message[:2000],
     }
     if city_hall_message:
@@ -310,7 +311,8 @@ def _fail(step: _Step, *, stage: FailureStage, message: str, city_hall_message: 
 
 def _issued(step: _Step, status: Any) -> StepResult:
     fields = {
-        "status": BillingStatus.ISSUED, "nfse_number": str(status.number), "verification_code": status.verification_code or "",
+        **invoice_status_fields(invoice=step.invoice, status=BillingStatus.ISSUED),
+        "nfse_number": str(status.number), "verification_code": status.verification_code or "",
         "nfse_url": status.url or "", "rps_status": status.rps_status[:20], "lot_status": status.lot_status[:20],
         "city_hall_message": status.message or "", "issued_at": timezone.now(), "failure_stage": FailureStage.NONE,
         "next_step": InvoiceStep.NONE, "next_poll_at": None, "step_attempts": 0, "last_step_error": "",
@@ -324,7 +326,8 @@ def _issued(step: _Step, status: Any) -> StepResult:
 
 def _cancelled(step: _Step) -> StepResult:
     fields = {
-        "status": BillingStatus.CANCELLED, "cancelled_at": timezone.now(),
+        **invoice_status_fields(invoice=step.invoice, status=BillingStatus.CANCELLED),
+        "cancelled_at": timezone.now(),
         "cancel_accepted_at": step.invoice.cancel_accepted_at or timezone.now(),
         "next_step": InvoiceStep.NONE, "next_poll_at": None, "step_attempts": 0, "last_step_error": "", "cancel_error": "",
     }
@@ -337,7 +340,8 @@ def _cancelled(step: _Step) -> StepResult:
 def _cancel_failed(step: _Step, message: str) -> StepResult:
     """docs/contract.md#ops-actions: a cancellation that fails returns the NF to ISSUED, with the reason."""
     fields = {
-        "status": BillingStatus.ISSUED, "cancel_error": message[:2000], "cancel_sent_at": None, "cancel_accepted_at": None,
+        **invoice_status_fields(invoice=step.invoice, status=BillingStatus.ISSUED),
+        "cancel_error": message[:2000], "cancel_sent_at": None, "cancel_accepted_at": None,
         "next_step": InvoiceStep.NONE, "next_poll_at": None, "step_attempts": 0, "poll_count": 0, "last_step_error": message[:2000],
     }
     _store(step, fields, order_status=BillingStatus.ISSUED, last_error=message, action="nf_cancel_failed", message=message,

@@ -31,9 +31,9 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 
-from billing.dates import SAO_PAULO
 from billing.models import ExportJob, Invoice, NfseDocument
 from billing.services.nfse_links import document_url
+from common.dates import SAO_PAULO
 from orders.display import actor_display, document_display, os_number_display
 from orders.models import Order
 from orders.statuses import BillingStatus

@@ -20,9 +20,9 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
-from billing.dates import SAO_PAULO
 from billing.models import Invoice, InvoiceStep, NfseArchive
 from billing.services.nfse_archive import nfse_archive_request, nfse_archive_run
+from common.dates import SAO_PAULO
 from integrations.omie.client import get_omie_client
 from integrations.omie.errors import OmieNotNow
 from orders.statuses import BillingStatus

@@ -26,8 +26,8 @@ from django.core.cache import cache
 from django.db.models import Min
 from django.utils import timezone
 
-from billing.dates import SAO_PAULO
 from billing.models import Invoice, InvoiceStep
+from common.dates import SAO_PAULO
 from integrations.http import IntegrationError
 from integrations.omie.client import get_omie_client
 from integrations.omie.errors import OmieNotNow

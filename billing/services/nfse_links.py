@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from billing.models import Invoice, NfseDocument
+from orders.services.action_log import action_log_record
 from orders.statuses import ActionOutcome
 
 TOKEN_BYTES = 32
@@ -38,7 +39,6 @@ def invoice_document_links(*, invoice: Invoice | None) -> dict[str, str]:
 def document_link_revoke(*, document: NfseDocument, actor: str) -> None:
     """The link stops working (404); the document itself stays stored."""
     from billing.services.state import order_billing_writeback
-    from orders.services.action_log import action_log_record  # imported here: state.py imports this module
 
     with transaction.atomic():
         updated = NfseDocument.objects.filter(pk=document.pk, revoked_at__isnull=True).update(
@@ -53,7 +53,6 @@ def document_link_revoke(*, document: NfseDocument, actor: str) -> None:
 def document_link_renew(*, document: NfseDocument, actor: str) -> str:
     """A new token (the old link answers 404 from now on); Bubble is sent the new link."""
     from billing.services.state import order_billing_writeback
-    from orders.services.action_log import action_log_record
 
     token = document_token_new()
     with transaction.atomic():

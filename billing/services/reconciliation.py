@@ -17,9 +17,9 @@ from django.conf import settings
 from django.db.models import F
 from django.utils import timezone
 
-from billing.dates import SAO_PAULO, today_sp
 from billing.models import Invoice, ReconciliationDrift, ReconciliationRun
 from billing.services.work import backoff_seconds
+from common.dates import SAO_PAULO, today_sp
 from integrations.http import IntegrationError
 from integrations.omie.client import get_omie_client
 from integrations.omie.errors import OmieNotNow

@@ -17,10 +17,10 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from billing.dates import today_sp
-from billing.models import BillingRun, Invoice, InvoiceStep
-from billing.services.state import order_billing_writeback
+from billing.models import BillingRun
+from billing.services.state import orders_emission_claim
 from billing.services.work import invoices_dispatch_kick
+from common.dates import today_sp
 from orders.models import ActionLog, Order
 from orders.statuses import ActionOutcome, BillingStatus
 
@@ -62,18 +62,8 @@ def _claim_batch(*, actor: str, today: date, batch_size: int) -> int:
         )
         if not orders:
             return 0
-        now = timezone.now()
-        invoices = Invoice.objects.bulk_create([
-            Invoice(order=o, status=BillingStatus.ISSUING, requested_by=actor[:200], next_step=InvoiceStep.FATURAR, next_poll_at=now)
-            for o in orders
-        ])
-        # One UPDATE for the batch (the rows are locked); the same change as order_billing_status_set.
-        Order.objects.filter(id__in=[o.pk for o in orders]).update(
-            billing_status=BillingStatus.ISSUING, last_error="", version=F("version") + 1, updated_at=now
-        )
-        for order, invoice in zip(orders, invoices, strict=True):
-            order.billing_status, order.last_error = BillingStatus.ISSUING, ""
-            order_billing_writeback(order=order, invoice=invoice)
+        # One INSERT and one UPDATE for the batch (the rows are locked), through the state module.
+        orders_emission_claim(orders=orders, actor=actor, now=timezone.now())
         ActionLog.objects.bulk_create([
             ActionLog(actor=actor[:200], action="billing_emit", outcome=ActionOutcome.OK, order=o, order_bubble_id=o.bubble_id,
                       message=f"Emissão da NFS-e iniciada (faturamento de {o.billing_scheduled_for:%d/%m/%Y}).")

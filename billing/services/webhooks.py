@@ -35,8 +35,10 @@ from django.utils import timezone
 
 from billing.services.decision import order_billing_decide
 from billing.services.payment_verdict import Verdict, payment_verdict
+from billing.services.state import order_payment_status_set
 from common.backoff import backoff_seconds
 from common.money import brl
+from common.versioning import version_bump
 from integrations.pagarme.client import ChargeStatus, charge_parse, get_pagarme_client, order_parse
 from integrations.pagarme.errors import PagarmeError, PagarmeInvalidId, PagarmeNotFound
 from integrations.pagarme.events import InvalidEvent, event_parse
@@ -208,8 +210,7 @@ def _partial_refund_apply(event: PagarmeEvent, order: Order, verdict: Verdict) -
                       f"Estorno parcial de {brl(refunded)} já registrado (total estornado {brl(order.amount_refunded)}).")
     order.amount_refunded = refunded
     order.payment_flag = verdict.flag[:200]
-    order.version += 1
-    order.save(update_fields=["amount_refunded", "payment_flag", "version", "updated_at"])
+    order.save(update_fields=["amount_refunded", "payment_flag", version_bump(order), "updated_at"])
     action_log_record(actor=ACTOR, action="payment_partial_refund", outcome=ActionOutcome.OK, order=order,
                       payload={"event_id": event.event_id, "charge_id": event.charge_id, "amount_refunded": str(refunded)},
                       message=verdict.message)
@@ -304,9 +305,7 @@ def order_payment_apply(
             # e.g. a paid event delivered after the refund that followed it.
             return False, f"Evento anterior ao estado atual ({current.label} em {order.payment_state_at:%d/%m/%Y %H:%M:%S}); ignorado."
 
-    fields = ["payment_status", "payment_state_at", "updated_at"]
-    order.payment_status = status
-    order.payment_state_at = occurred_at
+    fields = [*order_payment_status_set(order=order, status=status, at=occurred_at), "updated_at"]
     message = f"Pagamento: {status.label} (evento {event_id})."
     if status in (PaymentStatus.PAID, PaymentStatus.UNDERPAID):
         order.paid_via = PaidVia.PAGARME
@@ -322,8 +321,7 @@ def order_payment_apply(
     if flag:
         order.payment_flag = flag[:200]
         fields.append("payment_flag")
-    order.version += 1
-    fields.append("version")
+    fields.append(version_bump(order))
     order.save(update_fields=fields)
     action_log_record(actor=ACTOR, action="payment_update", outcome=ActionOutcome.OK, order=order, payload={"event_id": event_id},
                       message=message)

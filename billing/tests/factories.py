@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import factory
 
-from billing.dates import today_sp
+from common.dates import today_sp
 from orders.models import Order
 from orders.statuses import BillingStatus, BillingTrigger, CustomerKind, PaymentStatus, SyncStatus
 

@@ -4,9 +4,9 @@ from decimal import Decimal
 
 import pytest
 
-from billing.dates import today_sp
 from billing.models import AccountEntry, CustomerAccount, Invoice
 from billing.tests.factories import OrderFactory, order_in_state
+from common.dates import today_sp
 from orders.models import ActionLog, Order
 from orders.statuses import BillingStatus, PaymentStatus
 
@@ -229,7 +229,7 @@ def test_permissions(client_in_group, group, action, state, body, expected):
 def test_an_approved_hold_past_its_date_is_due_at_once_not_next_month(auth_client):
     from datetime import timedelta
 
-    from billing.dates import today_sp
+    from common.dates import today_sp
 
     order = order_in_state(BillingStatus.ON_HOLD, billing_scheduled_for=today_sp() - timedelta(days=2))
     assert post(auth_client, order.bubble_id, "approve-billing-hold", {}).status_code == 200

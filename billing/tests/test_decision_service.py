@@ -5,11 +5,11 @@ from decimal import Decimal
 
 import pytest
 
-from billing.dates import today_sp
 from billing.decision import next_billing_date
 from billing.models import Invoice
 from billing.services.decision import order_billing_decide
 from billing.tests.factories import OrderFactory
+from common.dates import today_sp
 from orders.models import ActionLog
 from orders.statuses import BillingStatus, BillingTrigger, HoldReason, PaymentStatus, SyncStatus
 

@@ -2,11 +2,11 @@ from datetime import timedelta
 
 import pytest
 
-from billing.dates import today_sp
 from billing.models import BillingRun, Invoice, InvoiceStep
 from billing.services.run import billing_day_run, orders_due_claim
 from billing.tests.conftest import run_in_threads
 from billing.tests.factories import OrderFactory
+from common.dates import today_sp
 from orders.models import ActionLog, Order
 from orders.statuses import BillingStatus, HoldReason
 

@@ -13,6 +13,7 @@ from functools import partial
 from django.db import transaction
 from django.utils import timezone
 
+from common.versioning import version_bump
 from integrations.omie.dryrun import dry_run_on, dry_run_replay_claim, dry_run_waiting_order_ids
 from orders.models import Order
 from orders.services.action_log import action_log_record, actor_for_task
@@ -49,7 +50,7 @@ def order_dry_run_replay() -> int:
             order.sync_attempts = 0
             order.sync_started_at = now
             order.next_attempt_at = now
-            order.version += 1
+            version_bump(order)
             order.save()
             action_log_record(
                 actor=ACTOR, action="dry_run_replay", outcome=ActionOutcome.OK, order=order,

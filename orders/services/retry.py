@@ -12,6 +12,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from common.exceptions import InvalidState, NotFound
+from common.versioning import version_bump
+from integrations.bubble.models import BubbleWriteback
+from integrations.bubble.services import writeback_resend
+from orders.handoff import billing
 from orders.models import Order
 from orders.selectors import order_retry_target
 from orders.services.action_log import action_log_record
@@ -19,7 +23,10 @@ from orders.services.sync_chain import order_sync_enqueue, order_sync_next_step
 from orders.services.writeback import order_writeback_sync_status
 from orders.statuses import ActionOutcome, BillingStatus, SyncStatus
 
+# The action's name (its URL segment and its action-log name) and permission: billing's ops-action
+# catalog reads them from here (billing imports orders, not the other way round).
 ACTION = "retry"
+PERMISSION = "orders.retry_order"
 
 
 def order_retry(*, bubble_id: str, actor: str, payload: dict[str, Any] | None = None) -> tuple[Order, str]:
@@ -34,10 +41,8 @@ def order_retry(*, bubble_id: str, actor: str, payload: dict[str, Any] | None = 
             return order, message
         elif target == "billing":
             # The billing part of retry belongs to billing (ReenviarOS after a city hall rejection,
-            # else FaturarOS after consulting the OS); imported here because billing imports orders.
-            from billing.services.actions import order_billing_retry_start
-
-            message = order_billing_retry_start(order=order)
+            # else FaturarOS after consulting the OS): handed over through orders.handoff.
+            message = billing().retry(order)
             action_log_record(actor=actor, action=ACTION, outcome=ActionOutcome.OK, order=order, payload=payload, message=message)
             return order, message
         elif target == "writebacks" and (dead := _dead_writebacks(order=order)):
@@ -64,7 +69,7 @@ def _sync_restart(*, order: Order) -> str:
     order.sync_started_at = now
     order.next_attempt_at = now
     order.source_fetched_at = None
-    order.version += 1
+    version_bump(order)
     order.save()
     order_writeback_sync_status(order=order)
     transaction.on_commit(partial(order_sync_enqueue, order_id=order.id, step=order_sync_next_step(order)))
@@ -72,13 +77,11 @@ def _sync_restart(*, order: Order) -> str:
 
 
 def _dead_writebacks(*, order: Order) -> list[Any]:
-    from integrations.bubble.models import BubbleWriteback
 
     return list(BubbleWriteback.objects.filter(order_id=order.id, status=BubbleWriteback.Status.DEAD).order_by("id"))
 
 
 def _writebacks_resend(*, writebacks: list[Any]) -> str:
-    from integrations.bubble.services import writeback_resend
 
     for writeback in writebacks:
         writeback_resend(writeback=writeback)

@@ -16,11 +16,13 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
+from common.versioning import version_bump
 from integrations.brasilapi.services import cnpj_lookup
 from integrations.bubble.client import get_bubble_client
 from integrations.documents import InvalidDocument, document_compact, document_mask, document_validate
 from integrations.http import IntegrationError
 from integrations.omie.payloads import cliente_payload
+from orders.handoff import billing
 from orders.models import Order
 from orders.services.action_log import action_log_record, actor_for_task
 from orders.services.locks import order_work_lock
@@ -84,7 +86,7 @@ def order_sync_fetch(*, order_id: int) -> SyncOutcome:
             now = timezone.now()
             order.source_fetched_at = now
             order.next_attempt_at = now
-            order.version += 1
+            version_bump(order)
             order.save()
             customer_writeback(order=order, fields=data.customer_writeback)
             action_log_record(actor=ACTOR, action=ACTION, outcome=ActionOutcome.OK, order=order, message=data.summary)
@@ -105,13 +107,9 @@ def _fetch_failed(*, order_id: int, exc: SourceDataInvalid | IntegrationError) -
 
 
 def _payment_from_bubble(order: Any, data: SourceData) -> None:
-    """Bubble's payment status, until a Pagar.me event has spoken for the order."""
-    if not data.payment_status or order.payment_state_at is not None:
-        return
-    order.payment_status = data.payment_status
-    if data.payment_status == PaymentStatus.PAID and not order.amount_paid and order.amount:
-        # Bubble says the order is paid (no Pagar.me event told us how much): the whole amount.
-        order.amount_paid = order.amount
+    """Bubble's payment status, until a Pagar.me event has spoken for the order: billing's, through the seam."""
+    if data.payment_status:
+        billing().payment_from_bubble(order, data.payment_status)
 
 
 def _system_of(exc: IntegrationError) -> str:

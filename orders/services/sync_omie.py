@@ -18,11 +18,15 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from billing.dates import today_sp
+from common.dates import today_sp
+from common.versioning import version_bump
 from integrations.http import IntegrationError, NotNow
+from integrations.omie.client import get_omie_client
 from integrations.omie.dryrun import OmieDryRun
 from integrations.omie.errors import OmieCustomerExists
 from integrations.omie.models import OmieCustomerLink
+from integrations.omie.payloads import nfse_email_wanted, os_payload
+from orders.handoff import billing
 from orders.models import Order
 from orders.services.action_log import action_log_record, actor_for_task
 from orders.services.locks import order_work_lock
@@ -47,7 +51,6 @@ DRY_RUN_PARK_DAYS = 3650
 
 
 def order_sync_omie(*, order_id: int) -> SyncOutcome:
-    from integrations.omie.client import get_omie_client
 
     with order_work_lock(order_id=order_id) as acquired:
         if not acquired:
@@ -144,7 +147,7 @@ def _store_customer(*, order_id: int, code: int, how: str, message: str | None =
         changed = order.omie_customer_code != code
         order.omie_customer_code = code
         order.omie_customer_synced_at = timezone.now()
-        order.version += 1
+        version_bump(order)
         order.save(update_fields=["omie_customer_code", "omie_customer_synced_at", "version", "updated_at"])
         if changed:
             customer_writeback(order=order, fields={"omie_cliente_id": str(code)})
@@ -160,7 +163,6 @@ def _create_os(*, client: Any, order: Order, customer_code: int | None = None) -
 
     ``customer_code``: the code to build the OS with instead of the stored one (0 in a dry run whose
     UpsertCliente was not sent either)."""
-    from integrations.omie.payloads import nfse_email_wanted, os_payload
 
     found = None
     if order.omie_os_requested_at is not None:
@@ -237,7 +239,7 @@ def _store_os(*, order_id: int, n_cod_os: int, c_num_os: str, how: str) -> None:
             return
         order.omie_os_code = n_cod_os
         order.omie_os_number = c_num_os or ""
-        order.version += 1
+        version_bump(order)
         order.save(update_fields=["omie_os_code", "omie_os_number", "version", "updated_at"])
         action_log_record(
             actor=ACTOR, action="omie_os_create", outcome=ActionOutcome.OK, order=order,
@@ -246,8 +248,7 @@ def _store_os(*, order_id: int, n_cod_os: int, c_num_os: str, how: str) -> None:
 
 
 def order_sync_complete(*, order_id: int, actor: str) -> None:
-    """PENDING → SYNCED, the billing decision, and the write-back, in one transaction."""
-    from billing.services import order_billing_decide
+    """PENDING → SYNCED, the billing decision (billing's, through orders.handoff), and the write-back, in one transaction."""
 
     with transaction.atomic():
         order = locked_pending(order_id)
@@ -258,9 +259,9 @@ def order_sync_complete(*, order_id: int, actor: str) -> None:
         order.synced_at = now
         order.last_error = ""
         order.next_attempt_at = None
-        order.version += 1
+        version_bump(order)
         order.save(update_fields=["sync_status", "synced_at", "last_error", "next_attempt_at", "version", "updated_at"])
-        order_billing_decide(order=order, actor=actor)
+        billing().decide(order, actor)
         order_writeback_sync_status(order=order)
         action_log_record(
             actor=actor, action="sync_complete", outcome=ActionOutcome.OK, order=order,

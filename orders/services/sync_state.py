@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from common.backoff import backoff_seconds
+from common.versioning import version_bump
 from integrations.http import IntegrationError, NotNow
 from orders.models import Order
 from orders.services.action_log import action_log_record
@@ -72,7 +73,7 @@ def order_sync_fail(
             # Omie refused the OS: nothing was created, the next try needs no ConsultarOS first.
             order.omie_os_requested_at = None
             update.append("omie_os_requested_at")
-        order.version += 1
+        version_bump(order)
         order.save(update_fields=update)
         order_writeback_sync_status(order=order)
         action_log_record(actor=actor, action=action, outcome=ActionOutcome.ERROR, order=order, message=message)

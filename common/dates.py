@@ -1,3 +1,5 @@
+"""Dates as the business reads them: in America/Sao_Paulo (the billing day, the sync's OS forecast)."""
+
 from datetime import date
 from zoneinfo import ZoneInfo
 
