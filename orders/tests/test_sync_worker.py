@@ -149,12 +149,20 @@ def test_bubble_down_orders_still_sync_and_bubble_gets_every_final_status_in_ord
     celery_worker_process(concurrency=4, **sandbox.worker_env(
         BUBBLE_WRITEBACK_RETRY_BASE_SECONDS="0.5", BUBBLE_WRITEBACK_RETRY_MAX_SECONDS="2",
     ))
+    from integrations.omie.throttle import get_throttle
+
     orders = [sandbox.seed(kind="PF" if i % 2 else "PJ") for i in range(6)]
-    sandbox.omie.configure(latency_ms=1500)  # keep them in the Omie step while Bubble goes down
+    sandbox.omie.configure(latency_ms=1500)
+    # No order may finish its sync (IncluirOS) before Bubble is down: a latency alone left a race that a
+    # loaded machine lost (an order synced and written back while the others were still being read).
+    throttle = get_throttle()
+    throttle.pause("IncluirOS", seconds=30)
     for oid in orders:
         assert api.post(f"/v1/orders/{oid}/sync-omie").status_code == 202
     wait_for(lambda: Order.objects.filter(bubble_id__in=orders, source_fetched_at__isnull=False).count() == 6, timeout=60)
     sandbox.bubble_control(outage_status=503)
+    assert Order.objects.filter(bubble_id__in=orders, sync_status=SyncStatus.SYNCED).count() == 0
+    throttle.resume("IncluirOS")
 
     wait_for(lambda: Order.objects.filter(bubble_id__in=orders, sync_status=SyncStatus.SYNCED).count() == 6, timeout=90,
              message="orders did not sync locally while Bubble was down")
