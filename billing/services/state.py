@@ -58,27 +58,18 @@ BILLING_TRANSITIONS: Mapping[str, frozenset[str]] = {
     B.MANUAL: frozenset(),
 }
 
-# An invoice's status: the same life from ISSUING on (``NEW``: the invoice is being created).
+# An invoice's status: the order's life from ISSUING on, the same rows (``NEW``: the invoice is being created).
+_INVOICE_LIFE = (B.ISSUING, B.FAILED, B.ISSUED, B.CANCELLING, B.CANCELLED, B.MANUAL)
 INVOICE_TRANSITIONS: Mapping[str | None, frozenset[str]] = {
     NEW: frozenset({B.ISSUING, B.MANUAL}),
-    B.ISSUING: frozenset({B.ISSUED, B.FAILED, B.MANUAL}),
-    B.FAILED: frozenset({B.ISSUING, B.MANUAL}),
-    B.ISSUED: frozenset({B.CANCELLING}),
-    B.CANCELLING: frozenset({B.CANCELLED, B.ISSUED}),
-    B.CANCELLED: frozenset(),
-    B.MANUAL: frozenset(),
+    **{status: BILLING_TRANSITIONS[status] for status in _INVOICE_LIFE},
 }
 
 # The order's payment status. Which of two facts wins (events arrive out of order) is the Pagar.me
 # processing's rule (``billing/services/webhooks.py``: stages, newer facts); this table is what may
 # ever happen: a failure only of a payment still pending, never a "change" to the same status.
 PAYMENT_TRANSITIONS: Mapping[str, frozenset[str]] = {
-    P.PENDING: frozenset({P.FAILED, P.UNDERPAID, P.PAID, P.REFUNDED, P.CHARGEDBACK}),
-    P.FAILED: frozenset({P.PENDING, P.UNDERPAID, P.PAID, P.REFUNDED, P.CHARGEDBACK}),
-    P.UNDERPAID: frozenset({P.PENDING, P.PAID, P.REFUNDED, P.CHARGEDBACK}),
-    P.PAID: frozenset({P.PENDING, P.UNDERPAID, P.REFUNDED, P.CHARGEDBACK}),
-    P.REFUNDED: frozenset({P.PENDING, P.UNDERPAID, P.PAID, P.CHARGEDBACK}),
-    P.CHARGEDBACK: frozenset({P.PENDING, P.UNDERPAID, P.PAID, P.REFUNDED}),
+    status: frozenset(P) - {status} - (frozenset() if status == P.PENDING else {P.FAILED}) for status in P
 }
 
 
@@ -148,7 +139,6 @@ def order_billing_fields(*, order: Order, invoice: Invoice | None) -> dict[str, 
 
 
 def order_billing_writeback(*, order: Order, invoice: Invoice | None = None) -> None:
-
     if invoice is None:
         invoice = order_live_invoice(order=order)
     fields = order_billing_fields(order=order, invoice=invoice)
