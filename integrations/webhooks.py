@@ -58,17 +58,19 @@ class WebhookBilling:
     order_names: Callable[[Iterable[int]], dict[int, str]]
 
 
-_billing: list[WebhookBilling] = []
+_billing: WebhookBilling | None = None
 
 
 def webhook_billing_register(handlers: WebhookBilling) -> None:
-    _billing[:] = [handlers]
+    """Called once by billing's AppConfig.ready() (as ``orders.handoff.register_billing``)."""
+    global _billing
+    _billing = handlers
 
 
 def _handlers() -> WebhookBilling:
-    if not _billing:
+    if _billing is None:
         raise RuntimeError("billing has not registered its webhook handlers (billing.apps.BillingConfig.ready)")
-    return _billing[0]
+    return _billing
 
 
 def webhook_events_reprocess(system: str, events: Any, *, actor: str) -> int:
